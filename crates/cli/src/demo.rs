@@ -1,0 +1,158 @@
+//! `deconflict demo`: the built-in scenario on a temporary embedded database.
+//!
+//! Parties are registered and operations filed through the same command path as the API
+//! (decide, log, apply), so the demo shows exactly what a client would get.
+
+use anyhow::Context;
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use deconflict_engine::decide::{self, Actor};
+use deconflict_engine::{AlertState, PartyId, State};
+use deconflict_server::auth::{generate_token, hash_token};
+use deconflict_server::{App, Config};
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use crate::scenario;
+use crate::serve::{init_logging, runtime, shutdown_signal};
+
+pub fn run(check: bool, listen: SocketAddr, at: Option<DateTime<Utc>>) -> anyhow::Result<()> {
+    let start = match at {
+        Some(at) => at,
+        None => next_full_hour(Utc::now()),
+    };
+    let directory = tempfile::tempdir().context("cannot create a temporary directory")?;
+    let admin_token = generate_token();
+    let app = App::open(Config::new(
+        directory.path().join("demo.db"),
+        admin_token.clone(),
+    ))
+    .context("cannot open the demo database")?;
+    let scenario = scenario::load(scenario::SYRIA_2015)?;
+    let tokens = load_scenario(&app, &scenario, start)?;
+    println!("deconflict demo: {}", scenario.name);
+    println!("scenario start {}", start.format("%Y-%m-%d %H:%M UTC"));
+    println!();
+    print!("{}", app.read(conflict_table));
+    if check {
+        return Ok(());
+    }
+    init_logging();
+    runtime()?.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen} (try --listen 127.0.0.1:0)"))?;
+        let address = listener.local_addr()?;
+        println!();
+        println!("serving on http://{address}  (OpenAPI: http://{address}/openapi.json)");
+        println!("admin token: {admin_token}");
+        for (party, token) in &tokens {
+            println!("token for {party:<10} {token}");
+        }
+        println!();
+        println!(
+            "try: curl -H 'Authorization: Bearer {}' http://{address}/v1/alerts",
+            tokens[0].1
+        );
+        println!("Ctrl-C stops the demo; its database is temporary.");
+        deconflict_server::serve(listener, Arc::new(app), shutdown_signal()).await?;
+        drop(directory);
+        Ok(())
+    })
+}
+
+fn next_full_hour(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.duration_trunc(TimeDelta::hours(1)).unwrap_or(now) + TimeDelta::hours(1)
+}
+
+/// Registers the parties and files the operations; returns each party's token.
+fn load_scenario(
+    app: &App,
+    scenario: &scenario::Scenario,
+    start: DateTime<Utc>,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let mut tokens = Vec::new();
+    for party in &scenario.parties {
+        let token = generate_token();
+        let token_hash = hash_token(&token);
+        app.execute(
+            &Actor::Admin,
+            |state, _| {
+                decide::register_party(
+                    state,
+                    &Actor::Admin,
+                    &party.id,
+                    &party.name,
+                    party.role,
+                    token_hash,
+                )
+            },
+            |_, _| (),
+        )
+        .with_context(|| format!("cannot register party {}", party.id))?;
+        tokens.push((party.id.clone(), token));
+    }
+    let limits = app.config.limits;
+    for operation in &scenario.operations {
+        let owner = PartyId(operation.owner.clone());
+        let spec = operation.spec_at(start);
+        app.execute(
+            &Actor::Party(owner.clone()),
+            |state, now| {
+                decide::file_operation(state, &owner, &operation.id, spec, None, now, &limits)
+            },
+            |_, _| (),
+        )
+        .with_context(|| format!("cannot file operation {}/{}", operation.owner, operation.id))?;
+    }
+    Ok(tokens)
+}
+
+/// The open strategic conflicts as a table (the operator's view of the whole scenario).
+fn conflict_table(state: &State) -> String {
+    let mut out = String::new();
+    let open: Vec<_> = state
+        .alerts()
+        .filter(|a| a.state == AlertState::Open)
+        .collect();
+    let _ = writeln!(out, "{} strategic conflicts found", open.len());
+    let _ = writeln!(
+        out,
+        "{:<20} {:<34} {:<34} {:<13} {:<13} {:>7}  {}",
+        "alert",
+        "operation",
+        "conflicts with",
+        "time (UTC)",
+        "altitude (m)",
+        "dist",
+        "right of way"
+    );
+    for alert in open {
+        for conflict in &alert.detail.conflicts {
+            let overlap = &conflict.overlap;
+            let _ = writeln!(
+                out,
+                "{:<20} {:<34} {:<34} {:<13} {:<13} {:>5.1}km  {}",
+                alert.id.0,
+                conflict.operation_a.to_string(),
+                conflict.operation_b.to_string(),
+                format!(
+                    "{}-{}",
+                    overlap.time_start.format("%H:%M"),
+                    overlap.time_end.format("%H:%M")
+                ),
+                format!(
+                    "{:.0}-{:.0}",
+                    overlap.altitude_lower_m, overlap.altitude_upper_m
+                ),
+                overlap.horizontal_distance_m / 1000.0,
+                alert
+                    .detail
+                    .right_of_way
+                    .as_ref()
+                    .map_or("-".to_owned(), |p| p.0.clone()),
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,74 @@
+//! The built-in demo scenario (`scenarios/syria-2015.json`), with times relative to a start.
+
+use anyhow::Context;
+use chrono::{DateTime, Duration, Utc};
+use deconflict_engine::{OperationSpec, Role};
+use deconflict_geometry::{FootprintSpec, Volume4dSpec};
+use serde::Deserialize;
+
+/// The scenario shipped in the binary.
+pub const SYRIA_2015: &str = include_str!("../../../scenarios/syria-2015.json");
+
+#[derive(Debug, Deserialize)]
+pub struct Scenario {
+    pub name: String,
+    pub parties: Vec<ScenarioParty>,
+    pub operations: Vec<ScenarioOperation>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ScenarioParty {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ScenarioOperation {
+    pub owner: String,
+    pub id: String,
+    spec: SpecHeader,
+    volumes: Vec<ScenarioVolume>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SpecHeader {
+    mission_type: deconflict_engine::MissionType,
+    domain: deconflict_engine::Domain,
+    callsign: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ScenarioVolume {
+    footprint: FootprintSpec,
+    altitude_lower_m: f64,
+    altitude_upper_m: f64,
+    start_offset_s: i64,
+    end_offset_s: i64,
+}
+
+impl ScenarioOperation {
+    /// The operation as it is filed, with its volumes placed at `start` + offsets.
+    pub fn spec_at(&self, start: DateTime<Utc>) -> OperationSpec {
+        OperationSpec {
+            mission_type: self.spec.mission_type,
+            domain: self.spec.domain,
+            callsign: self.spec.callsign.clone(),
+            volumes: self
+                .volumes
+                .iter()
+                .map(|volume| Volume4dSpec {
+                    footprint: volume.footprint.clone(),
+                    altitude_lower_m: volume.altitude_lower_m,
+                    altitude_upper_m: volume.altitude_upper_m,
+                    time_start: start + Duration::seconds(volume.start_offset_s),
+                    time_end: start + Duration::seconds(volume.end_offset_s),
+                })
+                .collect(),
+        }
+    }
+}
+
+pub fn load(text: &str) -> anyhow::Result<Scenario> {
+    serde_json::from_str(text).context("the scenario file is not valid")
+}

@@ -1,0 +1,501 @@
+//! Commands: validate against the current state, answer with the events that record them.
+//!
+//! Nothing here changes state. The caller appends the returned events to the log and then
+//! applies them, so a command either is logged whole or changes nothing.
+
+use chrono::{DateTime, Utc};
+use deconflict_geometry::{Limits, Volume4d};
+use std::collections::BTreeMap;
+
+use crate::agreement::AgreementParams;
+use crate::alert::{
+    strategic_alert_base_id, Alert, AlertKind, AlertState, Severity, StrategicDetail,
+};
+use crate::error::EngineError;
+use crate::event::Event;
+use crate::ids::{validate_id, AlertId, OperationId, OperationKey, PartyId};
+use crate::operation::{MissionType, OperationSpec, OperationState};
+use crate::party::{Party, Role, NAME_MAX_CHARS};
+use crate::state::State;
+use crate::strategic::{volumes_conflict, StrategicConflict};
+
+/// Who issues a command: the holder of the admin token, or a registered party.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    Admin,
+    Party(PartyId),
+}
+
+impl Actor {
+    /// The actor as recorded in the log. `@admin` cannot clash with a party id ('@' is not allowed in ids).
+    pub fn log_name(&self) -> String {
+        match self {
+            Actor::Admin => "@admin".to_owned(),
+            Actor::Party(id) => id.0.clone(),
+        }
+    }
+}
+
+/// The events to log, and what the caller should answer.
+#[derive(Debug, Clone)]
+pub struct Decision<T> {
+    pub events: Vec<Event>,
+    pub outcome: T,
+}
+
+/// Registers a party. Only the admin token or a party with role `admin` may.
+pub fn register_party(
+    state: &State,
+    actor: &Actor,
+    id: &str,
+    name: &str,
+    role: Role,
+    token_hash: String,
+) -> Result<Decision<PartyId>, EngineError> {
+    let allowed = match actor {
+        Actor::Admin => true,
+        Actor::Party(party) => state.party(party).map(|p| p.role) == Some(Role::Admin),
+    };
+    if !allowed {
+        return Err(EngineError::Forbidden {
+            needed: "the admin",
+            action: "register parties",
+        });
+    }
+    validate_id("id", id)?;
+    if name.trim().is_empty() {
+        return Err(EngineError::Empty { field: "name" });
+    }
+    if name.chars().count() > NAME_MAX_CHARS {
+        return Err(EngineError::TooLong {
+            field: "name",
+            max: NAME_MAX_CHARS,
+        });
+    }
+    let id = PartyId(id.to_owned());
+    if state.party(&id).is_some() {
+        return Err(EngineError::PartyExists(id.0));
+    }
+    let party = Party {
+        id: id.clone(),
+        name: name.to_owned(),
+        role,
+        token_hash,
+    };
+    Ok(Decision {
+        events: vec![Event::PartyRegistered { party }],
+        outcome: id,
+    })
+}
+
+/// The answer to a filing.
+#[derive(Debug, Clone)]
+pub struct FilingOutcome {
+    pub key: OperationKey,
+    pub version: u64,
+    pub created: bool,
+    /// The same plan was filed again: nothing was logged (idempotent PUT).
+    pub unchanged: bool,
+    /// Every conflicting volume pair with other parties' live operations.
+    pub conflicts: Vec<StrategicConflict>,
+}
+
+/// Files a new operation or replaces one (PUT semantics), and detects its conflicts.
+pub fn file_operation(
+    state: &State,
+    owner: &PartyId,
+    id: &str,
+    spec: OperationSpec,
+    if_match: Option<u64>,
+    now: DateTime<Utc>,
+    limits: &Limits,
+) -> Result<Decision<FilingOutcome>, EngineError> {
+    validate_id("operation id", id)?;
+    let key = OperationKey {
+        owner: owner.clone(),
+        id: OperationId(id.to_owned()),
+    };
+    let existing = state.operation(&key);
+    match (existing, if_match) {
+        (Some(current), Some(expected)) if current.version != expected => {
+            return Err(EngineError::VersionMismatch {
+                expected,
+                current: current.version,
+            })
+        }
+        (None, Some(_)) => {
+            return Err(EngineError::NotFound {
+                what: "operation",
+                id: id.to_owned(),
+            })
+        }
+        _ => {}
+    }
+    let volumes = spec.validate(limits)?;
+    let params = AgreementParams::default();
+    if let Some(current) = existing {
+        if !current.state.is_live() {
+            return Err(EngineError::InvalidTransition {
+                from: current.state,
+                attempted: "replaced (file a new operation instead)",
+            });
+        }
+        if current.spec == spec {
+            return Ok(Decision {
+                events: Vec::new(),
+                outcome: FilingOutcome {
+                    key: key.clone(),
+                    version: current.version,
+                    created: false,
+                    unchanged: true,
+                    conflicts: find_conflicts(state, &key, &volumes, &params),
+                },
+            });
+        }
+    }
+    let version = existing.map_or(1, |current| current.version + 1);
+    let conflicts = find_conflicts(state, &key, &volumes, &params);
+    let spec_mission = spec.mission_type;
+    let mut events = vec![Event::OperationFiled {
+        key: key.clone(),
+        version,
+        spec,
+    }];
+    events.extend(reconcile_alerts(state, &key, spec_mission, &conflicts, now));
+    Ok(Decision {
+        events,
+        outcome: FilingOutcome {
+            key,
+            version,
+            created: existing.is_none(),
+            unchanged: false,
+            conflicts,
+        },
+    })
+}
+
+/// A requested lifecycle change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    Activate,
+    End,
+    Cancel,
+}
+
+impl Transition {
+    fn target(self) -> OperationState {
+        match self {
+            Transition::Activate => OperationState::Active,
+            Transition::End => OperationState::Ended,
+            Transition::Cancel => OperationState::Cancelled,
+        }
+    }
+
+    fn verb(self) -> &'static str {
+        match self {
+            Transition::Activate => "activated",
+            Transition::End => "ended",
+            Transition::Cancel => "cancelled",
+        }
+    }
+}
+
+/// Activates, ends or cancels an operation. Repeating the current state is a no-op.
+/// Ending or cancelling resolves its open alerts.
+pub fn change_operation_state(
+    state: &State,
+    owner: &PartyId,
+    id: &str,
+    transition: Transition,
+    if_match: Option<u64>,
+) -> Result<Decision<u64>, EngineError> {
+    let key = OperationKey {
+        owner: owner.clone(),
+        id: OperationId(id.to_owned()),
+    };
+    let current = state.operation(&key).ok_or_else(|| EngineError::NotFound {
+        what: "operation",
+        id: id.to_owned(),
+    })?;
+    if let Some(expected) = if_match {
+        if expected != current.version {
+            return Err(EngineError::VersionMismatch {
+                expected,
+                current: current.version,
+            });
+        }
+    }
+    let target = transition.target();
+    if current.state == target {
+        return Ok(Decision {
+            events: Vec::new(),
+            outcome: current.version,
+        });
+    }
+    let allowed = matches!(
+        (current.state, target),
+        (OperationState::Filed, OperationState::Active)
+            | (OperationState::Active, OperationState::Ended)
+            | (OperationState::Filed, OperationState::Cancelled)
+            | (OperationState::Active, OperationState::Cancelled)
+    );
+    if !allowed {
+        return Err(EngineError::InvalidTransition {
+            from: current.state,
+            attempted: transition.verb(),
+        });
+    }
+    let version = current.version + 1;
+    let mut events = vec![Event::OperationStateChanged {
+        key: key.clone(),
+        version,
+        state: target,
+    }];
+    if !target.is_live() {
+        events.extend(
+            state
+                .open_alerts_of(&key)
+                .map(|alert| Event::AlertResolved {
+                    id: alert.id.clone(),
+                    reason: format!("operation {} was {}", key.id, transition.verb()),
+                }),
+        );
+    }
+    Ok(Decision {
+        events,
+        outcome: version,
+    })
+}
+
+/// Every conflicting volume pair between `volumes` (of operation `key`) and the live
+/// operations of other parties, found through the index. Sorted, so the result is exact.
+pub fn find_conflicts(
+    state: &State,
+    key: &OperationKey,
+    volumes: &[Volume4d],
+    params: &AgreementParams,
+) -> Vec<StrategicConflict> {
+    let mut conflicts = Vec::new();
+    for (volume_a, volume) in volumes.iter().enumerate() {
+        for candidate in state.index().candidates(volume, params) {
+            if candidate.operation.owner == key.owner {
+                continue;
+            }
+            let other = state
+                .operation(&candidate.operation)
+                .expect("indexed operations exist");
+            push_if_conflict(
+                &mut conflicts,
+                key,
+                volume_a,
+                volume,
+                other,
+                candidate.volume,
+                params,
+            );
+        }
+    }
+    sort_conflicts(&mut conflicts);
+    conflicts
+}
+
+/// The same result as [`find_conflicts`], by comparing with every volume of every live
+/// operation. Obviously correct and slow: the reference for tests.
+pub fn find_conflicts_exhaustive(
+    state: &State,
+    key: &OperationKey,
+    volumes: &[Volume4d],
+    params: &AgreementParams,
+) -> Vec<StrategicConflict> {
+    let mut conflicts = Vec::new();
+    for other in state.operations() {
+        if other.key.owner == key.owner || !other.state.is_live() {
+            continue;
+        }
+        for (volume_a, volume) in volumes.iter().enumerate() {
+            for volume_b in 0..other.volumes.len() {
+                push_if_conflict(
+                    &mut conflicts,
+                    key,
+                    volume_a,
+                    volume,
+                    other,
+                    volume_b,
+                    params,
+                );
+            }
+        }
+    }
+    sort_conflicts(&mut conflicts);
+    conflicts
+}
+
+fn push_if_conflict(
+    conflicts: &mut Vec<StrategicConflict>,
+    key: &OperationKey,
+    volume_a: usize,
+    volume: &Volume4d,
+    other: &crate::operation::Operation,
+    volume_b: usize,
+    params: &AgreementParams,
+) {
+    if let Some(overlap) = volumes_conflict(volume, &other.volumes[volume_b], params) {
+        conflicts.push(StrategicConflict {
+            operation_a: key.clone(),
+            volume_a,
+            operation_b: other.key.clone(),
+            volume_b,
+            overlap,
+        });
+    }
+}
+
+fn sort_conflicts(conflicts: &mut [StrategicConflict]) {
+    conflicts.sort_by(|x, y| {
+        (&x.operation_b, x.volume_a, x.volume_b).cmp(&(&y.operation_b, y.volume_a, y.volume_b))
+    });
+}
+
+/// The alert events that bring the alerts of operation `key` in line with its new conflicts:
+/// raise for a new pair, update a pair whose figures changed, resolve a pair that cleared.
+fn reconcile_alerts(
+    state: &State,
+    key: &OperationKey,
+    mission: MissionType,
+    conflicts: &[StrategicConflict],
+    now: DateTime<Utc>,
+) -> Vec<Event> {
+    let mut by_other: BTreeMap<&OperationKey, Vec<StrategicConflict>> = BTreeMap::new();
+    for conflict in conflicts {
+        by_other
+            .entry(&conflict.operation_b)
+            .or_default()
+            .push(oriented(conflict));
+    }
+    let mut events = Vec::new();
+    let open: BTreeMap<OperationKey, &Alert> = state
+        .open_alerts_of(key)
+        .map(|alert| (partner(&alert.detail.operations, key).clone(), alert))
+        .collect();
+    for (other, pair_conflicts) in &by_other {
+        let detail = strategic_detail(state, key, mission, other, pair_conflicts.clone());
+        let severity = strategic_severity(&detail, now);
+        match open.get(*other) {
+            Some(alert) if alert.detail == detail && alert.severity == severity => {}
+            Some(alert) => events.push(Event::AlertUpdated {
+                alert: Alert {
+                    severity,
+                    updated_at: now,
+                    detail,
+                    ..(*alert).clone()
+                },
+            }),
+            None => events.push(Event::AlertRaised {
+                alert: Alert {
+                    id: fresh_alert_id(state, &strategic_alert_base_id(key, other)),
+                    kind: AlertKind::StrategicConflict,
+                    severity,
+                    state: AlertState::Open,
+                    recipients: recipients(key, other),
+                    raised_at: now,
+                    updated_at: now,
+                    resolved_at: None,
+                    detail,
+                },
+            }),
+        }
+    }
+    for (other, alert) in &open {
+        if !by_other.contains_key(other) {
+            events.push(Event::AlertResolved {
+                id: alert.id.clone(),
+                reason: format!("operation {} no longer conflicts", key.id),
+            });
+        }
+    }
+    events
+}
+
+/// The conflict oriented so that `operation_a` is the smaller key, whoever filed last.
+fn oriented(conflict: &StrategicConflict) -> StrategicConflict {
+    if conflict.operation_a <= conflict.operation_b {
+        return conflict.clone();
+    }
+    StrategicConflict {
+        operation_a: conflict.operation_b.clone(),
+        volume_a: conflict.volume_b,
+        operation_b: conflict.operation_a.clone(),
+        volume_b: conflict.volume_a,
+        overlap: conflict.overlap.clone(),
+    }
+}
+
+fn partner<'a>(pair: &'a [OperationKey; 2], key: &OperationKey) -> &'a OperationKey {
+    if &pair[0] == key {
+        &pair[1]
+    } else {
+        &pair[0]
+    }
+}
+
+fn recipients(a: &OperationKey, b: &OperationKey) -> Vec<PartyId> {
+    let mut parties = vec![a.owner.clone(), b.owner.clone()];
+    parties.sort();
+    parties.dedup();
+    parties
+}
+
+fn strategic_detail(
+    state: &State,
+    key: &OperationKey,
+    mission: MissionType,
+    other: &OperationKey,
+    mut conflicts: Vec<StrategicConflict>,
+) -> StrategicDetail {
+    conflicts.sort_by_key(|c| (c.volume_a, c.volume_b));
+    let operations = if key <= other {
+        [key.clone(), other.clone()]
+    } else {
+        [other.clone(), key.clone()]
+    };
+    // The filed plan is not in the state yet, so its mission type is passed in.
+    let right_of_way = operations
+        .iter()
+        .find(|op| {
+            let mission = if *op == key {
+                Some(mission)
+            } else {
+                state.operation(op).map(|o| o.spec.mission_type)
+            };
+            mission.is_some_and(|m| m.has_right_of_way())
+        })
+        .map(|op| op.owner.clone());
+    StrategicDetail {
+        operations,
+        conflicts,
+        right_of_way,
+    }
+}
+
+/// Severity of a strategic conflict: by how soon its earliest overlap begins.
+fn strategic_severity(detail: &StrategicDetail, now: DateTime<Utc>) -> Severity {
+    let earliest = detail
+        .conflicts
+        .iter()
+        .map(|c| c.overlap.time_start)
+        .min()
+        .expect("a strategic alert has at least one conflict");
+    let seconds = (earliest - now).num_milliseconds() as f64 / 1000.0;
+    Severity::from_time_to_conflict_s(seconds)
+}
+
+/// The first unused id for a condition: a condition that cleared and came back is new.
+fn fresh_alert_id(state: &State, base: &str) -> AlertId {
+    let mut candidate = AlertId(base.to_owned());
+    let mut generation = 1;
+    while state.alert(&candidate).is_some() {
+        generation += 1;
+        candidate = AlertId(format!("{base}-{generation}"));
+    }
+    candidate
+}

@@ -1,0 +1,75 @@
+//! The engine's errors. Each variant names the problem and carries the offending value;
+//! [`EngineError::pointer`] gives the JSON pointer of the bad field in the request body.
+
+use deconflict_geometry::GeometryError;
+use thiserror::Error;
+
+use crate::operation::OperationState;
+
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum EngineError {
+    #[error("{field} {value:?} is not a valid id: use 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' or '-'")]
+    InvalidId { field: &'static str, value: String },
+
+    #[error("volume {index}: {source}")]
+    InvalidVolume {
+        index: usize,
+        #[source]
+        source: GeometryError,
+    },
+
+    #[error("an operation needs at least one volume")]
+    NoVolumes,
+
+    #[error("an operation may have at most {max} volumes, this one has {count}")]
+    TooManyVolumes { count: usize, max: usize },
+
+    #[error("{field} is too long: at most {max} characters")]
+    TooLong { field: &'static str, max: usize },
+
+    #[error("{field} must not be empty")]
+    Empty { field: &'static str },
+
+    #[error("no {what} with id {id:?}")]
+    NotFound { what: &'static str, id: String },
+
+    #[error("version mismatch: you sent If-Match {expected}, the current version is {current}; read it again and retry")]
+    VersionMismatch { expected: u64, current: u64 },
+
+    #[error("operation is {from}: it cannot be {attempted}")]
+    InvalidTransition {
+        from: OperationState,
+        attempted: &'static str,
+    },
+
+    #[error("a party with id {0:?} already exists")]
+    PartyExists(String),
+
+    #[error("only {needed} may {action}")]
+    Forbidden {
+        needed: &'static str,
+        action: &'static str,
+    },
+}
+
+impl EngineError {
+    /// The JSON pointer of the offending field of the request body, where there is one.
+    pub fn pointer(&self) -> Option<String> {
+        match self {
+            EngineError::InvalidVolume { index, source } => Some(match source.pointer() {
+                Some(inner) => format!("/volumes/{index}{inner}"),
+                None => format!("/volumes/{index}"),
+            }),
+            EngineError::NoVolumes | EngineError::TooManyVolumes { .. } => {
+                Some("/volumes".to_owned())
+            }
+            EngineError::TooLong { field, .. } | EngineError::Empty { field } => {
+                Some(format!("/{field}"))
+            }
+            EngineError::InvalidId { field, .. } if *field != "operation id" => {
+                Some(format!("/{field}"))
+            }
+            _ => None,
+        }
+    }
+}

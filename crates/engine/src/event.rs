@@ -1,0 +1,82 @@
+//! The events of the log (SPEC §8): every state change is one of these.
+//!
+//! An event travels to the store as a `kind` string and a JSON `payload`; the store hashes
+//! the canonical encoding of both into the chain.
+
+use serde::{Deserialize, Serialize};
+
+use crate::alert::Alert;
+use crate::ids::{AlertId, OperationKey};
+use crate::operation::{OperationSpec, OperationState};
+use crate::party::Party;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
+pub enum Event {
+    PartyRegistered {
+        party: Party,
+    },
+    /// Created or replaced (the whole plan), with its new version.
+    OperationFiled {
+        key: OperationKey,
+        version: u64,
+        spec: OperationSpec,
+    },
+    OperationStateChanged {
+        key: OperationKey,
+        version: u64,
+        state: OperationState,
+    },
+    AlertRaised {
+        alert: Alert,
+    },
+    /// Same condition, new figures: replaces the alert's content, keeps its id.
+    AlertUpdated {
+        alert: Alert,
+    },
+    AlertResolved {
+        id: AlertId,
+        reason: String,
+    },
+}
+
+/// An event that could not be read back from the log.
+#[derive(Debug, thiserror::Error)]
+#[error("event of kind {kind:?} cannot be decoded: {source}")]
+pub struct DecodeError {
+    kind: String,
+    #[source]
+    source: serde_json::Error,
+}
+
+impl Event {
+    /// The kind string stored beside the payload.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::PartyRegistered { .. } => "party_registered",
+            Event::OperationFiled { .. } => "operation_filed",
+            Event::OperationStateChanged { .. } => "operation_state_changed",
+            Event::AlertRaised { .. } => "alert_raised",
+            Event::AlertUpdated { .. } => "alert_updated",
+            Event::AlertResolved { .. } => "alert_resolved",
+        }
+    }
+
+    /// The payload stored in the log.
+    pub fn payload(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(self).expect("events always serialise");
+        value
+            .as_object_mut()
+            .and_then(|object| object.remove("payload"))
+            .expect("events are tagged with kind and payload")
+    }
+
+    /// Reads an event back from its kind and payload.
+    pub fn from_parts(kind: &str, payload: serde_json::Value) -> Result<Event, DecodeError> {
+        let value = serde_json::json!({ "kind": kind, "payload": payload });
+        serde_json::from_value(value).map_err(|source| DecodeError {
+            kind: kind.to_owned(),
+            source,
+        })
+    }
+}

@@ -1,0 +1,173 @@
+//! The state of the system as a fold over the event log.
+//!
+//! [`State::apply`] is the only function that changes state. It trusts its events: they
+//! were validated by [`crate::decide`] before they were logged. Ordered maps are used
+//! wherever iteration order can reach an output, so that replay is exact.
+
+use chrono::{DateTime, Utc};
+use deconflict_geometry::Limits;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::alert::{Alert, AlertState};
+use crate::event::Event;
+use crate::ids::{AlertId, OperationKey, PartyId};
+use crate::index::VolumeIndex;
+use crate::operation::Operation;
+use crate::party::Party;
+
+#[derive(Debug, Default)]
+pub struct State {
+    parties: BTreeMap<PartyId, Party>,
+    party_by_token_hash: HashMap<String, PartyId>,
+    operations: BTreeMap<OperationKey, Operation>,
+    /// Volumes of live (filed or active) operations only.
+    index: VolumeIndex,
+    alerts: BTreeMap<AlertId, Alert>,
+    alerts_by_operation: HashMap<OperationKey, BTreeSet<AlertId>>,
+    events_applied: u64,
+}
+
+/// Replay must never fail on an event that was accepted under other configured limits,
+/// so the fold rebuilds volumes under the widest limits (shape validity still holds).
+fn replay_limits() -> Limits {
+    Limits {
+        max_vertices: usize::MAX,
+        max_volumes_per_operation: usize::MAX,
+        max_window_s: 100 * 366 * 86_400,
+        altitude_min_m: f64::MIN,
+        altitude_max_m: f64::MAX,
+    }
+}
+
+impl State {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Folds one logged event into the state.
+    pub fn apply(&mut self, time: DateTime<Utc>, event: &Event) {
+        self.events_applied += 1;
+        match event {
+            Event::PartyRegistered { party } => {
+                self.party_by_token_hash
+                    .insert(party.token_hash.clone(), party.id.clone());
+                self.parties.insert(party.id.clone(), party.clone());
+            }
+            Event::OperationFiled { key, version, spec } => {
+                let volumes = spec
+                    .validate(&replay_limits())
+                    .expect("a logged operation was validated before it was logged");
+                let filed_at = match self.operations.remove(key) {
+                    Some(previous) => {
+                        if previous.state.is_live() {
+                            self.index.remove(key, &previous.volumes);
+                        }
+                        previous.filed_at
+                    }
+                    None => time,
+                };
+                let operation = Operation {
+                    key: key.clone(),
+                    spec: spec.clone(),
+                    volumes,
+                    state: crate::operation::OperationState::Filed,
+                    version: *version,
+                    filed_at,
+                    updated_at: time,
+                };
+                self.index.insert(key, &operation.volumes);
+                self.operations.insert(key.clone(), operation);
+            }
+            Event::OperationStateChanged {
+                key,
+                version,
+                state,
+            } => {
+                let operation = self
+                    .operations
+                    .get_mut(key)
+                    .expect("a logged state change names a known operation");
+                if operation.state.is_live() && !state.is_live() {
+                    self.index.remove(key, &operation.volumes);
+                }
+                operation.state = *state;
+                operation.version = *version;
+                operation.updated_at = time;
+            }
+            Event::AlertRaised { alert } | Event::AlertUpdated { alert } => {
+                for operation in &alert.detail.operations {
+                    self.alerts_by_operation
+                        .entry(operation.clone())
+                        .or_default()
+                        .insert(alert.id.clone());
+                }
+                self.alerts.insert(alert.id.clone(), alert.clone());
+            }
+            Event::AlertResolved { id, .. } => {
+                let alert = self
+                    .alerts
+                    .get_mut(id)
+                    .expect("a logged resolution names a known alert");
+                alert.state = AlertState::Resolved;
+                alert.resolved_at = Some(time);
+                alert.updated_at = time;
+            }
+        }
+    }
+
+    pub fn events_applied(&self) -> u64 {
+        self.events_applied
+    }
+
+    pub fn party(&self, id: &PartyId) -> Option<&Party> {
+        self.parties.get(id)
+    }
+
+    pub fn parties(&self) -> impl Iterator<Item = &Party> {
+        self.parties.values()
+    }
+
+    /// The party holding a token, by the token's hash.
+    pub fn party_by_token_hash(&self, token_hash: &str) -> Option<&Party> {
+        self.party_by_token_hash
+            .get(token_hash)
+            .and_then(|id| self.parties.get(id))
+    }
+
+    pub fn operation(&self, key: &OperationKey) -> Option<&Operation> {
+        self.operations.get(key)
+    }
+
+    /// Every operation of one owner, in id order.
+    pub fn operations_of<'a>(&'a self, owner: &'a PartyId) -> impl Iterator<Item = &'a Operation> {
+        self.operations
+            .values()
+            .filter(move |operation| &operation.key.owner == owner)
+    }
+
+    pub fn operations(&self) -> impl Iterator<Item = &Operation> {
+        self.operations.values()
+    }
+
+    pub fn index(&self) -> &VolumeIndex {
+        &self.index
+    }
+
+    pub fn alert(&self, id: &AlertId) -> Option<&Alert> {
+        self.alerts.get(id)
+    }
+
+    pub fn alerts(&self) -> impl Iterator<Item = &Alert> {
+        self.alerts.values()
+    }
+
+    /// Open alerts that concern one operation, in id order.
+    pub fn open_alerts_of<'a>(&'a self, key: &OperationKey) -> impl Iterator<Item = &'a Alert> {
+        self.alerts_by_operation
+            .get(key)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.alerts.get(id))
+            .filter(|alert| alert.state == AlertState::Open)
+    }
+}

@@ -1,0 +1,252 @@
+//! Shared helpers for the integration tests: spec builders, and a brute-force geodesic reference
+//! that shares no code with the crate (GeographicLib sampling only).
+
+#![allow(dead_code)]
+
+use deconflict_geometry::{Footprint, FootprintSpec, Limits};
+use geographiclib_rs::{DirectGeodesic, Geodesic, InverseGeodesic};
+
+pub fn geod() -> Geodesic {
+    Geodesic::wgs84()
+}
+
+pub fn wrap(lon: f64) -> f64 {
+    let w = (lon + 180.0).rem_euclid(360.0) - 180.0;
+    if w >= 180.0 {
+        w - 360.0
+    } else {
+        w
+    }
+}
+
+/// Geodesic distance and azimuth from a to b.
+pub fn inverse(a: [f64; 2], b: [f64; 2]) -> (f64, f64) {
+    let (s, azi1, _, _): (f64, f64, f64, f64) = geod().inverse(a[1], a[0], b[1], b[0]);
+    (s, azi1)
+}
+
+pub fn direct(a: [f64; 2], azimuth: f64, s: f64) -> [f64; 2] {
+    let (lat, lon): (f64, f64) = geod().direct(a[1], a[0], azimuth, s);
+    [wrap(lon), lat]
+}
+
+pub fn dist(a: [f64; 2], b: [f64; 2]) -> f64 {
+    geod().inverse(a[1], a[0], b[1], b[0])
+}
+
+/// A closed polygon spec from its corners (the closing position is added).
+pub fn polygon(corners: &[[f64; 2]]) -> FootprintSpec {
+    let mut ring: Vec<Vec<f64>> = corners.iter().map(|p| p.to_vec()).collect();
+    ring.push(corners[0].to_vec());
+    FootprintSpec::Polygon {
+        coordinates: vec![ring],
+    }
+}
+
+/// An axis-aligned lon/lat box (edges are geodesics between its corners).
+pub fn square(lon0: f64, lat0: f64, lon1: f64, lat1: f64) -> FootprintSpec {
+    polygon(&[[lon0, lat0], [lon1, lat0], [lon1, lat1], [lon0, lat1]])
+}
+
+pub fn circle(center: [f64; 2], radius_m: f64) -> FootprintSpec {
+    FootprintSpec::Circle {
+        center: center.to_vec(),
+        radius_m,
+    }
+}
+
+pub fn footprint(spec: &FootprintSpec) -> Footprint {
+    Footprint::from_spec(spec, &Limits::default()).expect("valid footprint")
+}
+
+/// A star-shaped polygon around `centre`: corner k at azimuth `azimuths[k]` (increasing) and
+/// geodesic distance `radii[k]`.
+pub fn star(centre: [f64; 2], azimuths: &[f64], radii: &[f64]) -> FootprintSpec {
+    let corners: Vec<[f64; 2]> = azimuths
+        .iter()
+        .zip(radii)
+        .map(|(&az, &r)| direct(centre, az, r))
+        .collect();
+    polygon(&corners)
+}
+
+/// A footprint's boundary as a function of one parameter `u` in `[0, units)`: for a polygon,
+/// edge `floor(u)` at fraction `fract(u)` along its geodesic; for a circle, azimuth `u` degrees.
+pub struct Boundary {
+    kind: BoundaryKind,
+}
+
+enum BoundaryKind {
+    Polygon {
+        corners: Vec<[f64; 2]>,
+        edges: Vec<(f64, f64)>,
+    },
+    Circle {
+        centre: [f64; 2],
+        radius_m: f64,
+    },
+}
+
+impl Boundary {
+    pub fn of(spec: &FootprintSpec) -> Boundary {
+        let kind = match spec {
+            FootprintSpec::Polygon { coordinates } => {
+                let ring = &coordinates[0];
+                let corners: Vec<[f64; 2]> = ring[..ring.len() - 1]
+                    .iter()
+                    .map(|p| [p[0], p[1]])
+                    .collect();
+                let edges = (0..corners.len())
+                    .map(|k| inverse(corners[k], corners[(k + 1) % corners.len()]))
+                    .collect();
+                BoundaryKind::Polygon { corners, edges }
+            }
+            FootprintSpec::Circle { center, radius_m } => BoundaryKind::Circle {
+                centre: [center[0], center[1]],
+                radius_m: *radius_m,
+            },
+        };
+        Boundary { kind }
+    }
+
+    pub fn units(&self) -> f64 {
+        match &self.kind {
+            BoundaryKind::Polygon { corners, .. } => corners.len() as f64,
+            BoundaryKind::Circle { .. } => 360.0,
+        }
+    }
+
+    pub fn at(&self, u: f64) -> [f64; 2] {
+        let u = u.rem_euclid(self.units());
+        match &self.kind {
+            BoundaryKind::Polygon { corners, edges } => {
+                let k = (u.floor() as usize).min(corners.len() - 1);
+                let (s, az) = edges[k];
+                direct(corners[k], az, s * (u - k as f64))
+            }
+            BoundaryKind::Circle { centre, radius_m } => direct(*centre, u, *radius_m),
+        }
+    }
+
+    /// Parameters sampling the boundary every `spacing_m` or closer.
+    pub fn params(&self, spacing_m: f64) -> Vec<f64> {
+        match &self.kind {
+            BoundaryKind::Polygon { edges, .. } => edges
+                .iter()
+                .enumerate()
+                .flat_map(|(k, e)| {
+                    let n = (e.0 / spacing_m).ceil().max(1.0) as usize;
+                    (0..n).map(move |i| k as f64 + i as f64 / n as f64)
+                })
+                .collect(),
+            BoundaryKind::Circle { radius_m, .. } => {
+                let n = (std::f64::consts::TAU * radius_m / spacing_m)
+                    .ceil()
+                    .max(360.0) as usize;
+                (0..n).map(|i| 360.0 * i as f64 / n as f64).collect()
+            }
+        }
+    }
+}
+
+/// ECEF of a surface point (WGS84), for chord distances: a chord is never longer than the
+/// geodesic, so it prunes pairs exactly.
+pub fn ecef(p: [f64; 2]) -> [f64; 3] {
+    let a = 6_378_137.0;
+    let f = 1.0 / 298.257_223_563;
+    let e2 = f * (2.0 - f);
+    let (lon, lat) = (p[0].to_radians(), p[1].to_radians());
+    let n = a / (1.0 - e2 * lat.sin().powi(2)).sqrt();
+    [
+        n * lat.cos() * lon.cos(),
+        n * lat.cos() * lon.sin(),
+        n * (1.0 - e2) * lat.sin(),
+    ]
+}
+
+fn chord(a: &[f64; 3], b: &[f64; 3]) -> f64 {
+    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
+}
+
+/// For each point of `a`, the smallest geodesic distance to a point of `b` and which one (pruned
+/// exactly: a chord is never longer than the geodesic, so a pair whose chord is already longer
+/// than the row's best cannot beat it).
+fn row_minima(a: &[[f64; 2]], b: &[[f64; 2]]) -> Vec<(f64, usize)> {
+    let eb: Vec<[f64; 3]> = b.iter().map(|&p| ecef(p)).collect();
+    a.iter()
+        .map(|&p| {
+            let ep = ecef(p);
+            let mut best = (f64::INFINITY, 0);
+            for (j, q) in eb.iter().enumerate() {
+                if chord(&ep, q) < best.0 {
+                    let d = dist(p, b[j]);
+                    if d < best.0 {
+                        best = (d, j);
+                    }
+                }
+            }
+            best
+        })
+        .collect()
+}
+
+fn min_pair(a: &[[f64; 2]], b: &[[f64; 2]]) -> f64 {
+    row_minima(a, b)
+        .iter()
+        .map(|r| r.0)
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// The samples of `points` inside the polygon sampled by `ring`, by a crossing count in one
+/// azimuthal-equidistant plane centred at `centre` (exact geodesic azimuths and distances from
+/// GeographicLib; the shapes here are small enough that 200 m chords are straight in it).
+pub fn any_inside(points: &[[f64; 2]], ring: &[[f64; 2]], centre: [f64; 2]) -> bool {
+    let to_plane = |q: [f64; 2]| {
+        let (s, az) = inverse(centre, q);
+        [s * az.to_radians().sin(), s * az.to_radians().cos()]
+    };
+    let plane: Vec<[f64; 2]> = ring.iter().map(|&q| to_plane(q)).collect();
+    points.iter().any(|&p| {
+        let [x, y] = to_plane(p);
+        let mut inside = false;
+        for i in 0..plane.len() {
+            let a = plane[i];
+            let b = plane[(i + 1) % plane.len()];
+            if (a[1] > y) != (b[1] > y) && x < a[0] + (y - a[1]) * (b[0] - a[0]) / (b[1] - a[1]) {
+                inside = !inside;
+            }
+        }
+        inside
+    })
+}
+
+/// Brute-force geodesic distance between two footprints: both boundaries sampled every
+/// `spacing_m` or closer; 0 if a sample of one is inside the other; otherwise the closest pair
+/// of samples, refined by resampling densely (up to 200 times finer, at most ~1,500 points a
+/// side) the stretches of each boundary that come within that distance plus two samples of the
+/// other. Never below the truth; above it by a small fraction of `spacing_m`.
+pub fn brute_distance(a: &FootprintSpec, b: &FootprintSpec, spacing_m: f64) -> f64 {
+    let (ba, bb) = (Boundary::of(a), Boundary::of(b));
+    let (ua, ub) = (ba.params(spacing_m), bb.params(spacing_m));
+    let pa: Vec<[f64; 2]> = ua.iter().map(|&u| ba.at(u)).collect();
+    let pb: Vec<[f64; 2]> = ub.iter().map(|&u| bb.at(u)).collect();
+    if any_inside(&pa, &pb, pa[0]) || any_inside(&pb, &pa, pa[0]) {
+        return 0.0;
+    }
+    let (rows_a, rows_b) = (row_minima(&pa, &pb), row_minima(&pb, &pa));
+    let coarse = rows_a.iter().map(|r| r.0).fold(f64::INFINITY, f64::min);
+    let limit = coarse + 2.0 * spacing_m;
+    let dense = |b: &Boundary, u: &[f64], rows: &[(f64, usize)]| -> Vec<[f64; 2]> {
+        let near: Vec<usize> = (0..u.len()).filter(|&i| rows[i].0 <= limit).collect();
+        let per = (1_500 / near.len()).clamp(4, 400);
+        near.iter()
+            .flat_map(|&i| {
+                let lo = u[(i + u.len() - 1) % u.len()];
+                let span = (u[(i + 1) % u.len()] - lo).rem_euclid(b.units());
+                (0..=per).map(move |s| b.at(lo + span * s as f64 / per as f64))
+            })
+            .collect()
+    };
+    let fine = min_pair(&dense(&ba, &ua, &rows_a), &dense(&bb, &ub, &rows_b));
+    coarse.min(fine)
+}

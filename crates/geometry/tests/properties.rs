@@ -1,0 +1,212 @@
+//! Property tests: symmetry, agreement with a brute-force geodesic reference, invariance under
+//! longitude shifts, conflict regions, and ECEF bounds. Shapes are generated around random
+//! centres, a good share of them next to the antimeridian and near the poles.
+
+mod common;
+
+use common::*;
+use deconflict_geometry::{Footprint, FootprintSpec, Limits};
+use proptest::prelude::*;
+
+const CASES: u32 = 256;
+
+/// A random shape, before it is placed: a circle or a star-shaped polygon.
+#[derive(Debug, Clone)]
+struct ShapeParams {
+    circle: bool,
+    corners: usize,
+    /// Corner distance from the centre, as a fraction of `size_m`.
+    radii: Vec<f64>,
+    /// Corner azimuth offset, as a fraction of the angular slot of one corner.
+    jitter: Vec<f64>,
+    rotation_deg: f64,
+    size_m: f64,
+}
+
+fn shape_params(min_size_m: f64, max_size_m: f64) -> impl Strategy<Value = ShapeParams> {
+    (
+        proptest::bool::weighted(0.3),
+        3usize..=10,
+        proptest::collection::vec(0.25..1.0f64, 10),
+        proptest::collection::vec(-0.2..0.2f64, 10),
+        0.0..360.0f64,
+        min_size_m..max_size_m,
+    )
+        .prop_map(
+            |(circle, corners, radii, jitter, rotation_deg, size_m)| ShapeParams {
+                circle,
+                corners,
+                radii,
+                jitter,
+                rotation_deg,
+                size_m,
+            },
+        )
+}
+
+impl ShapeParams {
+    /// The corners' azimuths and distances from the centre (increasing azimuths).
+    fn corners(&self) -> Vec<(f64, f64)> {
+        let slot = 360.0 / self.corners as f64;
+        (0..self.corners)
+            .map(|k| {
+                let az = self.rotation_deg + slot * (k as f64 + self.jitter[k]);
+                (az, self.radii[k] * self.size_m)
+            })
+            .collect()
+    }
+
+    fn place(&self, centre: [f64; 2]) -> FootprintSpec {
+        if self.circle {
+            return circle(centre, self.size_m);
+        }
+        let (az, r): (Vec<f64>, Vec<f64>) = self.corners().into_iter().unzip();
+        star(centre, &az, &r)
+    }
+}
+
+/// Centres anywhere, next to the antimeridian, and near either pole.
+fn centre() -> impl Strategy<Value = [f64; 2]> {
+    prop_oneof![
+        (-180.0..180.0f64, -80.0..80.0f64).prop_map(|(lon, lat)| [lon, lat]),
+        (-0.3..0.3f64, -70.0..70.0f64).prop_map(|(d, lat)| [wrap(180.0 + d), lat]),
+        (-180.0..180.0f64, 86.0..89.4f64).prop_map(|(lon, lat)| [lon, lat]),
+        (-180.0..180.0f64, -89.4..-86.0f64).prop_map(|(lon, lat)| [lon, lat]),
+    ]
+}
+
+/// A pair of shapes under 200 km apart: the second centre `gap_m` from the first.
+fn pair() -> impl Strategy<Value = (FootprintSpec, FootprintSpec)> {
+    (
+        centre(),
+        shape_params(100.0, 15_000.0),
+        shape_params(100.0, 15_000.0),
+        0.0..360.0f64,
+        0.0..60_000.0f64,
+    )
+        .prop_map(|(c1, s1, s2, azimuth, gap_m)| {
+            let c2 = direct(c1, azimuth, gap_m);
+            (s1.place(c1), s2.place(c2))
+        })
+}
+
+fn try_footprint(spec: &FootprintSpec) -> Option<Footprint> {
+    Footprint::from_spec(spec, &Limits::default()).ok()
+}
+
+/// Both footprints, or a rejected case (a generated shape touching a pole).
+fn both(a: &FootprintSpec, b: &FootprintSpec) -> Result<(Footprint, Footprint), TestCaseError> {
+    match (try_footprint(a), try_footprint(b)) {
+        (Some(fa), Some(fb)) => Ok((fa, fb)),
+        _ => Err(TestCaseError::reject("shape touches a pole")),
+    }
+}
+
+fn shifted(spec: &FootprintSpec, delta_lon: f64) -> FootprintSpec {
+    match spec {
+        FootprintSpec::Polygon { coordinates } => FootprintSpec::Polygon {
+            coordinates: coordinates
+                .iter()
+                .map(|ring| {
+                    ring.iter()
+                        .map(|p| vec![wrap(p[0] + delta_lon), p[1]])
+                        .collect()
+                })
+                .collect(),
+        },
+        FootprintSpec::Circle { center, radius_m } => FootprintSpec::Circle {
+            center: vec![wrap(center[0] + delta_lon), center[1]],
+            radius_m: *radius_m,
+        },
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(CASES))]
+
+    #[test]
+    fn distance_is_symmetric((a, b) in pair()) {
+        let (fa, fb) = both(&a, &b)?;
+        let (ab, ba) = (fa.distance_m(&fb), fb.distance_m(&fa));
+        prop_assert!((ab - ba).abs() <= 1e-6 * ab.max(ba), "{ab} vs {ba}");
+    }
+
+    /// Never above the brute-force reference (which is never below the truth), and at most
+    /// 0.5 % below it (the reference's own resolution, ~0.5 m, allowed for).
+    #[test]
+    fn distance_agrees_with_brute_force_geodesic_sampling((a, b) in pair()) {
+        let (fa, fb) = both(&a, &b)?;
+        let fast = fa.distance_m(&fb);
+        let brute = brute_distance(&a, &b, 200.0);
+        prop_assert!(fast <= brute * (1.0 + 1e-6) + 0.01, "fast {fast} > brute {brute}");
+        prop_assert!(fast >= brute * (1.0 - 0.005) - 0.5, "fast {fast} < brute {brute}");
+    }
+
+    /// The ellipsoid is symmetric in longitude: moving the whole pair east or west (wrapping
+    /// longitudes back into [-180, 180]) changes nothing.
+    #[test]
+    fn distance_is_invariant_under_longitude_shifts(
+        (a, b) in pair(),
+        delta_lon in -360.0..360.0f64,
+    ) {
+        let (fa, fb) = both(&a, &b)?;
+        let (sa, sb) = both(&shifted(&a, delta_lon), &shifted(&b, delta_lon))?;
+        let (d, ds) = (fa.distance_m(&fb), sa.distance_m(&sb));
+        prop_assert!((d - ds).abs() <= 1e-6 * d.max(ds) + 1e-6, "{d} vs {ds}");
+    }
+
+    /// `Some` exactly when the distance is below the separation, and then every corner of the
+    /// region is within the separation of both footprints.
+    #[test]
+    fn conflict_region_exists_exactly_below_the_separation(
+        (a, b) in pair(),
+        separation_m in 1.0..20_000.0f64,
+    ) {
+        let (fa, fb) = both(&a, &b)?;
+        let d = fa.distance_m(&fb);
+        let region = fa.conflict_region(&fb, separation_m);
+        prop_assert_eq!(region.is_some(), d < separation_m, "d {} sep {}", d, separation_m);
+        let Some(region) = region else { return Ok(()) };
+        prop_assert_eq!(region.kind.as_str(), "MultiPolygon");
+        prop_assert!(!region.coordinates.is_empty());
+        let corners: Vec<[f64; 2]> = region.coordinates.iter().flatten().flatten().copied().collect();
+        let step = (corners.len() / 12).max(1);
+        for &v in corners.iter().step_by(step) {
+            prop_assert!((-180.0..=180.0).contains(&v[0]) && (-90.0..=90.0).contains(&v[1]));
+            let here = footprint(&circle(v, 0.001));
+            let (to_a, to_b) = (here.distance_m(&fa), here.distance_m(&fb));
+            let limit = separation_m * 1.03 + 2.0;
+            prop_assert!(to_a <= limit && to_b <= limit, "{v:?}: {to_a} {to_b} sep {separation_m}");
+        }
+    }
+
+    /// Every point of the footprint, boundary and interior, is inside its ECEF box, for shapes
+    /// from 100 m to 3,000 km across.
+    #[test]
+    fn ecef_bounds_contain_the_whole_footprint(
+        centre in centre(),
+        params in shape_params(100.0, 3_000_000.0),
+        fractions in proptest::collection::vec(0.0..=1.0f64, 24),
+    ) {
+        // Keep the shape off the poles: corners closer to the centre than the pole is.
+        let to_pole = dist(centre, [0.0, 90.0]).min(dist(centre, [0.0, -90.0]));
+        let mut params = params;
+        params.size_m = params.size_m.min(0.9 * to_pole);
+        prop_assume!(params.size_m > 50.0);
+        let spec = params.place(centre);
+        let Some(f) = try_footprint(&spec) else {
+            return Err(TestCaseError::reject("invalid shape"));
+        };
+        let bounds = f.ecef_bounds();
+        let boundary = Boundary::of(&spec);
+        for (k, &t) in fractions.iter().enumerate() {
+            let q = boundary.at(boundary.units() * (k as f64 + t) / fractions.len() as f64);
+            let (s, az) = inverse(centre, q);
+            for p in [q, direct(centre, az, s * t), direct(centre, az, s * (1.0 - t * t))] {
+                let e = ecef(p);
+                let inside = (0..3).all(|i| bounds.min[i] - 1e-6 <= e[i] && e[i] <= bounds.max[i] + 1e-6);
+                prop_assert!(inside, "{p:?} outside {bounds:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! The single writer: engine state and event log behind one lock.
+//!
+//! Every command follows the same path: lock, decide (pure, against the current state),
+//! append the decided events to the log (one transaction, durable when it returns), apply
+//! them to the state, unlock. If deciding fails nothing is written; if the append fails
+//! nothing is applied. At start-up the state is rebuilt by applying the whole log.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use deconflict_engine::decide::{Actor, Decision};
+use deconflict_engine::{EngineError, Event, State};
+use deconflict_geometry::Limits;
+use deconflict_store::{EventLog, NewEvent, SqliteLog, StoreError};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// How the server is set up.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The embedded database file; created if missing.
+    pub database: PathBuf,
+    /// The bearer token that may register parties. Compared by hash only.
+    pub admin_token: String,
+    pub limits: Limits,
+    /// The largest request body accepted, in bytes (default 8 MiB).
+    pub body_limit_bytes: usize,
+}
+
+impl Config {
+    pub fn new(database: PathBuf, admin_token: String) -> Self {
+        Self {
+            database,
+            admin_token,
+            limits: Limits::default(),
+            body_limit_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
+/// The time source; tests may replace it.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// A failed command: refused by the engine, or not stored.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Refused(#[from] EngineError),
+    #[error("the event log could not be written: {0}")]
+    Store(#[from] StoreError),
+}
+
+struct Core {
+    state: State,
+    log: Box<dyn EventLog>,
+}
+
+pub struct App {
+    core: Mutex<Core>,
+    admin_token_hash: String,
+    pub config: Config,
+    clock: Clock,
+}
+
+/// The events of a page read at start-up.
+const REPLAY_PAGE: usize = 10_000;
+
+impl App {
+    /// Opens the database and rebuilds the state from its whole log.
+    pub fn open(config: Config) -> Result<App, StoreError> {
+        let log = SqliteLog::open(&config.database)?;
+        Self::with_log(config, Box::new(log), Arc::new(Utc::now))
+    }
+
+    /// As [`App::open`], with a given log and clock.
+    pub fn with_log(
+        config: Config,
+        log: Box<dyn EventLog>,
+        clock: Clock,
+    ) -> Result<App, StoreError> {
+        let mut state = State::new();
+        let mut after = 0;
+        loop {
+            let page = log.read_from(after, REPLAY_PAGE)?;
+            let Some(last) = page.last() else { break };
+            after = last.seq;
+            for stored in page {
+                let event = Event::from_parts(&stored.kind, stored.payload).map_err(|error| {
+                    StoreError::Corrupt {
+                        seq: stored.seq,
+                        reason: error.to_string(),
+                    }
+                })?;
+                state.apply(stored.time, &event);
+            }
+        }
+        tracing::info!(
+            events = state.events_applied(),
+            "state rebuilt from the event log"
+        );
+        Ok(App {
+            core: Mutex::new(Core { state, log }),
+            admin_token_hash: crate::auth::hash_token(&config.admin_token),
+            config,
+            clock,
+        })
+    }
+
+    pub fn admin_token_hash(&self) -> &str {
+        &self.admin_token_hash
+    }
+
+    /// The current time, truncated to the log's microsecond precision.
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)().trunc_subsecs(6)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Core> {
+        // A panic while holding the lock cannot leave a half-applied command: events are
+        // applied only after they are stored, and apply itself does not fail.
+        self.core
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Reads the state.
+    pub fn read<T>(&self, f: impl FnOnce(&State) -> T) -> T {
+        f(&self.lock().state)
+    }
+
+    /// Decides a command, logs its events and applies them; then `respond` reads the new state.
+    pub fn execute<T, R>(
+        &self,
+        actor: &Actor,
+        decide: impl FnOnce(&State, DateTime<Utc>) -> Result<Decision<T>, EngineError>,
+        respond: impl FnOnce(&State, T) -> R,
+    ) -> Result<R, CommandError> {
+        let now = self.now();
+        let mut core = self.lock();
+        let decision = decide(&core.state, now)?;
+        if !decision.events.is_empty() {
+            let new_events = decision
+                .events
+                .iter()
+                .map(|event| NewEvent {
+                    time: now,
+                    actor: actor.log_name(),
+                    kind: event.kind().to_owned(),
+                    payload: event.payload(),
+                })
+                .collect();
+            let stored = core.log.append(new_events)?;
+            for (event, stored) in decision.events.iter().zip(&stored) {
+                core.state.apply(stored.time, event);
+            }
+        }
+        Ok(respond(&core.state, decision.outcome))
+    }
+
+    /// The sequence number and hash of the last logged event.
+    pub fn log_head(&self) -> Result<Option<(u64, String)>, StoreError> {
+        self.lock().log.head()
+    }
+}

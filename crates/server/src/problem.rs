@@ -1,0 +1,180 @@
+//! RFC 9457 problem details: every API error, with a stable `type`.
+//!
+//! The `type` is a relative URI `/problems/<slug>`; the slug never changes once published,
+//! so clients may switch on it. `detail` is a sentence for a person; `pointer` is the JSON
+//! pointer (RFC 6901) of the offending field of the request body, where there is one.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use deconflict_engine::EngineError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::CommandError;
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    Unauthenticated(&'static str),
+    #[error("the admin token registers parties; use a party's token for this")]
+    AdminIsNotAParty,
+    #[error("the request body is not valid JSON: {0}")]
+    MalformedJson(String),
+    #[error("{detail}")]
+    InvalidField { pointer: String, detail: String },
+    #[error("the request body is larger than the limit of {limit_bytes} bytes")]
+    BodyTooLarge { limit_bytes: usize },
+    #[error("the request body could not be read: {0}")]
+    BodyUnreadable(String),
+    #[error("the request must have Content-Type: application/json")]
+    UnsupportedMediaType,
+    #[error("{0}")]
+    BadHeader(String),
+    #[error("there is no resource at {0}")]
+    NoRoute(String),
+    #[error("method {0} is not allowed here")]
+    MethodNotAllowed(String),
+    #[error(transparent)]
+    Command(#[from] CommandError),
+}
+
+impl From<EngineError> for ApiError {
+    fn from(error: EngineError) -> Self {
+        ApiError::Command(CommandError::Refused(error))
+    }
+}
+
+impl ApiError {
+    /// (status, slug, title) of this error.
+    fn classify(&self) -> (StatusCode, &'static str, &'static str) {
+        use EngineError as E;
+        match self {
+            ApiError::Unauthenticated(_) => (
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Not authenticated",
+            ),
+            ApiError::AdminIsNotAParty => (
+                StatusCode::FORBIDDEN,
+                "party-required",
+                "A party token is required",
+            ),
+            ApiError::MalformedJson(_) => {
+                (StatusCode::BAD_REQUEST, "malformed-json", "Malformed JSON")
+            }
+            ApiError::InvalidField { .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-field",
+                "Invalid field",
+            ),
+            ApiError::BodyTooLarge { .. } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body-too-large",
+                "Request body too large",
+            ),
+            ApiError::BodyUnreadable(_) => (
+                StatusCode::BAD_REQUEST,
+                "body-unreadable",
+                "Request body unreadable",
+            ),
+            ApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+            ),
+            ApiError::BadHeader(_) => (StatusCode::BAD_REQUEST, "bad-header", "Bad header"),
+            ApiError::NoRoute(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            ApiError::MethodNotAllowed(_) => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+            ),
+            ApiError::Command(CommandError::Store(_)) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "storage-failure",
+                "Storage failure",
+            ),
+            ApiError::Command(CommandError::Refused(error)) => match error {
+                E::InvalidId { .. }
+                | E::TooLong { .. }
+                | E::Empty { .. }
+                | E::NoVolumes
+                | E::TooManyVolumes { .. } => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid-field",
+                    "Invalid field",
+                ),
+                E::InvalidVolume { .. } => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid-geometry",
+                    "Invalid geometry",
+                ),
+                E::NotFound { .. } => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+                E::VersionMismatch { .. } => {
+                    (StatusCode::CONFLICT, "version-mismatch", "Version mismatch")
+                }
+                E::InvalidTransition { .. } => (
+                    StatusCode::CONFLICT,
+                    "invalid-transition",
+                    "Invalid state transition",
+                ),
+                E::PartyExists(_) => (StatusCode::CONFLICT, "already-exists", "Already exists"),
+                E::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            },
+        }
+    }
+
+    fn pointer(&self) -> Option<String> {
+        match self {
+            ApiError::InvalidField { pointer, .. } => Some(pointer.clone()),
+            ApiError::Command(CommandError::Refused(error)) => error.pointer(),
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, slug, title) = self.classify();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let detail = match &self {
+            // Never leak internals of a storage failure to the client.
+            ApiError::Command(CommandError::Store(_)) => {
+                "the change could not be stored and was not applied; try again".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let problem = Problem {
+            kind: format!("/problems/{slug}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail,
+            pointer: self.pointer(),
+        };
+        let mut response = (status, axum::Json(problem)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}

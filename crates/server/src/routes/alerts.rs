@@ -1,0 +1,56 @@
+//! The caller's alerts (`GET /v1/alerts`). Delivery, acknowledgement and the live stream
+//! come with the hotline; this is the listing.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::Json;
+use deconflict_engine::release::{self, AlertView};
+use deconflict_engine::AlertState;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Caller;
+use crate::problem::{ApiError, Problem};
+use crate::App;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AlertFilter {
+    /// Only alerts in this state.
+    pub state: Option<AlertState>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlertList {
+    /// Most severe first, then most recently updated first.
+    pub alerts: Vec<AlertView>,
+}
+
+/// Alerts of which the caller is a recipient.
+#[utoipa::path(get, path = "/v1/alerts", tag = "alerts", params(AlertFilter), security(("bearer" = [])),
+    responses((status = 200, body = AlertList), (status = 401, body = Problem)))]
+pub async fn list(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    filter: Result<Query<AlertFilter>, QueryRejection>,
+) -> Result<Json<AlertList>, ApiError> {
+    let Query(filter) = filter.map_err(|rejection| ApiError::InvalidField {
+        pointer: String::new(),
+        detail: format!("bad query string: {}", rejection.body_text()),
+    })?;
+    let viewer = caller.party()?.clone();
+    let mut alerts: Vec<AlertView> = app.read(|state| {
+        state
+            .alerts()
+            .filter(|alert| filter.state.is_none_or(|wanted| alert.state == wanted))
+            .filter_map(|alert| release::alert_view(alert, &viewer))
+            .collect()
+    });
+    alerts.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(b.updated_at.cmp(&a.updated_at))
+            .then(a.id.cmp(&b.id))
+    });
+    Ok(Json(AlertList { alerts }))
+}

@@ -1,0 +1,48 @@
+//! The routes, one module per resource.
+
+pub mod alerts;
+pub mod health;
+pub mod operations;
+pub mod parties;
+
+use axum::extract::Request;
+use axum::routing::{get, post, put};
+use axum::Router;
+use std::sync::Arc;
+use tower_http::trace::TraceLayer;
+
+use crate::problem::ApiError;
+use crate::App;
+
+/// The whole HTTP interface.
+pub fn router(app: Arc<App>) -> Router {
+    let v1 = Router::new()
+        .route("/parties", post(parties::register).get(parties::list))
+        .route("/parties/me", get(parties::me))
+        .route("/operations", get(operations::list))
+        .route(
+            "/operations/{id}",
+            put(operations::file).get(operations::read),
+        )
+        .route("/operations/{id}/activate", post(operations::activate))
+        .route("/operations/{id}/end", post(operations::end))
+        .route("/operations/{id}/cancel", post(operations::cancel))
+        .route("/alerts", get(alerts::list));
+    Router::new()
+        .nest("/v1", v1)
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/openapi.json", get(crate::openapi::document))
+        .fallback(no_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(TraceLayer::new_for_http())
+        .with_state(app)
+}
+
+async fn no_route(request: Request) -> ApiError {
+    ApiError::NoRoute(request.uri().path().to_owned())
+}
+
+async fn method_not_allowed(request: Request) -> ApiError {
+    ApiError::MethodNotAllowed(request.method().to_string())
+}

@@ -1,0 +1,203 @@
+//! Filing, reading and changing operations (`/v1/operations`).
+//!
+//! Operation ids are scoped to the calling party: `PUT /v1/operations/p1` by two parties
+//! files two operations. A party reads only its own operations in full; others' appear
+//! only as conflict overlaps (release `conflicts_only`, SPEC §7).
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use deconflict_engine::decide::{self, Transition};
+use deconflict_engine::release::{self, OperationView, OtherOperationView};
+use deconflict_engine::{OperationId, OperationKey, OperationSpec, PartyId, State as EngineState};
+use serde::Serialize;
+use std::sync::Arc;
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::body::JsonBody;
+use crate::problem::{ApiError, Problem};
+use crate::App;
+
+/// The version named by an `If-Match` header: `"3"`, `W/"3"` or `3`.
+fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or("").trim();
+    let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
+    text.parse::<u64>().map(Some).map_err(|_| {
+        ApiError::BadHeader(format!(
+            "If-Match must be the ETag of the operation (a version such as \"3\"), not {text:?}"
+        ))
+    })
+}
+
+fn with_etag(status: StatusCode, view: OperationView) -> Response {
+    let etag =
+        HeaderValue::from_str(&format!("\"{}\"", view.version)).expect("digits are a valid header");
+    (status, [(header::ETAG, etag)], Json(view)).into_response()
+}
+
+fn own_view(state: &EngineState, owner: &PartyId, id: &str) -> Option<OperationView> {
+    let key = OperationKey {
+        owner: owner.clone(),
+        id: OperationId(id.to_owned()),
+    };
+    state
+        .operation(&key)
+        .and_then(|operation| release::operation_view(state, owner, operation))
+}
+
+/// Files a new operation or replaces one of the caller's (idempotent). The response
+/// includes the conflicts found; `If-Match` with a stale version gets 409.
+#[utoipa::path(put, path = "/v1/operations/{id}", tag = "operations", request_body = OperationSpec,
+    params(("id" = String, Path, description = "the caller's id for the operation"),
+           ("If-Match" = Option<String>, Header, description = "the version (ETag) being replaced")),
+    security(("bearer" = [])),
+    responses((status = 201, body = OperationView, description = "filed"),
+              (status = 200, body = OperationView, description = "replaced, or unchanged"),
+              (status = 400, body = Problem), (status = 409, body = Problem),
+              (status = 413, body = Problem), (status = 422, body = Problem)))]
+pub async fn file(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(spec): JsonBody<OperationSpec>,
+) -> Result<Response, ApiError> {
+    let owner = caller.party()?.clone();
+    let expected = if_match(&headers)?;
+    let actor = caller.actor();
+    let task_app = app.clone();
+    let (created, view) = tokio::task::spawn_blocking(move || {
+        let limits = task_app.config.limits;
+        task_app.execute(
+            &actor,
+            |state, now| decide::file_operation(state, &owner, &id, spec, expected, now, &limits),
+            |state, outcome| {
+                let view = own_view(state, &owner, &outcome.key.id.0)
+                    .expect("a filed operation is readable by its owner");
+                (outcome.created, view)
+            },
+        )
+    })
+    .await
+    .expect("command task does not panic")?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(with_etag(status, view))
+}
+
+/// One of the caller's operations. Another party's id is simply not found.
+#[utoipa::path(get, path = "/v1/operations/{id}", tag = "operations",
+    params(("id" = String, Path,)), security(("bearer" = [])),
+    responses((status = 200, body = OperationView), (status = 404, body = Problem)))]
+pub async fn read(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let owner = caller.party()?.clone();
+    let view = app
+        .read(|state| own_view(state, &owner, &id))
+        .ok_or_else(|| {
+            ApiError::from(deconflict_engine::EngineError::NotFound {
+                what: "operation",
+                id,
+            })
+        })?;
+    Ok(with_etag(StatusCode::OK, view))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OperationList {
+    /// The caller's own operations, in full.
+    pub operations: Vec<OperationView>,
+    /// Others' operations as released: only where they conflict with the caller's.
+    pub others: Vec<OtherOperationView>,
+}
+
+/// The caller's operations, and others' as far as they are released.
+#[utoipa::path(get, path = "/v1/operations", tag = "operations", security(("bearer" = [])),
+    responses((status = 200, body = OperationList), (status = 401, body = Problem)))]
+pub async fn list(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+) -> Result<Json<OperationList>, ApiError> {
+    let viewer = caller.party()?.clone();
+    Ok(Json(app.read(|state| {
+        OperationList {
+            operations: state
+                .operations_of(&viewer)
+                .filter_map(|operation| release::operation_view(state, &viewer, operation))
+                .collect(),
+            others: release::others_in_conflict(state, &viewer),
+        }
+    })))
+}
+
+async fn transition(
+    app: Arc<App>,
+    caller: Caller,
+    id: String,
+    headers: HeaderMap,
+    transition: Transition,
+) -> Result<Response, ApiError> {
+    let owner = caller.party()?.clone();
+    let expected = if_match(&headers)?;
+    let actor = caller.actor();
+    let view = tokio::task::spawn_blocking(move || {
+        app.execute(
+            &actor,
+            |state, _now| decide::change_operation_state(state, &owner, &id, transition, expected),
+            |state, _version| own_view(state, &owner, &id).expect("the operation exists"),
+        )
+    })
+    .await
+    .expect("command task does not panic")?;
+    Ok(with_etag(StatusCode::OK, view))
+}
+
+/// Marks an operation as under way.
+#[utoipa::path(post, path = "/v1/operations/{id}/activate", tag = "operations",
+    params(("id" = String, Path,), ("If-Match" = Option<String>, Header,)), security(("bearer" = [])),
+    responses((status = 200, body = OperationView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn activate(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    transition(app, caller, id, headers, Transition::Activate).await
+}
+
+/// Ends an active operation; its alerts are resolved.
+#[utoipa::path(post, path = "/v1/operations/{id}/end", tag = "operations",
+    params(("id" = String, Path,), ("If-Match" = Option<String>, Header,)), security(("bearer" = [])),
+    responses((status = 200, body = OperationView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn end(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    transition(app, caller, id, headers, Transition::End).await
+}
+
+/// Cancels an operation; its alerts are resolved.
+#[utoipa::path(post, path = "/v1/operations/{id}/cancel", tag = "operations",
+    params(("id" = String, Path,), ("If-Match" = Option<String>, Header,)), security(("bearer" = [])),
+    responses((status = 200, body = OperationView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn cancel(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    transition(app, caller, id, headers, Transition::Cancel).await
+}

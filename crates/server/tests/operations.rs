@@ -1,0 +1,315 @@
+//! Filing, reading, listing and changing operations through the HTTP API.
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const T0: &str = "2030-01-01T10:00:00Z";
+const T1: &str = "2030-01-01T12:00:00Z";
+
+#[tokio::test]
+async fn conflicting_filing_reports_the_overlap_to_both_parties_and_nobody_else() {
+    let server = TestServer::start().await;
+    let blue = server.party("blue", "operator").await;
+    let red = server.party("red", "operator").await;
+    let green = server.party("green", "humanitarian").await;
+
+    let blue_op = operation("patrol", square(36.0, 35.5, 0.1), 5000.0, 8000.0, T0, T1);
+    let response = server.put(&blue, "/v1/operations/cap-1", &blue_op).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(response.headers()["etag"], "\"1\"");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["conflicts"], json!([]));
+
+    // Red's circle overlaps Blue's square; altitude bands overlap 7000-8000.
+    let red_op = operation(
+        "reconnaissance",
+        json!({"type": "Circle", "center": [36.15, 35.5], "radius_m": 10000}),
+        7000.0,
+        9000.0,
+        "2030-01-01T11:00:00Z",
+        "2030-01-01T13:00:00Z",
+    );
+    let response = server.put(&red, "/v1/operations/recon-7", &red_op).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    let conflicts = body["conflicts"].as_array().unwrap();
+    assert_eq!(conflicts.len(), 1, "{body}");
+    let conflict = &conflicts[0];
+    assert_eq!(conflict["other_party"], "blue");
+    assert_eq!(conflict["own_operation"], "recon-7");
+    let overlap = &conflict["overlap"];
+    assert_eq!(overlap["time_start"], "2030-01-01T11:00:00Z");
+    assert_eq!(overlap["time_end"], "2030-01-01T12:00:00Z");
+    assert_eq!(overlap["altitude_lower_m"], 7000.0);
+    assert_eq!(overlap["altitude_upper_m"], 8000.0);
+    assert_eq!(overlap["horizontal_distance_m"], 0.0);
+    assert_eq!(overlap["region"]["type"], "MultiPolygon");
+
+    // Blue sees the same conflict on its operation, and an alert.
+    let body: Value = server
+        .get(&blue, "/v1/operations/cap-1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["conflicts"].as_array().unwrap().len(), 1);
+    assert_eq!(body["conflicts"][0]["other_party"], "red");
+    let alerts: Value = server.get(&blue, "/v1/alerts").await.json().await.unwrap();
+    assert_eq!(alerts["alerts"].as_array().unwrap().len(), 1);
+    assert_eq!(alerts["alerts"][0]["kind"], "strategic_conflict");
+    assert_eq!(alerts["alerts"][0]["recipients"], json!(["blue", "red"]));
+    let red_alerts: Value = server.get(&red, "/v1/alerts").await.json().await.unwrap();
+    assert_eq!(red_alerts["alerts"][0]["id"], alerts["alerts"][0]["id"]);
+
+    // Green is not concerned: it sees nothing.
+    let green_alerts: Value = server.get(&green, "/v1/alerts").await.json().await.unwrap();
+    assert_eq!(green_alerts["alerts"], json!([]));
+    let green_list: Value = server
+        .get(&green, "/v1/operations")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(green_list, json!({"operations": [], "others": []}));
+
+    // Blue's list: its own operation in full, Red's only as the overlap.
+    let list = server.get(&blue, "/v1/operations").await;
+    let text = list.text().await.unwrap();
+    let list: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(list["operations"].as_array().unwrap().len(), 1);
+    assert_eq!(list["operations"][0]["callsign"], "PATROL-CALLSIGN");
+    assert_eq!(list["others"].as_array().unwrap().len(), 1);
+    assert_eq!(list["others"][0]["party"], "red");
+    for secret in [
+        "recon-7",
+        "RECONNAISSANCE-CALLSIGN",
+        "reconnaissance",
+        "9000",
+    ] {
+        assert!(!text.contains(secret), "{secret} leaked to blue: {text}");
+    }
+    // Another party's operation id is not found, whoever asks.
+    let response = server.get(&blue, "/v1/operations/recon-7").await;
+    problem(response, StatusCode::NOT_FOUND, "not-found").await;
+}
+
+#[tokio::test]
+async fn put_is_idempotent_and_a_stale_version_is_refused() {
+    let server = TestServer::start().await;
+    let blue = server.party("blue", "operator").await;
+    let plan = operation("patrol", square(36.0, 35.5, 0.1), 5000.0, 8000.0, T0, T1);
+    assert_eq!(
+        server.put(&blue, "/v1/operations/p", &plan).await.status(),
+        StatusCode::CREATED
+    );
+    let head = server.log_head().await;
+
+    let again = server.put(&blue, "/v1/operations/p", &plan).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(again.headers()["etag"], "\"1\"");
+    assert_eq!(
+        server.log_head().await,
+        head,
+        "an identical PUT logs nothing"
+    );
+
+    let moved = operation("patrol", square(36.5, 35.5, 0.1), 5000.0, 8000.0, T0, T1);
+    let response = server
+        .client
+        .put(server.url("/v1/operations/p"))
+        .bearer_auth(&blue)
+        .header("If-Match", "\"1\"")
+        .json(&moved)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["etag"], "\"2\"");
+
+    let head = server.log_head().await;
+    let stale = server
+        .client
+        .put(server.url("/v1/operations/p"))
+        .bearer_auth(&blue)
+        .header("If-Match", "\"1\"")
+        .json(&plan)
+        .send()
+        .await
+        .unwrap();
+    let body = problem(stale, StatusCode::CONFLICT, "version-mismatch").await;
+    assert!(body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("current version is 2"));
+    assert_eq!(server.log_head().await, head);
+}
+
+#[tokio::test]
+async fn moving_an_operation_away_resolves_its_alert_and_coming_back_raises_a_new_one() {
+    let server = TestServer::start().await;
+    let blue = server.party("blue", "operator").await;
+    let red = server.party("red", "operator").await;
+    let here = operation("patrol", square(36.0, 35.5, 0.1), 5000.0, 8000.0, T0, T1);
+    server.put(&blue, "/v1/operations/a", &here).await;
+    server.put(&red, "/v1/operations/b", &here).await;
+    let alerts: Value = server
+        .get(&red, "/v1/alerts?state=open")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let first_id = alerts["alerts"][0]["id"].as_str().unwrap().to_owned();
+
+    // Vertically separated by exactly 1,000 ft: no conflict (SPEC §5.1 minimum met at equality).
+    let above = operation("patrol", square(36.0, 35.5, 0.1), 8304.8, 9000.0, T0, T1);
+    let body: Value = server
+        .put(&red, "/v1/operations/b", &above)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["conflicts"], json!([]));
+    let alerts: Value = server.get(&blue, "/v1/alerts").await.json().await.unwrap();
+    assert_eq!(alerts["alerts"][0]["state"], "resolved");
+
+    let body: Value = server
+        .put(&red, "/v1/operations/b", &here)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["conflicts"].as_array().unwrap().len(), 1);
+    let new_id = body["conflicts"][0]["alert_id"].as_str().unwrap();
+    assert_ne!(
+        new_id, first_id,
+        "a condition that cleared and came back is a new alert"
+    );
+}
+
+#[tokio::test]
+async fn lifecycle_activate_end_and_cancel() {
+    let server = TestServer::start().await;
+    let blue = server.party("blue", "operator").await;
+    let red = server.party("red", "operator").await;
+    let plan = operation("patrol", square(36.0, 35.5, 0.1), 5000.0, 8000.0, T0, T1);
+    server.put(&blue, "/v1/operations/a", &plan).await;
+    server.put(&red, "/v1/operations/b", &plan).await;
+
+    let response = server
+        .post(&blue, "/v1/operations/a/activate", &json!({}))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["state"], "active");
+    assert_eq!(body["version"], 2);
+
+    let body: Value = server
+        .post(&blue, "/v1/operations/a/end", &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["state"], "ended");
+    assert_eq!(body["conflicts"], json!([]));
+    let alerts: Value = server
+        .get(&red, "/v1/alerts?state=open")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(alerts["alerts"], json!([]), "ending resolves the alert");
+
+    let response = server
+        .post(&blue, "/v1/operations/a/activate", &json!({}))
+        .await;
+    let body = problem(response, StatusCode::CONFLICT, "invalid-transition").await;
+    assert!(body["detail"].as_str().unwrap().contains("ended"));
+    let response = server.put(&blue, "/v1/operations/a", &plan).await;
+    problem(response, StatusCode::CONFLICT, "invalid-transition").await;
+
+    let body: Value = server
+        .post(&red, "/v1/operations/b/cancel", &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["state"], "cancelled");
+    // Another party cannot change Red's operation: it does not exist for them.
+    let response = server
+        .post(&blue, "/v1/operations/b/cancel", &json!({}))
+        .await;
+    problem(response, StatusCode::NOT_FOUND, "not-found").await;
+}
+
+#[tokio::test]
+async fn state_survives_a_restart_identically() {
+    let server = TestServer::start().await;
+    let blue = server.party("blue", "operator").await;
+    let red = server.party("red", "operator").await;
+    let plan = operation("patrol", square(36.0, 35.5, 0.1), 5000.0, 8000.0, T0, T1);
+    server.put(&blue, "/v1/operations/a", &plan).await;
+    server.put(&red, "/v1/operations/b", &plan).await;
+    server
+        .post(&red, "/v1/operations/b/activate", &json!({}))
+        .await;
+    let before_blue: Value = server
+        .get(&blue, "/v1/operations")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let before_red: Value = server.get(&red, "/v1/alerts").await.json().await.unwrap();
+    let database = server.database.clone();
+    let directory = server.stop().await;
+
+    let config = deconflict_server::Config::new(database.clone(), ADMIN.to_owned());
+    let server = TestServer::start_on(database, config).await;
+    let after_blue: Value = server
+        .get(&blue, "/v1/operations")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let after_red: Value = server.get(&red, "/v1/alerts").await.json().await.unwrap();
+    assert_eq!(before_blue, after_blue);
+    assert_eq!(before_red, after_red);
+    drop(directory);
+}
+
+#[tokio::test]
+async fn only_the_admin_registers_parties() {
+    let server = TestServer::start().await;
+    let blue = server.party("blue", "operator").await;
+    let response = server
+        .post(
+            &blue,
+            "/v1/parties",
+            &json!({"id": "x", "name": "X", "role": "operator"}),
+        )
+        .await;
+    problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+    let response = server
+        .post(
+            ADMIN,
+            "/v1/parties",
+            &json!({"id": "blue", "name": "B", "role": "operator"}),
+        )
+        .await;
+    problem(response, StatusCode::CONFLICT, "already-exists").await;
+    let me: Value = server
+        .get(&blue, "/v1/parties/me")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        me,
+        json!({"id": "blue", "name": "Party blue", "role": "operator"})
+    );
+    let plan = operation("patrol", square(36.0, 35.5, 0.1), 5000.0, 8000.0, T0, T1);
+    let response = server.put(ADMIN, "/v1/operations/a", &plan).await;
+    problem(response, StatusCode::FORBIDDEN, "party-required").await;
+}

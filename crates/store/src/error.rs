@@ -1,0 +1,71 @@
+//! The one error type of the store crate.
+//!
+//! Every variant names the problem and carries the offending value, so the server can map each
+//! to one problem+json `type` and an operator can act on the message alone.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while appending to, reading or opening an event log.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The underlying SQLite call failed (I/O error, lock timeout, disk full, ...).
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+
+    /// A file-system call outside SQLite failed.
+    #[error("cannot access {path}: {source}", path = path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// `open_read_only` was given a path that does not exist (it never creates a file).
+    #[error("event log {path} does not exist", path = path.display())]
+    NotFound { path: PathBuf },
+
+    /// The file is an SQLite database, but not one written by this crate.
+    #[error("{path} is not a deconflict event log (no meta table)", path = path.display())]
+    NotAnEventLog { path: PathBuf },
+
+    /// The file was written by a newer (or unknown) schema version.
+    #[error("event log schema version {found:?} is not supported (this build reads version {supported})")]
+    UnsupportedSchema {
+        found: String,
+        supported: &'static str,
+    },
+
+    /// SQLite refused WAL mode (e.g. an in-memory database); durability guarantees would not hold.
+    #[error(
+        "journal_mode=WAL was refused (SQLite reports {mode:?}); the log needs WAL on a real file"
+    )]
+    WalRefused { mode: String },
+
+    /// A write was attempted through a handle from `open_read_only`.
+    #[error("the event log was opened read-only")]
+    ReadOnly,
+
+    /// An append batch exceeded [`crate::MAX_APPEND_BATCH_EVENTS`]; nothing was written.
+    #[error("append batch of {events} events exceeds the maximum of {max}")]
+    BatchTooLarge { events: usize, max: usize },
+
+    /// An append batch's payloads together exceeded [`crate::MAX_APPEND_BATCH_PAYLOAD_BYTES`].
+    #[error("append batch payloads total {bytes} bytes, more than the maximum of {max}")]
+    BatchPayloadTooLarge { bytes: usize, max: usize },
+
+    /// One event of an append batch was refused; nothing of the batch was written.
+    #[error("event {index} of the append batch is invalid: {reason}")]
+    InvalidEvent { index: usize, reason: String },
+
+    /// A snapshot larger than [`crate::MAX_SNAPSHOT_BYTES`] was refused.
+    #[error("snapshot of {bytes} bytes exceeds the maximum of {max}")]
+    SnapshotTooLarge { bytes: usize, max: usize },
+
+    /// A snapshot was claimed to be taken after an event that is not in the log yet.
+    #[error("snapshot at event {seq} is ahead of the log head ({head})")]
+    SnapshotAhead { seq: u64, head: u64 },
+
+    /// A stored row could not be turned back into an event. `audit verify` gives the full story.
+    #[error("event log is corrupt at event {seq}: {reason}")]
+    Corrupt { seq: u64, reason: String },
+}

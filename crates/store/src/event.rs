@@ -1,0 +1,59 @@
+//! The event types and the [`EventLog`] trait: the one narrow interface the server uses, so
+//! another backend (PostgreSQL) can be added without touching anything else.
+
+use chrono::{DateTime, Utc};
+
+use crate::StoreError;
+
+/// An event as the caller hands it to [`EventLog::append`]; the log assigns `seq` and hashes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// When the event happened. Stored truncated to whole microseconds.
+    pub time: DateTime<Utc>,
+    /// The party (or system component) that caused the event. Non-empty, no NUL.
+    pub actor: String,
+    /// What kind of event this is, e.g. `"operation.filed"`. Non-empty, no NUL.
+    pub kind: String,
+    /// Domain data; the store only canonicalises and hashes it.
+    pub payload: serde_json::Value,
+}
+
+/// An event as it sits in the log, with its position and its link in the hash chain.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StoredEvent {
+    /// Position in the log: 1 for the first event, contiguous, never reused.
+    pub seq: u64,
+    /// Event time, whole microseconds.
+    pub time: DateTime<Utc>,
+    pub actor: String,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    /// Lowercase hex SHA-256 of the previous event ([`crate::GENESIS_HASH`] for seq 1).
+    pub prev_hash: String,
+    /// Lowercase hex SHA-256 of this event, see [`crate::event_hash`].
+    pub hash: String,
+}
+
+/// The one narrow interface the server uses, so a PostgreSQL backend can be added later without
+/// touching anything else.
+pub trait EventLog: Send {
+    /// Appends all events atomically (one transaction), assigning seq = head+1.., time truncated
+    /// to microseconds, payload stored as canonical JSON; durable when this returns. Returns the
+    /// stored events with hashes. An empty batch is a no-op. The batch is refused whole (nothing
+    /// written) if it exceeds the limits in the crate root or any event is invalid.
+    fn append(&mut self, events: Vec<NewEvent>) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// Events with seq > after_seq, ascending, at most `limit`. All of them are held in memory,
+    /// so callers page with a bounded `limit` (e.g. 1,000).
+    fn read_from(&self, after_seq: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// (seq, hash hex) of the last event; None when empty.
+    fn head(&self) -> Result<Option<(u64, String)>, StoreError>;
+
+    /// Stores an opaque state snapshot taken after event `seq` (which must be in the log).
+    /// Saving twice at the same seq replaces; only the newest few are kept.
+    fn save_snapshot(&mut self, seq: u64, state: &[u8]) -> Result<(), StoreError>;
+
+    /// The snapshot with the highest seq, if any.
+    fn latest_snapshot(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
+}

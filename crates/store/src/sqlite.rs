@@ -1,0 +1,349 @@
+//! The embedded backend: one SQLite file in WAL mode with `synchronous=FULL`.
+//!
+//! Schema (version 1): `events` holds one row per event with every hashed column as text, so
+//! verification hashes the stored bytes; `snapshots` holds opaque state blobs keyed by the seq
+//! they were taken after; `meta` holds `schema_version`. Triggers make `events` append-only
+//! against accidental writes; deliberate tampering is what the hash chain catches. The DML is
+//! plain SQL that PostgreSQL and CockroachDB also accept; only the DDL and pragmas are SQLite's.
+//!
+//! One writer per file is assumed: the head is cached in memory, but every append re-reads the
+//! head inside its `BEGIN IMMEDIATE` transaction, so even a second writer cannot fork the chain.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+
+mod rows;
+
+use rows::{raw_columns, read_head, seq_from_sql, seq_to_sql};
+
+use crate::batch::prepare_batch;
+use crate::hash::hash_stored_columns;
+use crate::verify::ChainWalk;
+use crate::{EventLog, NewEvent, StoreError, StoredEvent, VerifyReport, GENESIS_HASH};
+use crate::{MAX_SNAPSHOT_BYTES, SNAPSHOTS_KEPT};
+
+/// The schema version this build writes and reads.
+const SCHEMA_VERSION: &str = "1";
+
+/// How long a statement waits for another connection's lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Rows read per query while verifying, bounding memory on any log size.
+const VERIFY_PAGE_ROWS: i64 = 1_000;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    time TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS snapshots (seq INTEGER PRIMARY KEY, state BLOB NOT NULL);
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+";
+
+/// Events after a seq, ascending, bounded; the column order is what `rows` decodes.
+pub(crate) const SELECT_EVENTS: &str = "SELECT seq, time, actor, kind, payload, prev_hash, hash \
+     FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+
+/// An [`EventLog`] in one SQLite file.
+pub struct SqliteLog {
+    connection: Connection,
+    read_only: bool,
+    /// Head as of the last open or append (writable handles only).
+    cached_head: Option<(u64, String)>,
+}
+
+impl SqliteLog {
+    /// Creates or opens; WAL mode, synchronous=FULL (an acknowledged append survives kill -9 and
+    /// power loss), schema created if missing (with a schema version row).
+    pub fn open(path: &Path) -> Result<SqliteLog, StoreError> {
+        let mut connection = Connection::open(path)?;
+        connection.busy_timeout(BUSY_TIMEOUT)?;
+        // Refuse someone else's database before changing anything in it (even its journal mode).
+        let table_count: i64 = connection.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table'",
+            [],
+            |row| row.get(0),
+        )?;
+        if table_count > 0 && !has_meta_table(&connection)? {
+            return Err(StoreError::NotAnEventLog {
+                path: path.to_path_buf(),
+            });
+        }
+        let mode: String =
+            connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::WalRefused { mode });
+        }
+        connection.pragma_update(None, "synchronous", "FULL")?;
+        let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        transaction.execute_batch(SCHEMA)?;
+        transaction.execute(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', ?1) ON CONFLICT (key) DO NOTHING",
+            params![SCHEMA_VERSION],
+        )?;
+        check_schema_version(&transaction, path)?;
+        transaction.commit()?;
+        let cached_head = read_head(&connection)?;
+        Ok(SqliteLog {
+            connection,
+            read_only: false,
+            cached_head,
+        })
+    }
+
+    /// Opens an existing file read-only (for `audit verify`); error if missing.
+    pub fn open_read_only(path: &Path) -> Result<SqliteLog, StoreError> {
+        match std::fs::metadata(path) {
+            Ok(_) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::NotFound {
+                    path: path.to_path_buf(),
+                });
+            }
+            Err(source) => {
+                return Err(StoreError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let connection = Connection::open_with_flags(path, flags)?;
+        connection.busy_timeout(BUSY_TIMEOUT)?;
+        connection.pragma_update(None, "query_only", true)?;
+        if !has_meta_table(&connection)? {
+            return Err(StoreError::NotAnEventLog {
+                path: path.to_path_buf(),
+            });
+        }
+        check_schema_version(&connection, path)?;
+        Ok(SqliteLog {
+            connection,
+            read_only: true,
+            cached_head: None,
+        })
+    }
+
+    /// Walks the whole log from seq 1 in pages inside one read transaction (a consistent view
+    /// even while a writer appends), recomputing every hash from the stored columns as text, and
+    /// checking links and contiguity; returns the first bad event.
+    pub fn verify(&self) -> Result<VerifyReport, StoreError> {
+        let transaction = self.connection.unchecked_transaction()?;
+        let mut statement = transaction.prepare(SELECT_EVENTS)?;
+        let mut walk = ChainWalk::new();
+        let mut after_seq = 0i64;
+        loop {
+            let mut rows = statement.query(params![after_seq, VERIFY_PAGE_ROWS])?;
+            let mut rows_in_page = 0;
+            while let Some(row) = rows.next()? {
+                rows_in_page += 1;
+                after_seq = row.get(0)?;
+                match raw_columns(row)? {
+                    Ok(columns) => walk.check_stored(&columns.as_raw_event()),
+                    Err(reason) => walk.check_unreadable(after_seq, reason),
+                }
+                if walk.is_broken() {
+                    return Ok(walk.report());
+                }
+            }
+            if rows_in_page < VERIFY_PAGE_ROWS {
+                return Ok(walk.report());
+            }
+        }
+    }
+
+    fn refuse_if_read_only(&self) -> Result<(), StoreError> {
+        match self.read_only {
+            true => Err(StoreError::ReadOnly),
+            false => Ok(()),
+        }
+    }
+}
+
+impl EventLog for SqliteLog {
+    fn append(&mut self, events: Vec<NewEvent>) -> Result<Vec<StoredEvent>, StoreError> {
+        self.refuse_if_read_only()?;
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let prepared = prepare_batch(events)?;
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (mut seq, mut prev_hash) =
+            read_head(&transaction)?.unwrap_or((0, GENESIS_HASH.to_string()));
+        let mut stored = Vec::with_capacity(prepared.len());
+        {
+            let mut insert = transaction.prepare_cached(
+                "INSERT INTO events (seq, time, actor, kind, payload, prev_hash, hash) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for event in prepared {
+                seq += 1;
+                let seq_sql = seq_to_sql(seq)?;
+                let hash = hash_stored_columns(
+                    seq,
+                    &event.time_text,
+                    &event.actor,
+                    &event.kind,
+                    &event.payload_text,
+                    &prev_hash,
+                );
+                insert.execute(params![
+                    seq_sql,
+                    event.time_text,
+                    event.actor,
+                    event.kind,
+                    event.payload_text,
+                    prev_hash,
+                    hash
+                ])?;
+                stored.push(StoredEvent {
+                    seq,
+                    time: event.time,
+                    actor: event.actor,
+                    kind: event.kind,
+                    payload: event.payload,
+                    prev_hash: std::mem::replace(&mut prev_hash, hash.clone()),
+                    hash,
+                });
+            }
+        }
+        transaction.commit()?;
+        self.cached_head = Some((seq, prev_hash));
+        Ok(stored)
+    }
+
+    fn read_from(&self, after_seq: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
+        let Ok(after_seq) = i64::try_from(after_seq) else {
+            return Ok(Vec::new()); // Past any seq SQLite can hold.
+        };
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut statement = self.connection.prepare_cached(SELECT_EVENTS)?;
+        let mut rows = statement.query(params![after_seq, limit])?;
+        let mut events = Vec::new();
+        while let Some(row) = rows.next()? {
+            let seq = seq_from_sql(row.get(0)?)?;
+            let columns =
+                raw_columns(row)?.map_err(|reason| StoreError::Corrupt { seq, reason })?;
+            events.push(columns.decode()?);
+        }
+        Ok(events)
+    }
+
+    fn head(&self) -> Result<Option<(u64, String)>, StoreError> {
+        match self.read_only {
+            true => read_head(&self.connection), // Another process may be appending.
+            false => Ok(self.cached_head.clone()),
+        }
+    }
+
+    fn save_snapshot(&mut self, seq: u64, state: &[u8]) -> Result<(), StoreError> {
+        self.refuse_if_read_only()?;
+        if state.len() > MAX_SNAPSHOT_BYTES {
+            return Err(StoreError::SnapshotTooLarge {
+                bytes: state.len(),
+                max: MAX_SNAPSHOT_BYTES,
+            });
+        }
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let head_seq = read_head(&transaction)?.map_or(0, |(head_seq, _)| head_seq);
+        if seq > head_seq {
+            return Err(StoreError::SnapshotAhead {
+                seq,
+                head: head_seq,
+            });
+        }
+        transaction.execute(
+            "INSERT INTO snapshots (seq, state) VALUES (?1, ?2) \
+             ON CONFLICT (seq) DO UPDATE SET state = excluded.state",
+            params![seq_to_sql(seq)?, state],
+        )?;
+        transaction.execute(
+            "DELETE FROM snapshots WHERE seq NOT IN \
+             (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?1)",
+            params![SNAPSHOTS_KEPT],
+        )?;
+        transaction.commit()?;
+        Ok(())
+    }
+
+    fn latest_snapshot(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        let latest: Option<(i64, Vec<u8>)> = self
+            .connection
+            .query_row(
+                "SELECT seq, state FROM snapshots ORDER BY seq DESC LIMIT 1",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        latest
+            .map(|(seq, state)| Ok((seq_from_sql(seq)?, state)))
+            .transpose()
+    }
+}
+
+fn has_meta_table(connection: &Connection) -> Result<bool, StoreError> {
+    let found: Option<i64> = connection
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?;
+    Ok(found.is_some())
+}
+
+fn check_schema_version(connection: &Connection, path: &Path) -> Result<(), StoreError> {
+    let version: Option<String> = connection
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?;
+    match version {
+        Some(version) if version == SCHEMA_VERSION => Ok(()),
+        Some(found) => Err(StoreError::UnsupportedSchema {
+            found,
+            supported: SCHEMA_VERSION,
+        }),
+        None => Err(StoreError::NotAnEventLog {
+            path: PathBuf::from(path),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writable_connection_syncs_fully_in_wal_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = SqliteLog::open(&dir.path().join("events.db")).unwrap();
+        let synchronous: i64 = log
+            .connection
+            .query_row("PRAGMA synchronous", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(synchronous, 2, "2 is FULL");
+        let mode: String = log
+            .connection
+            .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+}

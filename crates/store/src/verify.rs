@@ -1,0 +1,339 @@
+//! Chain verification: walks events in seq order and reports the first one that breaks the chain.
+//!
+//! One [`ChainWalk`] holds the control flow; each backend feeds it the columns exactly as stored.
+//! [`verify_events`] is the backend-neutral entry point over already-decoded events.
+
+use crate::hash::{format_time, hash_stored_columns, parse_time, time_problem};
+use crate::{canonical_json, StoredEvent, GENESIS_HASH};
+
+/// The outcome of walking a log from seq 1.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct VerifyReport {
+    /// Events that passed every check before the walk ended (all of them on a clean log).
+    pub events_checked: u64,
+    /// (seq, hash) of the last event that passed: the log's head when `first_bad` is None.
+    pub head: Option<(u64, String)>,
+    /// The first event that does not match, if any; the walk stops there.
+    pub first_bad: Option<BadEvent>,
+}
+
+/// The first place where the chain breaks and why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct BadEvent {
+    /// The event at fault. For a sequence gap it is the missing seq, i.e. the event removed.
+    pub seq: u64,
+    pub reason: String,
+}
+
+/// One event's columns exactly as stored (payload and time as text).
+pub(crate) struct RawEvent<'a> {
+    pub seq: u64,
+    pub time: &'a str,
+    pub actor: &'a str,
+    pub kind: &'a str,
+    pub payload: &'a str,
+    pub prev_hash: &'a str,
+    pub hash: &'a str,
+}
+
+/// Walk state: what the next event must look like to continue the chain.
+pub(crate) struct ChainWalk {
+    next_seq: u64,
+    prev_hash: String,
+    events_passed: u64,
+    first_bad: Option<BadEvent>,
+}
+
+impl ChainWalk {
+    pub fn new() -> Self {
+        ChainWalk {
+            next_seq: 1,
+            prev_hash: GENESIS_HASH.to_string(),
+            events_passed: 0,
+            first_bad: None,
+        }
+    }
+
+    /// The seq the next event must carry.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// True once a bad event has been found; the caller stops feeding events.
+    pub fn is_broken(&self) -> bool {
+        self.first_bad.is_some()
+    }
+
+    /// Records a problem found by the caller (e.g. a column of the wrong type) for `seq`.
+    pub fn fail(&mut self, seq: u64, reason: String) {
+        if self.first_bad.is_none() {
+            self.first_bad = Some(BadEvent { seq, reason });
+        }
+    }
+
+    /// Records an event whose columns could not even be read as text (`reason`), unless it is
+    /// out of position, which is reported first as for any other event.
+    pub fn check_unreadable(&mut self, found_seq: i64, reason: String) {
+        let expected = self.next_seq;
+        if i128::from(found_seq) == i128::from(expected) {
+            self.fail(expected, reason);
+        } else {
+            let (seq, reason) = sequence_problem(expected, i128::from(found_seq));
+            self.fail(seq, reason);
+        }
+    }
+
+    /// Checks one stored event; records the first failure.
+    pub fn check_stored(&mut self, event: &RawEvent<'_>) {
+        if self.is_broken() {
+            return;
+        }
+        match self.problem_with(event) {
+            Some((seq, reason)) => self.fail(seq, reason),
+            None => {
+                self.next_seq = event.seq + 1;
+                self.prev_hash = event.hash.to_string();
+                self.events_passed += 1;
+            }
+        }
+    }
+
+    /// Checks in order: position, link, hash, then the canonical form of time and payload.
+    fn problem_with(&self, event: &RawEvent<'_>) -> Option<(u64, String)> {
+        let expected = self.next_seq;
+        if event.seq != expected {
+            return Some(sequence_problem(expected, i128::from(event.seq)));
+        }
+        if event.prev_hash != self.prev_hash {
+            let reason = match expected {
+                1 => "prev_hash of event 1 is not the genesis hash".to_string(),
+                _ => format!("prev_hash does not link to event {}", expected - 1),
+            };
+            return Some((expected, reason));
+        }
+        let recomputed = hash_stored_columns(
+            event.seq,
+            event.time,
+            event.actor,
+            event.kind,
+            event.payload,
+            event.prev_hash,
+        );
+        if recomputed != event.hash {
+            return Some((
+                expected,
+                "stored hash does not match its content".to_string(),
+            ));
+        }
+        if let Err(reason) = parse_time(event.time) {
+            return Some((expected, reason));
+        }
+        match serde_json::from_str::<serde_json::Value>(event.payload) {
+            Err(error) => Some((expected, format!("payload is not valid JSON: {error}"))),
+            Ok(value) if canonical_json(&value) != event.payload => {
+                Some((expected, "payload is not canonical JSON".to_string()))
+            }
+            Ok(_) => None,
+        }
+    }
+
+    pub fn report(self) -> VerifyReport {
+        let head = (self.events_passed > 0).then(|| (self.next_seq - 1, self.prev_hash));
+        VerifyReport {
+            events_checked: self.events_passed,
+            head,
+            first_bad: self.first_bad,
+        }
+    }
+}
+
+/// Names a wrong position. `found` is wide enough for a stored seq edited to be negative.
+fn sequence_problem(expected: u64, found: i128) -> (u64, String) {
+    if found > i128::from(expected) {
+        (
+            expected,
+            format!("sequence gap: expected {expected}, found {found}"),
+        )
+    } else {
+        (
+            expected,
+            format!("sequence out of order: expected {expected}, found {found}"),
+        )
+    }
+}
+
+/// Verifies already-decoded events (any backend), in the order given, from seq 1.
+///
+/// The time and payload are re-encoded canonically before hashing, so this catches every edit
+/// that changes the decoded event; a backend that stores text should also verify its raw
+/// columns, as [`crate::SqliteLog::verify`] does, to catch edits that survive decoding.
+pub fn verify_events(events: impl Iterator<Item = StoredEvent>) -> VerifyReport {
+    let mut walk = ChainWalk::new();
+    for event in events {
+        let time_fault = time_problem(&event.time).or_else(|| {
+            (event.time.timestamp_subsec_nanos() % 1_000 != 0)
+                .then(|| format!("time {} has sub-microsecond digits", event.time))
+        });
+        if let (Some(reason), true) = (time_fault, event.seq == walk.next_seq()) {
+            walk.fail(event.seq, reason);
+            break;
+        }
+        let time = format_time(&event.time);
+        let payload = canonical_json(&event.payload);
+        walk.check_stored(&RawEvent {
+            seq: event.seq,
+            time: &time,
+            actor: &event.actor,
+            kind: &event.kind,
+            payload: &payload,
+            prev_hash: &event.prev_hash,
+            hash: &event.hash,
+        });
+        if walk.is_broken() {
+            break;
+        }
+    }
+    walk.report()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event_hash;
+    use chrono::{TimeZone, Utc};
+    use serde_json::json;
+
+    fn chain(length: u64) -> Vec<StoredEvent> {
+        let mut prev_hash = GENESIS_HASH.to_string();
+        let mut events = Vec::new();
+        for seq in 1..=length {
+            let time = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap()
+                + chrono::Duration::microseconds(seq as i64);
+            let payload = json!({ "n": seq });
+            let hash = event_hash(seq, &time, "a", "k", &canonical_json(&payload), &prev_hash);
+            events.push(StoredEvent {
+                seq,
+                time,
+                actor: "a".into(),
+                kind: "k".into(),
+                payload,
+                prev_hash: std::mem::replace(&mut prev_hash, hash.clone()),
+                hash,
+            });
+        }
+        events
+    }
+
+    fn first_bad(events: Vec<StoredEvent>) -> BadEvent {
+        verify_events(events.into_iter())
+            .first_bad
+            .expect("should fail")
+    }
+
+    #[test]
+    fn clean_chain_passes_and_reports_its_head() {
+        let events = chain(5);
+        let head = (5, events[4].hash.clone());
+        let report = verify_events(events.into_iter());
+        assert_eq!(report.first_bad, None);
+        assert_eq!(report.events_checked, 5);
+        assert_eq!(report.head, Some(head));
+    }
+
+    #[test]
+    fn empty_chain_passes_with_no_head() {
+        let report = verify_events(std::iter::empty());
+        assert_eq!(
+            report,
+            VerifyReport {
+                events_checked: 0,
+                head: None,
+                first_bad: None
+            }
+        );
+    }
+
+    #[test]
+    fn edited_payload_is_named() {
+        let mut events = chain(5);
+        events[2].payload = json!({ "n": 99 });
+        let bad = first_bad(events);
+        assert_eq!(
+            (bad.seq, bad.reason.as_str()),
+            (3, "stored hash does not match its content")
+        );
+    }
+
+    #[test]
+    fn missing_event_is_named_as_a_gap() {
+        let mut events = chain(5);
+        events.remove(1);
+        let bad = first_bad(events);
+        assert_eq!(
+            (bad.seq, bad.reason.as_str()),
+            (2, "sequence gap: expected 2, found 3")
+        );
+    }
+
+    #[test]
+    fn rehashed_edit_breaks_the_next_link() {
+        let mut events = chain(5);
+        let edited = &mut events[1];
+        edited.actor = "mallory".into();
+        edited.hash = event_hash(
+            2,
+            &edited.time,
+            "mallory",
+            "k",
+            r#"{"n":2}"#,
+            &edited.prev_hash,
+        );
+        let bad = first_bad(events);
+        assert_eq!(
+            (bad.seq, bad.reason.as_str()),
+            (3, "prev_hash does not link to event 2")
+        );
+    }
+
+    #[test]
+    fn wrong_genesis_link_is_named() {
+        let mut events = chain(1);
+        events[0].prev_hash = "f".repeat(64);
+        let bad = first_bad(events);
+        assert_eq!(
+            (bad.seq, bad.reason.as_str()),
+            (1, "prev_hash of event 1 is not the genesis hash")
+        );
+    }
+
+    #[test]
+    fn sub_microsecond_time_is_named() {
+        let mut events = chain(3);
+        events[1].time += chrono::Duration::nanoseconds(1);
+        let bad = first_bad(events);
+        assert_eq!(bad.seq, 2);
+        assert!(bad.reason.contains("sub-microsecond"), "{}", bad.reason);
+    }
+
+    #[test]
+    fn non_canonical_payload_text_is_named_even_when_hashed() {
+        let mut walk = ChainWalk::new();
+        let payload = r#"{"b":1, "a":2}"#;
+        let time = "2025-01-01T00:00:00.000000Z";
+        let hash = hash_stored_columns(1, time, "a", "k", payload, GENESIS_HASH);
+        walk.check_stored(&RawEvent {
+            seq: 1,
+            time,
+            actor: "a",
+            kind: "k",
+            payload,
+            prev_hash: GENESIS_HASH,
+            hash: &hash,
+        });
+        let bad = walk.report().first_bad.unwrap();
+        assert_eq!(
+            (bad.seq, bad.reason.as_str()),
+            (1, "payload is not canonical JSON")
+        );
+    }
+}

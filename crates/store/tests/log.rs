@@ -1,0 +1,271 @@
+//! The public interface of `SqliteLog` through the `EventLog` trait: append, read, head,
+//! reopen, snapshots, read-only opening and the on-disk settings that make appends durable.
+
+use chrono::{DateTime, TimeZone, Utc};
+use deconflict_store::{
+    canonical_json, event_hash, EventLog, NewEvent, SqliteLog, StoreError, GENESIS_HASH,
+    MAX_APPEND_BATCH_EVENTS,
+};
+use serde_json::json;
+use tempfile::TempDir;
+
+fn event(n: u64) -> NewEvent {
+    let time = Utc.with_ymd_and_hms(2025, 6, 1, 8, 30, 0).unwrap()
+        + chrono::Duration::nanoseconds(n as i64 * 1_000_001_999);
+    NewEvent {
+        time,
+        actor: format!("party-{}", n % 3),
+        kind: "test.event".into(),
+        payload: json!({ "n": n, "z": [1.5, -0.25, "é"], "a": { "y": null, "x": true } }),
+    }
+}
+
+fn temp_log() -> (TempDir, SqliteLog) {
+    let dir = tempfile::tempdir().unwrap();
+    let log = SqliteLog::open(&dir.path().join("events.db")).unwrap();
+    (dir, log)
+}
+
+fn truncated_to_micros(time: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(time.timestamp_micros()).unwrap()
+}
+
+#[test]
+fn append_then_read_returns_exactly_the_stored_events() {
+    let (_dir, mut log) = temp_log();
+    let new_events: Vec<NewEvent> = (1..=5).map(event).collect();
+    let stored = log.append(new_events.clone()).unwrap();
+    assert_eq!(log.read_from(0, 100).unwrap(), stored);
+    for (new_event, stored_event) in new_events.iter().zip(&stored) {
+        assert_eq!(stored_event.time, truncated_to_micros(new_event.time));
+        assert_ne!(
+            stored_event.time, new_event.time,
+            "the fixture has sub-µs digits to cut"
+        );
+        assert_eq!(stored_event.actor, new_event.actor);
+        assert_eq!(stored_event.kind, new_event.kind);
+        assert_eq!(stored_event.payload, new_event.payload);
+    }
+}
+
+#[test]
+fn stored_hashes_follow_the_documented_encoding() {
+    let (_dir, mut log) = temp_log();
+    let stored = log.append((1..=3).map(event).collect()).unwrap();
+    let mut prev_hash = GENESIS_HASH.to_string();
+    for stored_event in &stored {
+        assert_eq!(stored_event.prev_hash, prev_hash);
+        let payload = canonical_json(&stored_event.payload);
+        let expected = event_hash(
+            stored_event.seq,
+            &stored_event.time,
+            &stored_event.actor,
+            &stored_event.kind,
+            &payload,
+            &prev_hash,
+        );
+        assert_eq!(stored_event.hash, expected);
+        prev_hash = expected;
+    }
+}
+
+#[test]
+fn seqs_are_contiguous_across_batches() {
+    let (_dir, mut log) = temp_log();
+    assert_eq!(log.head().unwrap(), None);
+    for batch in [
+        vec![event(1)],
+        (2..=4).map(event).collect(),
+        vec![],
+        vec![event(5)],
+    ] {
+        log.append(batch).unwrap();
+    }
+    let seqs: Vec<u64> = log
+        .read_from(0, 100)
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(seqs, vec![1, 2, 3, 4, 5]);
+    let page: Vec<u64> = log.read_from(2, 2).unwrap().iter().map(|e| e.seq).collect();
+    assert_eq!(page, vec![3, 4]);
+    assert!(log.read_from(5, 100).unwrap().is_empty());
+    assert!(log.read_from(u64::MAX, 100).unwrap().is_empty());
+    assert!(log.read_from(0, 0).unwrap().is_empty());
+    assert_eq!(log.read_from(0, usize::MAX).unwrap().len(), 5);
+}
+
+#[test]
+fn reopening_keeps_the_head_and_the_chain_continues() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.db");
+    let first = {
+        let mut log = SqliteLog::open(&path).unwrap();
+        log.append((1..=3).map(event).collect()).unwrap()
+    };
+    let mut log = SqliteLog::open(&path).unwrap();
+    assert_eq!(log.head().unwrap(), Some((3, first[2].hash.clone())));
+    let next = log.append(vec![event(4)]).unwrap();
+    assert_eq!(
+        (next[0].seq, next[0].prev_hash.as_str()),
+        (4, first[2].hash.as_str())
+    );
+    let report = log.verify().unwrap();
+    assert_eq!(report.first_bad, None);
+    assert_eq!(report.head, Some((4, next[0].hash.clone())));
+}
+
+#[test]
+fn snapshots_roundtrip_and_the_latest_wins() {
+    let (_dir, mut log) = temp_log();
+    assert_eq!(log.latest_snapshot().unwrap(), None);
+    log.append((1..=10).map(event).collect()).unwrap();
+    log.save_snapshot(3, b"three").unwrap();
+    log.save_snapshot(7, b"seven").unwrap();
+    log.save_snapshot(5, b"five").unwrap();
+    assert_eq!(log.latest_snapshot().unwrap(), Some((7, b"seven".to_vec())));
+    log.save_snapshot(7, b"seven again").unwrap();
+    assert_eq!(
+        log.latest_snapshot().unwrap(),
+        Some((7, b"seven again".to_vec()))
+    );
+    log.save_snapshot(10, &[]).unwrap();
+    assert_eq!(log.latest_snapshot().unwrap(), Some((10, Vec::new())));
+}
+
+#[test]
+fn snapshot_ahead_of_the_head_is_refused() {
+    let (_dir, mut log) = temp_log();
+    log.append(vec![event(1)]).unwrap();
+    let error = log.save_snapshot(2, b"future").unwrap_err();
+    assert!(
+        matches!(error, StoreError::SnapshotAhead { seq: 2, head: 1 }),
+        "{error}"
+    );
+}
+
+#[test]
+fn over_limit_batch_is_refused_and_nothing_is_written() {
+    let (_dir, mut log) = temp_log();
+    let batch: Vec<NewEvent> = (0..=MAX_APPEND_BATCH_EVENTS as u64).map(event).collect();
+    let error = log.append(batch).unwrap_err();
+    assert!(matches!(error, StoreError::BatchTooLarge { .. }), "{error}");
+    let mut invalid = vec![event(1), event(2)];
+    invalid[1].actor.clear();
+    let error = log.append(invalid).unwrap_err();
+    assert!(
+        matches!(error, StoreError::InvalidEvent { index: 1, .. }),
+        "{error}"
+    );
+    assert_eq!(log.head().unwrap(), None);
+    assert!(log.read_from(0, 10).unwrap().is_empty());
+}
+
+#[test]
+fn open_read_only_on_a_missing_file_is_an_error_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing.db");
+    let error = SqliteLog::open_read_only(&path).err().unwrap();
+    assert!(matches!(error, StoreError::NotFound { .. }), "{error}");
+    assert!(!path.exists());
+}
+
+#[test]
+fn read_only_handle_reads_and_verifies_but_refuses_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.db");
+    let stored = {
+        let mut log = SqliteLog::open(&path).unwrap();
+        log.append((1..=3).map(event).collect()).unwrap()
+    };
+    let mut log = SqliteLog::open_read_only(&path).unwrap();
+    assert_eq!(log.read_from(0, 10).unwrap(), stored);
+    assert_eq!(log.head().unwrap(), Some((3, stored[2].hash.clone())));
+    assert_eq!(log.verify().unwrap().first_bad, None);
+    assert!(matches!(
+        log.append(vec![event(4)]),
+        Err(StoreError::ReadOnly)
+    ));
+    assert!(matches!(
+        log.save_snapshot(1, b"x"),
+        Err(StoreError::ReadOnly)
+    ));
+}
+
+#[test]
+fn read_only_handle_sees_appends_of_a_live_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.db");
+    let mut writer = SqliteLog::open(&path).unwrap();
+    writer.append(vec![event(1)]).unwrap();
+    let reader = SqliteLog::open_read_only(&path).unwrap();
+    let stored = writer.append(vec![event(2)]).unwrap();
+    assert_eq!(reader.head().unwrap(), Some((2, stored[0].hash.clone())));
+}
+
+#[test]
+fn file_is_in_wal_mode_with_the_schema_version_row() {
+    let (dir, _log) = temp_log();
+    let connection = rusqlite::Connection::open(dir.path().join("events.db")).unwrap();
+    let mode: String = connection
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let version: String = connection
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(version, "1");
+}
+
+#[test]
+fn a_foreign_sqlite_file_is_not_taken_for_an_event_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.db");
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    connection
+        .execute_batch("CREATE TABLE accounts (id INTEGER)")
+        .unwrap();
+    drop(connection);
+    let error = SqliteLog::open(&path).err().unwrap();
+    assert!(matches!(error, StoreError::NotAnEventLog { .. }), "{error}");
+    let error = SqliteLog::open_read_only(&path).err().unwrap();
+    assert!(matches!(error, StoreError::NotAnEventLog { .. }), "{error}");
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    let mode: String = connection
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "delete", "the foreign file must be left as it was");
+}
+
+#[test]
+fn a_newer_schema_version_is_refused() {
+    let (dir, log) = temp_log();
+    drop(log);
+    let path = dir.path().join("events.db");
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    connection
+        .execute(
+            "UPDATE meta SET value = '2' WHERE key = 'schema_version'",
+            [],
+        )
+        .unwrap();
+    drop(connection);
+    let error = SqliteLog::open(&path).err().unwrap();
+    assert!(
+        matches!(error, StoreError::UnsupportedSchema { .. }),
+        "{error}"
+    );
+}
+
+#[test]
+fn the_event_log_is_usable_as_a_trait_object() {
+    let (_dir, log) = temp_log();
+    let mut log: Box<dyn EventLog> = Box::new(log);
+    log.append(vec![event(1)]).unwrap();
+    assert_eq!(log.head().unwrap().map(|(seq, _)| seq), Some(1));
+}
