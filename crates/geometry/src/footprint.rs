@@ -12,12 +12,23 @@ const CIRCLE_SAMPLE_M: f64 = 5_000.0;
 const CIRCLE_MIN_SAMPLES: usize = 64;
 
 /// A validated footprint; only constructible through [`Footprint::from_spec`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Footprint {
     spec: FootprintSpec,
     pub(crate) shape: Shape,
     pub(crate) cap: Cap,
     bounds: EcefBox,
+}
+
+/// Shows the spec and the bounding cap, not the (large) precomputed index.
+impl std::fmt::Debug for Footprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Footprint")
+            .field("spec", &self.spec)
+            .field("cap", &self.cap)
+            .field("boundary_points", &self.boundary_lonlat().len())
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -75,14 +75,15 @@ fn centre() -> impl Strategy<Value = [f64; 2]> {
     ]
 }
 
-/// A pair of shapes under 200 km apart: the second centre `gap_m` from the first.
+/// A pair of shapes under 200 km apart: the second centre `gap_m` from the first, mostly
+/// within 60 km (so they often overlap), sometimes up to 200 km.
 fn pair() -> impl Strategy<Value = (FootprintSpec, FootprintSpec)> {
     (
         centre(),
         shape_params(100.0, 15_000.0),
         shape_params(100.0, 15_000.0),
         0.0..360.0f64,
-        0.0..60_000.0f64,
+        prop_oneof![3 => 0.0..60_000.0f64, 1 => 60_000.0..200_000.0f64],
     )
         .prop_map(|(c1, s1, s2, azimuth, gap_m)| {
             let c2 = direct(c1, azimuth, gap_m);
@@ -132,14 +133,14 @@ proptest! {
     }
 
     /// Never above the brute-force reference (which is never below the truth), and at most
-    /// 0.5 % below it (the reference's own resolution, ~0.5 m, allowed for).
+    /// 0.5 % below it (plus 5 cm for the reference's own resolution, in practice ~5 mm).
     #[test]
     fn distance_agrees_with_brute_force_geodesic_sampling((a, b) in pair()) {
         let (fa, fb) = both(&a, &b)?;
         let fast = fa.distance_m(&fb);
         let brute = brute_distance(&a, &b, 200.0);
         prop_assert!(fast <= brute * (1.0 + 1e-6) + 0.01, "fast {fast} > brute {brute}");
-        prop_assert!(fast >= brute * (1.0 - 0.005) - 0.5, "fast {fast} < brute {brute}");
+        prop_assert!(fast >= brute * (1.0 - 0.005) - 0.05, "fast {fast} < brute {brute}");
     }
 
     /// The ellipsoid is symmetric in longitude: moving the whole pair east or west (wrapping

@@ -6,11 +6,15 @@ use proptest::test_runner::TestRunner;
 include!("properties_gen.rs");
 #[test]
 fn stats() {
-    let mut runner = TestRunner::deterministic();
+    let mut runner = TestRunner::new(proptest::test_runner::Config::default());
     let (mut zero, mut pos, mut rej) = (0, 0, 0);
     let mut worst_low: f64 = 0.0;
     let mut worst_high: f64 = -1.0;
-    for _ in 0..400 {
+    let n: usize = std::env::var("N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(400);
+    for _ in 0..n {
         let (a, b) = pair().new_tree(&mut runner).unwrap().current();
         let (Ok(fa), Ok(fb)) = (
             Footprint::from_spec(&a, &Limits::default()),

@@ -176,7 +176,11 @@ fn row_minima(a: &[[f64; 2]], b: &[[f64; 2]]) -> Vec<(f64, usize)> {
     a.iter()
         .map(|&p| {
             let ep = ecef(p);
-            let mut best = (f64::INFINITY, 0);
+            // Start from the chord-nearest point, so few pairs survive the pruning.
+            let nearest = (0..eb.len())
+                .min_by(|&x, &y| chord(&ep, &eb[x]).total_cmp(&chord(&ep, &eb[y])))
+                .expect("samples");
+            let mut best = (dist(p, b[nearest]), nearest);
             for (j, q) in eb.iter().enumerate() {
                 if chord(&ep, q) < best.0 {
                     let d = dist(p, b[j]);
@@ -222,7 +226,7 @@ pub fn any_inside(points: &[[f64; 2]], ring: &[[f64; 2]], centre: [f64; 2]) -> b
 
 /// Brute-force geodesic distance between two footprints: both boundaries sampled every
 /// `spacing_m` or closer; 0 if a sample of one is inside the other; otherwise the closest pair
-/// of samples, refined by resampling densely (up to 200 times finer, at most ~1,500 points a
+/// of samples, refined by resampling densely (up to 200 times finer, at most ~1,000 points a
 /// side) the stretches of each boundary that come within that distance plus two samples of the
 /// other. Never below the truth; above it by a small fraction of `spacing_m`.
 pub fn brute_distance(a: &FootprintSpec, b: &FootprintSpec, spacing_m: f64) -> f64 {
@@ -238,7 +242,7 @@ pub fn brute_distance(a: &FootprintSpec, b: &FootprintSpec, spacing_m: f64) -> f
     let limit = coarse + 2.0 * spacing_m;
     let dense = |b: &Boundary, u: &[f64], rows: &[(f64, usize)]| -> Vec<[f64; 2]> {
         let near: Vec<usize> = (0..u.len()).filter(|&i| rows[i].0 <= limit).collect();
-        let per = (1_500 / near.len()).clamp(4, 400);
+        let per = (1_000 / near.len()).clamp(4, 400);
         near.iter()
             .flat_map(|&i| {
                 let lo = u[(i + u.len() - 1) % u.len()];

@@ -1,0 +1,208 @@
+//! The `deconflict` binary as a user runs it.
+
+use reqwest::blocking::Client;
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_deconflict");
+const ADMIN: &str = "cli-test-admin-token-0123456789";
+
+#[test]
+fn demo_check_prints_the_scenarios_conflicts_as_in_the_golden_file() {
+    let output = Command::new(BIN)
+        .args(["demo", "--check", "--at", "2015-10-01T06:00:00Z"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let golden_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/demo-check.txt");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&golden_path, &stdout).unwrap();
+    }
+    let golden = std::fs::read_to_string(&golden_path).unwrap();
+    assert_eq!(
+        stdout, golden,
+        "demo output changed; rerun with UPDATE_GOLDEN=1 if intended"
+    );
+    assert!(stdout.contains("4 strategic conflicts found"));
+}
+
+#[test]
+fn bad_arguments_get_a_one_line_error() {
+    let output = Command::new(BIN)
+        .args(["audit", "verify", "--db", "/nonexistent/x.db"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("deconflict: cannot open /nonexistent/x.db"),
+        "{stderr}"
+    );
+
+    let output = Command::new(BIN)
+        .args(["serve", "--database", "/tmp/x.db"])
+        .env("DECONFLICT_ADMIN_TOKEN", "short")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8(output.stderr)
+        .unwrap()
+        .contains("at least 16 characters"));
+}
+
+/// A `deconflict serve` process on a random port.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    fn start(database: &Path) -> Server {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--database"])
+            .arg(database)
+            .env("DECONFLICT_ADMIN_TOKEN", ADMIN)
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let mut lines = BufReader::new(stderr).lines();
+        let address = loop {
+            let line = lines
+                .next()
+                .expect("server exited before listening")
+                .unwrap();
+            if let Some(rest) = line.split("address=").nth(1) {
+                break rest.split_whitespace().next().unwrap().to_owned();
+            }
+        };
+        // Keep draining the log so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server {
+            child,
+            base: format!("http://{address}"),
+        }
+    }
+
+    fn kill(mut self) {
+        self.child.kill().unwrap(); // SIGKILL: no chance to flush anything
+        self.child.wait().unwrap();
+    }
+}
+
+fn operation(lon: f64) -> Value {
+    json!({
+        "mission_type": "patrol", "domain": "air",
+        "volumes": [{
+            "footprint": {"type": "Circle", "center": [lon, 35.0], "radius_m": 5000},
+            "altitude_lower_m": 1000, "altitude_upper_m": 2000,
+            "time_start": "2030-01-01T10:00:00Z", "time_end": "2030-01-01T11:00:00Z"
+        }]
+    })
+}
+
+fn register(client: &Client, base: &str, id: &str) -> String {
+    let body: Value = client
+        .post(format!("{base}/v1/parties"))
+        .bearer_auth(ADMIN)
+        .json(&json!({"id": id, "name": id, "role": "operator"}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    body["token"].as_str().unwrap().to_owned()
+}
+
+fn audit(database: &Path) -> (Option<i32>, String) {
+    let output = Command::new(BIN)
+        .args(["audit", "verify", "--db"])
+        .arg(database)
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8(output.stdout).unwrap(),
+    )
+}
+
+#[test]
+fn acknowledged_writes_survive_kill_9_and_audit_catches_an_edited_event() {
+    let directory = tempfile::tempdir().unwrap();
+    let database = directory.path().join("kill.db");
+    let client = Client::new();
+
+    let server = Server::start(&database);
+    let blue = register(&client, &server.base, "blue");
+    let red = register(&client, &server.base, "red");
+    for (token, id, lon) in [(&blue, "a", 36.0), (&red, "b", 36.05)] {
+        let response = client
+            .put(format!("{}/v1/operations/{id}", server.base))
+            .bearer_auth(token)
+            .json(&operation(lon))
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), 201);
+    }
+    let alerts_before: Value = client
+        .get(format!("{}/v1/alerts", server.base))
+        .bearer_auth(&blue)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(alerts_before["alerts"].as_array().unwrap().len(), 1);
+    server.kill();
+
+    let (code, stdout) = audit(&database);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.starts_with("ok: 5 events verified"), "{stdout}");
+
+    let server = Server::start(&database);
+    let alerts_after: Value = client
+        .get(format!("{}/v1/alerts", server.base))
+        .bearer_auth(&blue)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(alerts_before, alerts_after);
+    let operation_b: Value = client
+        .get(format!("{}/v1/operations/b", server.base))
+        .bearer_auth(&red)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(operation_b["version"], 1);
+    server.kill();
+
+    // Someone with access to the file moves Red's operation 4: the chain no longer verifies.
+    let connection = rusqlite::Connection::open(&database).unwrap();
+    connection
+        .execute_batch("DROP TRIGGER IF EXISTS events_no_update;")
+        .unwrap();
+    let changed = connection
+        .execute(
+            "UPDATE events SET payload = replace(payload, '36.05', '36.5') WHERE seq = 4",
+            [],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    drop(connection);
+    let (code, stdout) = audit(&database);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stdout.starts_with("FAILED: event 4 does not verify"),
+        "{stdout}"
+    );
+}
