@@ -118,14 +118,8 @@ fn conflict_table(state: &State) -> String {
     let _ = writeln!(out, "{} strategic conflicts found", open.len());
     let _ = writeln!(
         out,
-        "{:<20} {:<34} {:<34} {:<13} {:<13} {:>7}  {}",
-        "alert",
-        "operation",
-        "conflicts with",
-        "time (UTC)",
-        "altitude (m)",
-        "dist",
-        "right of way"
+        "{:<20} {:<34} {:<34} {:<13} {:<13} {:>7}  right of way",
+        "alert", "operation", "conflicts with", "time (UTC)", "altitude (m)", "dist"
     );
     for alert in open {
         for conflict in &alert.detail.conflicts {

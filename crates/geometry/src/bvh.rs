@@ -33,9 +33,9 @@ impl Aabb {
     }
 
     pub fn include(&mut self, p: Vec3) {
-        for axis in 0..3 {
-            self.min[axis] = self.min[axis].min(p[axis]);
-            self.max[axis] = self.max[axis].max(p[axis]);
+        for ((low, high), v) in self.min.iter_mut().zip(self.max.iter_mut()).zip(p) {
+            *low = low.min(v);
+            *high = high.max(v);
         }
     }
 

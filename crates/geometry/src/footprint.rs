@@ -40,7 +40,7 @@ pub(crate) enum Shape {
         radius_m: f64,
         boundary: Vec<[f64; 2]>,
     },
-    Polygon(Ring),
+    Polygon(Box<Ring>),
 }
 
 /// An axis-aligned box in WGS84 ECEF metres.
@@ -63,7 +63,7 @@ impl Footprint {
     pub fn from_spec(spec: &FootprintSpec, limits: &Limits) -> Result<Footprint, GeometryError> {
         let shape = match spec {
             FootprintSpec::Polygon { coordinates } => {
-                Shape::Polygon(validate::polygon(coordinates, limits)?)
+                Shape::Polygon(Box::new(validate::polygon(coordinates, limits)?))
             }
             FootprintSpec::Circle { center, radius_m } => {
                 let (centre, radius_m) = validate::circle(center, *radius_m)?;

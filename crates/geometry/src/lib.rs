@@ -13,13 +13,27 @@
 //!
 //! # Method
 //! Polygon edges are geodesics on WGS84 (SPEC §4). Each edge is split into equal pieces of at
-//! most [`MAX_PIECE_M`] whose ends lie exactly on the geodesic, and every computation works in
-//! ECEF on those pieces: exact sign tests for crossings, chord distances (never longer than the
-//! geodesic) for a branch-and-bound search of the closest pieces, then GeographicLib for the
-//! reported distance between the closest points. No planar approximation enters a distance, so
-//! there is no accuracy horizon: the result is within millimetres (and 1e-6 relative) of the
-//! geodesic distance at any range, on either side of the antimeridian and near the poles.
-//! Circles are exact through their centres (triangle inequality). See `distance`.
+//! most [`MAX_PIECE_M`] whose ends lie exactly on the geodesic (GeographicLib inverse + direct),
+//! and every computation works in ECEF (Earth-centred, Earth-fixed metres) on those pieces:
+//! - crossings: exact sign tests on the pieces' central arcs, for pairs of overlapping boxes
+//!   in a bounding-volume hierarchy (self-intersection at validation, overlap between shapes);
+//! - containment: a crossing count in a gnomonic plane centred on the polygon, where the
+//!   pieces are exactly straight;
+//! - distance: a dual-tree branch and bound on chord distances (a chord is never longer than
+//!   the geodesic) finds the closest pieces, then GeographicLib measures the geodesic between
+//!   the closest points. Circles are exact through their centres (triangle inequality).
+//!
+//! No flat approximation enters a distance, so there is no frame to place and no distortion
+//! horizon: the same code serves both sides of the antimeridian and the polar caps. Under
+//! 200 km the result is within millimetres of the geodesic truth (against a brute-force
+//! GeographicLib reference over 3,000 random pairs: never more than 1 µm above it, at most
+//! 1.5 cm below, the reference's own sampling resolution); farther apart, the chord ranking can
+//! pick a pair at most ~0.1 % longer than the closest. Only conflict regions use a local plane
+//! (azimuthal equidistant, centred on the conflict). See `distance` and `region`.
+//!
+//! [`Footprint::ecef_bounds`] is the box of the boundary samples grown by how far an arc can
+//! bulge between them, and grown to any of the six axis extremes of the ellipsoid inside the
+//! footprint (a coordinate over a surface region peaks there or on its boundary).
 //!
 //! # What is supported, and what is refused
 //! - Positions are `[lon, lat]` or `[lon, lat, alt]` (altitude ignored), longitude in
@@ -28,6 +42,10 @@
 //!   whenever that is the short way (179.5 → -179.5 is 1°, not 359°).
 //! - Either ring orientation; the polygon is the side of the ring that does not contain the
 //!   far side of the globe. Consecutive repeated positions are dropped.
+//! - Checked in this order (the first problem is reported): one ring; every position's shape
+//!   (2 or 3 finite numbers); every position's range; closed; at least 4 positions; at most
+//!   `max_vertices` vertices; at least 3 distinct corners; perimeter; size; self-intersection;
+//!   poles; area. A circle: centre, radius (finite, positive, at most the size limit), poles.
 //! - Refused: interior rings (holes); rings that cross or touch themselves; fewer than 3
 //!   distinct corners; no area; footprints that contain or touch a pole
 //!   ([`GeometryError::EnclosesPole`]: near-pole footprints are fine, 1 m of clearance);

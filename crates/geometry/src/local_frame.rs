@@ -16,19 +16,19 @@ impl LocalFrame {
         LocalFrame { centre }
     }
 
-    pub fn centre(&self) -> [f64; 2] {
+    pub fn centre(self) -> [f64; 2] {
         self.centre
     }
 
     /// `[lon, lat]` to `[east, north]` metres.
-    pub fn to_plane(&self, p: [f64; 2]) -> [f64; 2] {
+    pub fn to_plane(self, p: [f64; 2]) -> [f64; 2] {
         let (s, azimuth) = ellipsoid::inverse(self.centre, p);
         let (sin, cos) = azimuth.to_radians().sin_cos();
         [s * sin, s * cos]
     }
 
     /// `[east, north]` metres to `[lon, lat]`.
-    pub fn to_lonlat(&self, xy: [f64; 2]) -> [f64; 2] {
+    pub fn to_lonlat(self, xy: [f64; 2]) -> [f64; 2] {
         let s = xy[0].hypot(xy[1]);
         if s == 0.0 {
             return self.centre;

@@ -21,7 +21,8 @@ const FALLBACK_CORNERS: usize = 32;
 
 pub fn conflict_region(a: &Footprint, b: &Footprint, separation_m: f64) -> Option<Region> {
     let approach = distance::approach(a, b);
-    if !(approach.distance_m < separation_m) {
+    // Written so that a NaN separation gives None.
+    if approach.distance_m.partial_cmp(&separation_m) != Some(std::cmp::Ordering::Less) {
         return None;
     }
     let centre = ellipsoid::direction_to_lonlat(ellipsoid::add(

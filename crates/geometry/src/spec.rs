@@ -1,23 +1,34 @@
-//! Specs as filed.
+//! The shapes as filed: GeoJSON-shaped, serde-ready, not yet validated. Validation turns a
+//! [`FootprintSpec`] into a [`crate::Footprint`] and a [`Volume4dSpec`] into a
+//! [`crate::Volume4d`]; the specs are kept so they can be echoed back exactly as filed.
+
 use chrono::{DateTime, Utc};
 
-/// As filed (GeoJSON-shaped input/output).
+/// A footprint as filed. Positions are `[lon, lat]` (a third number, altitude, is accepted and
+/// ignored) in WGS84 degrees.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "type")]
 pub enum FootprintSpec {
-    /// GeoJSON Polygon.
+    /// GeoJSON Polygon: one exterior ring, closed (first == last), >= 4 positions, either
+    /// orientation. Edges are WGS84 geodesics (the shortest way, across the antimeridian when
+    /// that is shorter). Interior rings (holes) are refused.
     Polygon { coordinates: Vec<Vec<Vec<f64>>> },
-    /// A geodesic disc.
+    /// A circle: the geodesic disc of `radius_m` metres around `center` `[lon, lat]`.
     Circle { center: Vec<f64>, radius_m: f64 },
 }
 
-/// Limits.
+/// Limits on what may be filed (SPEC §4); configurable, the defaults are the SPEC's.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Limits {
+    /// Vertices per footprint (the closing repeat of the first position not counted): 10,000.
     pub max_vertices: usize,
+    /// Volumes per operation (enforced by the engine): 100.
     pub max_volumes_per_operation: usize,
+    /// Longest time window of a volume (s): 7 days.
     pub max_window_s: i64,
+    /// Lowest altitude (m): -500.
     pub altitude_min_m: f64,
+    /// Highest altitude (m): 30,000.
     pub altitude_max_m: f64,
 }
 
@@ -33,15 +44,18 @@ impl Default for Limits {
     }
 }
 
-/// GeoJSON MultiPolygon.
+/// A GeoJSON MultiPolygon in `[lon, lat]`: polygons, each a list of closed rings (exterior
+/// counter-clockwise first, then holes clockwise), longitudes within [-180, 180].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Region {
+    /// Always `"MultiPolygon"`.
     #[serde(rename = "type")]
     pub kind: String,
     pub coordinates: Vec<Vec<Vec<[f64; 2]>>>,
 }
 
-/// A 4D volume as filed.
+/// A 4D volume as filed: a footprint between two altitudes (m, closed band) during the
+/// half-open window `[time_start, time_end)`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Volume4dSpec {
     pub footprint: FootprintSpec,
