@@ -110,7 +110,7 @@ pub enum GeometryError {
         min_m: f64,
         max_m: f64,
     },
-    #[error("altitude_upper_m ({upper_m} m) must be greater than altitude_lower_m ({lower_m} m)")]
+    #[error("altitude_upper_m ({upper_m} m) is below altitude_lower_m ({lower_m} m)")]
     AltitudeBandReversed { lower_m: f64, upper_m: f64 },
     #[error("time_end ({end}) must be after time_start ({start})")]
     TimeWindowReversed {

@@ -35,7 +35,8 @@ impl Volume4d {
                 });
             }
         }
-        if spec.altitude_upper_m <= spec.altitude_lower_m {
+        // Equal bounds are a flat band: sea operations use 0..0 (SPEC §2).
+        if spec.altitude_upper_m < spec.altitude_lower_m {
             return Err(GeometryError::AltitudeBandReversed {
                 lower_m: spec.altitude_lower_m,
                 upper_m: spec.altitude_upper_m,

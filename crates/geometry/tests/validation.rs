@@ -427,11 +427,10 @@ fn altitudes_are_checked() {
             upper_m: 100.0
         }
     );
-    check(&e, &["100 m", "120 m", "greater than"], "/altitude_upper_m");
-    assert!(matches!(
-        refuse_volume(&volume(100.0, 100.0, T0, T1)),
-        GeometryError::AltitudeBandReversed { .. }
-    ));
+    check(&e, &["100 m", "120 m", "below"], "/altitude_upper_m");
+    // A flat band is valid: sea operations use 0..0 (SPEC §2).
+    let flat = volume(0.0, 0.0, T0, T1);
+    assert!(Volume4d::from_spec(&flat, &Limits::default()).is_ok());
 }
 
 #[test]
