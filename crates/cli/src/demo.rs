@@ -6,7 +6,7 @@
 use anyhow::Context;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use deconflict_engine::decide::{self, Actor};
-use deconflict_engine::{AlertState, PartyId, State};
+use deconflict_engine::{PartyId, State};
 use deconflict_server::auth::{generate_token, hash_token};
 use deconflict_server::{App, Config};
 use std::fmt::Write as _;
@@ -112,8 +112,8 @@ fn load_scenario(
 fn conflict_table(state: &State) -> String {
     let mut out = String::new();
     let open: Vec<_> = state
-        .alerts()
-        .filter(|a| a.state == AlertState::Open)
+        .open_alerts()
+        .filter_map(|a| Some((a, a.strategic()?)))
         .collect();
     let _ = writeln!(out, "{} strategic conflicts found", open.len());
     let _ = writeln!(
@@ -121,8 +121,8 @@ fn conflict_table(state: &State) -> String {
         "{:<20} {:<34} {:<34} {:<13} {:<13} {:>7}  right of way",
         "alert", "operation", "conflicts with", "time (UTC)", "altitude (m)", "dist"
     );
-    for alert in open {
-        for conflict in &alert.detail.conflicts {
+    for (alert, detail) in open {
+        for conflict in &detail.conflicts {
             let overlap = &conflict.overlap;
             let _ = writeln!(
                 out,
@@ -140,8 +140,7 @@ fn conflict_table(state: &State) -> String {
                     overlap.altitude_lower_m, overlap.altitude_upper_m
                 ),
                 overlap.horizontal_distance_m / 1000.0,
-                alert
-                    .detail
+                detail
                     .right_of_way
                     .as_ref()
                     .map_or("-".to_owned(), |p| p.0.clone()),

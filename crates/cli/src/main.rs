@@ -6,6 +6,9 @@
 
 mod audit;
 mod demo;
+mod ingest;
+mod loadgen;
+mod replay;
 mod scenario;
 mod serve;
 
@@ -51,6 +54,56 @@ enum Command {
         #[arg(long)]
         at: Option<chrono::DateTime<chrono::Utc>>,
     },
+    /// Run recorded traffic (SBS-1, OpenSky CSV or NDJSON) through tactical detection and report.
+    Replay {
+        /// Traffic files; the format of each is recognised from its first line.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Also write the full report as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Seconds of recorded time between tactical passes.
+        #[arg(long, default_value_t = 1.0)]
+        tick: f64,
+        /// Hide the progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Forward a receiver's feed (SBS-1 over TCP, or a file) to a server as a party's reports.
+    Ingest {
+        /// The server's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// The party's bearer token (the reports are that party's).
+        #[arg(long, env = "DECONFLICT_TOKEN", hide_env_values = true)]
+        token: String,
+        /// Read SBS-1 BaseStation text from this TCP address (e.g. localhost:30003).
+        #[arg(long, conflicts_with = "file")]
+        sbs: Option<String>,
+        /// Read a file (SBS-1, OpenSky CSV or NDJSON).
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// Write a seeded traffic file (NDJSON position reports) for tests, replay and benchmarks.
+    Loadgen {
+        /// Number of flights.
+        #[arg(long, default_value_t = 2000)]
+        flights: usize,
+        /// Span of the file, in seconds.
+        #[arg(long, default_value_t = 3600)]
+        duration: i64,
+        /// Seconds between two reports of a flight.
+        #[arg(long, default_value_t = 10)]
+        interval: i64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Time of the first report (RFC 3339).
+        #[arg(long, default_value = "2030-01-01T00:00:00Z")]
+        start: chrono::DateTime<chrono::Utc>,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Audit the event log.
     Audit {
         #[command(subcommand)]
@@ -68,6 +121,22 @@ enum AuditCommand {
     },
 }
 
+fn run_replay(
+    files: &[PathBuf],
+    json: Option<&std::path::Path>,
+    tick: f64,
+    quiet: bool,
+) -> anyhow::Result<ExitCode> {
+    let report = replay::replay(files, tick, !quiet)?;
+    print!("{}", replay::table(&report));
+    if let Some(path) = json {
+        let text = serde_json::to_string_pretty(&report)?;
+        std::fs::write(path, text + "\n")
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -82,6 +151,42 @@ fn main() -> ExitCode {
         Command::Audit {
             command: AuditCommand::Verify { db },
         } => audit::verify(&db),
+        Command::Ingest {
+            server,
+            token,
+            sbs,
+            file,
+        } => ingest::run(&server, &token, sbs.as_deref(), file.as_deref())
+            .map(|()| ExitCode::SUCCESS),
+        Command::Replay {
+            files,
+            json,
+            tick,
+            quiet,
+        } => run_replay(&files, json.as_deref(), tick, quiet),
+        Command::Loadgen {
+            flights,
+            duration,
+            interval,
+            seed,
+            start,
+            out,
+        } => {
+            let plan = loadgen::Plan {
+                flights,
+                duration_s: duration,
+                interval_s: interval,
+                seed,
+                start,
+            };
+            loadgen::write(&plan, &out).map(|count| {
+                println!(
+                    "wrote {count} reports of {flights} flights to {}",
+                    out.display()
+                );
+                ExitCode::SUCCESS
+            })
+        }
     };
     match result {
         Ok(code) => code,

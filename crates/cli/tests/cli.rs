@@ -206,3 +206,55 @@ fn acknowledged_writes_survive_kill_9_and_audit_catches_an_edited_event() {
         "{stdout}"
     );
 }
+
+#[test]
+fn ingest_forwards_an_sbs_feed_over_tcp_to_the_server() {
+    let directory = tempfile::tempdir().unwrap();
+    let server = Server::start(&directory.path().join("ingest.db"));
+    let client = Client::new();
+    let blue = register(&client, &server.base, "blue");
+    // A receiver serving its capture on a TCP port, then closing.
+    let capture = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../feeds/tests/data/sbs_capture.txt"),
+    )
+    .unwrap();
+    let receiver = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = receiver.local_addr().unwrap().to_string();
+    let feeder = std::thread::spawn(move || {
+        use std::io::Write;
+        let (mut stream, _) = receiver.accept().unwrap();
+        stream.write_all(capture.as_bytes()).unwrap();
+    });
+    let output = Command::new(BIN)
+        .args(["ingest", "--server", &server.base, "--sbs", &address])
+        .env("DECONFLICT_TOKEN", &blue)
+        .output()
+        .unwrap();
+    feeder.join().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        output.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("6 reports (6 accepted, 0 refused by the server)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("4 malformed"), "{stdout}");
+    let tracks: Value = client
+        .get(format!("{}/v1/tracks", server.base))
+        .bearer_auth(&blue)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let ids: Vec<&str> = tracks["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["report"]["track_id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"4ca2d6"), "{ids:?}");
+    server.kill();
+}

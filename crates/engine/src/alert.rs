@@ -8,6 +8,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 use crate::ids::{AlertId, OperationKey, PartyId};
@@ -48,7 +49,58 @@ pub enum AlertState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertKind {
+    /// Two plans of different parties too close (SPEC §5.1).
     StrategicConflict,
+    /// Two live tracks of different parties predicted to lose separation, or lost it (§5.2).
+    TacticalConflict,
+    /// A track outside its operation's volumes (§5.3).
+    Nonconformance,
+}
+
+/// One live track, named by its owner and its id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct TrackRef {
+    pub owner: PartyId,
+    pub track_id: String,
+}
+
+/// A predicted or actual loss of separation between two tracks, figures as of `evaluated_at`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TacticalDetail {
+    /// Sorted, so the same pair always has the same content.
+    pub tracks: [TrackRef; 2],
+    pub evaluated_at: DateTime<Utc>,
+    pub los_now: bool,
+    pub t_los_s: f64,
+    pub t_out_s: f64,
+    pub t_cpa_s: f64,
+    pub d_cpa_m: f64,
+    pub horizontal_distance_now_m: f64,
+    pub vertical_offset_now_m: f64,
+}
+
+/// A track outside every active volume of the operation it flies for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NonconformanceDetail {
+    pub track: TrackRef,
+    pub operation: OperationKey,
+    pub evaluated_at: DateTime<Utc>,
+    /// `[lon, lat]` of the track when it was found outside.
+    pub position: [f64; 2],
+    pub altitude_m: f64,
+    /// Why, in words: how far outside, or that the operation is not live.
+    pub reason: String,
+    /// Other parties whose live operations are within separation of the track.
+    pub nearby_parties: Vec<PartyId>,
+}
+
+/// What an alert is about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AlertDetail {
+    StrategicConflict(StrategicDetail),
+    TacticalConflict(TacticalDetail),
+    Nonconformance(NonconformanceDetail),
 }
 
 /// A conflict between two operations: every conflicting pair of their volumes.
@@ -74,18 +126,141 @@ pub struct Alert {
     pub raised_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
-    pub detail: StrategicDetail,
+    pub detail: AlertDetail,
+    /// Who has acknowledged, and when (SPEC §6: per recipient). Kept across updates.
+    #[serde(default)]
+    pub acknowledgements: BTreeMap<PartyId, DateTime<Utc>>,
+    /// How many times the alert was escalated for want of acknowledgement.
+    #[serde(default)]
+    pub escalations: u32,
+    #[serde(default)]
+    pub escalated_at: Option<DateTime<Utc>>,
+}
+
+impl Severity {
+    /// One step more urgent; `warning` stays `warning`.
+    pub fn raised(self) -> Severity {
+        match self {
+            Severity::Advisory => Severity::Caution,
+            Severity::Caution | Severity::Warning => Severity::Warning,
+        }
+    }
+}
+
+impl Alert {
+    /// The severity shown: the condition's own, raised one step per escalation.
+    pub fn effective_severity(&self) -> Severity {
+        (0..self.escalations).fold(self.severity, |severity, _| severity.raised())
+    }
+
+    /// Recipients who have not acknowledged yet.
+    pub fn unacknowledged(&self) -> impl Iterator<Item = &PartyId> {
+        self.recipients
+            .iter()
+            .filter(|p| !self.acknowledgements.contains_key(*p))
+    }
+
+    /// A new open alert with no acknowledgement.
+    pub fn raise(
+        id: AlertId,
+        kind: AlertKind,
+        severity: Severity,
+        recipients: Vec<PartyId>,
+        now: DateTime<Utc>,
+        detail: AlertDetail,
+    ) -> Alert {
+        Alert {
+            id,
+            kind,
+            severity,
+            state: AlertState::Open,
+            recipients,
+            raised_at: now,
+            updated_at: now,
+            resolved_at: None,
+            detail,
+            acknowledgements: BTreeMap::new(),
+            escalations: 0,
+            escalated_at: None,
+        }
+    }
+
+    pub fn strategic(&self) -> Option<&StrategicDetail> {
+        match &self.detail {
+            AlertDetail::StrategicConflict(detail) => Some(detail),
+            _ => None,
+        }
+    }
+
+    pub fn tactical(&self) -> Option<&TacticalDetail> {
+        match &self.detail {
+            AlertDetail::TacticalConflict(detail) => Some(detail),
+            _ => None,
+        }
+    }
+
+    pub fn nonconformance(&self) -> Option<&NonconformanceDetail> {
+        match &self.detail {
+            AlertDetail::Nonconformance(detail) => Some(detail),
+            _ => None,
+        }
+    }
+
+    /// The operations this alert concerns (indexed so ending one resolves its alerts).
+    pub fn operations(&self) -> Vec<&OperationKey> {
+        match &self.detail {
+            AlertDetail::StrategicConflict(detail) => detail.operations.iter().collect(),
+            AlertDetail::TacticalConflict(_) => Vec::new(),
+            AlertDetail::Nonconformance(detail) => vec![&detail.operation],
+        }
+    }
+}
+
+/// A short id from a prefix and length-prefixed parts (so ("ab","c") ≠ ("a","bc")).
+fn condition_id(prefix: &str, parts: &[&str]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(prefix.as_bytes());
+    for part in parts {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part.as_bytes());
+    }
+    format!("{prefix}-{}", &hex::encode(hasher.finalize())[..16])
 }
 
 /// The base id of the strategic alert for a pair of operations (order-independent).
 pub fn strategic_alert_base_id(a: &OperationKey, b: &OperationKey) -> String {
     let (first, second) = if a <= b { (a, b) } else { (b, a) };
-    let mut hasher = Sha256::new();
-    for part in [&first.owner.0, &first.id.0, &second.owner.0, &second.id.0] {
-        hasher.update((part.len() as u64).to_be_bytes());
-        hasher.update(part.as_bytes());
-    }
-    format!("sc-{}", &hex::encode(hasher.finalize())[..16])
+    condition_id(
+        "sc",
+        &[&first.owner.0, &first.id.0, &second.owner.0, &second.id.0],
+    )
+}
+
+/// The base id of the tactical alert for a pair of tracks (order-independent).
+pub fn tactical_alert_base_id(a: &TrackRef, b: &TrackRef) -> String {
+    let (first, second) = if a <= b { (a, b) } else { (b, a) };
+    condition_id(
+        "tc",
+        &[
+            &first.owner.0,
+            &first.track_id,
+            &second.owner.0,
+            &second.track_id,
+        ],
+    )
+}
+
+/// The base id of the non-conformance alert of a track against its operation.
+pub fn nonconformance_alert_base_id(track: &TrackRef, operation: &OperationKey) -> String {
+    condition_id(
+        "nc",
+        &[
+            &track.owner.0,
+            &track.track_id,
+            &operation.owner.0,
+            &operation.id.0,
+        ],
+    )
 }
 
 #[cfg(test)]

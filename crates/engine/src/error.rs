@@ -42,6 +42,9 @@ pub enum EngineError {
         attempted: &'static str,
     },
 
+    #[error("{0:?} is not a party you can send to")]
+    UnknownRecipient(String),
+
     #[error("a party with id {0:?} already exists")]
     PartyExists(String),
 
@@ -66,6 +69,7 @@ impl EngineError {
             EngineError::TooLong { field, .. } | EngineError::Empty { field } => {
                 Some(format!("/{field}"))
             }
+            EngineError::UnknownRecipient(_) => Some("/to".to_owned()),
             EngineError::InvalidId { field, .. } if *field != "operation id" => {
                 Some(format!("/{field}"))
             }

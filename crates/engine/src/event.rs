@@ -6,9 +6,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::alert::Alert;
-use crate::ids::{AlertId, OperationKey};
+use crate::ids::{AlertId, OperationKey, PartyId};
+use crate::message::Message;
 use crate::operation::{OperationSpec, OperationState};
 use crate::party::Party;
+use crate::track::TrackReport;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
@@ -38,6 +40,33 @@ pub enum Event {
         id: AlertId,
         reason: String,
     },
+    /// A batch of position reports from one party (SPEC §8: one event per batch, with its digest).
+    PositionsReported {
+        owner: PartyId,
+        /// SHA-256 (hex) of the JSON encoding of `reports`.
+        digest: String,
+        reports: Vec<TrackReport>,
+    },
+    AlertAcknowledged {
+        id: AlertId,
+        party: PartyId,
+    },
+    /// Not acknowledged in time: severity one step up, pushed again.
+    AlertEscalated {
+        id: AlertId,
+        escalations: u32,
+    },
+    MessageSent {
+        message: Message,
+    },
+    MessageRead {
+        id: String,
+        party: PartyId,
+    },
+    /// Tracks with no report for longer than the staleness limit.
+    TracksLost {
+        track_ids: Vec<String>,
+    },
 }
 
 /// An event that could not be read back from the log.
@@ -59,6 +88,12 @@ impl Event {
             Event::AlertRaised { .. } => "alert_raised",
             Event::AlertUpdated { .. } => "alert_updated",
             Event::AlertResolved { .. } => "alert_resolved",
+            Event::PositionsReported { .. } => "positions_reported",
+            Event::TracksLost { .. } => "tracks_lost",
+            Event::AlertAcknowledged { .. } => "alert_acknowledged",
+            Event::AlertEscalated { .. } => "alert_escalated",
+            Event::MessageSent { .. } => "message_sent",
+            Event::MessageRead { .. } => "message_read",
         }
     }
 

@@ -19,6 +19,7 @@
 //! - [`index`]: the R-tree that finds candidate volume pairs fast.
 //! - [`alert`]: what parties are told, with ids stable per condition.
 //! - [`event`], [`state`], [`decide`]: the log's events, the fold and the commands.
+//! - [`track`]: position reports and the live picture; [`tactical`]: track-against-track detection.
 //! - [`release`]: what one party may see of another's data.
 
 pub mod agreement;
@@ -28,18 +29,23 @@ pub mod error;
 pub mod event;
 pub mod ids;
 pub mod index;
+pub mod message;
 pub mod operation;
 pub mod party;
 pub mod release;
 pub mod state;
 pub mod strategic;
+pub mod tactical;
+pub mod track;
 
 pub use agreement::AgreementParams;
-pub use alert::{Alert, AlertKind, AlertState, Severity};
+pub use alert::{Alert, AlertDetail, AlertKind, AlertState, Severity, TrackRef};
 pub use error::EngineError;
 pub use event::Event;
 pub use ids::{AlertId, OperationId, OperationKey, PartyId};
+pub use message::{Message, Priority};
 pub use operation::{Domain, MissionType, Operation, OperationSpec, OperationState};
 pub use party::{Party, Role};
 pub use state::State;
 pub use strategic::StrategicConflict;
+pub use track::{LiveTrack, TrackReport};

@@ -12,7 +12,7 @@ use deconflict_geometry::Volume4dSpec;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::alert::{Alert, AlertKind, AlertState, Severity};
+use crate::alert::{Alert, AlertKind, AlertState, NonconformanceDetail, Severity, TacticalDetail};
 use crate::ids::{AlertId, OperationId, PartyId};
 use crate::operation::{Domain, MissionType, Operation, OperationState};
 use crate::state::State;
@@ -64,6 +64,44 @@ pub struct OtherOperationView {
     pub overlaps: Vec<Overlap>,
 }
 
+/// A tactical conflict as one of the two track owners sees it: its own track, the other
+/// party, and the figures of SPEC §5.2 — never the other track's id, callsign or position.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct TacticalView {
+    pub own_track: String,
+    #[schema(value_type = String)]
+    pub other_party: PartyId,
+    pub evaluated_at: DateTime<Utc>,
+    pub los_now: bool,
+    pub t_los_s: f64,
+    pub t_out_s: f64,
+    pub t_cpa_s: f64,
+    pub d_cpa_m: f64,
+    pub horizontal_distance_now_m: f64,
+    pub vertical_offset_now_m: f64,
+}
+
+/// A non-conformance: in full for the track's owner; for a party with an operation nearby,
+/// only where the track is and whose it is.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct NonconformanceView {
+    #[schema(value_type = String)]
+    pub track_owner: PartyId,
+    /// Only for the owner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub track_id: Option<String>,
+    /// Only for the owner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation_id: Option<String>,
+    /// Only for the owner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub evaluated_at: DateTime<Utc>,
+    /// `[lon, lat]`.
+    pub position: [f64; 2],
+    pub altitude_m: f64,
+}
+
 /// An alert as one of its recipients sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct AlertView {
@@ -77,13 +115,26 @@ pub struct AlertView {
     pub raised_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
+    /// Recipients who have acknowledged, and when.
+    #[schema(value_type = Object)]
+    pub acknowledged_by: std::collections::BTreeMap<PartyId, DateTime<Utc>>,
+    /// Times escalated for want of acknowledgement (each raised the severity one step).
+    pub escalations: u32,
+    /// Strategic conflicts: the viewer's side of each conflicting volume pair.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conflicts: Vec<ConflictView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tactical: Option<TacticalView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nonconformance: Option<NonconformanceView>,
 }
 
 /// The viewer's side of every conflict of an alert; empty if the viewer is not concerned.
 fn conflict_views(alert: &Alert, viewer: &PartyId) -> Vec<ConflictView> {
-    alert
-        .detail
+    let Some(detail) = alert.strategic() else {
+        return Vec::new();
+    };
+    detail
         .conflicts
         .iter()
         .filter_map(|conflict| {
@@ -107,7 +158,7 @@ fn conflict_views(alert: &Alert, viewer: &PartyId) -> Vec<ConflictView> {
                 own_operation: own.id.clone(),
                 own_volume,
                 other_party: other.owner.clone(),
-                right_of_way: alert.detail.right_of_way.clone(),
+                right_of_way: detail.right_of_way.clone(),
                 overlap: conflict.overlap.clone(),
             })
         })
@@ -169,12 +220,55 @@ pub fn alert_view(alert: &Alert, viewer: &PartyId) -> Option<AlertView> {
     Some(AlertView {
         id: alert.id.clone(),
         kind: alert.kind,
-        severity: alert.severity,
+        severity: alert.effective_severity(),
         state: alert.state,
         recipients: alert.recipients.clone(),
         raised_at: alert.raised_at,
         updated_at: alert.updated_at,
         resolved_at: alert.resolved_at,
+        acknowledged_by: alert.acknowledgements.clone(),
+        escalations: alert.escalations,
         conflicts: conflict_views(alert, viewer),
+        tactical: alert
+            .tactical()
+            .and_then(|detail| tactical_view(detail, viewer)),
+        nonconformance: alert
+            .nonconformance()
+            .map(|detail| nonconformance_view(detail, viewer)),
     })
+}
+
+fn tactical_view(detail: &TacticalDetail, viewer: &PartyId) -> Option<TacticalView> {
+    let (own, other) = if &detail.tracks[0].owner == viewer {
+        (&detail.tracks[0], &detail.tracks[1])
+    } else if &detail.tracks[1].owner == viewer {
+        (&detail.tracks[1], &detail.tracks[0])
+    } else {
+        return None;
+    };
+    Some(TacticalView {
+        own_track: own.track_id.clone(),
+        other_party: other.owner.clone(),
+        evaluated_at: detail.evaluated_at,
+        los_now: detail.los_now,
+        t_los_s: detail.t_los_s,
+        t_out_s: detail.t_out_s,
+        t_cpa_s: detail.t_cpa_s,
+        d_cpa_m: detail.d_cpa_m,
+        horizontal_distance_now_m: detail.horizontal_distance_now_m,
+        vertical_offset_now_m: detail.vertical_offset_now_m,
+    })
+}
+
+fn nonconformance_view(detail: &NonconformanceDetail, viewer: &PartyId) -> NonconformanceView {
+    let own = &detail.track.owner == viewer;
+    NonconformanceView {
+        track_owner: detail.track.owner.clone(),
+        track_id: own.then(|| detail.track.track_id.clone()),
+        operation_id: own.then(|| detail.operation.id.0.clone()),
+        reason: own.then(|| detail.reason.clone()),
+        evaluated_at: detail.evaluated_at,
+        position: detail.position,
+        altitude_m: detail.altitude_m,
+    }
 }

@@ -12,8 +12,10 @@ use crate::alert::{Alert, AlertState};
 use crate::event::Event;
 use crate::ids::{AlertId, OperationKey, PartyId};
 use crate::index::VolumeIndex;
+use crate::message::Message;
 use crate::operation::Operation;
 use crate::party::Party;
+use crate::track::LiveTrack;
 
 #[derive(Debug, Default)]
 pub struct State {
@@ -24,6 +26,11 @@ pub struct State {
     index: VolumeIndex,
     alerts: BTreeMap<AlertId, Alert>,
     alerts_by_operation: HashMap<OperationKey, BTreeSet<AlertId>>,
+    open_alerts: BTreeSet<AlertId>,
+    /// Every track ever reported, by its (global) id.
+    tracks: BTreeMap<String, LiveTrack>,
+    /// Messages by id (ids are sequential, so this is sending order).
+    messages: BTreeMap<String, Message>,
     events_applied: u64,
 }
 
@@ -95,11 +102,14 @@ impl State {
                 operation.updated_at = time;
             }
             Event::AlertRaised { alert } | Event::AlertUpdated { alert } => {
-                for operation in &alert.detail.operations {
+                for operation in alert.operations() {
                     self.alerts_by_operation
                         .entry(operation.clone())
                         .or_default()
                         .insert(alert.id.clone());
+                }
+                if alert.state == AlertState::Open {
+                    self.open_alerts.insert(alert.id.clone());
                 }
                 self.alerts.insert(alert.id.clone(), alert.clone());
             }
@@ -111,6 +121,63 @@ impl State {
                 alert.state = AlertState::Resolved;
                 alert.resolved_at = Some(time);
                 alert.updated_at = time;
+                self.open_alerts.remove(id);
+            }
+            Event::PositionsReported { owner, reports, .. } => {
+                for report in reports {
+                    match self.tracks.get_mut(&report.track_id) {
+                        Some(track) => {
+                            // Reports may arrive out of order: the newest wins.
+                            if &track.owner == owner && report.time >= track.report.time {
+                                track.report = report.clone();
+                                track.lost = false;
+                            }
+                        }
+                        None => {
+                            self.tracks.insert(
+                                report.track_id.clone(),
+                                LiveTrack {
+                                    owner: owner.clone(),
+                                    report: report.clone(),
+                                    lost: false,
+                                },
+                            );
+                        }
+                    }
+                }
+            }
+            Event::AlertAcknowledged { id, party } => {
+                let alert = self
+                    .alerts
+                    .get_mut(id)
+                    .expect("a logged acknowledgement names a known alert");
+                alert.acknowledgements.insert(party.clone(), time);
+            }
+            Event::AlertEscalated { id, escalations } => {
+                let alert = self
+                    .alerts
+                    .get_mut(id)
+                    .expect("a logged escalation names a known alert");
+                alert.escalations = *escalations;
+                alert.escalated_at = Some(time);
+                alert.updated_at = time;
+            }
+            Event::MessageSent { message } => {
+                self.messages.insert(message.id.clone(), message.clone());
+            }
+            Event::MessageRead { id, party } => {
+                let message = self
+                    .messages
+                    .get_mut(id)
+                    .expect("a logged receipt names a known message");
+                message.read_by.insert(party.clone(), time);
+            }
+            Event::TracksLost { track_ids } => {
+                for id in track_ids {
+                    if let Some(track) = self.tracks.get_mut(id) {
+                        track.lost = true;
+                    }
+                }
             }
         }
     }
@@ -159,6 +226,32 @@ impl State {
 
     pub fn alerts(&self) -> impl Iterator<Item = &Alert> {
         self.alerts.values()
+    }
+
+    /// Every open alert, in id order.
+    pub fn open_alerts(&self) -> impl Iterator<Item = &Alert> {
+        self.open_alerts.iter().filter_map(|id| self.alerts.get(id))
+    }
+
+    pub fn message(&self, id: &str) -> Option<&Message> {
+        self.messages.get(id)
+    }
+
+    pub fn messages(&self) -> impl DoubleEndedIterator<Item = &Message> {
+        self.messages.values()
+    }
+
+    pub fn messages_count(&self) -> usize {
+        self.messages.len()
+    }
+
+    pub fn track(&self, id: &str) -> Option<&LiveTrack> {
+        self.tracks.get(id)
+    }
+
+    /// Every track ever reported, in id order (lost ones included).
+    pub fn tracks(&self) -> impl Iterator<Item = &LiveTrack> {
+        self.tracks.values()
     }
 
     /// Open alerts that concern one operation, in id order.

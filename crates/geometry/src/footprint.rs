@@ -114,6 +114,17 @@ impl Footprint {
         region::conflict_region(self, other, separation_m)
     }
 
+    /// Geodesic distance in metres from the surface point `[lon, lat]` to the footprint; 0 inside.
+    /// Used for conformance (is a track inside its operation's volume?).
+    pub fn distance_to_point_m(&self, point: [f64; 2]) -> f64 {
+        match &self.shape {
+            Shape::Circle {
+                centre, radius_m, ..
+            } => (ellipsoid::distance_m(*centre, point) - radius_m).max(0.0),
+            Shape::Polygon(ring) => distance::point_polygon(point, ring).0,
+        }
+    }
+
     /// Conservative axis-aligned box in WGS84 ECEF metres that contains every point of the
     /// footprint on the ellipsoid surface, interior included.
     pub fn ecef_bounds(&self) -> EcefBox {

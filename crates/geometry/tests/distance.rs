@@ -212,3 +212,41 @@ fn fields_sharing_an_edge_or_a_corner_touch() {
     ]));
     assert_eq!(a.distance_m(&d), 0.0);
 }
+
+#[test]
+fn distance_to_a_point_is_zero_inside_and_geodesic_outside() {
+    use deconflict_geometry::{geodesic_distance_m, Footprint, FootprintSpec, Limits};
+    let square = Footprint::from_spec(
+        &FootprintSpec::Polygon {
+            coordinates: vec![vec![
+                vec![36.0, 35.0],
+                vec![36.2, 35.0],
+                vec![36.2, 35.2],
+                vec![36.0, 35.2],
+                vec![36.0, 35.0],
+            ]],
+        },
+        &Limits::default(),
+    )
+    .unwrap();
+    assert_eq!(square.distance_to_point_m([36.1, 35.1]), 0.0);
+    // Due west of the west edge's midpoint: the edge is a meridian, so the geodesic is exact.
+    let outside = square.distance_to_point_m([35.9, 35.1]);
+    let reference = geodesic_distance_m([35.9, 35.1], [36.0, 35.1]);
+    assert!(
+        (outside - reference).abs() < 0.5,
+        "{outside} vs {reference}"
+    );
+    let circle = Footprint::from_spec(
+        &FootprintSpec::Circle {
+            center: vec![36.0, 35.0],
+            radius_m: 1_000.0,
+        },
+        &Limits::default(),
+    )
+    .unwrap();
+    let d = circle.distance_to_point_m([36.0, 35.1]);
+    let reference = geodesic_distance_m([36.0, 35.0], [36.0, 35.1]) - 1_000.0;
+    assert!((d - reference).abs() < 1e-6);
+    assert_eq!(circle.distance_to_point_m([36.0, 35.001]), 0.0);
+}

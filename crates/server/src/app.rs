@@ -23,6 +23,9 @@ pub struct Config {
     pub limits: Limits,
     /// The largest request body accepted, in bytes (default 8 MiB).
     pub body_limit_bytes: usize,
+    /// How often the tactical pass runs over the live tracks; `None`: never by itself
+    /// (tests drive it through [`App::tactical_pass`]).
+    pub tactical_interval: Option<std::time::Duration>,
 }
 
 impl Config {
@@ -32,6 +35,7 @@ impl Config {
             admin_token,
             limits: Limits::default(),
             body_limit_bytes: 8 * 1024 * 1024,
+            tactical_interval: Some(std::time::Duration::from_secs(1)),
         }
     }
 }
@@ -53,8 +57,27 @@ struct Core {
     log: Box<dyn EventLog>,
 }
 
+/// A committed event, as pushed to live streams.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    pub seq: u64,
+    pub event: Event,
+}
+
+/// Whether streams may carry this kind of event (position batches never are).
+fn is_pushed(event: &Event) -> bool {
+    !matches!(
+        event,
+        Event::PositionsReported { .. } | Event::TracksLost { .. }
+    )
+}
+
+/// How many committed events a slow stream may fall behind before it re-reads the log.
+const BROADCAST_CAPACITY: usize = 16_384;
+
 pub struct App {
     core: Mutex<Core>,
+    committed: tokio::sync::broadcast::Sender<std::sync::Arc<Committed>>,
     admin_token_hash: String,
     pub config: Config,
     clock: Clock,
@@ -98,6 +121,7 @@ impl App {
         );
         Ok(App {
             core: Mutex::new(Core { state, log }),
+            committed: tokio::sync::broadcast::channel(BROADCAST_CAPACITY).0,
             admin_token_hash: crate::auth::hash_token(&config.admin_token),
             config,
             clock,
@@ -148,11 +172,61 @@ impl App {
                 })
                 .collect();
             let stored = core.log.append(new_events)?;
-            for (event, stored) in decision.events.iter().zip(&stored) {
-                core.state.apply(stored.time, event);
+            for (event, stored) in decision.events.into_iter().zip(&stored) {
+                core.state.apply(stored.time, &event);
+                if self.committed.receiver_count() > 0 && is_pushed(&event) {
+                    // No receiver is not an error: nobody is streaming.
+                    let _ = self.committed.send(Arc::new(Committed {
+                        seq: stored.seq,
+                        event,
+                    }));
+                }
             }
         }
         Ok(respond(&core.state, decision.outcome))
+    }
+
+    /// Live committed events, for streams. Subscribe before reading the log's backlog.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Arc<Committed>> {
+        self.committed.subscribe()
+    }
+
+    /// Reads logged events after `after_seq` (for a stream's backlog), decoded.
+    pub fn read_log(&self, after_seq: u64, limit: usize) -> Result<Vec<Committed>, StoreError> {
+        let stored = self.lock().log.read_from(after_seq, limit)?;
+        stored
+            .into_iter()
+            .map(|stored| {
+                let event = Event::from_parts(&stored.kind, stored.payload).map_err(|error| {
+                    StoreError::Corrupt {
+                        seq: stored.seq,
+                        reason: error.to_string(),
+                    }
+                })?;
+                Ok(Committed {
+                    seq: stored.seq,
+                    event,
+                })
+            })
+            .collect()
+    }
+
+    /// Escalates alerts not acknowledged in time.
+    pub fn escalation_pass(&self) -> Result<usize, CommandError> {
+        self.execute(
+            &Actor::System,
+            |state, now| Ok(deconflict_engine::decide::escalation_pass(state, now)),
+            |_, count| count,
+        )
+    }
+
+    /// Runs one tactical pass (detection, conformance, staleness) at the current time.
+    pub fn tactical_pass(&self) -> Result<deconflict_engine::decide::PassOutcome, CommandError> {
+        self.execute(
+            &Actor::System,
+            |state, now| Ok(deconflict_engine::decide::tactical_pass(state, now)),
+            |_, outcome| outcome,
+        )
     }
 
     /// The sequence number and hash of the last logged event.

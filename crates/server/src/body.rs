@@ -13,6 +13,46 @@ use std::sync::Arc;
 use crate::problem::ApiError;
 use crate::App;
 
+/// A raw body read under the size limit, with its media type (the part before any `;`).
+pub struct RawBody {
+    pub media_type: String,
+    pub bytes: axum::body::Bytes,
+}
+
+impl FromRequest<Arc<App>> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request<Body>, app: &Arc<App>) -> Result<Self, ApiError> {
+        let media_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .map(|value| {
+                value
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .unwrap_or_default();
+        let bytes = read_limited(request, app.config.body_limit_bytes).await?;
+        Ok(RawBody { media_type, bytes })
+    }
+}
+
+async fn read_limited(request: Request<Body>, limit: usize) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::to_bytes(request.into_body(), limit)
+        .await
+        .map_err(|error| {
+            if is_length_limit(&error) {
+                ApiError::BodyTooLarge { limit_bytes: limit }
+            } else {
+                ApiError::BodyUnreadable(error.to_string())
+            }
+        })
+}
+
 /// A JSON body deserialised into `T`.
 pub struct JsonBody<T>(pub T);
 
@@ -32,16 +72,7 @@ impl<T: DeserializeOwned> FromRequest<Arc<App>> for JsonBody<T> {
         if !is_json {
             return Err(ApiError::UnsupportedMediaType);
         }
-        let limit = app.config.body_limit_bytes;
-        let bytes = axum::body::to_bytes(request.into_body(), limit)
-            .await
-            .map_err(|error| {
-                if is_length_limit(&error) {
-                    ApiError::BodyTooLarge { limit_bytes: limit }
-                } else {
-                    ApiError::BodyUnreadable(error.to_string())
-                }
-            })?;
+        let bytes = read_limited(request, app.config.body_limit_bytes).await?;
         parse(&bytes).map(JsonBody)
     }
 }
@@ -84,7 +115,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 }
 
 /// serde_json appends "at line 1 column 42" to its messages; the pointer says it better.
-fn strip_position(message: &str) -> String {
+pub fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(at) => message[..at].to_owned(),
         None => message.to_owned(),
@@ -92,7 +123,7 @@ fn strip_position(message: &str) -> String {
 }
 
 /// The RFC 6901 pointer of a serde path.
-fn pointer_of(path: &serde_path_to_error::Path) -> String {
+pub fn pointer_of(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut pointer = String::new();
     for segment in path.iter() {

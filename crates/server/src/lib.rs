@@ -18,13 +18,45 @@ pub mod routes;
 pub use app::{App, Config};
 pub use routes::router;
 
-/// Serves the API on `listener` until `shutdown` completes.
+/// Serves the API on `listener` until `shutdown` completes, running the tactical pass
+/// periodically if the configuration asks for it.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: std::sync::Arc<App>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(app))
+    let ticker = app.config.tactical_interval.map(|interval| {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let mut timer = tokio::time::interval(interval);
+            timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                timer.tick().await;
+                let app = app.clone();
+                match tokio::task::spawn_blocking(move || {
+                    let outcome = app.tactical_pass();
+                    if let Err(error) = app.escalation_pass() {
+                        tracing::error!(%error, "escalation pass failed");
+                    }
+                    outcome
+                })
+                .await
+                {
+                    Ok(Ok(outcome)) if outcome.tactical_conflicts + outcome.nonconforming > 0 => {
+                        tracing::debug!(?outcome, "tactical pass");
+                    }
+                    Ok(Ok(_)) => {}
+                    Ok(Err(error)) => tracing::error!(%error, "tactical pass failed"),
+                    Err(error) => tracing::error!(%error, "tactical pass panicked"),
+                }
+            }
+        })
+    });
+    let result = axum::serve(listener, router(app))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    if let Some(ticker) = ticker {
+        ticker.abort();
+    }
+    result
 }

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{alerts, health, operations, parties};
+use crate::routes::{alerts, health, messages, operations, parties, positions, stream};
 
 struct BearerAuth;
 
@@ -30,7 +30,9 @@ impl Modify for BearerAuth {
         parties::register, parties::list, parties::me,
         operations::file, operations::read, operations::list,
         operations::activate, operations::end, operations::cancel,
-        alerts::list,
+        alerts::list, alerts::acknowledge, stream::stream,
+        messages::send, messages::list, messages::read,
+        positions::report, positions::list,
     ),
     modifiers(&BearerAuth)
 )]

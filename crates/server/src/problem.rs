@@ -111,6 +111,7 @@ impl ApiError {
                 | E::TooLong { .. }
                 | E::Empty { .. }
                 | E::NoVolumes
+                | E::UnknownRecipient(_)
                 | E::TooManyVolumes { .. } => (
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "invalid-field",

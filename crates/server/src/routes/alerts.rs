@@ -54,3 +54,31 @@ pub async fn list(
     });
     Ok(Json(AlertList { alerts }))
 }
+
+/// Acknowledges an alert for the caller (idempotent). Stops its escalation once every
+/// recipient has acknowledged.
+#[utoipa::path(post, path = "/v1/alerts/{id}/ack", tag = "alerts", params(("id" = String, Path,)), security(("bearer" = [])),
+    responses((status = 200, body = AlertView), (status = 404, body = Problem)))]
+pub async fn acknowledge(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<AlertView>, ApiError> {
+    let party = caller.party()?.clone();
+    let actor = caller.actor();
+    let view = tokio::task::spawn_blocking(move || {
+        app.execute(
+            &actor,
+            |state, _now| deconflict_engine::decide::acknowledge_alert(state, &party, &id),
+            |state, ()| {
+                let alert = state
+                    .alert(&deconflict_engine::AlertId(id.clone()))
+                    .expect("an acknowledged alert exists");
+                release::alert_view(alert, &party).expect("the party is a recipient")
+            },
+        )
+    })
+    .await
+    .expect("command task does not panic")?;
+    Ok(Json(view))
+}

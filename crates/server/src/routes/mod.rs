@@ -2,8 +2,11 @@
 
 pub mod alerts;
 pub mod health;
+pub mod messages;
 pub mod operations;
 pub mod parties;
+pub mod positions;
+pub mod stream;
 
 use axum::extract::Request;
 use axum::routing::{get, post, put};
@@ -27,7 +30,13 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/operations/{id}/activate", post(operations::activate))
         .route("/operations/{id}/end", post(operations::end))
         .route("/operations/{id}/cancel", post(operations::cancel))
-        .route("/alerts", get(alerts::list));
+        .route("/alerts", get(alerts::list))
+        .route("/alerts/stream", get(stream::stream))
+        .route("/alerts/{id}/ack", post(alerts::acknowledge))
+        .route("/messages", post(messages::send).get(messages::list))
+        .route("/messages/{id}/read", post(messages::read))
+        .route("/positions", post(positions::report))
+        .route("/tracks", get(positions::list));
     Router::new()
         .nest("/v1", v1)
         .route("/healthz", get(health::healthz))

@@ -1,16 +1,35 @@
 //! A real server on a random loopback port, and a small client for it.
 #![allow(dead_code)]
 
+use chrono::{DateTime, Utc};
 use deconflict_server::{App, Config};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 pub const ADMIN: &str = "test-admin-token-0123456789";
 
+/// A clock the test moves by hand.
+#[derive(Clone)]
+pub struct ManualClock(pub Arc<Mutex<DateTime<Utc>>>);
+
+impl ManualClock {
+    pub fn at(time: &str) -> ManualClock {
+        ManualClock(Arc::new(Mutex::new(time.parse().unwrap())))
+    }
+    pub fn advance_s(&self, seconds: f64) {
+        let mut now = self.0.lock().unwrap();
+        *now += chrono::Duration::microseconds((seconds * 1e6) as i64);
+    }
+    pub fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
 pub struct TestServer {
+    pub app: Arc<App>,
     pub address: SocketAddr,
     pub database: PathBuf,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -29,21 +48,41 @@ impl TestServer {
         server
     }
 
+    /// A server whose clock the test moves, with no periodic tactical pass.
+    pub async fn start_with_clock(clock: ManualClock) -> TestServer {
+        let directory = tempfile::tempdir().unwrap();
+        let database = directory.path().join("test.db");
+        let mut config = Config::new(database.clone(), ADMIN.to_owned());
+        config.tactical_interval = None;
+        let log = deconflict_store::SqliteLog::open(&database).unwrap();
+        let app = App::with_log(config, Box::new(log), Arc::new(move || clock.now())).unwrap();
+        let mut server = Self::serve_app(Arc::new(app), database).await;
+        server._directory = Some(directory);
+        server
+    }
+
     /// A server on an existing database file, with the given settings.
     pub async fn start_on(database: PathBuf, mut config: Config) -> TestServer {
         config.database = database.clone();
+        config.tactical_interval = None;
         let app = Arc::new(App::open(config).unwrap());
+        Self::serve_app(app, database).await
+    }
+
+    async fn serve_app(app: Arc<App>, database: PathBuf) -> TestServer {
+        let served = app.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            deconflict_server::serve(listener, app, async {
+            deconflict_server::serve(listener, served, async {
                 let _ = rx.await;
             })
             .await
             .unwrap();
         });
         TestServer {
+            app,
             address,
             database,
             shutdown: Some(tx),
@@ -173,4 +212,96 @@ pub async fn problem(response: Response, status: StatusCode, kind: &str) -> Valu
     assert_eq!(body["status"], status.as_u16());
     assert!(!body["detail"].as_str().unwrap().is_empty());
     body
+}
+
+/// One event of a Server-Sent Events stream.
+#[derive(Debug, Clone)]
+pub struct StreamEvent {
+    pub id: u64,
+    pub kind: String,
+    pub data: Value,
+}
+
+/// A minimal SSE client over a streaming response.
+pub struct SseClient {
+    response: Response,
+    buffer: String,
+}
+
+impl SseClient {
+    pub async fn connect(
+        server: &TestServer,
+        token: &str,
+        last_event_id: Option<u64>,
+        after: Option<u64>,
+    ) -> SseClient {
+        let mut request = server
+            .client
+            .get(server.url("/v1/alerts/stream"))
+            .bearer_auth(token);
+        if let Some(id) = last_event_id {
+            request = request.header("Last-Event-ID", id.to_string());
+        }
+        if let Some(after) = after {
+            request = request.query(&[("after", after)]);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream"));
+        SseClient {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event, or `None` if none arrives within `wait`.
+    pub async fn next(&mut self, wait: std::time::Duration) -> Option<StreamEvent> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let (mut id, mut kind, mut data) = (None, String::new(), String::new());
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        id = v.trim().parse().ok();
+                    }
+                    if let Some(v) = line.strip_prefix("event:") {
+                        kind = v.trim().to_owned();
+                    }
+                    if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim());
+                    }
+                }
+                match id {
+                    Some(id) => {
+                        return Some(StreamEvent {
+                            id,
+                            kind,
+                            data: serde_json::from_str(&data).unwrap(),
+                        })
+                    }
+                    None => continue, // a heartbeat comment
+                }
+            }
+            let chunk = tokio::time::timeout(wait, self.response.chunk())
+                .await
+                .ok()?
+                .ok()??;
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+}
+
+/// A circle operation of one volume (for mass-producing conflicts).
+pub fn circle_operation(lon: f64, lat: f64, radius_m: f64) -> Value {
+    json!({
+        "mission_type": "patrol", "domain": "air",
+        "volumes": [{
+            "footprint": {"type": "Circle", "center": [lon, lat], "radius_m": radius_m},
+            "altitude_lower_m": 1000.0, "altitude_upper_m": 2000.0,
+            "time_start": "2030-01-01T10:00:00Z", "time_end": "2030-01-01T12:00:00Z"
+        }]
+    })
 }

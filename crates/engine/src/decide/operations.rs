@@ -1,7 +1,5 @@
-//! Commands: validate against the current state, answer with the events that record them.
-//!
-//! Nothing here changes state. The caller appends the returned events to the log and then
-//! applies them, so a command either is logged whole or changes nothing.
+//! Commands on operations: filing, replacing, lifecycle changes, and the strategic alerts
+//! they raise, update and resolve.
 
 use chrono::{DateTime, Utc};
 use deconflict_geometry::{Limits, Volume4d};
@@ -9,84 +7,16 @@ use std::collections::BTreeMap;
 
 use crate::agreement::AgreementParams;
 use crate::alert::{
-    strategic_alert_base_id, Alert, AlertKind, AlertState, Severity, StrategicDetail,
+    strategic_alert_base_id, Alert, AlertDetail, AlertKind, Severity, StrategicDetail,
 };
 use crate::error::EngineError;
 use crate::event::Event;
 use crate::ids::{validate_id, AlertId, OperationId, OperationKey, PartyId};
+
+use super::Decision;
 use crate::operation::{MissionType, OperationSpec, OperationState};
-use crate::party::{Party, Role, NAME_MAX_CHARS};
 use crate::state::State;
 use crate::strategic::{volumes_conflict, StrategicConflict};
-
-/// Who issues a command: the holder of the admin token, or a registered party.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Actor {
-    Admin,
-    Party(PartyId),
-}
-
-impl Actor {
-    /// The actor as recorded in the log. `@admin` cannot clash with a party id ('@' is not allowed in ids).
-    pub fn log_name(&self) -> String {
-        match self {
-            Actor::Admin => "@admin".to_owned(),
-            Actor::Party(id) => id.0.clone(),
-        }
-    }
-}
-
-/// The events to log, and what the caller should answer.
-#[derive(Debug, Clone)]
-pub struct Decision<T> {
-    pub events: Vec<Event>,
-    pub outcome: T,
-}
-
-/// Registers a party. Only the admin token or a party with role `admin` may.
-pub fn register_party(
-    state: &State,
-    actor: &Actor,
-    id: &str,
-    name: &str,
-    role: Role,
-    token_hash: String,
-) -> Result<Decision<PartyId>, EngineError> {
-    let allowed = match actor {
-        Actor::Admin => true,
-        Actor::Party(party) => state.party(party).map(|p| p.role) == Some(Role::Admin),
-    };
-    if !allowed {
-        return Err(EngineError::Forbidden {
-            needed: "the admin",
-            action: "register parties",
-        });
-    }
-    validate_id("id", id)?;
-    if name.trim().is_empty() {
-        return Err(EngineError::Empty { field: "name" });
-    }
-    if name.chars().count() > NAME_MAX_CHARS {
-        return Err(EngineError::TooLong {
-            field: "name",
-            max: NAME_MAX_CHARS,
-        });
-    }
-    let id = PartyId(id.to_owned());
-    if state.party(&id).is_some() {
-        return Err(EngineError::PartyExists(id.0));
-    }
-    let party = Party {
-        id: id.clone(),
-        name: name.to_owned(),
-        role,
-        token_hash,
-    };
-    Ok(Decision {
-        events: vec![Event::PartyRegistered { party }],
-        outcome: id,
-    })
-}
 
 /// The answer to a filing.
 #[derive(Debug, Clone)]
@@ -375,33 +305,30 @@ fn reconcile_alerts(
     let mut events = Vec::new();
     let open: BTreeMap<OperationKey, &Alert> = state
         .open_alerts_of(key)
-        .map(|alert| (partner(&alert.detail.operations, key).clone(), alert))
+        .filter_map(|alert| Some((partner(&alert.strategic()?.operations, key).clone(), alert)))
         .collect();
     for (other, pair_conflicts) in &by_other {
         let detail = strategic_detail(state, key, mission, other, pair_conflicts.clone());
         let severity = strategic_severity(&detail, now);
         match open.get(*other) {
-            Some(alert) if alert.detail == detail && alert.severity == severity => {}
+            Some(alert) if alert.strategic() == Some(&detail) && alert.severity == severity => {}
             Some(alert) => events.push(Event::AlertUpdated {
                 alert: Alert {
                     severity,
                     updated_at: now,
-                    detail,
+                    detail: AlertDetail::StrategicConflict(detail),
                     ..(*alert).clone()
                 },
             }),
             None => events.push(Event::AlertRaised {
-                alert: Alert {
-                    id: fresh_alert_id(state, &strategic_alert_base_id(key, other)),
-                    kind: AlertKind::StrategicConflict,
+                alert: Alert::raise(
+                    fresh_alert_id(state, &strategic_alert_base_id(key, other)),
+                    AlertKind::StrategicConflict,
                     severity,
-                    state: AlertState::Open,
-                    recipients: recipients(key, other),
-                    raised_at: now,
-                    updated_at: now,
-                    resolved_at: None,
-                    detail,
-                },
+                    recipients(key, other),
+                    now,
+                    AlertDetail::StrategicConflict(detail),
+                ),
             }),
         }
     }
@@ -490,7 +417,7 @@ fn strategic_severity(detail: &StrategicDetail, now: DateTime<Utc>) -> Severity 
 }
 
 /// The first unused id for a condition: a condition that cleared and came back is new.
-fn fresh_alert_id(state: &State, base: &str) -> AlertId {
+pub(super) fn fresh_alert_id(state: &State, base: &str) -> AlertId {
     let mut candidate = AlertId(base.to_owned());
     let mut generation = 1;
     while state.alert(&candidate).is_some() {

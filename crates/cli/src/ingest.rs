@@ -1,0 +1,120 @@
+//! `deconflict ingest`: a receiver's feed forwarded to a server as a party's position reports.
+//!
+//! Reads SBS-1 BaseStation text from a TCP connection (`--sbs host:port`, as dump1090/readsb
+//! serve on port 30003) or any supported file (`--file`), assembles position reports, and posts
+//! them as NDJSON to `POST /v1/positions` with the party's token: every second, or every
+//! 1,000 reports, whichever comes first. Malformed lines are counted and reported at the end,
+//! never fatal; refused reports are counted from the server's answers.
+
+use anyhow::Context;
+use deconflict_feeds::{PositionReport, SbsAssembler};
+use std::io::{BufRead, BufReader};
+use std::net::TcpStream;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const BATCH_REPORTS: usize = 1_000;
+const BATCH_INTERVAL: Duration = Duration::from_secs(1);
+
+struct Poster {
+    client: reqwest::blocking::Client,
+    url: String,
+    token: String,
+    pending: Vec<PositionReport>,
+    last_post: Instant,
+    accepted: u64,
+    refused: u64,
+}
+
+impl Poster {
+    fn push(&mut self, report: PositionReport) -> anyhow::Result<()> {
+        self.pending.push(report);
+        if self.pending.len() >= BATCH_REPORTS || self.last_post.elapsed() >= BATCH_INTERVAL {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> anyhow::Result<()> {
+        self.last_post = Instant::now();
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let mut body = String::new();
+        for report in self.pending.drain(..) {
+            body.push_str(&serde_json::to_string(&report)?);
+            body.push('\n');
+        }
+        let response = self
+            .client
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .header("content-type", "application/x-ndjson")
+            .body(body)
+            .send()
+            .with_context(|| format!("cannot reach {}", self.url))?;
+        let status = response.status();
+        let answer: serde_json::Value =
+            response.json().context("the server's answer is not JSON")?;
+        anyhow::ensure!(
+            status.is_success(),
+            "the server refused the batch ({status}): {}",
+            answer["detail"].as_str().unwrap_or("no detail")
+        );
+        self.accepted += answer["accepted"].as_u64().unwrap_or(0);
+        self.refused += answer["refused"].as_array().map_or(0, |r| r.len() as u64);
+        Ok(())
+    }
+}
+
+pub fn run(
+    server: &str,
+    token: &str,
+    sbs: Option<&str>,
+    file: Option<&Path>,
+) -> anyhow::Result<()> {
+    let mut poster = Poster {
+        client: reqwest::blocking::Client::new(),
+        url: format!("{}/v1/positions", server.trim_end_matches('/')),
+        token: token.to_owned(),
+        pending: Vec::new(),
+        last_post: Instant::now(),
+        accepted: 0,
+        refused: 0,
+    };
+    let stats = match (sbs, file) {
+        (Some(address), None) => {
+            let stream = TcpStream::connect(address)
+                .with_context(|| format!("cannot connect to {address}"))?;
+            eprintln!("deconflict ingest: reading SBS-1 from {address}");
+            let mut assembler = SbsAssembler::new();
+            for line in BufReader::new(stream).lines() {
+                let line = line.with_context(|| format!("the connection to {address} failed"))?;
+                if let Ok(Some(report)) = assembler.push_line(&line) {
+                    poster.push(report)?;
+                }
+            }
+            assembler.stats().clone()
+        }
+        (None, Some(path)) => {
+            let reader = std::fs::File::open(path)
+                .with_context(|| format!("cannot open {}", path.display()))?;
+            let (reports, stats) = deconflict_feeds::read_reports(BufReader::new(reader))
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            for report in reports {
+                poster.push(report)?;
+            }
+            stats
+        }
+        _ => anyhow::bail!("give exactly one of --sbs HOST:PORT or --file FILE"),
+    };
+    poster.flush()?;
+    println!(
+        "{} lines, {} reports ({} accepted, {} refused by the server), {} ignored, {} malformed",
+        stats.lines, stats.reports, poster.accepted, poster.refused, stats.ignored, stats.malformed
+    );
+    for example in &stats.examples {
+        println!("  malformed: {example}");
+    }
+    Ok(())
+}

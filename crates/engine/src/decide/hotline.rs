@@ -1,0 +1,153 @@
+//! Commands of the hotline: acknowledging alerts, escalating unacknowledged ones (SPEC §6),
+//! and sending and reading messages.
+
+use chrono::{DateTime, Utc};
+
+use super::Decision;
+use crate::alert::{AlertState, Severity};
+use crate::error::EngineError;
+use crate::event::Event;
+use crate::ids::{AlertId, PartyId};
+use crate::message::{Message, Priority, Reference, RECIPIENTS_MAX, TEXT_MAX_CHARS};
+use crate::state::State;
+
+/// Default acknowledgement deadlines (SPEC §6): 60 s for `warning`, 300 s otherwise.
+pub fn acknowledgement_deadline_s(severity: Severity) -> i64 {
+    match severity {
+        Severity::Warning => 60,
+        Severity::Caution | Severity::Advisory => 300,
+    }
+}
+
+/// Acknowledges an alert for `party`. Idempotent; an alert the party is not told of is not found.
+pub fn acknowledge_alert(
+    state: &State,
+    party: &PartyId,
+    id: &str,
+) -> Result<Decision<()>, EngineError> {
+    let alert = state
+        .alert(&AlertId(id.to_owned()))
+        .filter(|alert| alert.recipients.contains(party))
+        .ok_or_else(|| EngineError::NotFound {
+            what: "alert",
+            id: id.to_owned(),
+        })?;
+    let events = if alert.acknowledgements.contains_key(party) {
+        Vec::new()
+    } else {
+        vec![Event::AlertAcknowledged {
+            id: alert.id.clone(),
+            party: party.clone(),
+        }]
+    };
+    Ok(Decision {
+        events,
+        outcome: (),
+    })
+}
+
+/// Escalates every open alert that a recipient has not acknowledged within the deadline of its
+/// current severity, counted from when it was raised or last escalated: severity one step up,
+/// pushed again. A `warning` keeps being pushed again every deadline until acknowledged.
+pub fn escalation_pass(state: &State, now: DateTime<Utc>) -> Decision<usize> {
+    let events: Vec<Event> = state
+        .open_alerts()
+        .filter(|alert| alert.state == AlertState::Open && alert.unacknowledged().next().is_some())
+        .filter(|alert| {
+            let since = alert.escalated_at.unwrap_or(alert.raised_at);
+            let deadline = acknowledgement_deadline_s(alert.effective_severity());
+            (now - since).num_milliseconds() >= deadline * 1000
+        })
+        .map(|alert| Event::AlertEscalated {
+            id: alert.id.clone(),
+            escalations: alert.escalations + 1,
+        })
+        .collect();
+    let count = events.len();
+    Decision {
+        events,
+        outcome: count,
+    }
+}
+
+/// A message as a party asks to send it.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub to: Vec<PartyId>,
+    pub priority: Priority,
+    pub text: String,
+    pub reference: Option<Reference>,
+}
+
+/// Sends a message from `from`. Every recipient must be a registered party other than the sender.
+pub fn send_message(
+    state: &State,
+    from: &PartyId,
+    message: NewMessage,
+    now: DateTime<Utc>,
+) -> Result<Decision<String>, EngineError> {
+    if message.text.trim().is_empty() {
+        return Err(EngineError::Empty { field: "text" });
+    }
+    if message.text.chars().count() > TEXT_MAX_CHARS {
+        return Err(EngineError::TooLong {
+            field: "text",
+            max: TEXT_MAX_CHARS,
+        });
+    }
+    if message.to.is_empty() {
+        return Err(EngineError::Empty { field: "to" });
+    }
+    if message.to.len() > RECIPIENTS_MAX {
+        return Err(EngineError::TooLong {
+            field: "to",
+            max: RECIPIENTS_MAX,
+        });
+    }
+    let mut to = message.to;
+    to.sort();
+    to.dedup();
+    for recipient in &to {
+        if recipient == from || state.party(recipient).is_none() {
+            return Err(EngineError::UnknownRecipient(recipient.0.clone()));
+        }
+    }
+    let id = format!("m-{:08}", state.messages_count() + 1);
+    let message = Message {
+        id: id.clone(),
+        from: from.clone(),
+        to,
+        priority: message.priority,
+        text: message.text,
+        reference: message.reference,
+        sent_at: now,
+        read_by: Default::default(),
+    };
+    Ok(Decision {
+        events: vec![Event::MessageSent { message }],
+        outcome: id,
+    })
+}
+
+/// Marks a message read by one of its recipients (a read receipt). Idempotent.
+pub fn read_message(state: &State, party: &PartyId, id: &str) -> Result<Decision<()>, EngineError> {
+    let message = state
+        .message(id)
+        .filter(|message| message.visible_to(party))
+        .ok_or_else(|| EngineError::NotFound {
+            what: "message",
+            id: id.to_owned(),
+        })?;
+    let events = if message.to.contains(party) && !message.read_by.contains_key(party) {
+        vec![Event::MessageRead {
+            id: id.to_owned(),
+            party: party.clone(),
+        }]
+    } else {
+        Vec::new()
+    };
+    Ok(Decision {
+        events,
+        outcome: (),
+    })
+}

@@ -1,0 +1,95 @@
+//! Commands: validate against the current state, answer with the events that record them.
+//!
+//! Nothing here changes state. The caller appends the returned events to the log and then
+//! applies them, so a command either is logged whole or changes nothing.
+//!
+//! - [`operations`]: filing and lifecycle of operations, strategic alerts.
+//! - [`tracks`]: position reports, the tactical pass, conformance.
+//! - [`hotline`]: acknowledgement, escalation, messages.
+
+mod hotline;
+mod operations;
+mod tracks;
+
+pub use hotline::*;
+pub use operations::*;
+pub use tracks::*;
+
+use crate::error::EngineError;
+use crate::event::Event;
+use crate::ids::{validate_id, PartyId};
+use crate::party::{Party, Role, NAME_MAX_CHARS};
+use crate::state::State;
+
+/// Who issues a command: the holder of the admin token, or a registered party.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    Admin,
+    Party(PartyId),
+    /// The server itself: the periodic tactical pass.
+    System,
+}
+
+impl Actor {
+    /// The actor as recorded in the log. `@admin` cannot clash with a party id ('@' is not allowed in ids).
+    pub fn log_name(&self) -> String {
+        match self {
+            Actor::Admin => "@admin".to_owned(),
+            Actor::System => "@system".to_owned(),
+            Actor::Party(id) => id.0.clone(),
+        }
+    }
+}
+
+/// The events to log, and what the caller should answer.
+#[derive(Debug, Clone)]
+pub struct Decision<T> {
+    pub events: Vec<Event>,
+    pub outcome: T,
+}
+
+/// Registers a party. Only the admin token or a party with role `admin` may.
+pub fn register_party(
+    state: &State,
+    actor: &Actor,
+    id: &str,
+    name: &str,
+    role: Role,
+    token_hash: String,
+) -> Result<Decision<PartyId>, EngineError> {
+    let allowed = match actor {
+        Actor::Admin => true,
+        Actor::Party(party) => state.party(party).map(|p| p.role) == Some(Role::Admin),
+        Actor::System => false,
+    };
+    if !allowed {
+        return Err(EngineError::Forbidden {
+            needed: "the admin",
+            action: "register parties",
+        });
+    }
+    validate_id("id", id)?;
+    if name.trim().is_empty() {
+        return Err(EngineError::Empty { field: "name" });
+    }
+    if name.chars().count() > NAME_MAX_CHARS {
+        return Err(EngineError::TooLong {
+            field: "name",
+            max: NAME_MAX_CHARS,
+        });
+    }
+    let id = PartyId(id.to_owned());
+    if state.party(&id).is_some() {
+        return Err(EngineError::PartyExists(id.0));
+    }
+    let party = Party {
+        id: id.clone(),
+        name: name.to_owned(),
+        role,
+        token_hash,
+    };
+    Ok(Decision {
+        events: vec![Event::PartyRegistered { party }],
+        outcome: id,
+    })
+}

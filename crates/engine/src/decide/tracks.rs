@@ -1,0 +1,411 @@
+//! Commands on live tracks: accepting position reports, and the periodic pass that runs
+//! tactical detection (SPEC §5.2) and conformance (§5.3) over every live track and brings the
+//! alerts in line with what it finds.
+//!
+//! An alert's figures change every pass; to keep the log readable it is *updated* only when
+//! something a person acts on changes: the severity, loss of separation now, the time to LoS
+//! by 5 s or more, or the closest approach by 10 % (at least 100 m). It is resolved when the
+//! condition clears.
+
+use chrono::{DateTime, Utc};
+use deconflict_geometry::{Limits, Volume4d};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{fresh_alert_id, Decision};
+use crate::agreement::AgreementParams;
+use crate::alert::{
+    nonconformance_alert_base_id, tactical_alert_base_id, Alert, AlertDetail, AlertKind,
+    NonconformanceDetail, Severity, TacticalDetail, TrackRef,
+};
+use crate::event::Event;
+use crate::ids::{OperationId, OperationKey, PartyId};
+use crate::operation::Operation;
+use crate::state::State;
+use crate::tactical::{self, TacticalParams, TrackState};
+use crate::track::{LiveTrack, ReportRefusal, TrackReport, STALE_AFTER_S};
+
+/// Conformance tolerances (SPEC §5.3 defaults).
+pub const CONFORMANCE_HORIZONTAL_M: f64 = 0.0;
+pub const CONFORMANCE_VERTICAL_M: f64 = 30.0;
+pub const CONFORMANCE_TIME_S: i64 = 10;
+
+/// A refused report: its position in the batch, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refused {
+    pub index: usize,
+    pub refusal: ReportRefusal,
+}
+
+/// Accepts a batch of already-parsed reports from `owner`: each is validated, and refused if
+/// its track belongs to another party; the rest become one `PositionsReported` event.
+pub fn report_positions(
+    state: &State,
+    owner: &PartyId,
+    reports: Vec<(usize, TrackReport)>,
+) -> Decision<(usize, Vec<Refused>)> {
+    let mut refused = Vec::new();
+    let mut accepted = Vec::with_capacity(reports.len());
+    for (index, report) in reports {
+        if let Err(refusal) = report.validate() {
+            refused.push(Refused { index, refusal });
+            continue;
+        }
+        if state
+            .track(&report.track_id)
+            .is_some_and(|t| &t.owner != owner)
+        {
+            refused.push(Refused {
+                index,
+                refusal: ReportRefusal {
+                    field: "/track_id",
+                    reason: format!("track {} is reported by another party", report.track_id),
+                },
+            });
+            continue;
+        }
+        accepted.push(report);
+    }
+    let count = accepted.len();
+    let events = if accepted.is_empty() {
+        Vec::new()
+    } else {
+        let digest = hex::encode(Sha256::digest(
+            serde_json::to_vec(&accepted).expect("reports serialise"),
+        ));
+        vec![Event::PositionsReported {
+            owner: owner.clone(),
+            digest,
+            reports: accepted,
+        }]
+    };
+    Decision {
+        events,
+        outcome: (count, refused),
+    }
+}
+
+/// What one pass found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PassOutcome {
+    pub live_tracks: usize,
+    pub tactical_conflicts: usize,
+    pub nonconforming: usize,
+    pub lost: usize,
+}
+
+/// The periodic pass: marks stale tracks lost, detects tactical conflicts over all live
+/// tracks, checks conformance, and raises, updates or resolves their alerts.
+pub fn tactical_pass(state: &State, now: DateTime<Utc>) -> Decision<PassOutcome> {
+    let params = AgreementParams::default();
+    let tactical_params = TacticalParams {
+        separation_horizontal_m: params.separation_horizontal_m,
+        separation_vertical_m: params.separation_vertical_m,
+        lookahead_s: params.lookahead_s,
+        ..TacticalParams::default()
+    };
+    let mut events = Vec::new();
+    let mut outcome = PassOutcome::default();
+
+    let mut lost = Vec::new();
+    let mut live: Vec<&LiveTrack> = Vec::new();
+    for track in state.tracks().filter(|t| !t.lost) {
+        if track.age_s(now) > STALE_AFTER_S {
+            lost.push(track.report.track_id.clone());
+        } else {
+            live.push(track);
+        }
+    }
+    outcome.lost = lost.len();
+    outcome.live_tracks = live.len();
+    if !lost.is_empty() {
+        events.push(Event::TracksLost { track_ids: lost });
+    }
+
+    let states: Vec<TrackState> = live.iter().map(|t| track_state(t)).collect();
+    let conflicts = tactical::detect(&states, now, &tactical_params);
+    outcome.tactical_conflicts = conflicts.len();
+    let mut found: BTreeMap<[TrackRef; 2], TacticalDetail> = BTreeMap::new();
+    for conflict in conflicts {
+        let mut pair = [track_ref(live[conflict.a]), track_ref(live[conflict.b])];
+        pair.sort();
+        let detail = TacticalDetail {
+            tracks: pair.clone(),
+            evaluated_at: now,
+            los_now: conflict.los_now,
+            t_los_s: conflict.t_los_s,
+            t_out_s: conflict.t_out_s,
+            t_cpa_s: conflict.t_cpa_s,
+            d_cpa_m: conflict.d_cpa_m,
+            horizontal_distance_now_m: conflict.horizontal_distance_now_m,
+            vertical_offset_now_m: conflict.vertical_offset_now_m,
+        };
+        found.insert(pair, detail);
+    }
+    reconcile_tactical(state, now, &found, &mut events);
+
+    let mut nonconforming = BTreeMap::new();
+    for track in &live {
+        if let Some(detail) = conformance(state, track, now, &params) {
+            nonconforming.insert((detail.track.clone(), detail.operation.clone()), detail);
+        }
+    }
+    outcome.nonconforming = nonconforming.len();
+    reconcile_nonconformance(state, now, &nonconforming, &mut events);
+    Decision { events, outcome }
+}
+
+fn track_ref(track: &LiveTrack) -> TrackRef {
+    TrackRef {
+        owner: track.owner.clone(),
+        track_id: track.report.track_id.clone(),
+    }
+}
+
+fn track_state(track: &LiveTrack) -> TrackState {
+    let r = &track.report;
+    TrackState {
+        owner: track.owner.clone(),
+        track_id: r.track_id.clone(),
+        time: r.time,
+        lat_deg: r.lat_deg,
+        lon_deg: r.lon_deg,
+        altitude_m: r.altitude_m,
+        ground_speed_mps: r.ground_speed_mps,
+        track_deg: r.track_deg,
+        vertical_rate_mps: r.vertical_rate_mps,
+    }
+}
+
+fn tactical_severity(detail: &TacticalDetail) -> Severity {
+    if detail.los_now {
+        Severity::Warning
+    } else {
+        Severity::from_time_to_conflict_s(detail.t_los_s)
+    }
+}
+
+/// Whether the figures moved enough for a person to be told again.
+fn materially_changed(old: &TacticalDetail, new: &TacticalDetail) -> bool {
+    old.los_now != new.los_now
+        || (old.t_los_s - new.t_los_s).abs() >= 5.0
+        || (old.d_cpa_m - new.d_cpa_m).abs() >= (0.1 * old.d_cpa_m).max(100.0)
+}
+
+fn reconcile_tactical(
+    state: &State,
+    now: DateTime<Utc>,
+    found: &BTreeMap<[TrackRef; 2], TacticalDetail>,
+    events: &mut Vec<Event>,
+) {
+    let open: BTreeMap<&[TrackRef; 2], &Alert> = state
+        .open_alerts()
+        .filter_map(|alert| Some((&alert.tactical()?.tracks, alert)))
+        .collect();
+    for (pair, detail) in found {
+        let severity = tactical_severity(detail);
+        match open.get(pair) {
+            Some(alert) => {
+                let old = alert.tactical().expect("filtered to tactical");
+                if alert.severity != severity || materially_changed(old, detail) {
+                    events.push(Event::AlertUpdated {
+                        alert: Alert {
+                            severity,
+                            updated_at: now,
+                            detail: AlertDetail::TacticalConflict(detail.clone()),
+                            ..(*alert).clone()
+                        },
+                    });
+                }
+            }
+            None => {
+                let mut recipients = vec![pair[0].owner.clone(), pair[1].owner.clone()];
+                recipients.sort();
+                recipients.dedup();
+                events.push(Event::AlertRaised {
+                    alert: Alert::raise(
+                        fresh_alert_id(state, &tactical_alert_base_id(&pair[0], &pair[1])),
+                        AlertKind::TacticalConflict,
+                        severity,
+                        recipients,
+                        now,
+                        AlertDetail::TacticalConflict(detail.clone()),
+                    ),
+                });
+            }
+        }
+    }
+    for (pair, alert) in open {
+        if !found.contains_key(pair) {
+            events.push(Event::AlertResolved {
+                id: alert.id.clone(),
+                reason: "separation is no longer predicted to be lost".to_owned(),
+            });
+        }
+    }
+}
+
+/// SPEC §5.3: `Some` when the track flies for an operation and is outside all of its active
+/// volumes (tolerances 0 m horizontal, 30 m vertical, 10 s), or the operation is not live.
+fn conformance(
+    state: &State,
+    track: &LiveTrack,
+    now: DateTime<Utc>,
+    params: &AgreementParams,
+) -> Option<NonconformanceDetail> {
+    let operation_id = track.report.operation_id.as_ref()?;
+    let key = OperationKey {
+        owner: track.owner.clone(),
+        id: OperationId(operation_id.clone()),
+    };
+    let report = &track.report;
+    let position = [report.lon_deg, report.lat_deg];
+    let reason = match state.operation(&key) {
+        None => format!("operation {operation_id} is not filed"),
+        Some(operation) if !operation.state.is_live() => {
+            format!("operation {operation_id} is {}", operation.state)
+        }
+        Some(operation) => outside_reason(operation, report)?,
+    };
+    Some(NonconformanceDetail {
+        track: track_ref(track),
+        operation: key,
+        evaluated_at: now,
+        position,
+        altitude_m: report.altitude_m,
+        reason,
+        nearby_parties: nearby_parties(state, track, params),
+    })
+}
+
+/// `None` when the report is inside some volume of the operation (with the tolerances);
+/// otherwise why not, for the nearest miss.
+fn outside_reason(operation: &Operation, report: &TrackReport) -> Option<String> {
+    let tolerance = chrono::Duration::seconds(CONFORMANCE_TIME_S);
+    let mut reasons = Vec::new();
+    for (index, volume) in operation.volumes.iter().enumerate() {
+        if report.time < volume.time_start() - tolerance
+            || report.time >= volume.time_end() + tolerance
+        {
+            reasons.push(format!("outside the time window of volume {index}"));
+            continue;
+        }
+        let below = volume.altitude_lower_m() - CONFORMANCE_VERTICAL_M - report.altitude_m;
+        let above = report.altitude_m - volume.altitude_upper_m() - CONFORMANCE_VERTICAL_M;
+        if below > 0.0 || above > 0.0 {
+            reasons.push(format!(
+                "{:.0} m outside the altitude band of volume {index}",
+                below.max(above)
+            ));
+            continue;
+        }
+        let distance = volume
+            .footprint()
+            .distance_to_point_m([report.lon_deg, report.lat_deg]);
+        if distance > CONFORMANCE_HORIZONTAL_M {
+            reasons.push(format!(
+                "{distance:.0} m outside the footprint of volume {index}"
+            ));
+            continue;
+        }
+        return None;
+    }
+    Some(reasons.join("; "))
+}
+
+/// Parties other than the track's owner with a live operation within separation of the track.
+fn nearby_parties(state: &State, track: &LiveTrack, params: &AgreementParams) -> Vec<PartyId> {
+    let report = &track.report;
+    let spec = deconflict_geometry::Volume4dSpec {
+        footprint: deconflict_geometry::FootprintSpec::Circle {
+            center: vec![report.lon_deg, report.lat_deg],
+            radius_m: 1.0,
+        },
+        altitude_lower_m: report.altitude_m,
+        altitude_upper_m: report.altitude_m,
+        time_start: report.time,
+        time_end: report.time + chrono::Duration::seconds(1),
+    };
+    let Ok(volume) = Volume4d::from_spec(&spec, &Limits::default()) else {
+        return Vec::new();
+    };
+    let key = OperationKey {
+        owner: track.owner.clone(),
+        id: OperationId(format!("track:{}", report.track_id)),
+    };
+    let parties: BTreeSet<PartyId> = super::find_conflicts(state, &key, &[volume], params)
+        .into_iter()
+        .map(|conflict| conflict.operation_b.owner)
+        .collect();
+    parties.into_iter().collect()
+}
+
+fn reconcile_nonconformance(
+    state: &State,
+    now: DateTime<Utc>,
+    found: &BTreeMap<(TrackRef, OperationKey), NonconformanceDetail>,
+    events: &mut Vec<Event>,
+) {
+    let open: BTreeMap<(TrackRef, OperationKey), &Alert> = state
+        .open_alerts()
+        .filter_map(|alert| {
+            let detail = alert.nonconformance()?;
+            Some(((detail.track.clone(), detail.operation.clone()), alert))
+        })
+        .collect();
+    for (condition, detail) in found {
+        let track = &condition.0;
+        let severity = if detail.nearby_parties.is_empty() {
+            Severity::Caution
+        } else {
+            Severity::Warning
+        };
+        let mut recipients = vec![track.owner.clone()];
+        recipients.extend(detail.nearby_parties.iter().cloned());
+        recipients.sort();
+        recipients.dedup();
+        match open.get(condition) {
+            Some(alert) => {
+                let old = alert.nonconformance().expect("filtered to nonconformance");
+                if old.reason == detail.reason && old.nearby_parties == detail.nearby_parties {
+                    continue;
+                }
+                // Recipients only grow: whoever was told of the condition is told it cleared.
+                let mut widened = alert.recipients.clone();
+                widened.extend(recipients.iter().cloned());
+                widened.sort();
+                widened.dedup();
+                events.push(Event::AlertUpdated {
+                    alert: Alert {
+                        severity: severity.max(alert.severity),
+                        recipients: widened,
+                        updated_at: now,
+                        detail: AlertDetail::Nonconformance(detail.clone()),
+                        ..(*alert).clone()
+                    },
+                });
+            }
+            None => events.push(Event::AlertRaised {
+                alert: Alert::raise(
+                    fresh_alert_id(
+                        state,
+                        &nonconformance_alert_base_id(track, &detail.operation),
+                    ),
+                    AlertKind::Nonconformance,
+                    severity,
+                    recipients,
+                    now,
+                    AlertDetail::Nonconformance(detail.clone()),
+                ),
+            }),
+        }
+    }
+    for (condition, alert) in open {
+        if !found.contains_key(&condition) {
+            events.push(Event::AlertResolved {
+                id: alert.id.clone(),
+                reason: "the track is back inside its operation, or no longer live".to_owned(),
+            });
+        }
+    }
+}

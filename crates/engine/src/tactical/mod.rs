@@ -1,0 +1,302 @@
+//! Tactical detection (SPEC §5.2): which pairs of live tracks of different parties will lose
+//! separation within the look-ahead, extrapolating each linearly from its latest report.
+//!
+//! - [`pair_conflict`] is the rule for one pair; [`detect_exhaustive`] applies it to every pair
+//!   and is the reference; [`detect`] (or a reused [`TacticalDetector`]) gives the same answer,
+//!   always, through an index.
+//! - `kinematics`: each track's ground point and velocity at `now`, in Earth-centred,
+//!   Earth-fixed (ECEF) metres, extrapolated from its report time.
+//! - `rule`: the pair's local frame (the tangent plane at the midpoint of the two ground
+//!   points, so poles and the antimeridian need no special case) and the exact intervals.
+//! - `reach`: where a track can be over the look-ahead — its path grown by half the separation
+//!   and by a bound on how much a pair's frame can tilt against the track's own — and the proof
+//!   that two tracks that cannot reach each other are not in conflict under the rule *as
+//!   computed*.
+//! - `grid`: the index. The reaches' bounding boxes (on ECEF axes turned to the traffic's mean
+//!   "up") go into a uniform grid of cells sized from the traffic (a box larger than a cell
+//!   occupies several, so no speed is too fast), with a sweep on altitude inside each cell. Pairs
+//!   whose boxes overlap then meet an exact closest-approach test of their reaches, and only
+//!   survivors meet the rule.
+//!
+//! The fast pass therefore skips only pairs the exhaustive pass also rejects, and both call the
+//! same rule on the same numbers in the same order: the results are identical, bit for bit.
+//! [`traffic`] is a seeded generator of realistic traffic, for benchmarks and `loadgen`.
+//!
+//! Pure and deterministic: `now` is passed in, and outputs are sorted by `(a, b)`.
+//! A track whose report is implausible (see [`MAX_GROUND_SPEED_MPS`]) and a pass
+//! with unusable parameters ([`TacticalParams::is_usable`]) yield no conflict. Dropping lost
+//! (stale) tracks is the caller's: every track given is extrapolated to `now`.
+
+pub mod traffic;
+
+mod grid;
+mod kinematics;
+mod reach;
+mod rule;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{PartyId, Severity};
+use kinematics::Kinematics;
+
+pub use kinematics::{
+    MAX_ABS_ALTITUDE_M, MAX_EXTRAPOLATION_S, MAX_GROUND_SPEED_MPS, MAX_VERTICAL_RATE_MPS,
+};
+pub use rule::MAX_PAIR_CHORD_M;
+pub use traffic::generate_traffic;
+
+/// One live track's latest report, as the detector needs it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrackState {
+    /// Tracks of the same owner are never in conflict.
+    pub owner: PartyId,
+    pub track_id: String,
+    /// The time of the report.
+    pub time: DateTime<Utc>,
+    pub lat_deg: f64,
+    pub lon_deg: f64,
+    pub altitude_m: f64,
+    pub ground_speed_mps: f64,
+    /// True track, degrees clockwise from north.
+    pub track_deg: f64,
+    pub vertical_rate_mps: f64,
+}
+
+/// The minima and times of SPEC §5.2 (defaults: 5 NM, 1,000 ft, 300 s, 60 s, 180 s).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TacticalParams {
+    pub separation_horizontal_m: f64,
+    pub separation_vertical_m: f64,
+    pub lookahead_s: f64,
+    /// A conflict closer than this (s) is a `warning`.
+    pub warning_s: f64,
+    /// A conflict closer than this (s) is a `caution`; later ones are `advisory`.
+    pub caution_s: f64,
+}
+
+/// The longest look-ahead a pass accepts (s).
+pub const MAX_LOOKAHEAD_S: f64 = 86_400.0;
+
+impl Default for TacticalParams {
+    fn default() -> Self {
+        TacticalParams {
+            separation_horizontal_m: 9_260.0,
+            separation_vertical_m: 304.8,
+            lookahead_s: 300.0,
+            warning_s: 60.0,
+            caution_s: 180.0,
+        }
+    }
+}
+
+impl TacticalParams {
+    /// Finite, minima above the 1 cm allowance, look-ahead in `0..=MAX_LOOKAHEAD_S`. Other
+    /// parameters describe no separation at all; a pass with them finds no conflict.
+    pub fn is_usable(&self) -> bool {
+        let allowance = deconflict_geometry::ALLOWANCE_M;
+        self.separation_horizontal_m.is_finite()
+            && self.separation_vertical_m.is_finite()
+            && self.warning_s.is_finite()
+            && self.caution_s.is_finite()
+            && self.separation_horizontal_m > allowance
+            && self.separation_vertical_m > allowance
+            && (0.0..=MAX_LOOKAHEAD_S).contains(&self.lookahead_s)
+    }
+}
+
+/// What the rule says of one conflicting pair; times are seconds from `now`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TacticalConflictFigures {
+    /// Separation is lost at `now` (then `t_los_s` is 0).
+    pub los_now: bool,
+    /// Start of the predicted loss of separation.
+    pub t_los_s: f64,
+    /// Its end, clipped to the look-ahead.
+    pub t_out_s: f64,
+    /// Time of closest horizontal approach, within `[0, look-ahead]`.
+    pub t_cpa_s: f64,
+    /// Horizontal distance at `t_cpa_s` (m).
+    pub d_cpa_m: f64,
+    pub horizontal_distance_now_m: f64,
+    /// Altitude of `a` minus altitude of `b`, at `now` (m).
+    pub vertical_offset_now_m: f64,
+    pub severity: Severity,
+}
+
+/// Result for one pair; times are seconds from `now`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TacticalConflict {
+    /// Indices into the input slice, `a < b`.
+    pub a: usize,
+    pub b: usize,
+    pub los_now: bool,
+    pub t_los_s: f64,
+    pub t_out_s: f64,
+    pub t_cpa_s: f64,
+    pub d_cpa_m: f64,
+    pub horizontal_distance_now_m: f64,
+    pub vertical_offset_now_m: f64,
+    pub severity: Severity,
+}
+
+impl TacticalConflict {
+    fn new(a: usize, b: usize, figures: TacticalConflictFigures) -> TacticalConflict {
+        TacticalConflict {
+            a,
+            b,
+            los_now: figures.los_now,
+            t_los_s: figures.t_los_s,
+            t_out_s: figures.t_out_s,
+            t_cpa_s: figures.t_cpa_s,
+            d_cpa_m: figures.d_cpa_m,
+            horizontal_distance_now_m: figures.horizontal_distance_now_m,
+            vertical_offset_now_m: figures.vertical_offset_now_m,
+            severity: figures.severity,
+        }
+    }
+
+    /// The figures without the indices.
+    pub fn figures(&self) -> TacticalConflictFigures {
+        TacticalConflictFigures {
+            los_now: self.los_now,
+            t_los_s: self.t_los_s,
+            t_out_s: self.t_out_s,
+            t_cpa_s: self.t_cpa_s,
+            d_cpa_m: self.d_cpa_m,
+            horizontal_distance_now_m: self.horizontal_distance_now_m,
+            vertical_offset_now_m: self.vertical_offset_now_m,
+            severity: self.severity,
+        }
+    }
+}
+
+/// The exact rule for one pair, both tracks extrapolated linearly from their report times to
+/// `now`. `None` when they belong to the same owner, are separated over the whole look-ahead,
+/// or either report (or `params`) is unusable.
+pub fn pair_conflict(
+    a: &TrackState,
+    b: &TrackState,
+    now: DateTime<Utc>,
+    params: &TacticalParams,
+) -> Option<TacticalConflictFigures> {
+    if !params.is_usable() || a.owner == b.owner {
+        return None;
+    }
+    rule::figures(&Kinematics::at(a, now)?, &Kinematics::at(b, now)?, params)
+}
+
+/// The reference: the rule applied to every pair of tracks of different owners.
+pub fn detect_exhaustive(
+    tracks: &[TrackState],
+    now: DateTime<Utc>,
+    params: &TacticalParams,
+) -> Vec<TacticalConflict> {
+    let mut conflicts = Vec::new();
+    if !params.is_usable() {
+        return conflicts;
+    }
+    let motions: Vec<Option<Kinematics>> = tracks.iter().map(|t| Kinematics::at(t, now)).collect();
+    for a in 0..tracks.len() {
+        for b in a + 1..tracks.len() {
+            if tracks[a].owner == tracks[b].owner {
+                continue;
+            }
+            let (Some(motion_a), Some(motion_b)) = (&motions[a], &motions[b]) else {
+                continue;
+            };
+            if let Some(figures) = rule::figures(motion_a, motion_b, params) {
+                conflicts.push(TacticalConflict::new(a, b, figures));
+            }
+        }
+    }
+    conflicts
+}
+
+/// The fast pass: the same result as [`detect_exhaustive`], always, sorted by `(a, b)`.
+pub fn detect(
+    tracks: &[TrackState],
+    now: DateTime<Utc>,
+    params: &TacticalParams,
+) -> Vec<TacticalConflict> {
+    TacticalDetector::default().detect(tracks, now, params)
+}
+
+/// The fast pass with its working memory kept from one pass to the next (about 400 bytes
+/// per track), for a caller that runs it every few seconds: it then allocates nothing but its
+/// answer.
+#[derive(Debug, Default)]
+pub struct TacticalDetector {
+    live: Vec<Live>,
+    boxes: Vec<reach::SweptBox>,
+    grid: grid::Grid,
+    /// `live` in the grid's order.
+    ordered: Vec<Live>,
+}
+
+/// A track that takes part in this pass.
+#[derive(Debug, Clone, Copy)]
+struct Live {
+    track: usize,
+    motion: Kinematics,
+    ground_growth_m: f64,
+}
+
+impl TacticalDetector {
+    /// The same result as [`detect_exhaustive`], always, sorted by `(a, b)`.
+    pub fn detect(
+        &mut self,
+        tracks: &[TrackState],
+        now: DateTime<Utc>,
+        params: &TacticalParams,
+    ) -> Vec<TacticalConflict> {
+        let mut conflicts = Vec::new();
+        let TacticalDetector {
+            live,
+            boxes,
+            grid,
+            ordered,
+        } = self;
+        live.clear();
+        boxes.clear();
+        ordered.clear();
+        if !params.is_usable() {
+            return conflicts;
+        }
+        live.reserve(tracks.len());
+        boxes.reserve(tracks.len());
+        for (track, report) in tracks.iter().enumerate() {
+            if let Some(motion) = Kinematics::at(report, now) {
+                let ground_growth_m = reach::ground_growth_m(&motion, params);
+                live.push(Live {
+                    track,
+                    motion,
+                    ground_growth_m,
+                });
+            }
+        }
+        let frame = reach::GridFrame::around(live.iter().map(|l| l.motion.position));
+        (boxes).extend(
+            live.iter()
+                .map(|l| reach::SweptBox::of(&l.motion, l.ground_growth_m, params, &frame)),
+        );
+        grid.index(boxes);
+        ordered.extend(grid.order().map(|i| live[i]));
+        grid.for_each_overlap(|x, y| {
+            let (x, y) = (&ordered[x], &ordered[y]);
+            let (a, b) = if x.track < y.track { (x, y) } else { (y, x) };
+            let reach_m = a.ground_growth_m + b.ground_growth_m;
+            if !reach::may_meet(&a.motion, &b.motion, reach_m, params.lookahead_s) {
+                return;
+            }
+            // The owners last: an owner's name is a trip to memory far away.
+            if let Some(figures) = rule::figures(&a.motion, &b.motion, params) {
+                if tracks[a.track].owner != tracks[b.track].owner {
+                    conflicts.push(TacticalConflict::new(a.track, b.track, figures));
+                }
+            }
+        });
+        conflicts.sort_unstable_by_key(|c| (c.a, c.b));
+        conflicts
+    }
+}

@@ -1,0 +1,155 @@
+//! Live tracks: position reports and the latest state of each track (SPEC §2, §3, §5.2).
+//!
+//! Track ids are global (an ADS-B ICAO address is one aircraft whoever reports it): the first
+//! party to report a track owns it, and reports for it from any other party are refused.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::ids::{PartyId, ID_MAX_LEN};
+
+/// A track is stale, and extrapolated no further, when its last report is older than this.
+pub const STALE_AFTER_S: f64 = 30.0;
+
+/// Highest ground speed accepted (m/s): well above any aircraft that shares airspace.
+pub const MAX_GROUND_SPEED_MPS: f64 = 2_000.0;
+/// Highest vertical rate accepted, either way (m/s).
+pub const MAX_VERTICAL_RATE_MPS: f64 = 500.0;
+/// Lowest and highest altitude accepted (m), as for volumes (SPEC §4).
+pub const ALTITUDE_MIN_M: f64 = -500.0;
+pub const ALTITUDE_MAX_M: f64 = 30_000.0;
+
+/// One position report, in SI units (the body of `POST /v1/positions`, one per element or line).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrackReport {
+    pub track_id: String,
+    pub time: DateTime<Utc>,
+    pub lat_deg: f64,
+    pub lon_deg: f64,
+    /// Metres above the WGS84 ellipsoid.
+    pub altitude_m: f64,
+    pub ground_speed_mps: f64,
+    /// Degrees true, clockwise from north, in [0, 360).
+    pub track_deg: f64,
+    pub vertical_rate_mps: f64,
+    /// The reporter's operation this track flies for (conformance, SPEC §5.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation_id: Option<String>,
+    /// Never released to other parties under `conflicts_only`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callsign: Option<String>,
+}
+
+/// Why a report was refused: the field and the reason.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct ReportRefusal {
+    /// JSON pointer of the field within the report, e.g. `/lat_deg`.
+    pub field: &'static str,
+    pub reason: String,
+}
+
+fn check_range(
+    field: &'static str,
+    value: f64,
+    min: f64,
+    max: f64,
+    max_open: bool,
+) -> Result<(), ReportRefusal> {
+    if !value.is_finite() {
+        return Err(ReportRefusal {
+            field,
+            reason: format!("{value} is not a finite number"),
+        });
+    }
+    let above = if max_open { value >= max } else { value > max };
+    if value < min || above {
+        let upper = if max_open { ")" } else { "]" };
+        return Err(ReportRefusal {
+            field,
+            reason: format!("{value} is outside [{min}, {max}{upper}"),
+        });
+    }
+    Ok(())
+}
+
+impl TrackReport {
+    /// Range and finiteness checks; the first bad field is named.
+    pub fn validate(&self) -> Result<(), ReportRefusal> {
+        let id_ok = !self.track_id.is_empty()
+            && self.track_id.len() <= ID_MAX_LEN
+            && self
+                .track_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-');
+        if !id_ok {
+            return Err(ReportRefusal {
+                field: "/track_id",
+                reason: format!("{:?} is not a valid id: use 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' or '-'", self.track_id),
+            });
+        }
+        check_range("/lat_deg", self.lat_deg, -90.0, 90.0, false)?;
+        check_range("/lon_deg", self.lon_deg, -180.0, 180.0, false)?;
+        check_range(
+            "/altitude_m",
+            self.altitude_m,
+            ALTITUDE_MIN_M,
+            ALTITUDE_MAX_M,
+            false,
+        )?;
+        check_range(
+            "/ground_speed_mps",
+            self.ground_speed_mps,
+            0.0,
+            MAX_GROUND_SPEED_MPS,
+            false,
+        )?;
+        check_range("/track_deg", self.track_deg, 0.0, 360.0, true)?;
+        check_range(
+            "/vertical_rate_mps",
+            self.vertical_rate_mps,
+            -MAX_VERTICAL_RATE_MPS,
+            MAX_VERTICAL_RATE_MPS,
+            false,
+        )?;
+        if let Some(operation) = &self.operation_id {
+            if crate::ids::validate_id("operation_id", operation).is_err() {
+                return Err(ReportRefusal {
+                    field: "/operation_id",
+                    reason: format!("{operation:?} is not a valid operation id"),
+                });
+            }
+        }
+        if self
+            .callsign
+            .as_ref()
+            .is_some_and(|c| c.chars().count() > crate::operation::CALLSIGN_MAX_CHARS)
+        {
+            return Err(ReportRefusal {
+                field: "/callsign",
+                reason: "longer than 32 characters".to_owned(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The latest state of one track.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveTrack {
+    pub owner: PartyId,
+    pub report: TrackReport,
+    /// No report for longer than [`STALE_AFTER_S`]: no longer extrapolated or checked.
+    pub lost: bool,
+}
+
+impl LiveTrack {
+    pub fn age_s(&self, now: DateTime<Utc>) -> f64 {
+        (now - self.report.time)
+            .num_microseconds()
+            .unwrap_or(i64::MAX) as f64
+            / 1e6
+    }
+}

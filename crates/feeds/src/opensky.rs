@@ -1,0 +1,364 @@
+//! OpenSky Network state vectors, as CSV in their historical data dumps.
+//!
+//! The header is [`OPENSKY_HEADER`]; columns are found by name, so other orders and extra
+//! columns are fine. `time` is Unix seconds at which the state vector was valid; `velocity`
+//! is ground speed in m/s, `heading` the true track in degrees, `vertrate` m/s (positive
+//! climbing), `baroaltitude`/`geoaltitude` metres, `onground` `True`/`False`, `callsign`
+//! padded with spaces, `lastposupdate`/`lastcontact` Unix seconds with decimals. An empty
+//! field (or `NaN`, as some exports write) means unknown. Fields are not quoted.
+//!
+//! Decisions:
+//! - **Altitude**: `geoaltitude` (GNSS, on the WGS84 ellipsoid like every other coordinate in
+//!   deconflict) when present, else `baroaltitude` (pressure altitude against 1013.25 hPa,
+//!   which can differ from it by some hundreds of metres with the weather). Rows with
+//!   neither, or without latitude and longitude, are skipped as ignored.
+//! - **Velocity**: rows without `velocity` or `heading` are skipped as ignored (a report of
+//!   speed 0 would tell conflict prediction the aircraft is standing still); an empty
+//!   `vertrate` is taken as level (0 m/s), as surface movements carry none.
+//! - **On ground**: rows with `onground` true are kept when they have an altitude: taxiing
+//!   aircraft are traffic that drones near an aerodrome must keep clear of. Those without an
+//!   altitude (the usual case: surface reports carry no barometric altitude) are ignored.
+//! - **Time**: a state vector repeats an aircraft's last known position every row until a
+//!   new one arrives (for up to 15 s). The report's time is therefore `lastposupdate`, when
+//!   the position was measured, falling back to `time` when that column is absent or empty;
+//!   a row repeating the position time already reported for its `icao24` is ignored. That
+//!   memory is bounded by [`MAX_TRACKS`] and cleared when full (a repeat may then slip
+//!   through once).
+//! - Repeated header lines (hourly files concatenated) are ignored.
+
+mod columns;
+
+use std::collections::HashMap;
+use std::io::BufRead;
+
+use chrono::{DateTime, Utc};
+
+use crate::error::LineError;
+use crate::lines::LineReader;
+use crate::report::PositionReport;
+use crate::stats::{FeedStats, Outcome, MAX_TRACKS};
+use columns::Columns;
+
+/// The header of OpenSky's state-vector CSV dumps.
+pub const OPENSKY_HEADER: &str = "time,icao24,lat,lon,velocity,heading,vertrate,callsign,onground,alert,spi,squawk,baroaltitude,geoaltitude,lastposupdate,lastcontact";
+
+/// The rows of one CSV file, header first.
+#[derive(Debug, Default)]
+pub(crate) struct OpenSkyParser {
+    columns: Option<Columns>,
+    /// Last reported position time per `icao24`, in milliseconds.
+    last_position_ms: HashMap<String, i64>,
+    stats: FeedStats,
+}
+
+impl OpenSkyParser {
+    /// Takes line `line_number`. An error on the first non-blank line is a header error
+    /// ([`LineError::MissingColumn`]): the rest of the file cannot be read.
+    pub(crate) fn push_numbered(
+        &mut self,
+        line_number: u64,
+        line: Result<&str, LineError>,
+    ) -> Result<Option<PositionReport>, LineError> {
+        let outcome = line.and_then(|text| {
+            if text.trim().is_empty() {
+                Ok(Outcome::Kept)
+            } else if let Some(columns) = self.columns {
+                self.row(&columns, text, line_number)
+            } else {
+                self.columns = Some(Columns::from_header(text, line_number)?);
+                Ok(Outcome::Kept)
+            }
+        });
+        self.stats.tally(line_number, outcome)
+    }
+
+    pub(crate) fn has_header(&self) -> bool {
+        self.columns.is_some()
+    }
+
+    pub(crate) fn stats(&self) -> &FeedStats {
+        &self.stats
+    }
+
+    pub(crate) fn into_stats(self) -> FeedStats {
+        self.stats
+    }
+
+    fn row(&mut self, columns: &Columns, text: &str, line: u64) -> Result<Outcome, LineError> {
+        if text.starts_with("time,") {
+            return Ok(Outcome::Ignored); // a repeated header: no data row starts with a word
+        }
+        let fields: Vec<&str> = text.split(',').map(|f| unquote(f.trim())).collect();
+        if fields.len() != columns.count {
+            return Err(LineError::FieldCount {
+                line,
+                expected: columns.count,
+                found: fields.len(),
+            });
+        }
+        let field = |index: usize| fields[index];
+        let optional = |index: Option<usize>| index.map_or("", field);
+        let icao24 = field(columns.icao24).to_ascii_lowercase();
+        if icao24.is_empty() {
+            return Err(LineError::bad_field(line, "icao24", "", "empty"));
+        }
+        let time_s = number(field(columns.time), "time", line)?
+            .ok_or_else(|| LineError::bad_field(line, "time", "", "empty"))?;
+        let position_time_s = number(optional(columns.lastposupdate), "lastposupdate", line)?;
+        let time = unix_time(position_time_s.unwrap_or(time_s), line)?;
+        let lat_deg = number(field(columns.lat), "lat", line)?;
+        let lon_deg = number(field(columns.lon), "lon", line)?;
+        let geo_m = number(optional(columns.geoaltitude), "geoaltitude", line)?;
+        let baro_m = number(optional(columns.baroaltitude), "baroaltitude", line)?;
+        let speed_mps = number(field(columns.velocity), "velocity", line)?;
+        let heading_deg = number(field(columns.heading), "heading", line)?;
+        let rate_mps = number(optional(columns.vertrate), "vertrate", line)?;
+        check_on_ground(optional(columns.onground), line)?; // kept either way
+        let (Some(lat_deg), Some(lon_deg), Some(altitude_m), Some(speed_mps), Some(heading_deg)) =
+            (lat_deg, lon_deg, geo_m.or(baro_m), speed_mps, heading_deg)
+        else {
+            return Ok(Outcome::Ignored);
+        };
+        let callsign = optional(columns.callsign);
+        let report = PositionReport {
+            time,
+            lat_deg,
+            lon_deg,
+            altitude_m,
+            ground_speed_mps: speed_mps,
+            track_deg: if heading_deg == 360.0 {
+                0.0
+            } else {
+                heading_deg
+            },
+            vertical_rate_mps: rate_mps.unwrap_or(0.0),
+            operation_id: None,
+            callsign: Some(callsign).filter(|c| !c.is_empty()).map(str::to_owned),
+            track_id: icao24,
+        };
+        report
+            .validate()
+            .map_err(|source| LineError::Invalid { line, source })?;
+        if self.repeats_last_position(&report) {
+            return Ok(Outcome::Ignored);
+        }
+        Ok(Outcome::Report(report))
+    }
+
+    /// Whether this report's position time was already reported for its track; remembers it.
+    fn repeats_last_position(&mut self, report: &PositionReport) -> bool {
+        let time_ms = report.time.timestamp_millis();
+        if self.last_position_ms.len() >= MAX_TRACKS
+            && !self.last_position_ms.contains_key(&report.track_id)
+        {
+            self.last_position_ms.clear();
+        }
+        let last = self
+            .last_position_ms
+            .insert(report.track_id.clone(), time_ms);
+        last == Some(time_ms)
+    }
+}
+
+/// Reads OpenSky state-vector CSV (header first) as reports, in file order. Bad rows come
+/// out as errors and reading goes on; a header without the needed columns, or an I/O
+/// failure, is the last item.
+pub struct OpenSkyReader<R: BufRead> {
+    lines: LineReader<R>,
+    parser: OpenSkyParser,
+    finished: bool,
+}
+
+impl<R: BufRead> OpenSkyReader<R> {
+    pub fn new(reader: R) -> Self {
+        OpenSkyReader {
+            lines: LineReader::new(reader),
+            parser: OpenSkyParser::default(),
+            finished: false,
+        }
+    }
+
+    pub fn stats(&self) -> &FeedStats {
+        self.parser.stats()
+    }
+}
+
+impl<R: BufRead> Iterator for OpenSkyReader<R> {
+    type Item = Result<PositionReport, LineError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.finished {
+            let (line_number, line) = match self.lines.next_line() {
+                Ok(Some(numbered)) => numbered,
+                Ok(None) => break,
+                Err(error) => {
+                    self.finished = true;
+                    let line = self.lines.line_number();
+                    let message = error.to_string();
+                    return Some(Err(LineError::Io { line, message }));
+                }
+            };
+            let header_expected = !self.parser.has_header();
+            match self.parser.push_numbered(line_number, line) {
+                Ok(Some(report)) => return Some(Ok(report)),
+                Ok(None) => {}
+                Err(error) => {
+                    self.finished = header_expected;
+                    return Some(Err(error));
+                }
+            }
+        }
+        self.finished = true;
+        None
+    }
+}
+
+/// An empty field, or `NaN`/`null` as some exports write, is unknown; anything else must be
+/// a finite number.
+fn number(text: &str, field: &'static str, line: u64) -> Result<Option<f64>, LineError> {
+    if text.is_empty()
+        || ["nan", "null", "none"]
+            .iter()
+            .any(|u| text.eq_ignore_ascii_case(u))
+    {
+        return Ok(None);
+    }
+    match text.parse::<f64>() {
+        Ok(value) if value.is_finite() => Ok(Some(value)),
+        _ => Err(LineError::bad_field(
+            line,
+            field,
+            text,
+            "not a finite number",
+        )),
+    }
+}
+
+fn unix_time(seconds: f64, line: u64) -> Result<DateTime<Utc>, LineError> {
+    // `as` saturates; anything chrono cannot represent is refused.
+    DateTime::from_timestamp_millis((seconds * 1000.0).round() as i64).ok_or_else(|| {
+        LineError::bad_field(
+            line,
+            "time",
+            &seconds.to_string(),
+            "not a representable time",
+        )
+    })
+}
+
+/// On-ground rows are kept like airborne ones (module docs), but the flag must still be a
+/// boolean: anything else means the columns are not what the header says.
+fn check_on_ground(text: &str, line: u64) -> Result<(), LineError> {
+    match text.to_ascii_lowercase().as_str() {
+        "true" | "1" | "false" | "0" | "" => Ok(()),
+        _ => Err(LineError::bad_field(
+            line,
+            "onground",
+            text,
+            "not True or False",
+        )),
+    }
+}
+
+fn unquote(text: &str) -> &str {
+    text.strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(rows: &[&str]) -> (Vec<Result<PositionReport, LineError>>, FeedStats) {
+        let text = rows.join("\n");
+        let mut reader = OpenSkyReader::new(text.as_bytes());
+        let items: Vec<_> = reader.by_ref().collect();
+        (items, reader.stats().clone())
+    }
+
+    const ROW: &str = "1656288000,4b1806,47.4518,8.5613,231.5,271.2,-3.25,SWR2GH  ,False,False,False,1000,10668.0,10850.88,1656287999.624,1656287999.9";
+
+    #[test]
+    fn a_row_becomes_a_report_with_geometric_altitude_and_position_time() {
+        let (items, stats) = read(&[OPENSKY_HEADER, ROW]);
+        let report = items[0].clone().unwrap();
+        assert_eq!(report.track_id, "4b1806");
+        assert_eq!(report.altitude_m, 10_850.88);
+        assert_eq!(report.callsign.as_deref(), Some("SWR2GH"));
+        assert_eq!(report.time.timestamp_millis(), 1_656_287_999_624);
+        assert_eq!((report.ground_speed_mps, report.track_deg), (231.5, 271.2));
+        assert_eq!(report.vertical_rate_mps, -3.25);
+        assert_eq!((stats.lines, stats.reports), (2, 1));
+    }
+
+    #[test]
+    fn columns_are_found_by_name_in_any_order() {
+        let header = "icao24,extra,time,lon,lat,heading,velocity,baroaltitude";
+        let (items, _) = read(&[header, "abc123,x,1656288000,8.5,47.5,90,100,3000"]);
+        let report = items[0].clone().unwrap();
+        assert_eq!(
+            (report.lat_deg, report.lon_deg, report.altitude_m),
+            (47.5, 8.5, 3000.0)
+        );
+        assert_eq!(report.time.timestamp(), 1_656_288_000);
+    }
+
+    #[test]
+    fn a_header_without_position_columns_ends_the_read() {
+        let (items, _) = read(&["time,icao24,lon", "1,abc,2"]);
+        assert_eq!(
+            items,
+            vec![Err(LineError::MissingColumn {
+                line: 1,
+                column: "lat"
+            })]
+        );
+    }
+
+    #[test]
+    fn repeated_positions_and_repeated_headers_are_ignored() {
+        let later = ROW.replace("1656288000,", "1656288001,");
+        let (items, stats) = read(&[OPENSKY_HEADER, ROW, &later, OPENSKY_HEADER]);
+        assert_eq!(items.len(), 1);
+        assert_eq!((stats.reports, stats.ignored, stats.malformed), (1, 2, 0));
+    }
+
+    #[test]
+    fn on_ground_rows_are_kept_with_an_altitude_and_ignored_without() {
+        let taxiing = "1656288000,4b1807,47.45,8.56,8.2,120.9,,SWR12   ,True,False,False,,,426.72,1656287999.1,1656287999.1";
+        let parked = "1656288000,4b1808,47.46,8.55,0.0,199.7,,,True,False,False,,,,1656287998.5,1656287999.1";
+        let (items, stats) = read(&[OPENSKY_HEADER, taxiing, parked]);
+        let report = items[0].clone().unwrap();
+        assert_eq!((report.altitude_m, report.vertical_rate_mps), (426.72, 0.0));
+        assert_eq!((stats.reports, stats.ignored), (1, 1));
+    }
+
+    #[test]
+    fn bad_rows_are_errors_and_reading_goes_on() {
+        let (items, stats) = read(&[
+            OPENSKY_HEADER,
+            "1656288000,4b1806,47.45",
+            &ROW.replace("47.4518", "north"),
+            &ROW.replace("False,False,False", "maybe,False,False"),
+            ROW,
+        ]);
+        assert!(matches!(
+            items[0],
+            Err(LineError::FieldCount { line: 2, .. })
+        ));
+        assert!(matches!(
+            items[1],
+            Err(LineError::BadField { field: "lat", .. })
+        ));
+        assert!(matches!(
+            items[2],
+            Err(LineError::BadField {
+                field: "onground",
+                ..
+            })
+        ));
+        assert!(items[3].is_ok());
+        assert_eq!((stats.malformed, stats.reports), (3, 1));
+    }
+}

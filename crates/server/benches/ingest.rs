@@ -1,0 +1,162 @@
+//! Position-report ingest over HTTP NDJSON on loopback, detection on (SPEC §10: ≥ 200,000
+//! reports/s).
+//!
+//! A real server (the `App` on a fresh SQLite file, the tactical pass every second) serves on
+//! 127.0.0.1. 10,000 tracks of the engine's realistic traffic, owned by 10 parties, report once
+//! per simulated second; each party posts its 1,000 reports of a second as one NDJSON request.
+//! The bodies are prepared before timing; `CLIENTS` requests are in flight at once. Five rounds
+//! of 20 simulated seconds (200,000 reports each) are timed; the median rate is printed.
+//!
+//! Run: `cargo bench -p deconflict-server --bench ingest`
+
+use chrono::{Duration, Utc};
+use deconflict_engine::tactical::traffic::generate_traffic;
+use deconflict_engine::TrackReport;
+use deconflict_server::auth::hash_token;
+use deconflict_server::{App, Config};
+use std::sync::Arc;
+use std::time::Instant;
+
+const TRACKS: usize = 10_000;
+const PARTIES: usize = 10;
+const SECONDS_PER_ROUND: usize = 20;
+const ROUNDS: usize = 5;
+const CLIENTS: usize = 4;
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(run());
+}
+
+async fn run() {
+    let directory = tempfile::tempdir().unwrap();
+    let admin = "ingest-bench-admin-token-0000".to_owned();
+    let app = Arc::new(
+        App::open(Config::new(
+            directory.path().join("ingest.db"),
+            admin.clone(),
+        ))
+        .unwrap(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let served = app.clone();
+    tokio::spawn(async move {
+        deconflict_server::serve(listener, served, std::future::pending())
+            .await
+            .unwrap();
+    });
+    let client = reqwest::Client::new();
+    let mut tokens = Vec::new();
+    for p in 0..PARTIES {
+        let body: serde_json::Value = client
+            .post(format!("{base}/v1/parties"))
+            .bearer_auth(&admin)
+            .json(&serde_json::json!({"id": format!("p{p}"), "name": "party", "role": "operator"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        tokens.push(body["token"].as_str().unwrap().to_owned());
+    }
+    let _ = hash_token;
+
+    let start = Utc::now();
+    let initial = generate_traffic(TRACKS, 7, start);
+    // One body per (second, party).
+    let mut bodies = Vec::new();
+    for second in 0..SECONDS_PER_ROUND * ROUNDS {
+        let time = start + Duration::seconds(second as i64);
+        let mut per_party = vec![String::new(); PARTIES];
+        for (i, state) in initial.iter().enumerate() {
+            let dt = second as f64;
+            let north = state.ground_speed_mps * state.track_deg.to_radians().cos() * dt;
+            let east = state.ground_speed_mps * state.track_deg.to_radians().sin() * dt;
+            let lat = state.lat_deg + (north / 6_371_000.0).to_degrees();
+            let lon = state.lon_deg + (east / (6_371_000.0 * lat.to_radians().cos())).to_degrees();
+            let report = TrackReport {
+                track_id: format!("t{i}"),
+                time,
+                lat_deg: lat,
+                lon_deg: lon,
+                altitude_m: state.altitude_m,
+                ground_speed_mps: state.ground_speed_mps,
+                track_deg: state.track_deg,
+                vertical_rate_mps: 0.0,
+                operation_id: None,
+                callsign: None,
+            };
+            let body = &mut per_party[i % PARTIES];
+            body.push_str(&serde_json::to_string(&report).unwrap());
+            body.push('\n');
+        }
+        bodies.push(per_party);
+    }
+    eprintln!(
+        "prepared {} requests of {} reports",
+        bodies.len() * PARTIES,
+        TRACKS / PARTIES
+    );
+
+    let mut rates = Vec::new();
+    for round in 0..ROUNDS {
+        let requests: Vec<(String, String)> = bodies
+            [round * SECONDS_PER_ROUND..(round + 1) * SECONDS_PER_ROUND]
+            .iter()
+            .flat_map(|per_party| {
+                per_party
+                    .iter()
+                    .enumerate()
+                    .map(|(p, body)| (tokens[p].clone(), body.clone()))
+            })
+            .collect();
+        let queue = Arc::new(std::sync::Mutex::new(requests.into_iter()));
+        let began = Instant::now();
+        let mut workers = Vec::new();
+        for _ in 0..CLIENTS {
+            let queue = queue.clone();
+            let client = client.clone();
+            let url = format!("{base}/v1/positions");
+            workers.push(tokio::spawn(async move {
+                let mut accepted = 0u64;
+                loop {
+                    let next = queue.lock().unwrap().next();
+                    let Some((token, body)) = next else { break };
+                    let response: serde_json::Value = client
+                        .post(&url)
+                        .bearer_auth(token)
+                        .header("content-type", "application/x-ndjson")
+                        .body(body)
+                        .send()
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                    accepted += response["accepted"].as_u64().unwrap();
+                }
+                accepted
+            }));
+        }
+        let mut accepted = 0;
+        for worker in workers {
+            accepted += worker.await.unwrap();
+        }
+        let elapsed = began.elapsed().as_secs_f64();
+        let rate = accepted as f64 / elapsed;
+        eprintln!("round {round}: {accepted} reports in {elapsed:.2} s = {rate:.0} reports/s");
+        assert_eq!(accepted as usize, TRACKS * SECONDS_PER_ROUND);
+        rates.push(rate);
+    }
+    let outcome = app.tactical_pass().unwrap();
+    rates.sort_by(f64::total_cmp);
+    println!(
+        "ingest over HTTP NDJSON, {TRACKS} tracks, {CLIENTS} clients, detection on: median {:.0} reports/s (min {:.0}, max {:.0}); last pass: {} live tracks, {} conflicts",
+        rates[rates.len() / 2], rates[0], rates[rates.len() - 1], outcome.live_tracks, outcome.tactical_conflicts
+    );
+}

@@ -1,0 +1,380 @@
+//! Position reports, tactical alerts, staleness and conformance through the HTTP API,
+//! with a clock the test moves (no sleeps).
+
+mod common;
+
+use common::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const NOW: &str = "2030-01-01T10:00:00Z";
+
+fn report(
+    track: &str,
+    time: &str,
+    lon: f64,
+    lat: f64,
+    alt: f64,
+    speed: f64,
+    heading: f64,
+) -> Value {
+    json!({
+        "track_id": track, "time": time, "lat_deg": lat, "lon_deg": lon, "altitude_m": alt,
+        "ground_speed_mps": speed, "track_deg": heading, "vertical_rate_mps": 0.0,
+        "callsign": format!("CS-{track}")
+    })
+}
+
+async fn post_ndjson(server: &TestServer, token: &str, lines: &[String]) -> reqwest::Response {
+    server
+        .client
+        .post(server.url("/v1/positions"))
+        .bearer_auth(token)
+        .header("content-type", "application/x-ndjson")
+        .body(lines.join("\n"))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn each_report_is_checked_on_its_own_and_the_rest_are_kept() {
+    let server = TestServer::start_with_clock(ManualClock::at(NOW)).await;
+    let blue = server.party("blue", "operator").await;
+    let red = server.party("red", "operator").await;
+    let head = server.log_head().await;
+    let mut bad_type = report("b2", NOW, 36.0, 35.0, 9000.0, 200.0, 90.0);
+    bad_type["altitude_m"] = json!("high");
+    let batch = json!([
+        report("b1", NOW, 36.0, 35.0, 9000.0, 200.0, 90.0),
+        report("b2", NOW, 36.0, 95.0, 9000.0, 200.0, 90.0),
+        bad_type,
+        report("b3", NOW, 36.0, 35.0, 9000.0, 200.0, 360.0),
+    ]);
+    let response = server.post(&blue, "/v1/positions", &batch).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["accepted"], 1);
+    let refused = body["refused"].as_array().unwrap();
+    assert_eq!(refused.len(), 3, "{body}");
+    assert_eq!(refused[0]["index"], 1);
+    assert_eq!(refused[0]["pointer"], "/lat_deg");
+    assert!(refused[0]["reason"].as_str().unwrap().contains("95"));
+    assert_eq!(refused[1]["pointer"], "/altitude_m");
+    assert_eq!(refused[2]["pointer"], "/track_deg");
+    assert_eq!(server.log_head().await, head + 1, "one event for the batch");
+
+    // Red may not report Blue's track; its own track in the same batch is kept (NDJSON, with a broken line).
+    let lines = vec![
+        report("b1", NOW, 36.0, 35.0, 9000.0, 200.0, 90.0).to_string(),
+        "{not json".to_owned(),
+        report("r1", NOW, 36.2, 35.0, 9000.0, 200.0, 270.0).to_string(),
+    ];
+    let body: Value = post_ndjson(&server, &red, &lines)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["accepted"], 1, "{body}");
+    assert_eq!(body["refused"][0]["index"], 0);
+    assert!(body["refused"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("another party"));
+    assert_eq!(body["refused"][1]["index"], 1);
+
+    let tracks: Value = server.get(&blue, "/v1/tracks").await.json().await.unwrap();
+    assert_eq!(tracks["tracks"].as_array().unwrap().len(), 1);
+    assert_eq!(tracks["tracks"][0]["report"]["track_id"], "b1");
+    assert_eq!(
+        tracks["tracks"][0]["report"]["lon_deg"], 36.0,
+        "Red's report for b1 changed nothing"
+    );
+
+    let response = server
+        .client
+        .post(server.url("/v1/positions"))
+        .bearer_auth(&blue)
+        .header("content-type", "application/json")
+        .body("{\"track_id\": 1}")
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field").await;
+    let response = server
+        .client
+        .post(server.url("/v1/positions"))
+        .bearer_auth(&blue)
+        .header("content-type", "application/json")
+        .body("[{")
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::BAD_REQUEST, "malformed-json").await;
+}
+
+#[tokio::test]
+async fn head_on_tracks_raise_one_tactical_alert_that_is_updated_then_resolved() {
+    let clock = ManualClock::at(NOW);
+    let server = TestServer::start_with_clock(clock.clone()).await;
+    let blue = server.party("blue", "operator").await;
+    let red = server.party("red", "operator").await;
+    let green = server.party("green", "operator").await;
+    // 0.2° of longitude apart at 35° N (about 18.25 km), closing at 400 m/s, same altitude.
+    server
+        .post(
+            &blue,
+            "/v1/positions",
+            &json!([report("b1", NOW, 35.9, 35.0, 9000.0, 200.0, 90.0)]),
+        )
+        .await;
+    server
+        .post(
+            &red,
+            "/v1/positions",
+            &json!([report("r1", NOW, 36.1, 35.0, 9000.0, 200.0, 270.0)]),
+        )
+        .await;
+    server
+        .post(
+            &green,
+            "/v1/positions",
+            &json!([report("g1", NOW, 20.0, 35.0, 9000.0, 200.0, 270.0)]),
+        )
+        .await;
+    let outcome = server.app.tactical_pass().unwrap();
+    assert_eq!(outcome.tactical_conflicts, 1);
+
+    let alerts: Value = server.get(&blue, "/v1/alerts").await.json().await.unwrap();
+    let alert = &alerts["alerts"][0];
+    assert_eq!(alert["kind"], "tactical_conflict");
+    assert_eq!(alert["severity"], "warning");
+    let tactical = &alert["tactical"];
+    assert_eq!(tactical["own_track"], "b1");
+    assert_eq!(tactical["other_party"], "red");
+    let t_los = tactical["t_los_s"].as_f64().unwrap();
+    assert!(
+        (t_los - (18_250.0 - 9_260.0) / 400.0).abs() < 1.0,
+        "t_los {t_los}"
+    );
+    let t_cpa = tactical["t_cpa_s"].as_f64().unwrap();
+    assert!((t_cpa - 18_250.0 / 400.0).abs() < 1.0, "t_cpa {t_cpa}");
+    let text = serde_json::to_string(&alerts).unwrap();
+    assert!(
+        !text.contains("r1") && !text.contains("CS-r1"),
+        "Red's track leaked: {text}"
+    );
+    let green_alerts: Value = server.get(&green, "/v1/alerts").await.json().await.unwrap();
+    assert_eq!(green_alerts["alerts"], json!([]));
+
+    // Ten seconds on, the same condition: the same alert, updated.
+    clock.advance_s(10.0);
+    let later = "2030-01-01T10:00:10Z";
+    server
+        .post(
+            &blue,
+            "/v1/positions",
+            &json!([report(
+                "b1",
+                later,
+                35.9 + 2000.0 / 91_290.0,
+                35.0,
+                9000.0,
+                200.0,
+                90.0
+            )]),
+        )
+        .await;
+    server
+        .post(
+            &red,
+            "/v1/positions",
+            &json!([report(
+                "r1",
+                later,
+                36.1 - 2000.0 / 91_290.0,
+                35.0,
+                9000.0,
+                200.0,
+                270.0
+            )]),
+        )
+        .await;
+    server.app.tactical_pass().unwrap();
+    let again: Value = server.get(&red, "/v1/alerts").await.json().await.unwrap();
+    assert_eq!(again["alerts"].as_array().unwrap().len(), 1);
+    assert_eq!(again["alerts"][0]["id"], alert["id"]);
+    assert!(again["alerts"][0]["tactical"]["t_los_s"].as_f64().unwrap() < t_los - 5.0);
+
+    // Red climbs away by 2,000 m: resolved.
+    server
+        .post(
+            &red,
+            "/v1/positions",
+            &json!([report("r1", later, 36.0, 35.0, 11000.0, 200.0, 270.0)]),
+        )
+        .await;
+    server.app.tactical_pass().unwrap();
+    let resolved: Value = server.get(&blue, "/v1/alerts").await.json().await.unwrap();
+    assert_eq!(resolved["alerts"][0]["state"], "resolved");
+}
+
+#[tokio::test]
+async fn a_silent_track_is_lost_after_30_s_and_its_alert_resolved() {
+    let clock = ManualClock::at(NOW);
+    let server = TestServer::start_with_clock(clock.clone()).await;
+    let blue = server.party("blue", "operator").await;
+    let red = server.party("red", "operator").await;
+    server
+        .post(
+            &blue,
+            "/v1/positions",
+            &json!([report("b1", NOW, 36.0, 35.0, 9000.0, 0.0, 90.0)]),
+        )
+        .await;
+    server
+        .post(
+            &red,
+            "/v1/positions",
+            &json!([report("r1", NOW, 36.01, 35.0, 9000.0, 0.0, 270.0)]),
+        )
+        .await;
+    server.app.tactical_pass().unwrap();
+    let alerts: Value = server.get(&blue, "/v1/alerts").await.json().await.unwrap();
+    assert_eq!(alerts["alerts"][0]["tactical"]["los_now"], true);
+
+    clock.advance_s(30.0);
+    let outcome = server.app.tactical_pass().unwrap();
+    assert_eq!(outcome.lost, 0, "30 s is not yet stale");
+    clock.advance_s(0.5);
+    let outcome = server.app.tactical_pass().unwrap();
+    assert_eq!(outcome.lost, 2);
+    let tracks: Value = server.get(&blue, "/v1/tracks").await.json().await.unwrap();
+    assert_eq!(tracks["tracks"][0]["lost"], true);
+    let alerts: Value = server.get(&blue, "/v1/alerts").await.json().await.unwrap();
+    assert_eq!(alerts["alerts"][0]["state"], "resolved");
+}
+
+#[tokio::test]
+async fn a_track_outside_its_operation_alerts_its_owner_and_nearby_parties() {
+    let clock = ManualClock::at(NOW);
+    let server = TestServer::start_with_clock(clock.clone()).await;
+    let blue = server.party("blue", "operator").await;
+    let red = server.party("red", "operator").await;
+    let plan = operation(
+        "patrol",
+        square(36.0, 35.0, 0.05),
+        8000.0,
+        10000.0,
+        "2030-01-01T09:00:00Z",
+        "2030-01-01T12:00:00Z",
+    );
+    server.put(&blue, "/v1/operations/cap", &plan).await;
+    // Red's operation is 0.15° east: the track will stray towards it.
+    let red_plan = operation(
+        "patrol",
+        square(36.2, 35.0, 0.05),
+        8000.0,
+        10000.0,
+        "2030-01-01T09:00:00Z",
+        "2030-01-01T12:00:00Z",
+    );
+    server.put(&red, "/v1/operations/east", &red_plan).await;
+
+    let mut inside = report("b1", NOW, 36.0, 35.0, 9000.0, 100.0, 90.0);
+    inside["operation_id"] = json!("cap");
+    server.post(&blue, "/v1/positions", &json!([inside])).await;
+    let outcome = server.app.tactical_pass().unwrap();
+    assert_eq!(outcome.nonconforming, 0);
+    // 10 m above the band: within the 30 m tolerance.
+    let mut tolerated = report(
+        "b1",
+        "2030-01-01T10:00:01Z",
+        36.0,
+        35.0,
+        10010.0,
+        100.0,
+        90.0,
+    );
+    tolerated["operation_id"] = json!("cap");
+    server
+        .post(&blue, "/v1/positions", &json!([tolerated]))
+        .await;
+    assert_eq!(server.app.tactical_pass().unwrap().nonconforming, 0);
+
+    clock.advance_s(5.0);
+    let mut outside = report(
+        "b1",
+        "2030-01-01T10:00:05Z",
+        36.1,
+        35.0,
+        9000.0,
+        100.0,
+        90.0,
+    );
+    outside["operation_id"] = json!("cap");
+    server.post(&blue, "/v1/positions", &json!([outside])).await;
+    assert_eq!(server.app.tactical_pass().unwrap().nonconforming, 1);
+
+    let alerts: Value = server
+        .get(&blue, "/v1/alerts?state=open")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let own = alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "nonconformance")
+        .unwrap()
+        .clone();
+    assert_eq!(own["nonconformance"]["track_id"], "b1");
+    assert!(own["nonconformance"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("outside the footprint"));
+    let red_alerts: Value = server
+        .get(&red, "/v1/alerts?state=open")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let theirs = red_alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "nonconformance")
+        .expect("red is near")
+        .clone();
+    assert_eq!(theirs["id"], own["id"]);
+    assert_eq!(theirs["nonconformance"]["track_owner"], "blue");
+    assert!(theirs["nonconformance"].get("track_id").is_none());
+    assert!(theirs["nonconformance"].get("operation_id").is_none());
+
+    // Back inside: resolved.
+    clock.advance_s(5.0);
+    let mut back = report(
+        "b1",
+        "2030-01-01T10:00:10Z",
+        36.0,
+        35.0,
+        9000.0,
+        100.0,
+        90.0,
+    );
+    back["operation_id"] = json!("cap");
+    server.post(&blue, "/v1/positions", &json!([back])).await;
+    assert_eq!(server.app.tactical_pass().unwrap().nonconforming, 0);
+    let alerts: Value = server
+        .get(&blue, "/v1/alerts?state=open")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["kind"] != "nonconformance"));
+}
