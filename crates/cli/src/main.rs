@@ -6,6 +6,7 @@
 
 mod audit;
 mod demo;
+mod hotline;
 mod ingest;
 mod loadgen;
 mod replay;
@@ -84,6 +85,41 @@ enum Command {
         #[arg(long)]
         file: Option<PathBuf>,
     },
+    /// Print a party's live stream of alerts and messages, reconnecting and resuming by itself.
+    Watch {
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        server: String,
+        #[arg(long, env = "DECONFLICT_TOKEN", hide_env_values = true)]
+        token: String,
+        /// Start after this event id (0: everything the party was ever told); default: new events only.
+        #[arg(long)]
+        after: Option<u64>,
+        /// Exit after printing this many events.
+        #[arg(long)]
+        exit_after: Option<u64>,
+    },
+    /// Acknowledge an alert.
+    Ack {
+        id: String,
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        server: String,
+        #[arg(long, env = "DECONFLICT_TOKEN", hide_env_values = true)]
+        token: String,
+    },
+    /// Send a message on the hotline.
+    Send {
+        /// Recipient party (repeat for several).
+        #[arg(long, required = true)]
+        to: Vec<String>,
+        /// routine, priority, immediate or flash.
+        #[arg(long, default_value = "routine")]
+        priority: String,
+        text: String,
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        server: String,
+        #[arg(long, env = "DECONFLICT_TOKEN", hide_env_values = true)]
+        token: String,
+    },
     /// Write a seeded traffic file (NDJSON position reports) for tests, replay and benchmarks.
     Loadgen {
         /// Number of flights.
@@ -151,6 +187,22 @@ fn main() -> ExitCode {
         Command::Audit {
             command: AuditCommand::Verify { db },
         } => audit::verify(&db),
+        Command::Watch {
+            server,
+            token,
+            after,
+            exit_after,
+        } => hotline::watch(&server, &token, after, exit_after).map(|()| ExitCode::SUCCESS),
+        Command::Ack { id, server, token } => {
+            hotline::ack(&server, &token, &id).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Send {
+            to,
+            priority,
+            text,
+            server,
+            token,
+        } => hotline::send(&server, &token, &to, &priority, &text).map(|()| ExitCode::SUCCESS),
         Command::Ingest {
             server,
             token,

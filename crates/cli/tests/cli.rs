@@ -66,8 +66,12 @@ struct Server {
 
 impl Server {
     fn start(database: &Path) -> Server {
+        Self::start_at(database, "127.0.0.1:0")
+    }
+
+    fn start_at(database: &Path, listen: &str) -> Server {
         let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--database"])
+            .args(["serve", "--listen", listen, "--database"])
             .arg(database)
             .env("DECONFLICT_ADMIN_TOKEN", ADMIN)
             .env("RUST_LOG", "info")
@@ -256,5 +260,152 @@ fn ingest_forwards_an_sbs_feed_over_tcp_to_the_server() {
         .map(|t| t["report"]["track_id"].as_str().unwrap())
         .collect();
     assert!(ids.contains(&"4ca2d6"), "{ids:?}");
+    server.kill();
+}
+
+#[test]
+fn watch_resumes_after_the_server_is_killed_and_gets_every_alert_exactly_once() {
+    let directory = tempfile::tempdir().unwrap();
+    let database = directory.path().join("watch.db");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let client = Client::new();
+    let server = Server::start_at(&database, &listen);
+    let blue = register(&client, &server.base, "blue");
+    let red = register(&client, &server.base, "red");
+    let big = json!({"mission_type": "patrol", "domain": "air", "volumes": [{
+        "footprint": {"type": "Circle", "center": [36.2, 35.1], "radius_m": 60000},
+        "altitude_lower_m": 1000, "altitude_upper_m": 2000,
+        "time_start": "2030-01-01T10:00:00Z", "time_end": "2030-01-01T11:00:00Z"}]});
+    client
+        .put(format!("{}/v1/operations/big", server.base))
+        .bearer_auth(&blue)
+        .json(&big)
+        .send()
+        .unwrap();
+    let head: Value = client
+        .get(format!("{}/readyz", server.base))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+
+    let mut watch = Command::new(BIN)
+        .args([
+            "watch",
+            "--server",
+            &server.base,
+            "--after",
+            &head["log_head_seq"].to_string(),
+            "--exit-after",
+            "1000",
+        ])
+        .env("DECONFLICT_TOKEN", &blue)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = watch.stdout.take().unwrap();
+    let (sender, lines) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if sender.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let file = |base: &str, range: std::ops::Range<usize>| {
+        for i in range {
+            let lon = 36.0 + (i % 40) as f64 * 0.01;
+            let lat = 35.0 + (i / 40) as f64 * 0.01;
+            let op = operation(lon).clone();
+            let mut op = op;
+            op["volumes"][0]["footprint"] =
+                json!({"type": "Circle", "center": [lon, lat], "radius_m": 100});
+            let response = client
+                .put(format!("{base}/v1/operations/op{i}"))
+                .bearer_auth(&red)
+                .json(&op)
+                .send()
+                .unwrap();
+            assert_eq!(response.status(), 201);
+        }
+    };
+    file(&server.base, 0..400);
+    let mut received = Vec::new();
+    while received.len() < 150 {
+        received.push(
+            lines
+                .recv_timeout(std::time::Duration::from_secs(20))
+                .expect("watch prints the burst"),
+        );
+    }
+    server.kill(); // SIGKILL in the middle of what watch is reading
+    let server = Server::start_at(&database, &listen);
+    file(&server.base, 400..1000);
+    let status = watch.wait().unwrap();
+    assert!(status.success());
+    received.extend(lines.try_iter());
+    assert_eq!(received.len(), 1000);
+    let seqs: Vec<u64> = received
+        .iter()
+        .map(|l| l[1..l.find(']').unwrap()].parse().unwrap())
+        .collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in order, none twice");
+    let alerts: std::collections::BTreeSet<&str> = received
+        .iter()
+        .map(|l| l.split_whitespace().nth(2).unwrap())
+        .collect();
+    assert_eq!(alerts.len(), 1000, "every alert exactly once");
+    assert!(received
+        .iter()
+        .all(|l| l.contains("alert_raised") && l.contains("strategic_conflict")));
+
+    // ack and send from the command line.
+    let id = alerts.iter().next().unwrap().to_string();
+    let output = Command::new(BIN)
+        .args(["ack", &id, "--server", &server.base])
+        .env("DECONFLICT_TOKEN", &blue)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8(output.stdout)
+        .unwrap()
+        .contains("acknowledged by blue"));
+    let output = Command::new(BIN)
+        .args([
+            "send",
+            "--to",
+            "red",
+            "--priority",
+            "flash",
+            "turn north",
+            "--server",
+            &server.base,
+        ])
+        .env("DECONFLICT_TOKEN", &blue)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let messages: Value = client
+        .get(format!("{}/v1/messages", server.base))
+        .bearer_auth(&red)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(messages["messages"][0]["text"], "turn north");
     server.kill();
 }

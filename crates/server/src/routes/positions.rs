@@ -60,9 +60,7 @@ fn parse_one(
 type ParsedBatch = (Vec<(usize, TrackReport)>, Vec<RefusedReport>);
 
 /// Splits the body into reports, recording the ones that cannot be read.
-fn parse_batch(
-    body: &RawBody,
-) -> Result<ParsedBatch, ApiError> {
+fn parse_batch(body: &RawBody) -> Result<ParsedBatch, ApiError> {
     let mut refused = Vec::new();
     let mut reports = Vec::new();
     match body.media_type.as_str() {
