@@ -43,8 +43,9 @@ pub enum Event {
     /// A batch of position reports from one party (SPEC §8: one event per batch, with its digest).
     PositionsReported {
         owner: PartyId,
-        /// SHA-256 (hex) of the JSON encoding of `reports`.
+        /// SHA-256 (hex) of the compact JSON encoding of `reports` ([`crate::track::compact`]).
         digest: String,
+        #[serde(with = "crate::track::compact")]
         reports: Vec<TrackReport>,
     },
     AlertAcknowledged {

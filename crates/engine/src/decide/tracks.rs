@@ -70,9 +70,9 @@ pub fn report_positions(
     let events = if accepted.is_empty() {
         Vec::new()
     } else {
-        let digest = hex::encode(Sha256::digest(
-            serde_json::to_vec(&accepted).expect("reports serialise"),
-        ));
+        let digest = hex::encode(Sha256::digest(crate::track::compact::to_json_bytes(
+            &accepted,
+        )));
         vec![Event::PositionsReported {
             owner: owner.clone(),
             digest,
