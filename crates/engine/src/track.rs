@@ -161,7 +161,7 @@ impl LiveTrack {
 pub mod compact {
     use super::TrackReport;
     use chrono::{DateTime, Utc};
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde::{Deserialize, Deserializer, Serializer};
 
     type Row = (
         String,
@@ -253,6 +253,7 @@ pub mod compact {
     #[cfg(test)]
     mod tests {
         use super::*;
+        use serde::Serialize;
 
         #[test]
         fn compact_rows_round_trip_exactly() {
