@@ -55,6 +55,8 @@ pub enum AlertKind {
     TacticalConflict,
     /// A track outside its operation's volumes (§5.3).
     Nonconformance,
+    /// An incident report shared with the party.
+    Incident,
 }
 
 /// One live track, named by its owner and its id.
@@ -101,6 +103,7 @@ pub enum AlertDetail {
     StrategicConflict(StrategicDetail),
     TacticalConflict(TacticalDetail),
     Nonconformance(NonconformanceDetail),
+    Incident(crate::incident::Incident),
 }
 
 /// A conflict between two operations: every conflicting pair of their volumes.
@@ -199,6 +202,13 @@ impl Alert {
         }
     }
 
+    pub fn incident(&self) -> Option<&crate::incident::Incident> {
+        match &self.detail {
+            AlertDetail::Incident(incident) => Some(incident),
+            _ => None,
+        }
+    }
+
     pub fn nonconformance(&self) -> Option<&NonconformanceDetail> {
         match &self.detail {
             AlertDetail::Nonconformance(detail) => Some(detail),
@@ -212,6 +222,7 @@ impl Alert {
             AlertDetail::StrategicConflict(detail) => detail.operations.iter().collect(),
             AlertDetail::TacticalConflict(_) => Vec::new(),
             AlertDetail::Nonconformance(detail) => vec![&detail.operation],
+            AlertDetail::Incident(_) => Vec::new(),
         }
     }
 }

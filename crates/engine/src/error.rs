@@ -42,8 +42,11 @@ pub enum EngineError {
         attempted: &'static str,
     },
 
-    #[error("{0:?} is not a party you can send to")]
-    UnknownRecipient(String),
+    #[error("place: {0}")]
+    InvalidPlace(String),
+
+    #[error("{id:?} is not a party you can send to")]
+    UnknownRecipient { field: &'static str, id: String },
 
     #[error("a party with id {0:?} already exists")]
     PartyExists(String),
@@ -69,7 +72,8 @@ impl EngineError {
             EngineError::TooLong { field, .. } | EngineError::Empty { field } => {
                 Some(format!("/{field}"))
             }
-            EngineError::UnknownRecipient(_) => Some("/to".to_owned()),
+            EngineError::UnknownRecipient { field, .. } => Some(format!("/{field}")),
+            EngineError::InvalidPlace(_) => Some("/place".to_owned()),
             EngineError::InvalidId { field, .. } if *field != "operation id" => {
                 Some(format!("/{field}"))
             }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alert::Alert;
 use crate::ids::{AlertId, OperationKey, PartyId};
+use crate::incident::{Incident, SharedReport};
 use crate::message::Message;
 use crate::operation::{OperationSpec, OperationState};
 use crate::party::Party;
@@ -64,6 +65,18 @@ pub enum Event {
         id: String,
         party: PartyId,
     },
+    IncidentReported {
+        incident: Incident,
+    },
+    /// Released to exactly `report.to`; never widened.
+    ReportShared {
+        report: SharedReport,
+    },
+    /// A recipient acknowledged receipt of a shared report.
+    ReportReceived {
+        id: String,
+        party: PartyId,
+    },
     /// Tracks with no report for longer than the staleness limit.
     TracksLost {
         track_ids: Vec<String>,
@@ -95,6 +108,9 @@ impl Event {
             Event::AlertEscalated { .. } => "alert_escalated",
             Event::MessageSent { .. } => "message_sent",
             Event::MessageRead { .. } => "message_read",
+            Event::IncidentReported { .. } => "incident_reported",
+            Event::ReportShared { .. } => "report_shared",
+            Event::ReportReceived { .. } => "report_received",
         }
     }
 

@@ -28,6 +28,7 @@ pub mod decide;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod incident;
 pub mod index;
 pub mod message;
 pub mod operation;

@@ -127,6 +127,9 @@ pub struct AlertView {
     pub tactical: Option<TacticalView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nonconformance: Option<NonconformanceView>,
+    /// The incident report, as its reporter shared it with the recipients.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incident: Option<crate::incident::Incident>,
 }
 
 /// The viewer's side of every conflict of an alert; empty if the viewer is not concerned.
@@ -235,6 +238,7 @@ pub fn alert_view(alert: &Alert, viewer: &PartyId) -> Option<AlertView> {
         nonconformance: alert
             .nonconformance()
             .map(|detail| nonconformance_view(detail, viewer)),
+        incident: alert.incident().cloned(),
     })
 }
 

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use crate::alert::{Alert, AlertState};
 use crate::event::Event;
 use crate::ids::{AlertId, OperationKey, PartyId};
+use crate::incident::{Incident, SharedReport};
 use crate::index::VolumeIndex;
 use crate::message::Message;
 use crate::operation::Operation;
@@ -31,6 +32,8 @@ pub struct State {
     tracks: BTreeMap<String, LiveTrack>,
     /// Messages by id (ids are sequential, so this is sending order).
     messages: BTreeMap<String, Message>,
+    incidents: BTreeMap<String, Incident>,
+    reports: BTreeMap<String, SharedReport>,
     events_applied: u64,
 }
 
@@ -172,6 +175,19 @@ impl State {
                     .expect("a logged receipt names a known message");
                 message.read_by.insert(party.clone(), time);
             }
+            Event::IncidentReported { incident } => {
+                self.incidents.insert(incident.id.clone(), incident.clone());
+            }
+            Event::ReportShared { report } => {
+                self.reports.insert(report.id.clone(), report.clone());
+            }
+            Event::ReportReceived { id, party } => {
+                let report = self
+                    .reports
+                    .get_mut(id)
+                    .expect("a logged receipt names a known report");
+                report.received_by.insert(party.clone(), time);
+            }
             Event::TracksLost { track_ids } => {
                 for id in track_ids {
                     if let Some(track) = self.tracks.get_mut(id) {
@@ -239,6 +255,22 @@ impl State {
 
     pub fn messages(&self) -> impl DoubleEndedIterator<Item = &Message> {
         self.messages.values()
+    }
+
+    pub fn incidents(&self) -> impl Iterator<Item = &Incident> {
+        self.incidents.values()
+    }
+
+    pub fn incident(&self, id: &str) -> Option<&Incident> {
+        self.incidents.get(id)
+    }
+
+    pub fn reports(&self) -> impl Iterator<Item = &SharedReport> {
+        self.reports.values()
+    }
+
+    pub fn report(&self, id: &str) -> Option<&SharedReport> {
+        self.reports.get(id)
     }
 
     pub fn messages_count(&self) -> usize {

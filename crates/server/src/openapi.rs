@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{alerts, health, messages, operations, parties, positions, stream};
+use crate::routes::{alerts, health, incidents, messages, operations, parties, positions, stream};
 
 struct BearerAuth;
 
@@ -32,6 +32,7 @@ impl Modify for BearerAuth {
         operations::activate, operations::end, operations::cancel,
         alerts::list, alerts::acknowledge, stream::stream,
         messages::send, messages::list, messages::read,
+        incidents::file, incidents::list, incidents::share, incidents::list_reports, incidents::acknowledge_report,
         positions::report, positions::list,
     ),
     modifiers(&BearerAuth)

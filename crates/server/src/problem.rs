@@ -111,7 +111,8 @@ impl ApiError {
                 | E::TooLong { .. }
                 | E::Empty { .. }
                 | E::NoVolumes
-                | E::UnknownRecipient(_)
+                | E::UnknownRecipient { .. }
+                | E::InvalidPlace(_)
                 | E::TooManyVolumes { .. } => (
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "invalid-field",

@@ -272,3 +272,125 @@ async fn no_party_sees_another_partys_alert_through_any_endpoint() {
     let event = blue_replay.next(WAIT).await.unwrap();
     assert_eq!(event.data["alert"]["id"], id.as_str());
 }
+
+#[tokio::test]
+async fn an_incident_report_alerts_exactly_the_parties_named() {
+    let server = TestServer::start().await;
+    let blue = server.party("blue", "operator").await;
+    let red = server.party("red", "operator").await;
+    let green = server.party("green", "operator").await;
+    let incident = json!({
+        "time": "2030-01-01T10:05:00Z",
+        "place": {"type": "Point", "coordinates": [36.0, 35.5]},
+        "category": "weapons_system_lock",
+        "tracks": ["b1"],
+        "narrative": "VIPER 11 illuminated by fire-control radar for 40 s",
+        "share_with": ["red"]
+    });
+    let response = server.post(&blue, "/v1/incidents", &incident).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let filed: Value = response.json().await.unwrap();
+    assert_eq!(filed["shared_with"], json!(["red"]));
+    let red_alerts: Value = server.get(&red, "/v1/alerts").await.json().await.unwrap();
+    assert_eq!(red_alerts["alerts"][0]["kind"], "incident");
+    assert_eq!(
+        red_alerts["alerts"][0]["incident"]["category"],
+        "weapons_system_lock"
+    );
+    let blue_alerts: Value = server.get(&blue, "/v1/alerts").await.json().await.unwrap();
+    assert_eq!(blue_alerts["alerts"].as_array().unwrap().len(), 1);
+    let green_alerts: Value = server.get(&green, "/v1/alerts").await.json().await.unwrap();
+    assert_eq!(green_alerts["alerts"], json!([]));
+    let listed: Value = server
+        .get(&green, "/v1/incidents")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["incidents"], json!([]));
+    let listed: Value = server
+        .get(&red, "/v1/incidents")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["incidents"].as_array().unwrap().len(), 1);
+
+    let mut bad = incident.clone();
+    bad["place"] = json!({"type": "Point", "coordinates": [36.0, 95.0]});
+    let p = problem(
+        server.post(&blue, "/v1/incidents", &bad).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-field",
+    )
+    .await;
+    assert_eq!(p["pointer"], "/place");
+    let mut bad = incident.clone();
+    bad["share_with"] = json!(["nobody"]);
+    let p = problem(
+        server.post(&blue, "/v1/incidents", &bad).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-field",
+    )
+    .await;
+    assert_eq!(p["pointer"], "/share_with");
+    let mut bad = incident;
+    bad["category"] = json!("rudeness");
+    problem(
+        server.post(&blue, "/v1/incidents", &bad).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-field",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_shared_report_reaches_only_its_list_and_records_receipt() {
+    let server = TestServer::start().await;
+    let blue = server.party("blue", "operator").await;
+    let red = server.party("red", "operator").await;
+    let green = server.party("green", "operator").await;
+    let head = server.log_head().await;
+    let mut red_stream = SseClient::connect(&server, &red, None, Some(head)).await;
+    let mut green_stream = SseClient::connect(&server, &green, None, Some(head)).await;
+    let response = server.post(&blue, "/v1/reports", &json!({"to": ["red"], "title": "Armed group positions", "content": "grid 37S BV 12 34"})).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let report: Value = response.json().await.unwrap();
+    let id = report["id"].as_str().unwrap().to_owned();
+    let event = red_stream.next(WAIT).await.unwrap();
+    assert_eq!(event.kind, "report");
+    assert_eq!(event.data["report"]["content"], "grid 37S BV 12 34");
+    assert!(green_stream
+        .next(Duration::from_millis(500))
+        .await
+        .is_none());
+    problem(
+        server
+            .post(&green, &format!("/v1/reports/{id}/ack"), &json!({}))
+            .await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    let listed: Value = server
+        .get(&green, "/v1/reports")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["reports"], json!([]));
+
+    let acknowledged: Value = server
+        .post(&red, &format!("/v1/reports/{id}/ack"), &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(acknowledged["received_by"].get("red").is_some());
+    let sent: Value = server.get(&blue, "/v1/reports").await.json().await.unwrap();
+    assert!(
+        sent["reports"][0]["received_by"].get("red").is_some(),
+        "the sender sees who received it"
+    );
+    assert_eq!(sent["reports"][0]["to"], json!(["red"]));
+}

@@ -4,10 +4,13 @@
 use chrono::{DateTime, Utc};
 
 use super::Decision;
-use crate::alert::{AlertState, Severity};
+use crate::alert::{Alert, AlertDetail, AlertKind, AlertState, Severity};
 use crate::error::EngineError;
 use crate::event::Event;
 use crate::ids::{AlertId, PartyId};
+use crate::incident::{
+    Incident, IncidentCategory, Place, SharedReport, TEXT_MAX_CHARS as INCIDENT_TEXT_MAX,
+};
 use crate::message::{Message, Priority, Reference, RECIPIENTS_MAX, TEXT_MAX_CHARS};
 use crate::state::State;
 
@@ -109,7 +112,10 @@ pub fn send_message(
     to.dedup();
     for recipient in &to {
         if recipient == from || state.party(recipient).is_none() {
-            return Err(EngineError::UnknownRecipient(recipient.0.clone()));
+            return Err(EngineError::UnknownRecipient {
+                field: "to",
+                id: recipient.0.clone(),
+            });
         }
     }
     let id = format!("m-{:08}", state.messages_count() + 1);
@@ -140,6 +146,162 @@ pub fn read_message(state: &State, party: &PartyId, id: &str) -> Result<Decision
         })?;
     let events = if message.to.contains(party) && !message.read_by.contains_key(party) {
         vec![Event::MessageRead {
+            id: id.to_owned(),
+            party: party.clone(),
+        }]
+    } else {
+        Vec::new()
+    };
+    Ok(Decision {
+        events,
+        outcome: (),
+    })
+}
+
+/// An incident report as a party files it.
+#[derive(Debug, Clone)]
+pub struct NewIncident {
+    pub time: DateTime<Utc>,
+    pub place: Place,
+    pub category: IncidentCategory,
+    pub tracks: Vec<String>,
+    pub operations: Vec<String>,
+    pub narrative: String,
+    pub share_with: Vec<PartyId>,
+}
+
+/// Checks a recipient list: registered parties other than the sender, sorted, no repeats.
+fn recipients(
+    state: &State,
+    from: &PartyId,
+    to: Vec<PartyId>,
+    field: &'static str,
+) -> Result<Vec<PartyId>, EngineError> {
+    if to.is_empty() {
+        return Err(EngineError::Empty { field });
+    }
+    if to.len() > RECIPIENTS_MAX {
+        return Err(EngineError::TooLong {
+            field,
+            max: RECIPIENTS_MAX,
+        });
+    }
+    let mut to = to;
+    to.sort();
+    to.dedup();
+    for recipient in &to {
+        if recipient == from || state.party(recipient).is_none() {
+            return Err(EngineError::UnknownRecipient {
+                field,
+                id: recipient.0.clone(),
+            });
+        }
+    }
+    Ok(to)
+}
+
+fn check_text(field: &'static str, text: &str, max: usize) -> Result<(), EngineError> {
+    if text.trim().is_empty() {
+        return Err(EngineError::Empty { field });
+    }
+    if text.chars().count() > max {
+        return Err(EngineError::TooLong { field, max });
+    }
+    Ok(())
+}
+
+/// Files an incident report; the reporter and every party it is shared with get an alert.
+pub fn report_incident(
+    state: &State,
+    reporter: &PartyId,
+    new: NewIncident,
+    now: DateTime<Utc>,
+) -> Result<Decision<String>, EngineError> {
+    check_text("narrative", &new.narrative, INCIDENT_TEXT_MAX)?;
+    new.place.check().map_err(EngineError::InvalidPlace)?;
+    let shared_with = recipients(state, reporter, new.share_with, "share_with")?;
+    if new.tracks.len() + new.operations.len() > RECIPIENTS_MAX {
+        return Err(EngineError::TooLong {
+            field: "tracks",
+            max: RECIPIENTS_MAX,
+        });
+    }
+    let id = format!("i-{:08}", state.incidents().count() + 1);
+    let incident = Incident {
+        id: id.clone(),
+        reporter: reporter.clone(),
+        time: new.time,
+        place: new.place,
+        category: new.category,
+        tracks: new.tracks,
+        operations: new.operations,
+        narrative: new.narrative,
+        shared_with: shared_with.clone(),
+        reported_at: now,
+    };
+    let mut alert_recipients = shared_with;
+    alert_recipients.push(reporter.clone());
+    alert_recipients.sort();
+    let alert = Alert::raise(
+        AlertId(format!("in-{id}")),
+        AlertKind::Incident,
+        Severity::Caution,
+        alert_recipients,
+        now,
+        AlertDetail::Incident(incident.clone()),
+    );
+    Ok(Decision {
+        events: vec![
+            Event::IncidentReported { incident },
+            Event::AlertRaised { alert },
+        ],
+        outcome: id,
+    })
+}
+
+/// Releases a report to exactly `to`.
+pub fn share_report(
+    state: &State,
+    from: &PartyId,
+    to: Vec<PartyId>,
+    title: String,
+    content: String,
+    now: DateTime<Utc>,
+) -> Result<Decision<String>, EngineError> {
+    check_text("title", &title, 200)?;
+    check_text("content", &content, INCIDENT_TEXT_MAX)?;
+    let to = recipients(state, from, to, "to")?;
+    let id = format!("r-{:08}", state.reports().count() + 1);
+    let report = SharedReport {
+        id: id.clone(),
+        from: from.clone(),
+        to,
+        title,
+        content,
+        sent_at: now,
+        received_by: Default::default(),
+    };
+    Ok(Decision {
+        events: vec![Event::ReportShared { report }],
+        outcome: id,
+    })
+}
+
+/// A recipient acknowledges receipt of a shared report. Idempotent.
+pub fn acknowledge_report(
+    state: &State,
+    party: &PartyId,
+    id: &str,
+) -> Result<Decision<()>, EngineError> {
+    let report = state
+        .report(id)
+        .filter(|report| report.visible_to(party))
+        .ok_or_else(|| EngineError::NotFound {
+            what: "report",
+            id: id.to_owned(),
+        })?;
+    let events = if report.to.contains(party) && !report.received_by.contains_key(party) {
+        vec![Event::ReportReceived {
             id: id.to_owned(),
             party: party.clone(),
         }]

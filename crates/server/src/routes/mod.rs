@@ -2,6 +2,7 @@
 
 pub mod alerts;
 pub mod health;
+pub mod incidents;
 pub mod messages;
 pub mod operations;
 pub mod parties;
@@ -35,6 +36,12 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/alerts/{id}/ack", post(alerts::acknowledge))
         .route("/messages", post(messages::send).get(messages::list))
         .route("/messages/{id}/read", post(messages::read))
+        .route("/incidents", post(incidents::file).get(incidents::list))
+        .route(
+            "/reports",
+            post(incidents::share).get(incidents::list_reports),
+        )
+        .route("/reports/{id}/ack", post(incidents::acknowledge_report))
         .route("/positions", post(positions::report))
         .route("/tracks", get(positions::list));
     Router::new()

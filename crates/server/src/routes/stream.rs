@@ -73,6 +73,17 @@ pub fn stream_event(
             let message = state.message(id).filter(|m| m.visible_to(viewer))?;
             ("message", serde_json::to_value(message).ok()?)
         }
+        Event::ReportShared { report } => {
+            let current = state.report(&report.id).unwrap_or(report);
+            if !current.visible_to(viewer) {
+                return None;
+            }
+            ("report", serde_json::to_value(current).ok()?)
+        }
+        Event::ReportReceived { id, .. } => {
+            let report = state.report(id).filter(|r| r.visible_to(viewer))?;
+            ("report", serde_json::to_value(report).ok()?)
+        }
         _ => return None,
     };
     let data =
