@@ -1,32 +1,39 @@
-//! Agreement parameters between parties (SPEC §7).
+//! Agreements between parties (SPEC §2, §7): separation minima, look-ahead, release settings.
 //!
-//! Until agreements can be negotiated, every pair of parties uses [`AgreementParams::default`],
-//! the defaults of SPEC §7. Detection takes the parameters as an argument so that later
-//! per-pair agreements change only how they are looked up.
+//! An agreement names two or more parties. One proposes a version; it is in force once every
+//! named party has accepted it, and a newer version replaces it only when all accept again (the
+//! version in force stays until then). Any named party may suspend ("freeze") it and resume it.
+//! Parties with no agreement in force use [`AgreementParams::default`] (SPEC §7). Where several
+//! agreements in force name the same two parties, the strictest value of each parameter applies.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use utoipa::ToSchema;
 
-/// What a party may see of another party's operations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+use crate::ids::PartyId;
+
+/// What a party may see of another party's operations (ordered from least to most revealing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OperationRelease {
-    Full,
-    ConflictsOnly,
     None,
+    ConflictsOnly,
+    Full,
 }
 
-/// What a party may see of another party's tracks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+/// What a party may see of another party's tracks (ordered from least to most revealing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TrackRelease {
-    Full,
-    Proximity,
     ConflictsOnly,
+    Proximity,
+    Full,
 }
 
 /// Separation minima, look-ahead and release settings for a pair of parties.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AgreementParams {
     pub separation_horizontal_m: f64,
     pub separation_vertical_m: f64,
@@ -47,5 +54,96 @@ impl Default for AgreementParams {
             release_operations: OperationRelease::ConflictsOnly,
             release_tracks: TrackRelease::ConflictsOnly,
         }
+    }
+}
+
+impl AgreementParams {
+    /// The strictest of two: larger minima, buffer and look-ahead, less released.
+    pub fn strictest(self, other: AgreementParams) -> AgreementParams {
+        AgreementParams {
+            separation_horizontal_m: self
+                .separation_horizontal_m
+                .max(other.separation_horizontal_m),
+            separation_vertical_m: self.separation_vertical_m.max(other.separation_vertical_m),
+            time_buffer_s: self.time_buffer_s.max(other.time_buffer_s),
+            lookahead_s: self.lookahead_s.max(other.lookahead_s),
+            release_operations: self.release_operations.min(other.release_operations),
+            release_tracks: self.release_tracks.min(other.release_tracks),
+        }
+    }
+
+    /// Finite, positive minima within sane bounds; the field at fault otherwise.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        let checks = [
+            (
+                "/params/separation_horizontal_m",
+                self.separation_horizontal_m,
+                1.0,
+                1_000_000.0,
+            ),
+            (
+                "/params/separation_vertical_m",
+                self.separation_vertical_m,
+                1.0,
+                30_000.0,
+            ),
+            (
+                "/params/time_buffer_s",
+                self.time_buffer_s,
+                0.0,
+                7.0 * 86_400.0,
+            ),
+            ("/params/lookahead_s", self.lookahead_s, 1.0, 3_600.0),
+        ];
+        for (field, value, min, max) in checks {
+            if !value.is_finite() || value < min || value > max {
+                return Err((field, format!("{value} is outside [{min}, {max}]")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One proposed version of an agreement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AgreementVersion {
+    pub version: u32,
+    pub params: AgreementParams,
+    #[schema(value_type = String)]
+    pub proposed_by: PartyId,
+    pub proposed_at: DateTime<Utc>,
+    #[schema(value_type = Vec<String>)]
+    pub accepted_by: BTreeSet<PartyId>,
+}
+
+/// An agreement between two or more parties.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Agreement {
+    pub id: String,
+    /// Sorted; only these parties may see, accept, suspend or resume it.
+    #[schema(value_type = Vec<String>)]
+    pub parties: Vec<PartyId>,
+    /// The version every party accepted; `None` until the first is.
+    pub in_force: Option<AgreementVersion>,
+    /// A newer version awaiting acceptance.
+    pub pending: Option<AgreementVersion>,
+    /// Set while frozen: who suspended it, and when.
+    #[schema(value_type = Option<Object>)]
+    pub suspended: Option<(PartyId, DateTime<Utc>)>,
+}
+
+impl Agreement {
+    pub fn names(&self, party: &PartyId) -> bool {
+        self.parties.contains(party)
+    }
+
+    /// In force and not suspended: its parameters apply.
+    pub fn applies(&self) -> bool {
+        self.in_force.is_some()
+    }
+
+    /// In force and suspended: the channel between its parties is frozen.
+    pub fn frozen(&self) -> bool {
+        self.in_force.is_some() && self.suspended.is_some()
     }
 }

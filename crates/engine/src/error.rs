@@ -42,6 +42,15 @@ pub enum EngineError {
         attempted: &'static str,
     },
 
+    #[error("{field}: {reason}")]
+    InvalidParameter { field: &'static str, reason: String },
+
+    #[error("{0}")]
+    AgreementState(&'static str),
+
+    #[error("the channel with {party} is frozen: agreement {agreement} is suspended; only safety alerts flow until it is resumed")]
+    ChannelFrozen { party: String, agreement: String },
+
     #[error("place: {0}")]
     InvalidPlace(String),
 
@@ -74,6 +83,7 @@ impl EngineError {
             }
             EngineError::UnknownRecipient { field, .. } => Some(format!("/{field}")),
             EngineError::InvalidPlace(_) => Some("/place".to_owned()),
+            EngineError::InvalidParameter { field, .. } => Some((*field).to_owned()),
             EngineError::InvalidId { field, .. } if *field != "operation id" => {
                 Some(format!("/{field}"))
             }

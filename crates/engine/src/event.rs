@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::agreement::AgreementVersion;
 use crate::alert::Alert;
 use crate::ids::{AlertId, OperationKey, PartyId};
 use crate::incident::{Incident, SharedReport};
@@ -77,6 +78,24 @@ pub enum Event {
         id: String,
         party: PartyId,
     },
+    /// A new version proposed (the proposer's acceptance included).
+    AgreementProposed {
+        id: String,
+        parties: Vec<PartyId>,
+        version: AgreementVersion,
+    },
+    AgreementAccepted {
+        id: String,
+        party: PartyId,
+    },
+    AgreementSuspended {
+        id: String,
+        party: PartyId,
+    },
+    AgreementResumed {
+        id: String,
+        party: PartyId,
+    },
     /// Tracks with no report for longer than the staleness limit.
     TracksLost {
         track_ids: Vec<String>,
@@ -111,6 +130,10 @@ impl Event {
             Event::IncidentReported { .. } => "incident_reported",
             Event::ReportShared { .. } => "report_shared",
             Event::ReportReceived { .. } => "report_received",
+            Event::AgreementProposed { .. } => "agreement_proposed",
+            Event::AgreementAccepted { .. } => "agreement_accepted",
+            Event::AgreementSuspended { .. } => "agreement_suspended",
+            Event::AgreementResumed { .. } => "agreement_resumed",
         }
     }
 

@@ -215,6 +215,33 @@ pub fn others_in_conflict(state: &State, viewer: &PartyId) -> Vec<OtherOperation
         .collect()
 }
 
+/// Whether an alert is about safety (SPEC §2: it flows even while an agreement is suspended):
+/// a loss of separation, a predicted one at `warning`, or a non-conformance.
+pub fn is_safety_alert(alert: &Alert) -> bool {
+    match alert.kind {
+        AlertKind::TacticalConflict => {
+            alert.tactical().is_some_and(|t| t.los_now)
+                || alert.effective_severity() == Severity::Warning
+        }
+        AlertKind::Nonconformance => true,
+        AlertKind::StrategicConflict | AlertKind::Incident => false,
+    }
+}
+
+/// An alert as `viewer` may see it now: `None` unless the viewer is a recipient, and `None`
+/// for a non-safety alert shared with a party whose channel with the viewer is frozen.
+pub fn alert_view_now(state: &State, alert: &Alert, viewer: &PartyId) -> Option<AlertView> {
+    let frozen = !is_safety_alert(alert)
+        && alert
+            .recipients
+            .iter()
+            .any(|other| other != viewer && state.frozen_between(viewer, other).is_some());
+    if frozen {
+        return None;
+    }
+    alert_view(alert, viewer)
+}
+
 /// An alert as `viewer` may see it; `None` unless the viewer is a recipient.
 pub fn alert_view(alert: &Alert, viewer: &PartyId) -> Option<AlertView> {
     if !alert.recipients.contains(viewer) {

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use deconflict_geometry::Limits;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use crate::agreement::{Agreement, AgreementParams};
 use crate::alert::{Alert, AlertState};
 use crate::event::Event;
 use crate::ids::{AlertId, OperationKey, PartyId};
@@ -34,6 +35,7 @@ pub struct State {
     messages: BTreeMap<String, Message>,
     incidents: BTreeMap<String, Incident>,
     reports: BTreeMap<String, SharedReport>,
+    agreements: BTreeMap<String, Agreement>,
     events_applied: u64,
 }
 
@@ -188,6 +190,48 @@ impl State {
                     .expect("a logged receipt names a known report");
                 report.received_by.insert(party.clone(), time);
             }
+            Event::AgreementProposed {
+                id,
+                parties,
+                version,
+            } => {
+                let agreement = self
+                    .agreements
+                    .entry(id.clone())
+                    .or_insert_with(|| Agreement {
+                        id: id.clone(),
+                        parties: parties.clone(),
+                        in_force: None,
+                        pending: None,
+                        suspended: None,
+                    });
+                agreement.pending = Some(version.clone());
+                promote_if_accepted(agreement);
+            }
+            Event::AgreementAccepted { id, party } => {
+                let agreement = self
+                    .agreements
+                    .get_mut(id)
+                    .expect("a logged acceptance names a known agreement");
+                if let Some(pending) = agreement.pending.as_mut() {
+                    pending.accepted_by.insert(party.clone());
+                }
+                promote_if_accepted(agreement);
+            }
+            Event::AgreementSuspended { id, party } => {
+                let agreement = self
+                    .agreements
+                    .get_mut(id)
+                    .expect("a logged suspension names a known agreement");
+                agreement.suspended = Some((party.clone(), time));
+            }
+            Event::AgreementResumed { id, .. } => {
+                let agreement = self
+                    .agreements
+                    .get_mut(id)
+                    .expect("a logged resumption names a known agreement");
+                agreement.suspended = None;
+            }
             Event::TracksLost { track_ids } => {
                 for id in track_ids {
                     if let Some(track) = self.tracks.get_mut(id) {
@@ -257,6 +301,40 @@ impl State {
         self.messages.values()
     }
 
+    pub fn agreement(&self, id: &str) -> Option<&Agreement> {
+        self.agreements.get(id)
+    }
+
+    pub fn agreements(&self) -> impl Iterator<Item = &Agreement> {
+        self.agreements.values()
+    }
+
+    /// The parameters between two parties: the strictest of the agreements in force naming
+    /// both (suspended ones included: separation is safety), or the defaults of SPEC §7.
+    pub fn params_between(&self, a: &PartyId, b: &PartyId) -> AgreementParams {
+        self.agreements
+            .values()
+            .filter(|agreement| agreement.applies() && agreement.names(a) && agreement.names(b))
+            .filter_map(|agreement| agreement.in_force.as_ref().map(|v| v.params))
+            .reduce(AgreementParams::strictest)
+            .unwrap_or_default()
+    }
+
+    /// The strictest parameters any pair may use: what indexes must be queried with.
+    pub fn widest_params(&self) -> AgreementParams {
+        self.agreements
+            .values()
+            .filter_map(|agreement| agreement.in_force.as_ref().map(|v| v.params))
+            .fold(AgreementParams::default(), AgreementParams::strictest)
+    }
+
+    /// A suspended agreement in force between two parties: their channel is frozen.
+    pub fn frozen_between(&self, a: &PartyId, b: &PartyId) -> Option<&Agreement> {
+        self.agreements
+            .values()
+            .find(|agreement| agreement.frozen() && agreement.names(a) && agreement.names(b))
+    }
+
     pub fn incidents(&self) -> impl Iterator<Item = &Incident> {
         self.incidents.values()
     }
@@ -294,5 +372,18 @@ impl State {
             .flatten()
             .filter_map(|id| self.alerts.get(id))
             .filter(|alert| alert.state == AlertState::Open)
+    }
+}
+
+/// Puts the pending version in force once every named party has accepted it.
+fn promote_if_accepted(agreement: &mut Agreement) {
+    let accepted = agreement.pending.as_ref().is_some_and(|pending| {
+        agreement
+            .parties
+            .iter()
+            .all(|p| pending.accepted_by.contains(p))
+    });
+    if accepted {
+        agreement.in_force = agreement.pending.take();
     }
 }

@@ -156,8 +156,21 @@ proptest! {
         stored in prop::collection::vec(arb_operation(), 1..30),
         candidate in arb_operation(),
         ended in prop::collection::vec(any::<bool>(), 30),
+        agreement in proptest::option::of((1_000.0f64..30_000.0, 100.0f64..1_000.0, 0.0f64..900.0)),
     ) {
         let mut state = state_with_parties();
+        // Sometimes p0 and p1 have their own agreement: the pair's parameters differ from
+        // everyone else's, and the index must be queried wide enough for both.
+        if let Some((horizontal, vertical, buffer)) = agreement {
+            let params = AgreementParams { separation_horizontal_m: horizontal, separation_vertical_m: vertical, time_buffer_s: buffer, ..AgreementParams::default() };
+            for event in decide::propose_agreement(&state, &PartyId("p0".into()), "a", vec![PartyId("p0".into()), PartyId("p1".into())], params, t0()).unwrap().events {
+                state.apply(t0(), &event);
+            }
+            for event in decide::act_on_agreement(&state, &PartyId("p1".into()), "a", decide::AgreementAction::Accept).unwrap().events {
+                state.apply(t0(), &event);
+            }
+            prop_assert_eq!(state.params_between(&PartyId("p0".into()), &PartyId("p1".into())), params);
+        }
         for (i, (owner, volumes)) in stored.into_iter().enumerate() {
             file(&mut state, &format!("p{owner}"), &format!("op{i}"), spec(volumes));
             if ended[i] {
@@ -170,9 +183,8 @@ proptest! {
         let (owner, volumes) = candidate;
         let key = OperationKey { owner: PartyId(format!("p{owner}")), id: "candidate".into() };
         let validated = spec(volumes).validate(&Limits::default()).unwrap();
-        let params = AgreementParams::default();
-        let indexed = find_conflicts(&state, &key, &validated, &params);
-        let exhaustive = find_conflicts_exhaustive(&state, &key, &validated, &params);
+        let indexed = find_conflicts(&state, &key, &validated);
+        let exhaustive = find_conflicts_exhaustive(&state, &key, &validated);
         prop_assert_eq!(indexed, exhaustive);
     }
 }

@@ -4,7 +4,9 @@ use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{alerts, health, incidents, messages, operations, parties, positions, stream};
+use crate::routes::{
+    agreements, alerts, health, incidents, messages, operations, parties, positions, stream,
+};
 
 struct BearerAuth;
 
@@ -32,6 +34,7 @@ impl Modify for BearerAuth {
         operations::activate, operations::end, operations::cancel,
         alerts::list, alerts::acknowledge, stream::stream,
         messages::send, messages::list, messages::read,
+        agreements::propose, agreements::list, agreements::read, agreements::accept, agreements::suspend, agreements::resume,
         incidents::file, incidents::list, incidents::share, incidents::list_reports, incidents::acknowledge_report,
         positions::report, positions::list,
     ),

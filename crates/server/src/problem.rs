@@ -113,6 +113,7 @@ impl ApiError {
                 | E::NoVolumes
                 | E::UnknownRecipient { .. }
                 | E::InvalidPlace(_)
+                | E::InvalidParameter { .. }
                 | E::TooManyVolumes { .. } => (
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "invalid-field",
@@ -133,6 +134,14 @@ impl ApiError {
                     "Invalid state transition",
                 ),
                 E::PartyExists(_) => (StatusCode::CONFLICT, "already-exists", "Already exists"),
+                E::AgreementState(_) => (
+                    StatusCode::CONFLICT,
+                    "invalid-transition",
+                    "Invalid state transition",
+                ),
+                E::ChannelFrozen { .. } => {
+                    (StatusCode::CONFLICT, "channel-frozen", "Channel frozen")
+                }
                 E::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
             },
         }

@@ -118,6 +118,7 @@ pub fn send_message(
             });
         }
     }
+    refuse_if_frozen(state, from, &to)?;
     let id = format!("m-{:08}", state.messages_count() + 1);
     let message = Message {
         id: id.clone(),
@@ -170,6 +171,19 @@ pub struct NewIncident {
     pub share_with: Vec<PartyId>,
 }
 
+/// Refuses when the channel between `from` and any recipient is frozen (SPEC §2).
+fn refuse_if_frozen(state: &State, from: &PartyId, to: &[PartyId]) -> Result<(), EngineError> {
+    for recipient in to {
+        if let Some(agreement) = state.frozen_between(from, recipient) {
+            return Err(EngineError::ChannelFrozen {
+                party: recipient.0.clone(),
+                agreement: agreement.id.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Checks a recipient list: registered parties other than the sender, sorted, no repeats.
 fn recipients(
     state: &State,
@@ -220,6 +234,7 @@ pub fn report_incident(
     check_text("narrative", &new.narrative, INCIDENT_TEXT_MAX)?;
     new.place.check().map_err(EngineError::InvalidPlace)?;
     let shared_with = recipients(state, reporter, new.share_with, "share_with")?;
+    refuse_if_frozen(state, reporter, &shared_with)?;
     if new.tracks.len() + new.operations.len() > RECIPIENTS_MAX {
         return Err(EngineError::TooLong {
             field: "tracks",
@@ -271,6 +286,7 @@ pub fn share_report(
     check_text("title", &title, 200)?;
     check_text("content", &content, INCIDENT_TEXT_MAX)?;
     let to = recipients(state, from, to, "to")?;
+    refuse_if_frozen(state, from, &to)?;
     let id = format!("r-{:08}", state.reports().count() + 1);
     let report = SharedReport {
         id: id.clone(),

@@ -7,10 +7,12 @@
 //! - [`tracks`]: position reports, the tactical pass, conformance.
 //! - [`hotline`]: acknowledgement, escalation, messages.
 
+mod agreements;
 mod hotline;
 mod operations;
 mod tracks;
 
+pub use agreements::*;
 pub use hotline::*;
 pub use operations::*;
 pub use tracks::*;

@@ -62,7 +62,6 @@ pub fn file_operation(
         _ => {}
     }
     let volumes = spec.validate(limits)?;
-    let params = AgreementParams::default();
     if let Some(current) = existing {
         if !current.state.is_live() {
             return Err(EngineError::InvalidTransition {
@@ -78,13 +77,13 @@ pub fn file_operation(
                     version: current.version,
                     created: false,
                     unchanged: true,
-                    conflicts: find_conflicts(state, &key, &volumes, &params),
+                    conflicts: find_conflicts(state, &key, &volumes),
                 },
             });
         }
     }
     let version = existing.map_or(1, |current| current.version + 1);
-    let conflicts = find_conflicts(state, &key, &volumes, &params);
+    let conflicts = find_conflicts(state, &key, &volumes);
     let spec_mission = spec.mission_type;
     let mut events = vec![Event::OperationFiled {
         key: key.clone(),
@@ -198,19 +197,24 @@ pub fn change_operation_state(
 }
 
 /// Every conflicting volume pair between `volumes` (of operation `key`) and the live
-/// operations of other parties, found through the index. Sorted, so the result is exact.
+/// operations of other parties, found through the index, each pair judged with the parameters
+/// of the agreement between the two owners. Sorted, so the result is exact.
+///
+/// The index is queried with the widest parameters in force, so it returns a superset of the
+/// candidates any pair's own parameters can make conflict.
 pub fn find_conflicts(
     state: &State,
     key: &OperationKey,
     volumes: &[Volume4d],
-    params: &AgreementParams,
 ) -> Vec<StrategicConflict> {
+    let widest = state.widest_params();
     let mut conflicts = Vec::new();
     for (volume_a, volume) in volumes.iter().enumerate() {
-        for candidate in state.index().candidates(volume, params) {
+        for candidate in state.index().candidates(volume, &widest) {
             if candidate.operation.owner == key.owner {
                 continue;
             }
+            let params = state.params_between(&key.owner, &candidate.operation.owner);
             let other = state
                 .operation(&candidate.operation)
                 .expect("indexed operations exist");
@@ -221,7 +225,7 @@ pub fn find_conflicts(
                 volume,
                 other,
                 candidate.volume,
-                params,
+                &params,
             );
         }
     }
@@ -235,13 +239,13 @@ pub fn find_conflicts_exhaustive(
     state: &State,
     key: &OperationKey,
     volumes: &[Volume4d],
-    params: &AgreementParams,
 ) -> Vec<StrategicConflict> {
     let mut conflicts = Vec::new();
     for other in state.operations() {
         if other.key.owner == key.owner || !other.state.is_live() {
             continue;
         }
+        let params = state.params_between(&key.owner, &other.key.owner);
         for (volume_a, volume) in volumes.iter().enumerate() {
             for volume_b in 0..other.volumes.len() {
                 push_if_conflict(
@@ -251,7 +255,7 @@ pub fn find_conflicts_exhaustive(
                     volume,
                     other,
                     volume_b,
-                    params,
+                    &params,
                 );
             }
         }

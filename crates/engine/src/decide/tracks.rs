@@ -97,13 +97,7 @@ pub struct PassOutcome {
 /// The periodic pass: marks stale tracks lost, detects tactical conflicts over all live
 /// tracks, checks conformance, and raises, updates or resolves their alerts.
 pub fn tactical_pass(state: &State, now: DateTime<Utc>) -> Decision<PassOutcome> {
-    let params = AgreementParams::default();
-    let tactical_params = TacticalParams {
-        separation_horizontal_m: params.separation_horizontal_m,
-        separation_vertical_m: params.separation_vertical_m,
-        lookahead_s: params.lookahead_s,
-        ..TacticalParams::default()
-    };
+    let widest = state.widest_params();
     let mut events = Vec::new();
     let mut outcome = PassOutcome::default();
 
@@ -123,11 +117,28 @@ pub fn tactical_pass(state: &State, now: DateTime<Utc>) -> Decision<PassOutcome>
     }
 
     let states: Vec<TrackState> = live.iter().map(|t| track_state(t)).collect();
-    let conflicts = tactical::detect(&states, now, &tactical_params);
-    outcome.tactical_conflicts = conflicts.len();
+    // Larger minima and look-ahead only add conflicts, so a pass with the widest parameters
+    // finds a superset; each pair is then judged with its own agreement's parameters.
+    let candidates = tactical::detect(&states, now, &tactical_params(&widest));
     let mut found: BTreeMap<[TrackRef; 2], TacticalDetail> = BTreeMap::new();
-    for conflict in conflicts {
-        let mut pair = [track_ref(live[conflict.a]), track_ref(live[conflict.b])];
+    for candidate in candidates {
+        let pair_params = state.params_between(&live[candidate.a].owner, &live[candidate.b].owner);
+        let conflict = if pair_params == widest {
+            candidate.figures()
+        } else {
+            match tactical::pair_conflict(
+                &states[candidate.a],
+                &states[candidate.b],
+                now,
+                &tactical_params(&pair_params),
+            ) {
+                Some(figures) => figures,
+                None => continue,
+            }
+        };
+        let conflict = (candidate.a, candidate.b, conflict);
+        let (a, b, conflict) = conflict;
+        let mut pair = [track_ref(live[a]), track_ref(live[b])];
         pair.sort();
         let detail = TacticalDetail {
             tracks: pair.clone(),
@@ -142,17 +153,28 @@ pub fn tactical_pass(state: &State, now: DateTime<Utc>) -> Decision<PassOutcome>
         };
         found.insert(pair, detail);
     }
+    outcome.tactical_conflicts = found.len();
     reconcile_tactical(state, now, &found, &mut events);
 
     let mut nonconforming = BTreeMap::new();
     for track in &live {
-        if let Some(detail) = conformance(state, track, now, &params) {
+        if let Some(detail) = conformance(state, track, now) {
             nonconforming.insert((detail.track.clone(), detail.operation.clone()), detail);
         }
     }
     outcome.nonconforming = nonconforming.len();
     reconcile_nonconformance(state, now, &nonconforming, &mut events);
     Decision { events, outcome }
+}
+
+/// The tactical rule's parameters from an agreement's.
+fn tactical_params(params: &AgreementParams) -> TacticalParams {
+    TacticalParams {
+        separation_horizontal_m: params.separation_horizontal_m,
+        separation_vertical_m: params.separation_vertical_m,
+        lookahead_s: params.lookahead_s,
+        ..TacticalParams::default()
+    }
 }
 
 fn track_ref(track: &LiveTrack) -> TrackRef {
@@ -251,7 +273,6 @@ fn conformance(
     state: &State,
     track: &LiveTrack,
     now: DateTime<Utc>,
-    params: &AgreementParams,
 ) -> Option<NonconformanceDetail> {
     let operation_id = track.report.operation_id.as_ref()?;
     let key = OperationKey {
@@ -274,7 +295,7 @@ fn conformance(
         position,
         altitude_m: report.altitude_m,
         reason,
-        nearby_parties: nearby_parties(state, track, params),
+        nearby_parties: nearby_parties(state, track),
     })
 }
 
@@ -314,7 +335,7 @@ fn outside_reason(operation: &Operation, report: &TrackReport) -> Option<String>
 }
 
 /// Parties other than the track's owner with a live operation within separation of the track.
-fn nearby_parties(state: &State, track: &LiveTrack, params: &AgreementParams) -> Vec<PartyId> {
+fn nearby_parties(state: &State, track: &LiveTrack) -> Vec<PartyId> {
     let report = &track.report;
     let spec = deconflict_geometry::Volume4dSpec {
         footprint: deconflict_geometry::FootprintSpec::Circle {
@@ -333,7 +354,7 @@ fn nearby_parties(state: &State, track: &LiveTrack, params: &AgreementParams) ->
         owner: track.owner.clone(),
         id: OperationId(format!("track:{}", report.track_id)),
     };
-    let parties: BTreeSet<PartyId> = super::find_conflicts(state, &key, &[volume], params)
+    let parties: BTreeSet<PartyId> = super::find_conflicts(state, &key, &[volume])
         .into_iter()
         .map(|conflict| conflict.operation_b.owner)
         .collect();

@@ -43,7 +43,7 @@ pub async fn list(
         state
             .alerts()
             .filter(|alert| filter.state.is_none_or(|wanted| alert.state == wanted))
-            .filter_map(|alert| release::alert_view(alert, &viewer))
+            .filter_map(|alert| release::alert_view_now(state, alert, &viewer))
             .collect()
     });
     alerts.sort_by(|a, b| {
@@ -69,7 +69,20 @@ pub async fn acknowledge(
     let view = tokio::task::spawn_blocking(move || {
         app.execute(
             &actor,
-            |state, _now| deconflict_engine::decide::acknowledge_alert(state, &party, &id),
+            |state, _now| {
+                // What the party may not see now (a frozen channel) it cannot acknowledge either.
+                let visible = state
+                    .alert(&deconflict_engine::AlertId(id.clone()))
+                    .and_then(|alert| release::alert_view_now(state, alert, &party))
+                    .is_some();
+                if !visible {
+                    return Err(deconflict_engine::EngineError::NotFound {
+                        what: "alert",
+                        id: id.clone(),
+                    });
+                }
+                deconflict_engine::decide::acknowledge_alert(state, &party, &id)
+            },
             |state, ()| {
                 let alert = state
                     .alert(&deconflict_engine::AlertId(id.clone()))

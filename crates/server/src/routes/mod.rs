@@ -1,5 +1,6 @@
 //! The routes, one module per resource.
 
+pub mod agreements;
 pub mod alerts;
 pub mod health;
 pub mod incidents;
@@ -42,6 +43,14 @@ pub fn router(app: Arc<App>) -> Router {
             post(incidents::share).get(incidents::list_reports),
         )
         .route("/reports/{id}/ack", post(incidents::acknowledge_report))
+        .route(
+            "/agreements",
+            post(agreements::propose).get(agreements::list),
+        )
+        .route("/agreements/{id}", get(agreements::read))
+        .route("/agreements/{id}/accept", post(agreements::accept))
+        .route("/agreements/{id}/suspend", post(agreements::suspend))
+        .route("/agreements/{id}/resume", post(agreements::resume))
         .route("/positions", post(positions::report))
         .route("/tracks", get(positions::list));
     Router::new()

@@ -53,14 +53,14 @@ pub fn stream_event(
             let current = state.alert(&alert.id).unwrap_or(alert);
             (
                 "alert",
-                serde_json::to_value(release::alert_view(current, viewer)?).ok()?,
+                serde_json::to_value(release::alert_view_now(state, current, viewer)?).ok()?,
             )
         }
         Event::AlertResolved { id, .. }
         | Event::AlertAcknowledged { id, .. }
         | Event::AlertEscalated { id, .. } => (
             "alert",
-            serde_json::to_value(release::alert_view(state.alert(id)?, viewer)?).ok()?,
+            serde_json::to_value(release::alert_view_now(state, state.alert(id)?, viewer)?).ok()?,
         ),
         Event::MessageSent { message } => {
             let current = state.message(&message.id).unwrap_or(message);
