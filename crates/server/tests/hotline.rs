@@ -394,3 +394,117 @@ async fn a_shared_report_reaches_only_its_list_and_records_receipt() {
     );
     assert_eq!(sent["reports"][0]["to"], json!(["red"]));
 }
+
+/// Every read path, as every party: each sees exactly the messages, reports, incidents and
+/// alerts it sent or was sent, and nothing of anyone else's.
+#[tokio::test]
+async fn every_read_endpoint_as_every_party_shows_only_its_own_traffic() {
+    let server = TestServer::start().await;
+    let blue = server.party("blue", "operator").await;
+    let red = server.party("red", "operator").await;
+    let green = server.party("green", "operator").await;
+    let tokens = [("blue", &blue), ("red", &red), ("green", &green)];
+    server
+        .post(
+            &blue,
+            "/v1/messages",
+            &json!({"to": ["red"], "text": "SECRET-MSG-BR"}),
+        )
+        .await;
+    server
+        .post(
+            &blue,
+            "/v1/messages",
+            &json!({"to": ["green"], "text": "SECRET-MSG-BG"}),
+        )
+        .await;
+    server
+        .post(
+            &red,
+            "/v1/reports",
+            &json!({"to": ["green"], "title": "SECRET-REP-RG", "content": "x"}),
+        )
+        .await;
+    server.post(&green, "/v1/incidents", &json!({"time": "2030-01-01T10:00:00Z", "place": {"type": "Point", "coordinates": [36.0, 35.0]},
+        "category": "close_pass", "narrative": "SECRET-INC-GB", "share_with": ["blue"]})).await;
+    let mut blue_plan = circle_operation(36.0, 35.0, 5000.0);
+    blue_plan["callsign"] = json!("SECRET-CS-BLUE");
+    server
+        .put(&blue, "/v1/operations/SECRET-OP-BLUE", &blue_plan)
+        .await;
+    let mut red_plan = circle_operation(36.0, 35.0, 5000.0);
+    red_plan["callsign"] = json!("SECRET-CS-RED");
+    server
+        .put(&red, "/v1/operations/SECRET-OP-RED", &red_plan)
+        .await;
+
+    // What each party is entitled to see; everything else must never appear.
+    let all = [
+        "SECRET-MSG-BR",
+        "SECRET-MSG-BG",
+        "SECRET-REP-RG",
+        "SECRET-INC-GB",
+        "SECRET-OP-BLUE",
+        "SECRET-OP-RED",
+        "SECRET-CS-BLUE",
+        "SECRET-CS-RED",
+    ];
+    let entitled = |party: &str| -> Vec<&str> {
+        match party {
+            "blue" => vec![
+                "SECRET-MSG-BR",
+                "SECRET-MSG-BG",
+                "SECRET-INC-GB",
+                "SECRET-OP-BLUE",
+                "SECRET-CS-BLUE",
+            ],
+            "red" => vec![
+                "SECRET-MSG-BR",
+                "SECRET-REP-RG",
+                "SECRET-OP-RED",
+                "SECRET-CS-RED",
+            ],
+            _ => vec!["SECRET-MSG-BG", "SECRET-REP-RG", "SECRET-INC-GB"],
+        }
+    };
+    for (party, token) in tokens {
+        let mut seen = String::new();
+        for path in [
+            "/v1/alerts",
+            "/v1/messages",
+            "/v1/reports",
+            "/v1/incidents",
+            "/v1/operations",
+            "/v1/tracks",
+            "/v1/agreements",
+            "/v1/parties/me",
+        ] {
+            let response = server.get(token, path).await;
+            assert_eq!(response.status(), StatusCode::OK, "{party} {path}");
+            seen.push_str(&response.text().await.unwrap());
+        }
+        for (owner, id) in [("blue", "SECRET-OP-BLUE"), ("red", "SECRET-OP-RED")] {
+            let response = server.get(token, &format!("/v1/operations/{id}")).await;
+            // The 404's detail echoes the id the caller typed; it reveals nothing, so it is not collected.
+            let expected = if owner == party {
+                StatusCode::OK
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            assert_eq!(response.status(), expected, "{party} reads {id}");
+        }
+        let mut stream = SseClient::connect(&server, token, None, Some(0)).await;
+        while let Some(event) = stream.next(std::time::Duration::from_millis(700)).await {
+            seen.push_str(&event.data.to_string());
+        }
+        for secret in all {
+            let expected = entitled(party).contains(&secret);
+            assert_eq!(
+                seen.contains(secret),
+                expected,
+                "{party} {} {secret}",
+                if expected { "must see" } else { "must not see" }
+            );
+        }
+    }
+}
