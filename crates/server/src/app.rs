@@ -119,6 +119,8 @@ impl App {
             events = state.events_applied(),
             "state rebuilt from the event log"
         );
+        // Install the metrics recorder before anything is counted.
+        crate::telemetry::handle();
         Ok(App {
             core: Mutex::new(Core { state, log }),
             committed: tokio::sync::broadcast::channel(BROADCAST_CAPACITY).0,
@@ -158,6 +160,7 @@ impl App {
         respond: impl FnOnce(&State, T) -> R,
     ) -> Result<R, CommandError> {
         let now = self.now();
+        let started = std::time::Instant::now();
         let mut core = self.lock();
         let decision = decide(&core.state, now)?;
         if !decision.events.is_empty() {
@@ -173,6 +176,7 @@ impl App {
                 .collect();
             let stored = core.log.append(new_events)?;
             for (event, stored) in decision.events.into_iter().zip(&stored) {
+                metrics::counter!("deconflict_events_total", "kind" => event.kind()).increment(1);
                 core.state.apply(stored.time, &event);
                 if self.committed.receiver_count() > 0 && is_pushed(&event) {
                     // No receiver is not an error: nobody is streaming.
@@ -183,7 +187,10 @@ impl App {
                 }
             }
         }
-        Ok(respond(&core.state, decision.outcome))
+        metrics::gauge!("deconflict_open_alerts").set(core.state.open_alerts().count() as f64);
+        let response = respond(&core.state, decision.outcome);
+        metrics::histogram!("deconflict_command_seconds").record(started.elapsed().as_secs_f64());
+        Ok(response)
     }
 
     /// Live committed events, for streams. Subscribe before reading the log's backlog.
@@ -222,11 +229,18 @@ impl App {
 
     /// Runs one tactical pass (detection, conformance, staleness) at the current time.
     pub fn tactical_pass(&self) -> Result<deconflict_engine::decide::PassOutcome, CommandError> {
-        self.execute(
+        let started = std::time::Instant::now();
+        let outcome = self.execute(
             &Actor::System,
             |state, now| Ok(deconflict_engine::decide::tactical_pass(state, now)),
             |_, outcome| outcome,
-        )
+        )?;
+        metrics::histogram!("deconflict_tactical_pass_seconds")
+            .record(started.elapsed().as_secs_f64());
+        metrics::gauge!("deconflict_live_tracks").set(outcome.live_tracks as f64);
+        metrics::gauge!("deconflict_tactical_conflicts").set(outcome.tactical_conflicts as f64);
+        metrics::gauge!("deconflict_nonconforming_tracks").set(outcome.nonconforming as f64);
+        Ok(outcome)
     }
 
     /// The sequence number and hash of the last logged event.

@@ -14,6 +14,7 @@ pub mod body;
 pub mod openapi;
 pub mod problem;
 pub mod routes;
+pub mod telemetry;
 
 pub use app::{App, Config};
 pub use routes::router;

@@ -326,3 +326,29 @@ async fn openapi_document_is_3_1_and_lists_the_api() {
         .unwrap();
     assert_eq!(health, json!({"status": "ok"}));
 }
+
+#[tokio::test]
+async fn metrics_are_exposed_for_prometheus() {
+    let server = TestServer::start().await;
+    let blue = server.party("blue", "operator").await;
+    server
+        .put(
+            &blue,
+            "/v1/operations/a",
+            &operation("patrol", square(36.0, 35.5, 0.1), 0.0, 10.0, T0, T1),
+        )
+        .await;
+    let response = server
+        .client
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.unwrap();
+    assert!(
+        text.contains("deconflict_events_total{kind=\"operation_filed\"}"),
+        "{text}"
+    );
+    assert!(text.contains("deconflict_command_seconds"), "{text}");
+}

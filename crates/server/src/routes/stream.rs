@@ -150,6 +150,18 @@ type Sender = mpsc::Sender<Result<SseEvent, Infallible>>;
 async fn forward(
     app: Arc<App>,
     viewer: PartyId,
+    after: u64,
+    live: tokio::sync::broadcast::Receiver<Arc<Committed>>,
+    sender: Sender,
+) {
+    metrics::gauge!("deconflict_streams").increment(1.0);
+    forward_events(app, viewer, after, live, sender).await;
+    metrics::gauge!("deconflict_streams").decrement(1.0);
+}
+
+async fn forward_events(
+    app: Arc<App>,
+    viewer: PartyId,
     mut after: u64,
     mut live: tokio::sync::broadcast::Receiver<Arc<Committed>>,
     sender: Sender,
