@@ -20,6 +20,16 @@ pub enum Event {
     PartyRegistered {
         party: Party,
     },
+    /// A further bearer token for a party (rotation: issue a new one, then revoke the old).
+    TokenIssued {
+        party: PartyId,
+        token_id: String,
+        token_hash: String,
+    },
+    TokenRevoked {
+        party: PartyId,
+        token_id: String,
+    },
     /// Created or replaced (the whole plan), with its new version.
     OperationFiled {
         key: OperationKey,
@@ -117,6 +127,8 @@ impl Event {
         match self {
             Event::PartyRegistered { .. } => "party_registered",
             Event::OperationFiled { .. } => "operation_filed",
+            Event::TokenIssued { .. } => "token_issued",
+            Event::TokenRevoked { .. } => "token_revoked",
             Event::OperationStateChanged { .. } => "operation_state_changed",
             Event::AlertRaised { .. } => "alert_raised",
             Event::AlertUpdated { .. } => "alert_updated",

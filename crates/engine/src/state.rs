@@ -23,6 +23,9 @@ use crate::track::LiveTrack;
 pub struct State {
     parties: BTreeMap<PartyId, Party>,
     party_by_token_hash: HashMap<String, PartyId>,
+    /// Each party's live tokens: token id → hash; and how many it was ever issued.
+    tokens: BTreeMap<PartyId, BTreeMap<String, String>>,
+    tokens_issued: BTreeMap<PartyId, u32>,
     operations: BTreeMap<OperationKey, Operation>,
     /// Volumes of live (filed or active) operations only.
     index: VolumeIndex,
@@ -63,7 +66,30 @@ impl State {
             Event::PartyRegistered { party } => {
                 self.party_by_token_hash
                     .insert(party.token_hash.clone(), party.id.clone());
+                self.tokens
+                    .entry(party.id.clone())
+                    .or_default()
+                    .insert("t1".to_owned(), party.token_hash.clone());
+                self.tokens_issued.insert(party.id.clone(), 1);
                 self.parties.insert(party.id.clone(), party.clone());
+            }
+            Event::TokenIssued {
+                party,
+                token_id,
+                token_hash,
+            } => {
+                self.party_by_token_hash
+                    .insert(token_hash.clone(), party.clone());
+                self.tokens
+                    .entry(party.clone())
+                    .or_default()
+                    .insert(token_id.clone(), token_hash.clone());
+                *self.tokens_issued.entry(party.clone()).or_default() += 1;
+            }
+            Event::TokenRevoked { party, token_id } => {
+                if let Some(hash) = self.tokens.get_mut(party).and_then(|t| t.remove(token_id)) {
+                    self.party_by_token_hash.remove(&hash);
+                }
             }
             Event::OperationFiled { key, version, spec } => {
                 let volumes = spec
@@ -252,6 +278,19 @@ impl State {
 
     pub fn parties(&self) -> impl Iterator<Item = &Party> {
         self.parties.values()
+    }
+
+    /// A party's live token ids.
+    pub fn token_ids(&self, party: &PartyId) -> Vec<String> {
+        self.tokens
+            .get(party)
+            .map(|t| t.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// How many tokens a party was ever issued (the next id is one more).
+    pub fn tokens_issued(&self, party: &PartyId) -> u32 {
+        self.tokens_issued.get(party).copied().unwrap_or(0)
     }
 
     /// The party holding a token, by the token's hash.

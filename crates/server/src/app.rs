@@ -26,6 +26,8 @@ pub struct Config {
     /// How often the tactical pass runs over the live tracks; `None`: never by itself
     /// (tests drive it through [`App::tactical_pass`]).
     pub tactical_interval: Option<std::time::Duration>,
+    /// Requests per party.
+    pub rate_limit: crate::ratelimit::RateLimit,
 }
 
 impl Config {
@@ -36,6 +38,7 @@ impl Config {
             limits: Limits::default(),
             body_limit_bytes: 8 * 1024 * 1024,
             tactical_interval: Some(std::time::Duration::from_secs(1)),
+            rate_limit: crate::ratelimit::RateLimit::default(),
         }
     }
 }
@@ -77,6 +80,7 @@ const BROADCAST_CAPACITY: usize = 16_384;
 
 pub struct App {
     core: Mutex<Core>,
+    pub rate_limiter: crate::ratelimit::RateLimiter,
     committed: tokio::sync::broadcast::Sender<std::sync::Arc<Committed>>,
     admin_token_hash: String,
     pub config: Config,
@@ -123,6 +127,7 @@ impl App {
         crate::telemetry::handle();
         Ok(App {
             core: Mutex::new(Core { state, log }),
+            rate_limiter: Default::default(),
             committed: tokio::sync::broadcast::channel(BROADCAST_CAPACITY).0,
             admin_token_hash: crate::auth::hash_token(&config.admin_token),
             config,

@@ -72,8 +72,12 @@ impl FromRequestParts<Arc<App>> for Caller {
         if hash == app.admin_token_hash() {
             return Ok(Caller::Admin);
         }
-        app.read(|state| state.party_by_token_hash(&hash).cloned())
-            .map(Caller::Party)
-            .ok_or(ApiError::Unauthenticated("the token is not valid"))
+        let party = app
+            .read(|state| state.party_by_token_hash(&hash).cloned())
+            .ok_or(ApiError::Unauthenticated("the token is not valid"))?;
+        app.rate_limiter
+            .check(&party.id, app.config.rate_limit)
+            .map_err(|retry_after_s| ApiError::RateLimited { retry_after_s })?;
+        Ok(Caller::Party(party))
     }
 }

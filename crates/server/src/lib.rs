@@ -13,6 +13,7 @@ pub mod auth;
 pub mod body;
 pub mod openapi;
 pub mod problem;
+pub mod ratelimit;
 pub mod routes;
 pub mod telemetry;
 

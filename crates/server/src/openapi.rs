@@ -30,6 +30,7 @@ impl Modify for BearerAuth {
     paths(
         health::healthz, health::readyz,
         parties::register, parties::list, parties::me,
+        parties::issue_token, parties::list_tokens, parties::revoke_token,
         operations::file, operations::read, operations::list,
         operations::activate, operations::end, operations::cancel,
         alerts::list, alerts::acknowledge, stream::stream,

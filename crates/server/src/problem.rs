@@ -42,6 +42,8 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("{0}")]
     BadHeader(String),
+    #[error("too many requests from this party; retry after {retry_after_s} s")]
+    RateLimited { retry_after_s: u64 },
     #[error("there is no resource at {0}")]
     NoRoute(String),
     #[error("method {0} is not allowed here")]
@@ -93,6 +95,11 @@ impl ApiError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported-media-type",
                 "Unsupported media type",
+            ),
+            ApiError::RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests",
             ),
             ApiError::BadHeader(_) => (StatusCode::BAD_REQUEST, "bad-header", "Bad header"),
             ApiError::NoRoute(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
@@ -181,6 +188,11 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let ApiError::RateLimited { retry_after_s } = &self {
+            if let Ok(value) = HeaderValue::from_str(&retry_after_s.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+        }
         if status == StatusCode::UNAUTHORIZED {
             response
                 .headers_mut()

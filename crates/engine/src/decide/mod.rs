@@ -95,3 +95,67 @@ pub fn register_party(
         outcome: id,
     })
 }
+
+/// Whether `actor` may manage `party`'s tokens: the party itself, or the admin.
+fn may_manage_tokens(state: &State, actor: &Actor, party: &PartyId) -> bool {
+    match actor {
+        Actor::Admin => true,
+        Actor::Party(own) => own == party || state.party(own).map(|p| p.role) == Some(Role::Admin),
+        Actor::System => false,
+    }
+}
+
+/// Issues a further token to a party (by itself or the admin); returns the new token's id.
+/// Someone else's party is simply not found.
+pub fn issue_token(
+    state: &State,
+    actor: &Actor,
+    party: &str,
+    token_hash: String,
+) -> Result<Decision<String>, EngineError> {
+    let party = PartyId(party.to_owned());
+    if state.party(&party).is_none() || !may_manage_tokens(state, actor, &party) {
+        return Err(EngineError::NotFound {
+            what: "party",
+            id: party.0,
+        });
+    }
+    let token_id = format!("t{}", state.tokens_issued(&party) + 1);
+    Ok(Decision {
+        events: vec![Event::TokenIssued {
+            party,
+            token_id: token_id.clone(),
+            token_hash,
+        }],
+        outcome: token_id,
+    })
+}
+
+/// Revokes one of a party's tokens; requests with it are refused from then on.
+pub fn revoke_token(
+    state: &State,
+    actor: &Actor,
+    party: &str,
+    token_id: &str,
+) -> Result<Decision<()>, EngineError> {
+    let party = PartyId(party.to_owned());
+    if state.party(&party).is_none() || !may_manage_tokens(state, actor, &party) {
+        return Err(EngineError::NotFound {
+            what: "party",
+            id: party.0,
+        });
+    }
+    if !state.token_ids(&party).iter().any(|id| id == token_id) {
+        return Err(EngineError::NotFound {
+            what: "token",
+            id: token_id.to_owned(),
+        });
+    }
+    Ok(Decision {
+        events: vec![Event::TokenRevoked {
+            party,
+            token_id: token_id.to_owned(),
+        }],
+        outcome: (),
+    })
+}

@@ -24,6 +24,14 @@ pub fn router(app: Arc<App>) -> Router {
     let v1 = Router::new()
         .route("/parties", post(parties::register).get(parties::list))
         .route("/parties/me", get(parties::me))
+        .route(
+            "/parties/{id}/tokens",
+            post(parties::issue_token).get(parties::list_tokens),
+        )
+        .route(
+            "/parties/{id}/tokens/{token_id}",
+            axum::routing::delete(parties::revoke_token),
+        )
         .route("/operations", get(operations::list))
         .route(
             "/operations/{id}",

@@ -105,3 +105,82 @@ pub async fn me(caller: Caller) -> Result<Json<PartySummary>, ApiError> {
         Caller::Admin => Err(ApiError::AdminIsNotAParty),
     }
 }
+
+/// A newly issued token, shown only in this response.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct IssuedToken {
+    pub token_id: String,
+    pub token: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenList {
+    /// Ids of the party's valid tokens (never the tokens themselves).
+    pub token_ids: Vec<String>,
+}
+
+/// Issues a further token to a party (itself, or any party for the admin). Rotate by issuing a
+/// new token, switching to it, then revoking the old one.
+#[utoipa::path(post, path = "/v1/parties/{id}/tokens", tag = "parties", params(("id" = String, Path,)), security(("bearer" = [])),
+    responses((status = 201, body = IssuedToken), (status = 404, body = Problem)))]
+pub async fn issue_token(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<(StatusCode, Json<IssuedToken>), ApiError> {
+    let token = generate_token();
+    let token_hash = hash_token(&token);
+    let actor = caller.actor();
+    let token_id = tokio::task::spawn_blocking(move || {
+        app.execute(
+            &actor,
+            |state, _| decide::issue_token(state, &actor, &id, token_hash),
+            |_, token_id| token_id,
+        )
+    })
+    .await
+    .expect("command task does not panic")?;
+    Ok((StatusCode::CREATED, Json(IssuedToken { token_id, token })))
+}
+
+/// The ids of a party's valid tokens.
+#[utoipa::path(get, path = "/v1/parties/{id}/tokens", tag = "parties", params(("id" = String, Path,)), security(("bearer" = [])),
+    responses((status = 200, body = TokenList), (status = 404, body = Problem)))]
+pub async fn list_tokens(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Json<TokenList>, ApiError> {
+    let allowed = match &caller {
+        Caller::Admin => true,
+        Caller::Party(party) => party.id.0 == id || party.role == Role::Admin,
+    };
+    let party = deconflict_engine::PartyId(id.clone());
+    let token_ids = app.read(|state| state.party(&party).map(|_| state.token_ids(&party)));
+    match (allowed, token_ids) {
+        (true, Some(token_ids)) => Ok(Json(TokenList { token_ids })),
+        _ => Err(deconflict_engine::EngineError::NotFound { what: "party", id }.into()),
+    }
+}
+
+/// Revokes a token: requests with it are refused from now on.
+#[utoipa::path(delete, path = "/v1/parties/{id}/tokens/{token_id}", tag = "parties",
+    params(("id" = String, Path,), ("token_id" = String, Path,)), security(("bearer" = [])),
+    responses((status = 204, description = "revoked"), (status = 404, body = Problem)))]
+pub async fn revoke_token(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    axum::extract::Path((id, token_id)): axum::extract::Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let actor = caller.actor();
+    tokio::task::spawn_blocking(move || {
+        app.execute(
+            &actor,
+            |state, _| decide::revoke_token(state, &actor, &id, &token_id),
+            |_, ()| (),
+        )
+    })
+    .await
+    .expect("command task does not panic")?;
+    Ok(StatusCode::NO_CONTENT)
+}
