@@ -89,35 +89,8 @@ pub fn send_message(
     message: NewMessage,
     now: DateTime<Utc>,
 ) -> Result<Decision<String>, EngineError> {
-    if message.text.trim().is_empty() {
-        return Err(EngineError::Empty { field: "text" });
-    }
-    if message.text.chars().count() > TEXT_MAX_CHARS {
-        return Err(EngineError::TooLong {
-            field: "text",
-            max: TEXT_MAX_CHARS,
-        });
-    }
-    if message.to.is_empty() {
-        return Err(EngineError::Empty { field: "to" });
-    }
-    if message.to.len() > RECIPIENTS_MAX {
-        return Err(EngineError::TooLong {
-            field: "to",
-            max: RECIPIENTS_MAX,
-        });
-    }
-    let mut to = message.to;
-    to.sort();
-    to.dedup();
-    for recipient in &to {
-        if recipient == from || state.party(recipient).is_none() {
-            return Err(EngineError::UnknownRecipient {
-                field: "to",
-                id: recipient.0.clone(),
-            });
-        }
-    }
+    check_text("text", &message.text, TEXT_MAX_CHARS)?;
+    let to = recipients(state, from, message.to, "to")?;
     refuse_if_frozen(state, from, &to)?;
     let id = format!("m-{:08}", state.messages_count() + 1);
     let message = Message {
