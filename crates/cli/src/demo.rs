@@ -54,6 +54,10 @@ pub fn run(check: bool, listen: SocketAddr, at: Option<DateTime<Utc>>) -> anyhow
             "try: curl -H 'Authorization: Bearer {}' http://{address}/v1/alerts",
             tokens[0].1
         );
+        println!(
+            "or follow a party's alerts live: deconflict watch --server http://{address} --after 0 --token {}",
+            tokens[0].1
+        );
         println!("Ctrl-C stops the demo; its database is temporary.");
         deconflict_server::serve(listener, Arc::new(app), shutdown_signal()).await?;
         drop(directory);
