@@ -6,6 +6,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::Value;
 
 use crate::hash::{format_time, time_problem};
+use crate::redact::{content_digest_of_columns, NodeDigest, Salt};
 use crate::{
     canonical_json, NewEvent, StoreError, MAX_ACTOR_BYTES, MAX_APPEND_BATCH_EVENTS,
     MAX_APPEND_BATCH_PAYLOAD_BYTES, MAX_KIND_BYTES, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH,
@@ -19,6 +20,11 @@ pub(crate) struct PreparedEvent {
     pub kind: String,
     pub payload: Value,
     pub payload_text: String,
+    /// Fresh random salt of the event's content digest.
+    pub salt: Salt,
+    /// The salted content digest, computed here, before the append's write transaction takes
+    /// the database lock, since it is the costly part of hashing a position batch.
+    pub content_digest: NodeDigest,
 }
 
 /// Checks the batch against the limits and prepares every event, or refuses the whole batch.
@@ -65,13 +71,19 @@ fn prepare_event(event: NewEvent) -> Result<PreparedEvent, String> {
         ));
     }
     let time = event.time.trunc_subsecs(6);
+    let time_text = format_time(&time);
+    let salt = Salt::random();
+    let content_digest =
+        content_digest_of_columns(&time_text, &event.actor, &event.kind, &event.payload, &salt);
     Ok(PreparedEvent {
-        time_text: format_time(&time),
+        time_text,
         time,
         actor: event.actor,
         kind: event.kind,
         payload: event.payload,
         payload_text,
+        salt,
+        content_digest,
     })
 }
 

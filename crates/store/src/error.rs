@@ -28,6 +28,18 @@ pub enum StoreError {
     #[error("{path} is not a deconflict event log (no meta table)", path = path.display())]
     NotAnEventLog { path: PathBuf },
 
+    /// The file was written by an older build whose hash chain this build cannot verify
+    /// (version 1 hashed payload text; version 2 commits to salted, redactable digests).
+    #[error(
+        "event log schema version {found} predates this build's version {supported} (the hash \
+         chain changed to salted, redactable digests); it cannot be opened or verified by this \
+         build: verify it with the build that wrote it, and start a new log"
+    )]
+    OutdatedSchema {
+        found: String,
+        supported: &'static str,
+    },
+
     /// The file was written by a newer (or unknown) schema version.
     #[error("event log schema version {found:?} is not supported (this build reads version {supported})")]
     UnsupportedSchema {
@@ -64,6 +76,34 @@ pub enum StoreError {
     /// A snapshot was claimed to be taken after an event that is not in the log yet.
     #[error("snapshot at event {seq} is ahead of the log head ({head})")]
     SnapshotAhead { seq: u64, head: u64 },
+
+    /// The head-signing key file exists but cannot be used; it is never replaced silently,
+    /// since a new key would orphan every receipt signed with the old one.
+    #[error("signing key {path} is unusable: {reason}", path = path.display())]
+    SigningKey { path: PathBuf, reason: String },
+
+    /// A signed head was refused: its signature does not verify, or it does not name an event
+    /// of this log with that event's hash.
+    #[error("signed head at event {seq} refused: {reason}")]
+    SignedHeadRefused { seq: u64, reason: String },
+
+    /// A receipt was asked for a range this log cannot give (e.g. `after` beyond the head).
+    #[error("cannot build a receipt of events ({after}, {head_seq}]: {reason}")]
+    ReceiptRange {
+        after: u64,
+        head_seq: u64,
+        reason: String,
+    },
+
+    /// A receipt would cover more events than [`crate::MAX_RECEIPT_EVENTS`].
+    #[error("a receipt of {events} events exceeds the maximum of {max}; ask for a shorter range")]
+    ReceiptTooLarge { events: u64, max: u64 },
+
+    /// The disclosed payloads of a receipt would exceed [`crate::MAX_RECEIPT_DISCLOSED_BYTES`].
+    #[error(
+        "a receipt's disclosed payloads exceed {max} bytes (at event {seq}); ask for a shorter range"
+    )]
+    ReceiptPayloadTooLarge { seq: u64, max: usize },
 
     /// A stored row could not be turned back into an event. `audit verify` gives the full story.
     #[error("event log is corrupt at event {seq}: {reason}")]

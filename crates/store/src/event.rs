@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::StoreError;
+use crate::{Disclosure, Receipt, Salt, SignedHead, StoreError};
 
 /// An event as the caller hands it to [`EventLog::append`]; the log assigns `seq` and hashes.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +32,12 @@ pub struct StoredEvent {
     pub prev_hash: String,
     /// Lowercase hex SHA-256 of this event, see [`crate::event_hash`].
     pub hash: String,
+    /// The event's random 32-byte salt (64 lowercase hex digits in the log and in JSON), the root of the salted
+    /// content digest (see [`crate::content_digest`]). A secret as long as any part of the event
+    /// is: whoever holds it can test guesses of every redacted value of this event, so it must
+    /// never reach a party that may not see the whole event. Receipts disclose derived salts of
+    /// the released subtrees instead. Its `Debug` form does not show it.
+    pub salt: Salt,
 }
 
 /// The one narrow interface the server uses, so a PostgreSQL backend can be added later without
@@ -56,4 +62,20 @@ pub trait EventLog: Send {
 
     /// The snapshot with the highest seq, if any.
     fn latest_snapshot(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
+
+    /// A receipt of events `(after, head.seq]` leading to the signed `head`, each event disclosed
+    /// as `disclose` says (see [`crate::SqliteLog::receipt`]). A `dyn`-compatible form, for a
+    /// server that holds a `Box<dyn EventLog>`.
+    fn receipt(
+        &self,
+        after: u64,
+        head: SignedHead,
+        disclose: &mut dyn FnMut(&StoredEvent) -> Disclosure,
+    ) -> Result<Receipt, StoreError>;
+
+    /// Keeps a signed head, append-only; refused unless it verifies and matches the log.
+    fn record_signed_head(&mut self, head: &SignedHead) -> Result<(), StoreError>;
+
+    /// The recorded signed head with the highest seq, if any.
+    fn latest_signed_head(&self) -> Result<Option<SignedHead>, StoreError>;
 }

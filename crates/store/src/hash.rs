@@ -5,33 +5,39 @@
 //! Each event's `hash` is the lowercase hexadecimal SHA-256 of this byte string:
 //!
 //! ```text
-//! message = field("deconflict-event-v1")   domain tag; changes if the encoding ever changes
+//! message = field("deconflict-event-v2")   domain tag; changes if the encoding ever changes
 //!        || u64be(seq)                     8 bytes, big-endian unsigned
-//!        || field(time)
-//!        || field(actor)
-//!        || field(kind)
-//!        || field(payload)
 //!        || field(prev_hash)
+//!        || field(hex(content_digest))     64 lowercase hex characters
 //! field(s) = u64be(number of UTF-8 bytes of s) || the UTF-8 bytes of s
 //! ```
 //!
-//! where, all exactly as stored in the log's columns:
+//! where
 //!
-//! - `time` is RFC 3339 in UTC with exactly six fractional digits and a literal `Z`, i.e.
-//!   chrono/strftime `%Y-%m-%dT%H:%M:%S%.6fZ`, e.g. `2025-03-01T12:00:00.250000Z`
-//!   (years 0000–9999 only);
-//! - `actor` and `kind` are the event's strings, byte for byte;
-//! - `payload` is the canonical JSON text (see [`canonical_json`]);
 //! - `prev_hash` is the previous event's `hash` as 64 lowercase hex characters, and
-//!   [`GENESIS_HASH`] (64 `0` characters) for seq 1.
+//!   [`GENESIS_HASH`] (64 `0` characters) for seq 1;
+//! - `content_digest` is the salted, redactable BLAKE3 digest of the event's content object
+//!   `{"actor", "kind", "payload", "time"}`, specified byte by byte in `redact.rs`
+//!   ([`crate::content_digest`]). It is computed from the stored columns: `time` exactly as
+//!   stored, `actor` and `kind` byte for byte, the `payload` column parsed as JSON, and the
+//!   `salt` column (64 lowercase hex digits).
+//!
+//! The stored `time` is RFC 3339 in UTC with exactly six fractional digits and a literal `Z`,
+//! i.e. chrono/strftime `%Y-%m-%dT%H:%M:%S%.6fZ`, e.g. `2025-03-01T12:00:00.250000Z` (years
+//! 0000–9999 only); the stored `payload` is canonical JSON (see [`canonical_json`]). Both forms
+//! are checked by verification on top of the hash, so the stored text has one spelling.
+//!
+//! Why the content digest instead of the columns themselves (as v1 of the chain hashed): a party
+//! can then be shown that an event is in the chain, and check the parts of it released to it,
+//! without seeing the rest of that event or anything of the others (see `receipt.rs`).
 //!
 //! A chain is valid when seq runs 1, 2, 3, ... without gaps, each event's `prev_hash` equals the
 //! previous event's `hash`, and each `hash` equals the SHA-256 above of the stored columns.
 //!
 //! Worked example (the pinned golden test `event_hash_is_pinned`): seq 1, time
 //! `2025-03-01T12:00:00.250000Z`, actor `party-a`, kind `operation.filed`, payload
-//! `{"id":"op-1","volumes":[]}`, prev_hash [`GENESIS_HASH`] hash to
-//! `6efdf504b8fbf78e6e61cf2fe8760a32bbdd863330cd2074d285e45af7bc5a91`.
+//! `{"id":"op-1","volumes":[]}`, salt bytes `00 01 02 .. 1f`, prev_hash [`GENESIS_HASH`]:
+//! content digest `fd7d72143c41925957c4c26ba0f7ff903ede48e59f6c53b0ae900dd7b572b03f`, hash `13bc0dbfa7067653bbda4e01aed015ede14ec6e8324aa7cb091c2c58fe4ff930`.
 //!
 //! The chain proves that no event was edited, inserted or removed *before the head*; cutting
 //! events off the end is only detectable against a head the reader kept (the signed receipts).
@@ -42,11 +48,13 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::redact::NodeDigest;
+
 /// `prev_hash` of the event with seq 1: 64 zeros.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// Domain-separation tag, the first field of every hashed message.
-const HASH_DOMAIN_TAG: &str = "deconflict-event-v1";
+const HASH_DOMAIN_TAG: &str = "deconflict-event-v2";
 
 /// strftime format of the canonical time text.
 const TIME_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.6fZ";
@@ -65,7 +73,8 @@ pub fn canonical_json(value: &Value) -> String {
     out
 }
 
-fn write_canonical(value: &Value, out: &mut String) {
+/// [`canonical_json`] appended to `out`, so hot paths can reuse one buffer.
+pub(crate) fn write_canonical(value: &Value, out: &mut String) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(true) => out.push_str("true"),
@@ -101,42 +110,34 @@ fn write_canonical(value: &Value, out: &mut String) {
     }
 }
 
-fn write_json_string(text: &str, out: &mut String) {
-    out.push_str(&serde_json::to_string(text).expect("serialising a str cannot fail"));
+/// A JSON string literal exactly as serde_json escapes it, appended to `out`.
+///
+/// serde_json escapes only `"`, `\` and control characters below U+0020; a string without them
+/// (nearly every one) is copied as is, without serde_json's allocation, which matters when every
+/// string of a 10,000-report batch is written twice (stored text and digest).
+pub(crate) fn write_json_string(text: &str, out: &mut String) {
+    let plain = !text
+        .bytes()
+        .any(|byte| byte < 0x20 || byte == b'"' || byte == b'\\');
+    if plain {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(text).expect("serialising a str cannot fail"));
+    }
 }
 
 /// SHA-256 over the length-prefixed encoding documented in this module's docs, as lowercase hex.
 ///
-/// `time` is formatted to the canonical text (sub-microsecond digits are cut off, not rounded).
-/// The year must lie in 0000–9999; the log refuses other times before hashing.
-pub fn event_hash(
-    seq: u64,
-    time: &DateTime<Utc>,
-    actor: &str,
-    kind: &str,
-    canonical_payload: &str,
-    prev_hash: &str,
-) -> String {
-    let time_text = format_time(time);
-    hash_stored_columns(seq, &time_text, actor, kind, canonical_payload, prev_hash)
-}
-
-/// The event hash over the columns exactly as stored (time as text), used by verification so
-/// that a stored column is hashed byte for byte, never re-serialised.
-pub(crate) fn hash_stored_columns(
-    seq: u64,
-    time_text: &str,
-    actor: &str,
-    kind: &str,
-    payload: &str,
-    prev_hash: &str,
-) -> String {
+/// `content_digest` comes from [`crate::content_digest`]; `prev_hash` is taken as given (a
+/// verifier compares it with the previous event's hash separately).
+pub fn event_hash(seq: u64, prev_hash: &str, content_digest: &NodeDigest) -> String {
     let mut hasher = Sha256::new();
     hash_field(&mut hasher, HASH_DOMAIN_TAG);
     hasher.update(seq.to_be_bytes());
-    for field in [time_text, actor, kind, payload, prev_hash] {
-        hash_field(&mut hasher, field);
-    }
+    hash_field(&mut hasher, prev_hash);
+    hash_field(&mut hasher, &hex::encode(content_digest));
     hex::encode(hasher.finalize())
 }
 
@@ -179,6 +180,7 @@ pub(crate) fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{content_digest, Salt};
     use chrono::TimeZone;
     use serde_json::json;
 
@@ -197,6 +199,22 @@ mod tests {
             canonical_json(&value),
             r#"{"A":-0.5,"a":{"m":"é\"\n","z":[{"x":true,"y":null}]},"b":1}"#
         );
+    }
+
+    #[test]
+    fn strings_are_escaped_exactly_as_serde_json_escapes_them() {
+        for text in [
+            "",
+            "plain",
+            "é ✈ \u{2028}",
+            "q\"b\\",
+            "\n\t\u{0}\u{1f}",
+            "\u{7f}",
+        ] {
+            let mut out = String::new();
+            write_json_string(text, &mut out);
+            assert_eq!(out, serde_json::to_string(text).unwrap(), "{text:?}");
+        }
     }
 
     #[test]
@@ -231,22 +249,29 @@ mod tests {
         }
     }
 
+    fn golden_salt() -> Salt {
+        Salt::from_bytes(std::array::from_fn(|i| i as u8))
+    }
+
     #[test]
     fn event_hash_is_pinned() {
-        // Computed once from the encoding in the module docs (and cross-checked with an
-        // independent Python hashlib implementation of that text) and pinned: if this changes,
-        // every existing log stops verifying.
-        let hash = event_hash(
-            1,
+        // Computed once from the encoding in the module docs and in `redact.rs` (and
+        // cross-checked with an independent Python implementation of that text) and pinned: if
+        // this changes, every existing log stops verifying.
+        let digest = content_digest(
             &golden_time(),
             "party-a",
             "operation.filed",
-            r#"{"id":"op-1","volumes":[]}"#,
-            GENESIS_HASH,
+            &json!({ "id": "op-1", "volumes": [] }),
+            &golden_salt(),
         );
         assert_eq!(
-            hash,
-            "6efdf504b8fbf78e6e61cf2fe8760a32bbdd863330cd2074d285e45af7bc5a91"
+            hex::encode(digest),
+            "fd7d72143c41925957c4c26ba0f7ff903ede48e59f6c53b0ae900dd7b572b03f"
+        );
+        assert_eq!(
+            event_hash(1, GENESIS_HASH, &digest),
+            "13bc0dbfa7067653bbda4e01aed015ede14ec6e8324aa7cb091c2c58fe4ff930"
         );
     }
 
@@ -257,24 +282,22 @@ mod tests {
 
     #[test]
     fn event_hash_matches_a_hand_built_message() {
+        let digest = [0xab; 32];
         let mut message = Vec::new();
-        push_field(&mut message, "deconflict-event-v1");
+        push_field(&mut message, "deconflict-event-v2");
         message.extend_from_slice(&7u64.to_be_bytes());
-        for text in ["2025-03-01T12:00:00.250000Z", "a", "k", "{}", GENESIS_HASH] {
-            push_field(&mut message, text);
-        }
+        push_field(&mut message, GENESIS_HASH);
+        push_field(&mut message, &"ab".repeat(32));
         let expected = hex::encode(Sha256::digest(&message));
-        assert_eq!(
-            event_hash(7, &golden_time(), "a", "k", "{}", GENESIS_HASH),
-            expected
-        );
+        assert_eq!(event_hash(7, GENESIS_HASH, &digest), expected);
     }
 
     #[test]
     fn length_prefixes_keep_field_boundaries_apart() {
         let time = golden_time();
-        let joined = event_hash(1, &time, "ab", "c", "{}", GENESIS_HASH);
-        let split = event_hash(1, &time, "a", "bc", "{}", GENESIS_HASH);
+        let salt = golden_salt();
+        let joined = content_digest(&time, "ab", "c", &json!({}), &salt);
+        let split = content_digest(&time, "a", "bc", &json!({}), &salt);
         assert_ne!(joined, split);
     }
 

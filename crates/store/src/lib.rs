@@ -1,8 +1,9 @@
 //! The tamper-evident event log of deconflict.
 //!
 //! Every state change of the system is an event: a sequence number, a time, an actor, a kind and a
-//! JSON payload, chained to its predecessor by SHA-256. This crate knows nothing about the domain;
-//! payloads are opaque [`serde_json::Value`]s that it stores as canonical JSON.
+//! JSON payload, chained to its predecessor by SHA-256 over a salted, redactable digest of its
+//! content. This crate knows nothing about the domain; payloads are opaque
+//! [`serde_json::Value`]s that it stores as canonical JSON.
 //!
 //! The pieces:
 //!
@@ -10,10 +11,15 @@
 //!   [`NewEvent`] going in and [`StoredEvent`] coming out. Any backend implements it.
 //! - [`SqliteLog`] (in `sqlite.rs`) is the embedded backend: one SQLite file, WAL,
 //!   `synchronous=FULL`, so an acknowledged append survives a crash or power loss.
-//! - `hash.rs` defines [`canonical_json`] and [`event_hash`] and documents the hashed encoding
-//!   byte by byte, so a third party can verify a log without this code.
+//! - `hash.rs` defines [`canonical_json`] and [`event_hash`], and `redact.rs` the salted content
+//!   digest ([`content_digest`]) the hash commits to; both document their encoding byte by byte,
+//!   so a third party can verify a log without this code.
 //! - `verify.rs` walks a chain and names the first bad event ([`verify_events`],
 //!   [`SqliteLog::verify`]); `batch.rs` validates an append batch against the limits below.
+//! - `receipt.rs` lets a party keep proof of what it was told: the server signs chain heads
+//!   ([`HeadSigner`], [`SignedHead`]), builds a [`Receipt`] of a range of events disclosing to
+//!   each party only what a [`Disclosure`] allows ([`SqliteLog::receipt`]), and anyone checks
+//!   it offline ([`verify_receipt`]) without learning anything of what was withheld.
 //!
 //! Architecture invariant: this crate depends on no other deconflict crate and never interprets a
 //! payload. Every append is all-or-nothing, and every limit below is enforced with an error
@@ -23,12 +29,21 @@ mod batch;
 mod error;
 mod event;
 mod hash;
+mod receipt;
+mod redact;
 mod sqlite;
 mod verify;
 
 pub use error::StoreError;
 pub use event::{EventLog, NewEvent, StoredEvent};
 pub use hash::{canonical_json, event_hash, GENESIS_HASH};
+pub use receipt::{
+    receipt_entry, verify_receipt, Disclosure, HeadSigner, Receipt, ReceiptEntry, ReceiptError,
+    ReceiptReport, SignedHead, RECEIPT_FORMAT,
+};
+pub use redact::{
+    content_digest, event_content, event_content_digest, is_leaf, node_digest, NodeDigest, Salt,
+};
 pub use sqlite::SqliteLog;
 pub use verify::{verify_events, BadEvent, VerifyReport};
 
@@ -58,3 +73,11 @@ pub const MAX_SNAPSHOT_BYTES: usize = 512 * 1024 * 1024;
 
 /// Snapshots kept; saving one deletes all but the newest this many.
 pub const SNAPSHOTS_KEPT: u32 = 3;
+
+/// Most events one receipt covers ([`StoreError::ReceiptTooLarge`] beyond); an opaque entry is
+/// about 200 bytes of JSON, so a receipt of only opaque entries stays near 20 MB.
+pub const MAX_RECEIPT_EVENTS: u64 = 100_000;
+
+/// Most canonical payload bytes of the events one receipt discloses
+/// ([`StoreError::ReceiptPayloadTooLarge`] beyond). Bounds the memory of building a receipt.
+pub const MAX_RECEIPT_DISCLOSED_BYTES: usize = 64 * 1024 * 1024;

@@ -1,9 +1,11 @@
 //! The embedded backend: one SQLite file in WAL mode with `synchronous=FULL`.
 //!
-//! Schema (version 1): `events` holds one row per event with every hashed column as text, so
-//! verification hashes the stored bytes; `snapshots` holds opaque state blobs keyed by the seq
-//! they were taken after; `meta` holds `schema_version`. Triggers make `events` append-only
-//! against accidental writes; deliberate tampering is what the hash chain catches. The DML is
+//! Schema (version 2): `events` holds one row per event with every hashed column as text
+//! (including the content digest's `salt`), so verification recomputes everything from the
+//! stored bytes; `snapshots` holds opaque state blobs keyed by the seq they were taken after;
+//! `signed_heads` keeps every signed chain head handed out (see `sqlite/receipts.rs`); `meta`
+//! holds `schema_version`. Triggers make `events` and `signed_heads` append-only against
+//! accidental writes; deliberate tampering is what the hash chain catches. The DML is
 //! plain SQL that PostgreSQL and CockroachDB also accept; only the DDL and pragmas are SQLite's.
 //!
 //! One writer per file is assumed: the head is cached in memory, but every append re-reads the
@@ -14,18 +16,21 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
+mod receipts;
 mod rows;
 
 use rows::{raw_columns, read_head, seq_from_sql, seq_to_sql};
 
 use crate::batch::prepare_batch;
-use crate::hash::hash_stored_columns;
 use crate::verify::ChainWalk;
-use crate::{EventLog, NewEvent, StoreError, StoredEvent, VerifyReport, GENESIS_HASH};
+use crate::{event_hash, EventLog, NewEvent, StoreError, StoredEvent, VerifyReport, GENESIS_HASH};
+use crate::{Disclosure, Receipt, SignedHead};
 use crate::{MAX_SNAPSHOT_BYTES, SNAPSHOTS_KEPT};
 
-/// The schema version this build writes and reads.
-const SCHEMA_VERSION: &str = "1";
+/// The schema version this build writes and reads. Version 1 hashed the payload text directly
+/// (`deconflict-event-v1`) and had no salts; its chains cannot be re-expressed as version 2
+/// without re-hashing, which would defeat the point of the chain, so it is refused.
+const SCHEMA_VERSION: &str = "2";
 
 /// How long a statement waits for another connection's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -42,17 +47,31 @@ CREATE TABLE IF NOT EXISTS events (
     kind TEXT NOT NULL,
     payload TEXT NOT NULL,
     prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL
+    hash TEXT NOT NULL,
+    salt TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS snapshots (seq INTEGER PRIMARY KEY, state BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS signed_heads (
+    id INTEGER PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    signed_at TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    signature TEXT NOT NULL
+);
 CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
     BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
     BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS signed_heads_no_update BEFORE UPDATE ON signed_heads
+    BEGIN SELECT RAISE(ABORT, 'signed heads are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS signed_heads_no_delete BEFORE DELETE ON signed_heads
+    BEGIN SELECT RAISE(ABORT, 'signed heads are append-only'); END;
 ";
 
 /// Events after a seq, ascending, bounded; the column order is what `rows` decodes.
-pub(crate) const SELECT_EVENTS: &str = "SELECT seq, time, actor, kind, payload, prev_hash, hash \
+pub(crate) const SELECT_EVENTS: &str =
+    "SELECT seq, time, actor, kind, payload, prev_hash, hash, salt \
      FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2";
 
 /// An [`EventLog`] in one SQLite file.
@@ -87,6 +106,10 @@ impl SqliteLog {
         }
         connection.pragma_update(None, "synchronous", "FULL")?;
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if table_count > 0 {
+            // An older schema is refused before any of this version's tables are added to it.
+            check_schema_version(&transaction, path)?;
+        }
         transaction.execute_batch(SCHEMA)?;
         transaction.execute(
             "INSERT INTO meta (key, value) VALUES ('schema_version', ?1) ON CONFLICT (key) DO NOTHING",
@@ -186,20 +209,13 @@ impl EventLog for SqliteLog {
         let mut stored = Vec::with_capacity(prepared.len());
         {
             let mut insert = transaction.prepare_cached(
-                "INSERT INTO events (seq, time, actor, kind, payload, prev_hash, hash) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT INTO events (seq, time, actor, kind, payload, prev_hash, hash, salt) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
             for event in prepared {
                 seq += 1;
                 let seq_sql = seq_to_sql(seq)?;
-                let hash = hash_stored_columns(
-                    seq,
-                    &event.time_text,
-                    &event.actor,
-                    &event.kind,
-                    &event.payload_text,
-                    &prev_hash,
-                );
+                let hash = event_hash(seq, &prev_hash, &event.content_digest);
                 insert.execute(params![
                     seq_sql,
                     event.time_text,
@@ -207,7 +223,8 @@ impl EventLog for SqliteLog {
                     event.kind,
                     event.payload_text,
                     prev_hash,
-                    hash
+                    hash,
+                    event.salt.to_hex()
                 ])?;
                 stored.push(StoredEvent {
                     seq,
@@ -217,6 +234,7 @@ impl EventLog for SqliteLog {
                     payload: event.payload,
                     prev_hash: std::mem::replace(&mut prev_hash, hash.clone()),
                     hash,
+                    salt: event.salt,
                 });
             }
         }
@@ -281,6 +299,23 @@ impl EventLog for SqliteLog {
         Ok(())
     }
 
+    fn receipt(
+        &self,
+        after: u64,
+        head: SignedHead,
+        disclose: &mut dyn FnMut(&StoredEvent) -> Disclosure,
+    ) -> Result<Receipt, StoreError> {
+        SqliteLog::receipt(self, after, head, disclose)
+    }
+
+    fn record_signed_head(&mut self, head: &SignedHead) -> Result<(), StoreError> {
+        SqliteLog::record_signed_head(self, head)
+    }
+
+    fn latest_signed_head(&self) -> Result<Option<SignedHead>, StoreError> {
+        SqliteLog::latest_signed_head(self)
+    }
+
     fn latest_snapshot(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
         let latest: Option<(i64, Vec<u8>)> = self
             .connection
@@ -317,6 +352,10 @@ fn check_schema_version(connection: &Connection, path: &Path) -> Result<(), Stor
         .optional()?;
     match version {
         Some(version) if version == SCHEMA_VERSION => Ok(()),
+        Some(found) if is_older_schema(&found) => Err(StoreError::OutdatedSchema {
+            found,
+            supported: SCHEMA_VERSION,
+        }),
         Some(found) => Err(StoreError::UnsupportedSchema {
             found,
             supported: SCHEMA_VERSION,
@@ -327,9 +366,22 @@ fn check_schema_version(connection: &Connection, path: &Path) -> Result<(), Stor
     }
 }
 
+/// True if `found` is a schema version number below this build's.
+fn is_older_schema(found: &str) -> bool {
+    let current: u32 = SCHEMA_VERSION.parse().expect("SCHEMA_VERSION is a number");
+    found.parse::<u32>().is_ok_and(|found| found < current)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unknown_schema_version_is_unsupported() {
+        assert!(!is_older_schema("3"));
+        assert!(!is_older_schema("x"));
+        assert!(is_older_schema("1"));
+    }
 
     #[test]
     fn writable_connection_syncs_fully_in_wal_mode() {

@@ -3,8 +3,11 @@
 //! One [`ChainWalk`] holds the control flow; each backend feeds it the columns exactly as stored.
 //! [`verify_events`] is the backend-neutral entry point over already-decoded events.
 
-use crate::hash::{format_time, hash_stored_columns, parse_time, time_problem};
-use crate::{canonical_json, StoredEvent, GENESIS_HASH};
+use serde_json::Value;
+
+use crate::hash::{format_time, parse_time, time_problem};
+use crate::redact::{content_digest_of_columns, Salt};
+use crate::{canonical_json, event_hash, StoredEvent, GENESIS_HASH};
 
 /// The outcome of walking a log from seq 1.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -25,7 +28,7 @@ pub struct BadEvent {
     pub reason: String,
 }
 
-/// One event's columns exactly as stored (payload and time as text).
+/// One event's columns exactly as stored (payload, time and salt as text).
 pub(crate) struct RawEvent<'a> {
     pub seq: u64,
     pub time: &'a str,
@@ -34,6 +37,7 @@ pub(crate) struct RawEvent<'a> {
     pub payload: &'a str,
     pub prev_hash: &'a str,
     pub hash: &'a str,
+    pub salt: &'a str,
 }
 
 /// Walk state: what the next event must look like to continue the chain.
@@ -98,7 +102,10 @@ impl ChainWalk {
         }
     }
 
-    /// Checks in order: position, link, hash, then the canonical form of time and payload.
+    /// Checks in order: position, link, the columns the hash needs (salt, payload as JSON), the
+    /// hash, then the canonical form of time and payload. The payload is parsed once: the
+    /// content digest is computed over the parsed value, so a re-spacing of the stored text
+    /// passes the hash and is caught by the canonical-form check instead.
     fn problem_with(&self, event: &RawEvent<'_>) -> Option<(u64, String)> {
         let expected = self.next_seq;
         if event.seq != expected {
@@ -111,15 +118,16 @@ impl ChainWalk {
             };
             return Some((expected, reason));
         }
-        let recomputed = hash_stored_columns(
-            event.seq,
-            event.time,
-            event.actor,
-            event.kind,
-            event.payload,
-            event.prev_hash,
-        );
-        if recomputed != event.hash {
+        let Some(salt) = Salt::from_hex(event.salt) else {
+            return Some((expected, "salt is not 64 lowercase hex digits".to_string()));
+        };
+        let payload = match serde_json::from_str::<Value>(event.payload) {
+            Ok(payload) => payload,
+            Err(error) => return Some((expected, format!("payload is not valid JSON: {error}"))),
+        };
+        let digest =
+            content_digest_of_columns(event.time, event.actor, event.kind, &payload, &salt);
+        if event_hash(event.seq, event.prev_hash, &digest) != event.hash {
             return Some((
                 expected,
                 "stored hash does not match its content".to_string(),
@@ -128,13 +136,10 @@ impl ChainWalk {
         if let Err(reason) = parse_time(event.time) {
             return Some((expected, reason));
         }
-        match serde_json::from_str::<serde_json::Value>(event.payload) {
-            Err(error) => Some((expected, format!("payload is not valid JSON: {error}"))),
-            Ok(value) if canonical_json(&value) != event.payload => {
-                Some((expected, "payload is not canonical JSON".to_string()))
-            }
-            Ok(_) => None,
+        if canonical_json(&payload) != event.payload {
+            return Some((expected, "payload is not canonical JSON".to_string()));
         }
+        None
     }
 
     pub fn report(self) -> VerifyReport {
@@ -180,6 +185,7 @@ pub fn verify_events(events: impl Iterator<Item = StoredEvent>) -> VerifyReport 
         }
         let time = format_time(&event.time);
         let payload = canonical_json(&event.payload);
+        let salt = event.salt.to_hex();
         walk.check_stored(&RawEvent {
             seq: event.seq,
             time: &time,
@@ -188,6 +194,7 @@ pub fn verify_events(events: impl Iterator<Item = StoredEvent>) -> VerifyReport 
             payload: &payload,
             prev_hash: &event.prev_hash,
             hash: &event.hash,
+            salt: &salt,
         });
         if walk.is_broken() {
             break;
@@ -199,7 +206,7 @@ pub fn verify_events(events: impl Iterator<Item = StoredEvent>) -> VerifyReport 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event_hash;
+    use crate::content_digest;
     use chrono::{TimeZone, Utc};
     use serde_json::json;
 
@@ -210,7 +217,9 @@ mod tests {
             let time = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap()
                 + chrono::Duration::microseconds(seq as i64);
             let payload = json!({ "n": seq });
-            let hash = event_hash(seq, &time, "a", "k", &canonical_json(&payload), &prev_hash);
+            let salt = Salt::from_bytes([seq as u8; 32]);
+            let digest = content_digest(&time, "a", "k", &payload, &salt);
+            let hash = event_hash(seq, &prev_hash, &digest);
             events.push(StoredEvent {
                 seq,
                 time,
@@ -219,6 +228,7 @@ mod tests {
                 payload,
                 prev_hash: std::mem::replace(&mut prev_hash, hash.clone()),
                 hash,
+                salt,
             });
         }
         events
@@ -280,14 +290,8 @@ mod tests {
         let mut events = chain(5);
         let edited = &mut events[1];
         edited.actor = "mallory".into();
-        edited.hash = event_hash(
-            2,
-            &edited.time,
-            "mallory",
-            "k",
-            r#"{"n":2}"#,
-            &edited.prev_hash,
-        );
+        let digest = content_digest(&edited.time, "mallory", "k", &edited.payload, &edited.salt);
+        edited.hash = event_hash(2, &edited.prev_hash, &digest);
         let bad = first_bad(events);
         assert_eq!(
             (bad.seq, bad.reason.as_str()),
@@ -320,7 +324,10 @@ mod tests {
         let mut walk = ChainWalk::new();
         let payload = r#"{"b":1, "a":2}"#;
         let time = "2025-01-01T00:00:00.000000Z";
-        let hash = hash_stored_columns(1, time, "a", "k", payload, GENESIS_HASH);
+        let salt = Salt::from_bytes([1; 32]);
+        let value = serde_json::from_str(payload).unwrap();
+        let digest = content_digest_of_columns(time, "a", "k", &value, &salt);
+        let hash = event_hash(1, GENESIS_HASH, &digest);
         walk.check_stored(&RawEvent {
             seq: 1,
             time,
@@ -329,11 +336,43 @@ mod tests {
             payload,
             prev_hash: GENESIS_HASH,
             hash: &hash,
+            salt: &salt.to_hex(),
         });
         let bad = walk.report().first_bad.unwrap();
         assert_eq!(
             (bad.seq, bad.reason.as_str()),
             (1, "payload is not canonical JSON")
+        );
+    }
+
+    #[test]
+    fn edited_salt_is_named() {
+        let mut events = chain(3);
+        events[1].salt = Salt::from_bytes([0; 32]);
+        let bad = first_bad(events);
+        assert_eq!(
+            (bad.seq, bad.reason.as_str()),
+            (2, "stored hash does not match its content")
+        );
+    }
+
+    #[test]
+    fn salt_that_is_not_lowercase_hex_is_named() {
+        let mut walk = ChainWalk::new();
+        walk.check_stored(&RawEvent {
+            seq: 1,
+            time: "2025-01-01T00:00:00.000000Z",
+            actor: "a",
+            kind: "k",
+            payload: "{}",
+            prev_hash: GENESIS_HASH,
+            hash: GENESIS_HASH,
+            salt: &"AB".repeat(32),
+        });
+        let bad = walk.report().first_bad.unwrap();
+        assert_eq!(
+            (bad.seq, bad.reason.as_str()),
+            (1, "salt is not 64 lowercase hex digits")
         );
     }
 }

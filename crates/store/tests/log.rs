@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use deconflict_store::{
-    canonical_json, event_hash, EventLog, NewEvent, SqliteLog, StoreError, GENESIS_HASH,
+    content_digest, event_hash, EventLog, NewEvent, SqliteLog, StoreError, GENESIS_HASH,
     MAX_APPEND_BATCH_EVENTS,
 };
 use serde_json::json;
@@ -55,15 +55,14 @@ fn stored_hashes_follow_the_documented_encoding() {
     let mut prev_hash = GENESIS_HASH.to_string();
     for stored_event in &stored {
         assert_eq!(stored_event.prev_hash, prev_hash);
-        let payload = canonical_json(&stored_event.payload);
-        let expected = event_hash(
-            stored_event.seq,
+        let digest = content_digest(
             &stored_event.time,
             &stored_event.actor,
             &stored_event.kind,
-            &payload,
-            &prev_hash,
+            &stored_event.payload,
+            &stored_event.salt,
         );
+        let expected = event_hash(stored_event.seq, &prev_hash, &digest);
         assert_eq!(stored_event.hash, expected);
         prev_hash = expected;
     }
@@ -219,7 +218,7 @@ fn file_is_in_wal_mode_with_the_schema_version_row() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(version, "1");
+    assert_eq!(version, "2");
 }
 
 #[test]
@@ -250,7 +249,7 @@ fn a_newer_schema_version_is_refused() {
     let connection = rusqlite::Connection::open(&path).unwrap();
     connection
         .execute(
-            "UPDATE meta SET value = '2' WHERE key = 'schema_version'",
+            "UPDATE meta SET value = '3' WHERE key = 'schema_version'",
             [],
         )
         .unwrap();
@@ -268,4 +267,51 @@ fn the_event_log_is_usable_as_a_trait_object() {
     let mut log: Box<dyn EventLog> = Box::new(log);
     log.append(vec![event(1)]).unwrap();
     assert_eq!(log.head().unwrap().map(|(seq, _)| seq), Some(1));
+}
+
+#[test]
+fn every_event_gets_its_own_salt_and_it_reads_back() {
+    let (_dir, mut log) = temp_log();
+    let stored = log.append(vec![event(1), event(1)]).unwrap();
+    assert_ne!(stored[0].salt, stored[1].salt);
+    assert_eq!(log.read_from(0, 10).unwrap(), stored);
+}
+
+#[test]
+fn a_version_1_log_is_refused_naming_both_versions_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let old = rusqlite::Connection::open(&path).unwrap();
+    old.execute_batch(
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+         INSERT INTO meta VALUES ('schema_version', '1');
+         CREATE TABLE events (seq INTEGER PRIMARY KEY, time TEXT NOT NULL, actor TEXT NOT NULL,
+             kind TEXT NOT NULL, payload TEXT NOT NULL, prev_hash TEXT NOT NULL,
+             hash TEXT NOT NULL);",
+    )
+    .unwrap();
+    drop(old);
+    for error in [
+        SqliteLog::open(&path).err().unwrap(),
+        SqliteLog::open_read_only(&path).err().unwrap(),
+    ] {
+        assert!(
+            matches!(&error, StoreError::OutdatedSchema { found, supported: "2" } if found == "1"),
+            "{error}"
+        );
+        let message = error.to_string();
+        assert!(
+            message.contains("version 1") && message.contains("version 2"),
+            "{message}"
+        );
+    }
+    let tables: i64 = rusqlite::Connection::open(&path)
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'signed_heads'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(tables, 0, "nothing of version 2 was added to the old file");
 }

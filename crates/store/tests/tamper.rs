@@ -91,10 +91,19 @@ fn edited_payload_is_named() {
 
 #[test]
 fn payload_edit_that_survives_decoding_is_still_named() {
-    // Same JSON value, one extra space: caught because the stored text is hashed, not a
-    // re-serialisation of it.
+    // Same JSON value, one extra space: the content digest is over the parsed value, so the
+    // hash still matches, and the check that the stored text is canonical names the edit.
     let sql = format!(
         r#"UPDATE events SET payload = '{{"n": {TOUCHED},"name":"event {TOUCHED}"}}' WHERE seq = {TOUCHED}"#
+    );
+    assert_first_bad(&sql, TOUCHED, "payload is not canonical JSON");
+}
+
+#[test]
+fn edited_salt_is_named() {
+    let sql = format!(
+        "UPDATE events SET salt = '{}' WHERE seq = {TOUCHED}",
+        "0".repeat(64)
     );
     assert_first_bad(&sql, TOUCHED, HASH_MISMATCH);
 }
@@ -146,14 +155,14 @@ fn edit_with_a_recomputed_hash_breaks_the_next_link() {
         .unwrap();
     let edited = events.pop().unwrap();
     let payload = r#"{"n":0,"name":"forged"}"#;
-    let hash = deconflict_store::event_hash(
-        TOUCHED,
+    let digest = deconflict_store::content_digest(
         &edited.time,
         &edited.actor,
         &edited.kind,
-        payload,
-        &edited.prev_hash,
+        &serde_json::from_str(payload).unwrap(),
+        &edited.salt,
     );
+    let hash = deconflict_store::event_hash(TOUCHED, &edited.prev_hash, &digest);
     tamper(
         &path,
         &format!("UPDATE events SET payload = '{payload}', hash = '{hash}' WHERE seq = {TOUCHED}"),

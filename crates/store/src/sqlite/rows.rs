@@ -6,17 +6,17 @@ use rusqlite::{Connection, OptionalExtension, Row};
 
 use crate::hash::parse_time;
 use crate::verify::RawEvent;
-use crate::{StoreError, StoredEvent};
+use crate::{Salt, StoreError, StoredEvent};
 
 /// One events row as owned text, before any decoding.
 pub(super) struct RawColumns {
     seq: u64,
-    texts: [String; 6], // time, actor, kind, payload, prev_hash, hash
+    texts: [String; 7], // time, actor, kind, payload, prev_hash, hash, salt
 }
 
 impl RawColumns {
     pub(super) fn as_raw_event(&self) -> RawEvent<'_> {
-        let [time, actor, kind, payload, prev_hash, hash] = &self.texts;
+        let [time, actor, kind, payload, prev_hash, hash, salt] = &self.texts;
         RawEvent {
             seq: self.seq,
             time,
@@ -25,16 +25,24 @@ impl RawColumns {
             payload,
             prev_hash,
             hash,
+            salt,
         }
+    }
+
+    /// Bytes of the stored payload text, for limits that must be checked before decoding.
+    pub(super) fn payload_bytes(&self) -> usize {
+        self.texts[3].len()
     }
 
     pub(super) fn decode(self) -> Result<StoredEvent, StoreError> {
         let seq = self.seq;
         let corrupt = |reason: String| StoreError::Corrupt { seq, reason };
-        let [time, actor, kind, payload, prev_hash, hash] = self.texts;
+        let [time, actor, kind, payload, prev_hash, hash, salt] = self.texts;
         let time = parse_time(&time).map_err(corrupt)?;
         let payload = serde_json::from_str(&payload)
             .map_err(|error| corrupt(format!("payload is not valid JSON: {error}")))?;
+        let salt = Salt::from_hex(&salt)
+            .ok_or_else(|| corrupt("salt is not 64 lowercase hex digits".to_string()))?;
         Ok(StoredEvent {
             seq,
             time,
@@ -43,11 +51,20 @@ impl RawColumns {
             payload,
             prev_hash,
             hash,
+            salt,
         })
     }
 }
 
-const TEXT_COLUMNS: [&str; 6] = ["time", "actor", "kind", "payload", "prev_hash", "hash"];
+const TEXT_COLUMNS: [&str; 7] = [
+    "time",
+    "actor",
+    "kind",
+    "payload",
+    "prev_hash",
+    "hash",
+    "salt",
+];
 
 /// Reads a row of [`super::SELECT_EVENTS`]; the inner `Err` names a column that is not UTF-8 text
 /// (the file was edited), the outer one is an SQLite failure.
@@ -56,7 +73,7 @@ pub(super) fn raw_columns(row: &Row<'_>) -> Result<Result<RawColumns, String>, S
         Ok(seq) => seq,
         Err(_) => return Ok(Err("seq is negative".to_string())), // Named as out of order.
     };
-    let mut texts: [String; 6] = Default::default();
+    let mut texts: [String; 7] = Default::default();
     for (index, name) in TEXT_COLUMNS.iter().enumerate() {
         let text = match row.get_ref(index + 1)? {
             ValueRef::Text(bytes) => std::str::from_utf8(bytes).map(str::to_string).ok(),
