@@ -6,17 +6,37 @@
 //! party's id — never its operation id, mission type, callsign or other volumes.
 //! A function returns `None` when the viewer may not know the thing exists, so callers
 //! answer 404, never 403.
+//!
+//! The agreement between the viewer and the owner decides how much more or less is shown
+//! ([`releases`]): `full` operations appear whole in the viewer's list; `none` keeps even the
+//! overlap of a conflict back (the viewer still learns that its own volume conflicts with the
+//! other party's, and when the alert was raised: a conflict is never hidden). `full` tracks
+//! appear in the viewer's track list; `proximity` tracks appear only within the look-ahead
+//! reach of one of the viewer's own live tracks.
 
 use chrono::{DateTime, Utc};
 use deconflict_geometry::Volume4dSpec;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::agreement::{AgreementParams, OperationRelease, TrackRelease};
 use crate::alert::{Alert, AlertKind, AlertState, NonconformanceDetail, Severity, TacticalDetail};
 use crate::ids::{AlertId, OperationId, PartyId};
 use crate::operation::{Domain, MissionType, Operation, OperationState};
 use crate::state::State;
 use crate::strategic::Overlap;
+use crate::track::{LiveTrack, TrackReport};
+
+/// How much `owner` releases to `viewer`: the strictest agreement in force between them, or
+/// the defaults of SPEC §7; while their channel is frozen, never more than the defaults.
+pub fn releases(state: &State, viewer: &PartyId, owner: &PartyId) -> AgreementParams {
+    let params = state.params_between(viewer, owner);
+    if state.frozen_between(viewer, owner).is_some() {
+        params.strictest(AgreementParams::default())
+    } else {
+        params
+    }
+}
 
 /// One conflicting volume pair, seen from the viewer's side.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -33,7 +53,9 @@ pub struct ConflictView {
     /// The party with right of way (a `medical` or `humanitarian` operation), if any.
     #[schema(value_type = Option<String>)]
     pub right_of_way: Option<PartyId>,
-    pub overlap: Overlap,
+    /// The overlap of SPEC §5.1; `null` when the other party releases nothing of its
+    /// operations (`none`) to the viewer.
+    pub overlap: Option<Overlap>,
 }
 
 /// One's own operation, in full, with its current conflicts.
@@ -54,7 +76,8 @@ pub struct OperationView {
     pub conflicts: Vec<ConflictView>,
 }
 
-/// Another party's operation as released under `conflicts_only`: only where it conflicts.
+/// Another party's operation as released under `conflicts_only` or `full`: where it
+/// conflicts with the viewer's, reduced to the overlaps.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct OtherOperationView {
     #[schema(value_type = String)]
@@ -62,6 +85,34 @@ pub struct OtherOperationView {
     #[schema(value_type = String)]
     pub alert_id: AlertId,
     pub overlaps: Vec<Overlap>,
+}
+
+/// Another party's operation released whole (`full`): everything but its conflicts with
+/// third parties.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ReleasedOperationView {
+    #[schema(value_type = String)]
+    pub party: PartyId,
+    #[schema(value_type = String)]
+    pub id: OperationId,
+    pub mission_type: MissionType,
+    pub domain: Domain,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callsign: Option<String>,
+    pub state: OperationState,
+    pub version: u64,
+    pub updated_at: DateTime<Utc>,
+    #[schema(value_type = Vec<Object>)]
+    pub volumes: Vec<Volume4dSpec>,
+}
+
+/// Another party's live track released to the viewer (`full`, or `proximity` while near).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ReleasedTrackView {
+    #[schema(value_type = String)]
+    pub party: PartyId,
+    pub report: TrackReport,
+    pub lost: bool,
 }
 
 /// A tactical conflict as one of the two track owners sees it: its own track, the other
@@ -133,7 +184,7 @@ pub struct AlertView {
 }
 
 /// The viewer's side of every conflict of an alert; empty if the viewer is not concerned.
-fn conflict_views(alert: &Alert, viewer: &PartyId) -> Vec<ConflictView> {
+fn conflict_views(state: &State, alert: &Alert, viewer: &PartyId) -> Vec<ConflictView> {
     let Some(detail) = alert.strategic() else {
         return Vec::new();
     };
@@ -162,7 +213,9 @@ fn conflict_views(alert: &Alert, viewer: &PartyId) -> Vec<ConflictView> {
                 own_volume,
                 other_party: other.owner.clone(),
                 right_of_way: detail.right_of_way.clone(),
-                overlap: conflict.overlap.clone(),
+                overlap: (releases(state, viewer, &other.owner).release_operations
+                    != OperationRelease::None)
+                    .then(|| conflict.overlap.clone()),
             })
         })
         .collect()
@@ -180,7 +233,7 @@ pub fn operation_view(
     }
     let conflicts = state
         .open_alerts_of(&operation.key)
-        .flat_map(|alert| conflict_views(alert, viewer))
+        .flat_map(|alert| conflict_views(state, alert, viewer))
         .filter(|view| view.own_operation == operation.key.id)
         .collect();
     Some(OperationView {
@@ -197,22 +250,98 @@ pub fn operation_view(
     })
 }
 
-/// Others' operations released to `viewer`: under `conflicts_only`, one entry per open
-/// conflict, reduced to the overlaps.
+/// Others' operations in conflict with `viewer`'s: one entry per open conflict, reduced to
+/// the overlaps; nothing for a party that releases `none`.
 pub fn others_in_conflict(state: &State, viewer: &PartyId) -> Vec<OtherOperationView> {
     state
         .alerts()
         .filter(|alert| alert.state == AlertState::Open && alert.recipients.contains(viewer))
+        .filter(|alert| alert_view_now(state, alert, viewer).is_some())
         .filter_map(|alert| {
-            let views = conflict_views(alert, viewer);
+            let views = conflict_views(state, alert, viewer);
             let party = views.first()?.other_party.clone();
-            Some(OtherOperationView {
+            let overlaps: Vec<Overlap> =
+                views.into_iter().filter_map(|view| view.overlap).collect();
+            (!overlaps.is_empty()).then(|| OtherOperationView {
                 party,
                 alert_id: alert.id.clone(),
-                overlaps: views.into_iter().map(|view| view.overlap).collect(),
+                overlaps,
             })
         })
         .collect()
+}
+
+/// Others' live operations released whole to `viewer` (`full`).
+pub fn released_operations(state: &State, viewer: &PartyId) -> Vec<ReleasedOperationView> {
+    state
+        .operations()
+        .filter(|operation| &operation.key.owner != viewer && operation.state.is_live())
+        .filter(|operation| {
+            releases(state, viewer, &operation.key.owner).release_operations
+                == OperationRelease::Full
+        })
+        .map(|operation| ReleasedOperationView {
+            party: operation.key.owner.clone(),
+            id: operation.key.id.clone(),
+            mission_type: operation.spec.mission_type,
+            domain: operation.spec.domain,
+            callsign: operation.spec.callsign.clone(),
+            state: operation.state,
+            version: operation.version,
+            updated_at: operation.updated_at,
+            volumes: operation.spec.volumes.clone(),
+        })
+        .collect()
+}
+
+/// Others' live tracks released to `viewer`: all of a party that releases `full`, and those of
+/// a party that releases `proximity` within the look-ahead reach of one of the viewer's own
+/// live tracks ([`within_reach`]).
+pub fn released_tracks(state: &State, viewer: &PartyId) -> Vec<ReleasedTrackView> {
+    let own: Vec<&LiveTrack> = state
+        .tracks()
+        .filter(|track| &track.owner == viewer && !track.lost)
+        .collect();
+    state
+        .tracks()
+        .filter(|track| &track.owner != viewer && !track.lost)
+        .filter(|track| {
+            let params = releases(state, viewer, &track.owner);
+            match params.release_tracks {
+                TrackRelease::Full => true,
+                TrackRelease::Proximity => own
+                    .iter()
+                    .any(|mine| within_reach(&mine.report, &track.report, &params)),
+                TrackRelease::ConflictsOnly => false,
+            }
+        })
+        .map(|track| {
+            let mut report = track.report.clone();
+            // The operation a track flies for is operation data: released only with `full`.
+            if releases(state, viewer, &track.owner).release_operations != OperationRelease::Full {
+                report.operation_id = None;
+            }
+            ReleasedTrackView {
+                party: track.owner.clone(),
+                report,
+                lost: track.lost,
+            }
+        })
+        .collect()
+}
+
+/// Whether two tracks could come within separation of each other inside the look-ahead:
+/// the horizontal (geodesic) distance is at most the horizontal separation plus the distance
+/// both could close at their current speeds, and likewise vertically.
+pub fn within_reach(a: &TrackReport, b: &TrackReport, params: &AgreementParams) -> bool {
+    let lookahead = params.lookahead_s;
+    let horizontal_reach = params.separation_horizontal_m
+        + lookahead * (a.ground_speed_mps.abs() + b.ground_speed_mps.abs());
+    let vertical_reach = params.separation_vertical_m
+        + lookahead * (a.vertical_rate_mps.abs() + b.vertical_rate_mps.abs());
+    (a.altitude_m - b.altitude_m).abs() <= vertical_reach
+        && deconflict_geometry::geodesic_distance_m([a.lon_deg, a.lat_deg], [b.lon_deg, b.lat_deg])
+            <= horizontal_reach
 }
 
 /// Whether an alert is about safety (SPEC §2: it flows even while an agreement is suspended):
@@ -239,11 +368,11 @@ pub fn alert_view_now(state: &State, alert: &Alert, viewer: &PartyId) -> Option<
     if frozen {
         return None;
     }
-    alert_view(alert, viewer)
+    alert_view(state, alert, viewer)
 }
 
 /// An alert as `viewer` may see it; `None` unless the viewer is a recipient.
-pub fn alert_view(alert: &Alert, viewer: &PartyId) -> Option<AlertView> {
+pub fn alert_view(state: &State, alert: &Alert, viewer: &PartyId) -> Option<AlertView> {
     if !alert.recipients.contains(viewer) {
         return None;
     }
@@ -258,7 +387,7 @@ pub fn alert_view(alert: &Alert, viewer: &PartyId) -> Option<AlertView> {
         resolved_at: alert.resolved_at,
         acknowledged_by: alert.acknowledgements.clone(),
         escalations: alert.escalations,
-        conflicts: conflict_views(alert, viewer),
+        conflicts: conflict_views(state, alert, viewer),
         tactical: alert
             .tactical()
             .and_then(|detail| tactical_view(detail, viewer)),

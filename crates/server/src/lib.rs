@@ -27,6 +27,17 @@ pub async fn serve(
     app: std::sync::Arc<App>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let router = router(app.clone());
+    serve_router(listener, app, router, shutdown).await
+}
+
+/// [`serve`] with a given router (tests serve [`routes::router_from`] with extra endpoints).
+pub async fn serve_router(
+    listener: tokio::net::TcpListener,
+    app: std::sync::Arc<App>,
+    router: axum::Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let ticker = app.config.tactical_interval.map(|interval| {
         let app = app.clone();
         tokio::spawn(async move {
@@ -54,7 +65,7 @@ pub async fn serve(
             }
         })
     });
-    let result = axum::serve(listener, router(app))
+    let result = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await;
     if let Some(ticker) = ticker {

@@ -1,12 +1,8 @@
-//! The OpenAPI 3.1 document, generated from the handlers' annotations (utoipa).
+//! The OpenAPI 3.1 document: the title, description and security scheme here; the paths come
+//! from the handlers' annotations as [`crate::routes::api`] registers them.
 
-use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
-
-use crate::routes::{
-    agreements, alerts, health, incidents, messages, operations, parties, positions, stream,
-};
 
 struct BearerAuth;
 
@@ -27,23 +23,11 @@ impl Modify for BearerAuth {
         description = "The neutral deconfliction service between parties that share airspace or sea. \
             Errors are RFC 9457 application/problem+json."
     ),
-    paths(
-        health::healthz, health::readyz,
-        parties::register, parties::list, parties::me,
-        parties::issue_token, parties::list_tokens, parties::revoke_token,
-        operations::file, operations::read, operations::list,
-        operations::activate, operations::end, operations::cancel,
-        alerts::list, alerts::acknowledge, stream::stream,
-        messages::send, messages::list, messages::read,
-        agreements::propose, agreements::list, agreements::read, agreements::accept, agreements::suspend, agreements::resume,
-        incidents::file, incidents::list, incidents::share, incidents::list_reports, incidents::acknowledge_report,
-        positions::report, positions::list,
-    ),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
 
-/// `GET /openapi.json`.
-pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+/// The whole document, paths included, as `/openapi.json` serves it.
+pub fn document() -> utoipa::openapi::OpenApi {
+    crate::routes::api().split_for_parts().1
 }

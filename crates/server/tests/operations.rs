@@ -73,7 +73,10 @@ async fn conflicting_filing_reports_the_overlap_to_both_parties_and_nobody_else(
         .json()
         .await
         .unwrap();
-    assert_eq!(green_list, json!({"operations": [], "others": []}));
+    assert_eq!(
+        green_list,
+        json!({"operations": [], "others": [], "released": []})
+    );
 
     // Blue's list: its own operation in full, Red's only as the overlap.
     let list = server.get(&blue, "/v1/operations").await;

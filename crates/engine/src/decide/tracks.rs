@@ -59,7 +59,7 @@ pub fn report_positions(
                 index,
                 refusal: ReportRefusal {
                     field: "/track_id",
-                    reason: format!("track {} is reported by another party", report.track_id),
+                    reason: "this track id is reported by another party".to_owned(),
                 },
             });
             continue;

@@ -87,7 +87,7 @@ pub async fn acknowledge(
                 let alert = state
                     .alert(&deconflict_engine::AlertId(id.clone()))
                     .expect("an acknowledged alert exists");
-                release::alert_view(alert, &party).expect("the party is a recipient")
+                release::alert_view(state, alert, &party).expect("the party is a recipient")
             },
         )
     })

@@ -11,66 +11,71 @@ pub mod positions;
 pub mod stream;
 
 use axum::extract::Request;
-use axum::routing::{get, post, put};
-use axum::Router;
+use axum::routing::get;
+use axum::{Json, Router};
 use std::sync::Arc;
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::problem::ApiError;
 use crate::App;
 
-/// The whole HTTP interface.
+/// The documented API: every route is registered together with its OpenAPI operation
+/// (utoipa-axum), so the document served at `/openapi.json` lists exactly what is routed —
+/// which is what lets the access-matrix test cover every endpoint.
+pub fn api() -> OpenApiRouter<Arc<App>> {
+    OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(parties::register, parties::list))
+        .routes(routes!(parties::me))
+        .routes(routes!(parties::issue_token, parties::list_tokens))
+        .routes(routes!(parties::revoke_token))
+        .routes(routes!(operations::list))
+        .routes(routes!(operations::file, operations::read))
+        .routes(routes!(operations::activate))
+        .routes(routes!(operations::end))
+        .routes(routes!(operations::cancel))
+        .routes(routes!(alerts::list))
+        .routes(routes!(stream::stream))
+        .routes(routes!(alerts::acknowledge))
+        .routes(routes!(messages::send, messages::list))
+        .routes(routes!(messages::read))
+        .routes(routes!(incidents::file, incidents::list))
+        .routes(routes!(incidents::share, incidents::list_reports))
+        .routes(routes!(incidents::acknowledge_report))
+        .routes(routes!(agreements::propose, agreements::list))
+        .routes(routes!(agreements::read))
+        .routes(routes!(agreements::accept))
+        .routes(routes!(agreements::suspend))
+        .routes(routes!(agreements::resume))
+        .routes(routes!(positions::report))
+        .routes(routes!(positions::list))
+}
+
+/// The whole HTTP interface: the documented API, the document itself and `/metrics`.
 pub fn router(app: Arc<App>) -> Router {
-    let v1 = Router::new()
-        .route("/parties", post(parties::register).get(parties::list))
-        .route("/parties/me", get(parties::me))
-        .route(
-            "/parties/{id}/tokens",
-            post(parties::issue_token).get(parties::list_tokens),
-        )
-        .route(
-            "/parties/{id}/tokens/{token_id}",
-            axum::routing::delete(parties::revoke_token),
-        )
-        .route("/operations", get(operations::list))
-        .route(
-            "/operations/{id}",
-            put(operations::file).get(operations::read),
-        )
-        .route("/operations/{id}/activate", post(operations::activate))
-        .route("/operations/{id}/end", post(operations::end))
-        .route("/operations/{id}/cancel", post(operations::cancel))
-        .route("/alerts", get(alerts::list))
-        .route("/alerts/stream", get(stream::stream))
-        .route("/alerts/{id}/ack", post(alerts::acknowledge))
-        .route("/messages", post(messages::send).get(messages::list))
-        .route("/messages/{id}/read", post(messages::read))
-        .route("/incidents", post(incidents::file).get(incidents::list))
-        .route(
-            "/reports",
-            post(incidents::share).get(incidents::list_reports),
-        )
-        .route("/reports/{id}/ack", post(incidents::acknowledge_report))
-        .route(
-            "/agreements",
-            post(agreements::propose).get(agreements::list),
-        )
-        .route("/agreements/{id}", get(agreements::read))
-        .route("/agreements/{id}/accept", post(agreements::accept))
-        .route("/agreements/{id}/suspend", post(agreements::suspend))
-        .route("/agreements/{id}/resume", post(agreements::resume))
-        .route("/positions", post(positions::report))
-        .route("/tracks", get(positions::list));
-    Router::new()
-        .nest("/v1", v1)
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/openapi.json", get(crate::openapi::document))
-        .route("/metrics", get(crate::telemetry::render))
-        .fallback(no_route)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(TraceLayer::new_for_http())
-        .with_state(app)
+    router_from(api(), app)
+}
+
+/// The HTTP interface around a given documented API (tests add endpoints to [`api`]).
+pub fn router_from(api: OpenApiRouter<Arc<App>>, app: Arc<App>) -> Router {
+    let (api, document) = api.split_for_parts();
+    let document = Arc::new(document);
+    api.route(
+        "/openapi.json",
+        get(move || {
+            let document = document.clone();
+            async move { Json(document.as_ref().clone()) }
+        }),
+    )
+    .route("/metrics", get(crate::telemetry::render))
+    .fallback(no_route)
+    .method_not_allowed_fallback(method_not_allowed)
+    .layer(TraceLayer::new_for_http())
+    .with_state(app)
 }
 
 async fn no_route(request: Request) -> ApiError {

@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use deconflict_engine::decide::{self, Transition};
-use deconflict_engine::release::{self, OperationView, OtherOperationView};
+use deconflict_engine::release::{self, OperationView, OtherOperationView, ReleasedOperationView};
 use deconflict_engine::{OperationId, OperationKey, OperationSpec, PartyId, State as EngineState};
 use serde::Serialize;
 use std::sync::Arc;
@@ -118,8 +118,11 @@ pub async fn read(
 pub struct OperationList {
     /// The caller's own operations, in full.
     pub operations: Vec<OperationView>,
-    /// Others' operations as released: only where they conflict with the caller's.
+    /// Others' operations where they conflict with the caller's, reduced to the overlaps
+    /// (nothing from a party that releases `none`).
     pub others: Vec<OtherOperationView>,
+    /// Others' live operations released whole by their agreement with the caller (`full`).
+    pub released: Vec<ReleasedOperationView>,
 }
 
 /// The caller's operations, and others' as far as they are released.
@@ -137,6 +140,7 @@ pub async fn list(
                 .filter_map(|operation| release::operation_view(state, &viewer, operation))
                 .collect(),
             others: release::others_in_conflict(state, &viewer),
+            released: release::released_operations(state, &viewer),
         }
     })))
 }

@@ -7,6 +7,7 @@
 use axum::extract::State;
 use axum::Json;
 use deconflict_engine::decide;
+use deconflict_engine::release::{self, ReleasedTrackView};
 use deconflict_engine::TrackReport;
 use serde::Serialize;
 use std::sync::Arc;
@@ -152,11 +153,15 @@ pub struct TrackView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TrackList {
-    /// The caller's own tracks; others' appear only inside tactical alerts.
+    /// The caller's own tracks.
     pub tracks: Vec<TrackView>,
+    /// Others' live tracks as their agreements with the caller release them: all under
+    /// `full`, those within look-ahead reach of the caller's own under `proximity`, none under
+    /// `conflicts_only` (those appear only inside tactical alerts).
+    pub others: Vec<ReleasedTrackView>,
 }
 
-/// The caller's tracks, each with its latest report.
+/// The caller's tracks, each with its latest report, and others' as released.
 #[utoipa::path(get, path = "/v1/tracks", tag = "tracks", security(("bearer" = [])),
     responses((status = 200, body = TrackList), (status = 401, body = Problem)))]
 pub async fn list(
@@ -174,6 +179,7 @@ pub async fn list(
                     lost: track.lost,
                 })
                 .collect(),
+            others: release::released_tracks(state, &viewer),
         }
     })))
 }

@@ -50,13 +50,23 @@ impl TestServer {
 
     /// A server whose clock the test moves, with no periodic tactical pass.
     pub async fn start_with_clock(clock: ManualClock) -> TestServer {
+        Self::start_with_api(clock, deconflict_server::routes::api()).await
+    }
+
+    /// [`TestServer::start_with_clock`] serving a given documented API (with extra endpoints).
+    pub async fn start_with_api(
+        clock: ManualClock,
+        api: utoipa_axum::router::OpenApiRouter<Arc<App>>,
+    ) -> TestServer {
         let directory = tempfile::tempdir().unwrap();
         let database = directory.path().join("test.db");
         let mut config = Config::new(database.clone(), ADMIN.to_owned());
         config.tactical_interval = None;
         let log = deconflict_store::SqliteLog::open(&database).unwrap();
         let app = App::with_log(config, Box::new(log), Arc::new(move || clock.now())).unwrap();
-        let mut server = Self::serve_app(Arc::new(app), database).await;
+        let app = Arc::new(app);
+        let router = deconflict_server::routes::router_from(api, app.clone());
+        let mut server = Self::serve_router(app, router, database).await;
         server._directory = Some(directory);
         server
     }
@@ -70,12 +80,17 @@ impl TestServer {
     }
 
     async fn serve_app(app: Arc<App>, database: PathBuf) -> TestServer {
+        let router = deconflict_server::router(app.clone());
+        Self::serve_router(app, router, database).await
+    }
+
+    async fn serve_router(app: Arc<App>, router: axum::Router, database: PathBuf) -> TestServer {
         let served = app.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            deconflict_server::serve(listener, served, async {
+            deconflict_server::serve_router(listener, served, router, async {
                 let _ = rx.await;
             })
             .await
