@@ -6,7 +6,7 @@ use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::time::Duration;
 
-fn client(timeout: Option<Duration>) -> anyhow::Result<reqwest::blocking::Client> {
+pub(crate) fn client(timeout: Option<Duration>) -> anyhow::Result<reqwest::blocking::Client> {
     reqwest::blocking::Client::builder()
         .timeout(timeout)
         .build()
@@ -130,7 +130,7 @@ pub fn watch(
     }
 }
 
-fn answer(response: reqwest::blocking::Response) -> anyhow::Result<Value> {
+pub(crate) fn answer(response: reqwest::blocking::Response) -> anyhow::Result<Value> {
     let status = response.status();
     let body: Value = response.json().context("the server's answer is not JSON")?;
     anyhow::ensure!(

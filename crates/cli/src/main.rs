@@ -149,11 +149,32 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Recompute the hash chain and report the first event that does not match.
+    /// Recompute the hash chain of a database (--db), or check a party's signed receipt
+    /// offline (--receipt), and report the first event that does not match.
+    #[command(group = clap::ArgGroup::new("what").required(true).args(["db", "receipt"]))]
     Verify {
         /// The database file.
         #[arg(long)]
-        db: PathBuf,
+        db: Option<PathBuf>,
+        /// A receipt saved with `deconflict audit receipt`.
+        #[arg(long)]
+        receipt: Option<PathBuf>,
+        /// The server's public key (hex) to check the receipt's signature against; without
+        /// it the key inside the receipt is used and printed for you to compare.
+        #[arg(long, requires = "receipt")]
+        public_key: Option<String>,
+    },
+    /// Fetch this party's signed receipt of the events after --after and save it.
+    Receipt {
+        #[arg(long, default_value_t = 0)]
+        after: u64,
+        /// Where to write the receipt (JSON).
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        server: String,
+        #[arg(long, env = "DECONFLICT_TOKEN", hide_env_values = true)]
+        token: String,
     },
 }
 
@@ -185,8 +206,26 @@ fn main() -> ExitCode {
             demo::run(check, listen, at).map(|()| ExitCode::SUCCESS)
         }
         Command::Audit {
-            command: AuditCommand::Verify { db },
-        } => audit::verify(&db),
+            command:
+                AuditCommand::Verify {
+                    db,
+                    receipt,
+                    public_key,
+                },
+        } => match (db, receipt) {
+            (Some(db), _) => audit::verify(&db),
+            (None, Some(receipt)) => audit::verify_receipt(&receipt, public_key.as_deref()),
+            (None, None) => unreachable!("clap requires --db or --receipt"),
+        },
+        Command::Audit {
+            command:
+                AuditCommand::Receipt {
+                    after,
+                    out,
+                    server,
+                    token,
+                },
+        } => audit::fetch_receipt(&server, &token, after, &out).map(|()| ExitCode::SUCCESS),
         Command::Watch {
             server,
             token,

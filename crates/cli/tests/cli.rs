@@ -409,3 +409,100 @@ fn watch_resumes_after_the_server_is_killed_and_gets_every_alert_exactly_once() 
     assert_eq!(messages["messages"][0]["text"], "turn north");
     server.kill();
 }
+
+fn verify_receipt(path: &Path, key: Option<&str>) -> (Option<i32>, String) {
+    let mut command = Command::new(BIN);
+    command.args(["audit", "verify", "--receipt"]).arg(path);
+    if let Some(key) = key {
+        command.args(["--public-key", key]);
+    }
+    let output = command.output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8(output.stdout).unwrap(),
+    )
+}
+
+#[test]
+fn a_saved_receipt_verifies_offline_and_any_altered_byte_fails_it() {
+    let directory = tempfile::tempdir().unwrap();
+    let database = directory.path().join("receipt.db");
+    let server = Server::start(&database);
+    let client = Client::new();
+    let blue = register(&client, &server.base, "blue");
+    let red = register(&client, &server.base, "red");
+    for (token, id, lon) in [(&blue, "a", 36.0), (&red, "secret-red-op", 36.05)] {
+        let response = client
+            .put(format!("{}/v1/operations/{id}", server.base))
+            .bearer_auth(token)
+            .json(&operation(lon))
+            .send()
+            .unwrap();
+        assert_eq!(response.status(), 201);
+    }
+    let head: Value = client
+        .get(format!("{}/v1/audit/head", server.base))
+        .bearer_auth(&blue)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let key = head["public_key"].as_str().unwrap().to_owned();
+
+    let path = directory.path().join("blue.receipt.json");
+    let output = Command::new(BIN)
+        .args(["audit", "receipt", "--server", &server.base, "--out"])
+        .arg(&path)
+        .env("DECONFLICT_TOKEN", &blue)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    server.kill();
+
+    let (code, stdout) = verify_receipt(&path, Some(&key));
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.starts_with("ok: events 1..="), "{stdout}");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains("strategic_conflict"),
+        "blue's alert is disclosed"
+    );
+    assert!(!text.contains("secret-red-op"), "red's operation id is not");
+
+    // A wrong key is refused.
+    let other_key = "ab".repeat(32);
+    let (code, stdout) = verify_receipt(&path, Some(&other_key));
+    assert_eq!(code, Some(1), "{stdout}");
+
+    // Alter one byte at a time, at positions spread over the whole file: every change that
+    // still parses fails verification, and so does every one that does not.
+    let bytes = text.as_bytes();
+    let positions: Vec<usize> = (0..bytes.len()).collect();
+    let step = (positions.len() / 60).max(1);
+    let altered_path = directory.path().join("altered.json");
+    let mut checked = 0;
+    for &index in positions.iter().step_by(step) {
+        let original = bytes[index];
+        let replacement = match original {
+            b'0'..=b'8' => original + 1,
+            b'9' => b'0',
+            b'a'..=b'e' => original + 1,
+            b'f' => b'a',
+            b' ' => b'\t',
+            _ => b'x',
+        };
+        let mut altered = bytes.to_vec();
+        altered[index] = replacement;
+        std::fs::write(&altered_path, &altered).unwrap();
+        let (code, stdout) = verify_receipt(&altered_path, None);
+        assert_eq!(
+            code,
+            Some(1),
+            "byte {index} ({:?} -> {:?}) went unnoticed: {stdout}",
+            original as char,
+            replacement as char
+        );
+        checked += 1;
+    }
+    assert!(checked > 40);
+}

@@ -25,6 +25,7 @@
 pub mod agreement;
 pub mod alert;
 pub mod decide;
+pub mod disclosure;
 pub mod error;
 pub mod event;
 pub mod ids;

@@ -9,7 +9,9 @@ use chrono::{DateTime, SubsecRound, Utc};
 use deconflict_engine::decide::{Actor, Decision};
 use deconflict_engine::{EngineError, Event, State};
 use deconflict_geometry::Limits;
-use deconflict_store::{EventLog, NewEvent, SqliteLog, StoreError};
+use deconflict_store::{
+    Disclosure, EventLog, HeadSigner, NewEvent, Receipt, SignedHead, SqliteLog, StoreError,
+};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -83,8 +85,17 @@ pub struct App {
     pub rate_limiter: crate::ratelimit::RateLimiter,
     committed: tokio::sync::broadcast::Sender<std::sync::Arc<Committed>>,
     admin_token_hash: String,
+    /// Signs the log's head (SPEC §8); its key lives beside the database.
+    signer: HeadSigner,
     pub config: Config,
     clock: Clock,
+}
+
+/// Where the head-signing key of a database is kept: beside it, `<database>.signing-key`.
+pub fn signing_key_path(database: &std::path::Path) -> PathBuf {
+    let mut path = database.as_os_str().to_owned();
+    path.push(".signing-key");
+    PathBuf::from(path)
 }
 
 /// The events of a page read at start-up.
@@ -125,11 +136,17 @@ impl App {
         );
         // Install the metrics recorder before anything is counted.
         crate::telemetry::handle();
+        let signer = if config.database.as_os_str().is_empty() {
+            HeadSigner::from_seed(rand::random())
+        } else {
+            HeadSigner::load_or_create(&signing_key_path(&config.database))?
+        };
         Ok(App {
             core: Mutex::new(Core { state, log }),
             rate_limiter: Default::default(),
             committed: tokio::sync::broadcast::channel(BROADCAST_CAPACITY).0,
             admin_token_hash: crate::auth::hash_token(&config.admin_token),
+            signer,
             config,
             clock,
         })
@@ -251,5 +268,59 @@ impl App {
     /// The sequence number and hash of the last logged event.
     pub fn log_head(&self) -> Result<Option<(u64, String)>, StoreError> {
         self.lock().log.head()
+    }
+
+    /// Signs the current head and records it (unless that head is already recorded).
+    pub fn sign_head(&self) -> Result<SignedHead, StoreError> {
+        let now = self.now();
+        let mut core = self.lock();
+        Self::sign_locked(&self.signer, &mut core, now)
+    }
+
+    fn sign_locked(
+        signer: &HeadSigner,
+        core: &mut Core,
+        now: DateTime<Utc>,
+    ) -> Result<SignedHead, StoreError> {
+        let (seq, hash) = core
+            .log
+            .head()?
+            .unwrap_or((0, deconflict_store::GENESIS_HASH.to_owned()));
+        if let Some(latest) = core.log.latest_signed_head()? {
+            if latest.seq == seq && latest.public_key == signer.public_key_hex() {
+                return Ok(latest);
+            }
+        }
+        let head = signer.sign(seq, &hash, &now);
+        if seq > 0 {
+            core.log.record_signed_head(&head)?;
+        }
+        Ok(head)
+    }
+
+    /// The public half of the head-signing key (hex), for parties to pin.
+    pub fn public_key(&self) -> String {
+        self.signer.public_key_hex()
+    }
+
+    /// A signed receipt for `viewer` of the events after `after`: what it may see of each,
+    /// as [`deconflict_engine::disclosure`] decides, up to a freshly signed head.
+    pub fn receipt(
+        &self,
+        viewer: &deconflict_engine::PartyId,
+        after: u64,
+    ) -> Result<Receipt, StoreError> {
+        let now = self.now();
+        let mut core = self.lock();
+        let head = Self::sign_locked(&self.signer, &mut core, now)?;
+        let Core { state, log } = &mut *core;
+        log.receipt(after, head, &mut |stored| {
+            let Ok(event) = Event::from_parts(&stored.kind, stored.payload.clone()) else {
+                return Disclosure::nothing();
+            };
+            let pointers = deconflict_engine::disclosure::disclosure(state, viewer, &event);
+            Disclosure::of_pointers(pointers.iter().map(String::as_str))
+                .expect("the engine names well-formed pointers")
+        })
     }
 }

@@ -20,6 +20,9 @@ pub mod telemetry;
 pub use app::{App, Config};
 pub use routes::router;
 
+/// How often the log's head is signed and recorded (if it moved).
+pub const HEAD_SIGNING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Serves the API on `listener` until `shutdown` completes, running the tactical pass
 /// periodically if the configuration asks for it.
 pub async fn serve(
@@ -65,11 +68,29 @@ pub async fn serve_router(
             }
         })
     });
+    // SPEC §8: the head is signed periodically as well as on demand.
+    let signer = {
+        let app = app.clone();
+        tokio::spawn(async move {
+            let mut timer = tokio::time::interval(HEAD_SIGNING_INTERVAL);
+            timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                timer.tick().await;
+                let app = app.clone();
+                match tokio::task::spawn_blocking(move || app.sign_head()).await {
+                    Ok(Ok(head)) => tracing::debug!(seq = head.seq, "log head signed"),
+                    Ok(Err(error)) => tracing::error!(%error, "signing the log head failed"),
+                    Err(error) => tracing::error!(%error, "signing the log head panicked"),
+                }
+            }
+        })
+    };
     let result = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await;
     if let Some(ticker) = ticker {
         ticker.abort();
     }
+    signer.abort();
     result
 }

@@ -503,6 +503,8 @@ fn probes(endpoint: &str, viewer: &str, ids: &Ids) -> Option<Vec<Probe>> {
             })
             .collect(),
         "GET /v1/tracks" => vec![probe(Method::GET, "/v1/tracks")],
+        "GET /v1/audit/head" => vec![probe(Method::GET, "/v1/audit/head")],
+        "GET /v1/audit/receipt" => vec![probe(Method::GET, "/v1/audit/receipt?after=0")],
         _ => return None,
     })
 }
@@ -718,7 +720,7 @@ async fn no_endpoint_shows_a_party_what_its_agreements_do_not_release() {
         all.len(),
         all.join("\n")
     );
-    assert!(endpoints_seen >= 33, "the document lists every endpoint");
+    assert!(endpoints_seen >= 35, "the document lists every endpoint");
     let settings = OPERATION_RELEASES.len() * TRACK_RELEASES.len();
     assert_eq!(cells, endpoints_seen * 6 * settings);
     println!(

@@ -2,6 +2,7 @@
 
 pub mod agreements;
 pub mod alerts;
+pub mod audit;
 pub mod health;
 pub mod incidents;
 pub mod messages;
@@ -53,6 +54,8 @@ pub fn api() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(agreements::resume))
         .routes(routes!(positions::report))
         .routes(routes!(positions::list))
+        .routes(routes!(audit::head))
+        .routes(routes!(audit::receipt))
 }
 
 /// The whole HTTP interface: the documented API, the document itself and `/metrics`.

@@ -1,0 +1,219 @@
+//! What of a logged event a party may see in its signed receipt (SPEC §7, §8).
+//!
+//! A receipt lets a party prove later what it was told. It carries every event of a range, each
+//! either opaque (a salted digest) or disclosed in part; this module decides the parts, as JSON
+//! pointers into the event's content `{"time", "actor", "kind", "payload"}`. It follows the same
+//! rules as the read paths of [`crate::release`]: a party sees its own events whole, the hotline
+//! traffic it sent or was sent, the agreements it is party to, and of an alert exactly what
+//! [`crate::release::alert_view`] shows it (its own side, the other party, the figures — never
+//! the other's operation or track id unless released in full). Everything else is opaque, so a
+//! receipt never tells a party even that another party filed something.
+
+use crate::agreement::{OperationRelease, TrackRelease};
+use crate::alert::{Alert, AlertDetail};
+use crate::event::Event;
+use crate::ids::PartyId;
+use crate::release::{alert_view_now, releases};
+use crate::state::State;
+
+/// The whole content.
+const EVERYTHING: &str = "";
+
+/// The JSON pointers `viewer` may see of `event`; empty: nothing.
+pub fn disclosure(state: &State, viewer: &PartyId, event: &Event) -> Vec<String> {
+    let everything = || vec![EVERYTHING.to_owned()];
+    let mine = |party: &PartyId| party == viewer;
+    let message_of = |id: &str| {
+        state
+            .message(id)
+            .is_some_and(|m| mine(&m.from) || m.to.contains(viewer))
+    };
+    let report_of = |id: &str| {
+        state
+            .report(id)
+            .is_some_and(|r| mine(&r.from) || r.to.contains(viewer))
+    };
+    let agreement_of = |id: &str| state.agreement(id).is_some_and(|a| a.names(viewer));
+    let recipient_of = |id: &crate::ids::AlertId| {
+        state
+            .alert(id)
+            .is_some_and(|alert| alert_view_now(state, alert, viewer).is_some())
+    };
+    match event {
+        Event::PartyRegistered { party } if mine(&party.id) => everything(),
+        // Who the parties are is known to every party (GET /v1/parties), never their token.
+        Event::PartyRegistered { .. } => [
+            "/time",
+            "/kind",
+            "/payload/party/id",
+            "/payload/party/name",
+            "/payload/party/role",
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        Event::TokenIssued { party, .. } | Event::TokenRevoked { party, .. } if mine(party) => {
+            everything()
+        }
+        Event::OperationFiled { key, .. } | Event::OperationStateChanged { key, .. }
+            if mine(&key.owner)
+                || releases(state, viewer, &key.owner).release_operations
+                    == OperationRelease::Full =>
+        {
+            everything()
+        }
+        Event::PositionsReported { owner, .. } => {
+            let params = releases(state, viewer, owner);
+            // A row is one leaf and carries the operation id: only when both are released.
+            let released = params.release_tracks == TrackRelease::Full
+                && params.release_operations == OperationRelease::Full;
+            if mine(owner) || released {
+                everything()
+            } else {
+                Vec::new()
+            }
+        }
+        Event::TracksLost { track_ids } => {
+            let all_mine = track_ids
+                .iter()
+                .all(|id| state.track(id).is_some_and(|track| mine(&track.owner)));
+            if all_mine && !track_ids.is_empty() {
+                everything()
+            } else {
+                Vec::new()
+            }
+        }
+        Event::AlertRaised { alert } | Event::AlertUpdated { alert } => {
+            alert_pointers(state, viewer, alert)
+        }
+        Event::AlertResolved { id, .. }
+        | Event::AlertAcknowledged { id, .. }
+        | Event::AlertEscalated { id, .. }
+            if recipient_of(id) =>
+        {
+            everything()
+        }
+        Event::MessageSent { message } if mine(&message.from) || message.to.contains(viewer) => {
+            everything()
+        }
+        Event::MessageRead { id, .. } if message_of(id) => everything(),
+        Event::IncidentReported { incident }
+            if mine(&incident.reporter) || incident.shared_with.contains(viewer) =>
+        {
+            everything()
+        }
+        Event::ReportShared { report } if mine(&report.from) || report.to.contains(viewer) => {
+            everything()
+        }
+        Event::ReportReceived { id, .. } if report_of(id) => everything(),
+        Event::AgreementProposed { parties, .. } if parties.contains(viewer) => everything(),
+        Event::AgreementAccepted { id, .. }
+        | Event::AgreementSuspended { id, .. }
+        | Event::AgreementResumed { id, .. }
+            if agreement_of(id) =>
+        {
+            everything()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// An alert event as its recipient sees it through [`crate::release::alert_view`].
+fn alert_pointers(state: &State, viewer: &PartyId, alert: &Alert) -> Vec<String> {
+    if alert_view_now(state, alert, viewer).is_none() {
+        return Vec::new();
+    }
+    let base = "/payload/alert";
+    let mut pointers: Vec<String> = ["/time", "/kind"]
+        .map(str::to_owned)
+        .into_iter()
+        .chain(
+            [
+                "id",
+                "kind",
+                "severity",
+                "state",
+                "recipients",
+                "raised_at",
+                "updated_at",
+                "resolved_at",
+                "acknowledgements",
+                "escalations",
+                "escalated_at",
+                "detail/kind",
+            ]
+            .map(|field| format!("{base}/{field}")),
+        )
+        .collect();
+    let detail = format!("{base}/detail");
+    match &alert.detail {
+        AlertDetail::StrategicConflict(strategic) => {
+            let operation = |pointer: String, key: &crate::ids::OperationKey| {
+                let full = &key.owner == viewer
+                    || releases(state, viewer, &key.owner).release_operations
+                        == OperationRelease::Full;
+                if full {
+                    pointer
+                } else {
+                    format!("{pointer}/owner")
+                }
+            };
+            for (index, key) in strategic.operations.iter().enumerate() {
+                pointers.push(operation(format!("{detail}/operations/{index}"), key));
+            }
+            pointers.push(format!("{detail}/right_of_way"));
+            for (index, conflict) in strategic.conflicts.iter().enumerate() {
+                let at = format!("{detail}/conflicts/{index}");
+                let (own, other) = if conflict.operation_a.owner == *viewer {
+                    ("a", &conflict.operation_b)
+                } else if conflict.operation_b.owner == *viewer {
+                    ("b", &conflict.operation_a)
+                } else {
+                    continue;
+                };
+                let other_side = if own == "a" { "b" } else { "a" };
+                pointers.push(format!("{at}/operation_{own}"));
+                pointers.push(format!("{at}/volume_{own}"));
+                pointers.push(operation(format!("{at}/operation_{other_side}"), other));
+                if releases(state, viewer, &other.owner).release_operations
+                    != OperationRelease::None
+                {
+                    pointers.push(format!("{at}/overlap"));
+                }
+            }
+        }
+        AlertDetail::TacticalConflict(tactical) => {
+            for (index, track) in tactical.tracks.iter().enumerate() {
+                let released = &track.owner == viewer
+                    || releases(state, viewer, &track.owner).release_tracks == TrackRelease::Full;
+                pointers.push(if released {
+                    format!("{detail}/tracks/{index}")
+                } else {
+                    format!("{detail}/tracks/{index}/owner")
+                });
+            }
+            for field in [
+                "evaluated_at",
+                "los_now",
+                "t_los_s",
+                "t_out_s",
+                "t_cpa_s",
+                "d_cpa_m",
+                "horizontal_distance_now_m",
+                "vertical_offset_now_m",
+            ] {
+                pointers.push(format!("{detail}/{field}"));
+            }
+        }
+        AlertDetail::Nonconformance(nonconformance) => {
+            if &nonconformance.track.owner == viewer {
+                pointers.push(detail);
+            } else {
+                for field in ["track/owner", "evaluated_at", "position", "altitude_m"] {
+                    pointers.push(format!("{detail}/{field}"));
+                }
+            }
+        }
+        AlertDetail::Incident(_) => pointers.push(detail),
+    }
+    pointers
+}
