@@ -58,6 +58,19 @@ pub fn run(check: bool, listen: SocketAddr, at: Option<DateTime<Utc>>) -> anyhow
             "or follow a party's alerts live: deconflict watch --server http://{address} --after 0 --token {}",
             tokens[0].1
         );
+        let head = app.sign_head().context("cannot sign the log head")?;
+        println!(
+            "the log's head (event {}) is signed by key {}; keep a party's proof of what it was told:",
+            head.seq, head.public_key
+        );
+        println!(
+            "  deconflict audit receipt --server http://{address} --token {} --out {}.receipt.json",
+            tokens[0].1, tokens[0].0
+        );
+        println!(
+            "  deconflict audit verify --receipt {}.receipt.json --public-key {}",
+            tokens[0].0, head.public_key
+        );
         println!("Ctrl-C stops the demo; its database is temporary.");
         deconflict_server::serve(listener, Arc::new(app), shutdown_signal()).await?;
         drop(directory);

@@ -350,3 +350,71 @@ async fn bad_proposals_are_refused_with_the_field() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn an_agreement_widens_who_is_told_of_a_nonconforming_track() {
+    let clock = ManualClock::at("2030-01-01T10:00:00Z");
+    let server = TestServer::start_with_clock(clock).await;
+    let blue = server.party("blue", "operator").await;
+    let red = server.party("red", "operator").await;
+    let lon_gap = 0.171; // about 15.6 km at 35° N
+    server
+        .put(
+            &blue,
+            "/v1/operations/a",
+            &circle_operation(36.0, 35.0, 1000.0),
+        )
+        .await;
+    // Red's operation: its edge about 14.6 km from where blue's track strays.
+    server
+        .put(
+            &red,
+            "/v1/operations/b",
+            &circle_operation(36.0 + 2.0 * lon_gap, 35.0, 1000.0),
+        )
+        .await;
+    let stray = json!([{"track_id": "b1", "time": "2030-01-01T10:00:00Z", "lat_deg": 35.0,
+        "lon_deg": 36.0 + lon_gap, "altitude_m": 1500.0, "ground_speed_mps": 0.0,
+        "track_deg": 0.0, "vertical_rate_mps": 0.0, "operation_id": "a"}]);
+    server.post(&blue, "/v1/positions", &stray).await;
+    server.app.tactical_pass().unwrap();
+    let alerts: Value = server.get(&blue, "/v1/alerts").await.json().await.unwrap();
+    let nonconformance = alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "nonconformance")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        nonconformance["recipients"],
+        json!(["blue"]),
+        "red's operation is beyond the default 5 NM"
+    );
+
+    server
+        .post(
+            &blue,
+            "/v1/agreements",
+            &json!({"id": "wide", "parties": ["blue", "red"], "params": params(20_000.0)}),
+        )
+        .await;
+    server
+        .post(&red, "/v1/agreements/wide/accept", &json!({}))
+        .await;
+    server.post(&blue, "/v1/positions", &stray).await;
+    server.app.tactical_pass().unwrap();
+    let alerts: Value = server.get(&red, "/v1/alerts").await.json().await.unwrap();
+    let seen = alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["kind"] == "nonconformance")
+        .expect("red is told under the 20 km agreement");
+    assert_eq!(seen["id"], nonconformance["id"]);
+    assert_eq!(seen["recipients"], json!(["blue", "red"]));
+    assert!(
+        seen["nonconformance"].get("track_id").is_none(),
+        "red sees where, not which track"
+    );
+}
