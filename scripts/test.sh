@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, and every test of every crate.
-# Needs nothing but the Rust toolchain: the database is embedded (SQLite, bundled).
+# The whole test suite: formatting, lints, every test of every crate, then the browser map's
+# end-to-end tests. The Rust part needs nothing but the toolchain (the database is embedded);
+# the e2e step installs Debian's Chromium and the npm test driver (e2e/) when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== cargo fmt --check"
@@ -9,3 +10,18 @@ echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
+
+# The browser map, end to end: Debian's Chromium driven by playwright-core from npm (never
+# `playwright install`, which downloads a browser). Installs what is missing without asking.
+echo "== e2e (browser map)"
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+if [ ! -x /usr/bin/chromium ] || ! command -v npm >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -q
+  [ -x /usr/bin/chromium ] || as_root apt-get install -y -q chromium
+  command -v npm >/dev/null || as_root apt-get install -y -q nodejs npm
+fi
+(cd e2e && npm ci --no-audit --no-fund)
+cargo build -p deconflict --locked
+DECONFLICT_BIN="${CARGO_TARGET_DIR:-target}/debug/deconflict" \
+  node --test e2e/tests/two-parties.test.mjs

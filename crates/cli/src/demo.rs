@@ -45,6 +45,7 @@ pub fn run(check: bool, listen: SocketAddr, at: Option<DateTime<Utc>>) -> anyhow
         let address = listener.local_addr()?;
         println!();
         println!("serving on http://{address}  (OpenAPI: http://{address}/openapi.json)");
+        println!("map: open http://{address}/ and sign in with a party's token below");
         println!("admin token: {admin_token}");
         for (party, token) in &tokens {
             println!("token for {party:<10} {token}");

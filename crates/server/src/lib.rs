@@ -7,6 +7,7 @@
 //! - [`problem`]: every error as RFC 9457 `application/problem+json`.
 //! - [`body`]: the JSON body extractor: size limit, and a JSON pointer for every bad field.
 //! - [`routes`]: one module per resource; [`openapi`]: the OpenAPI 3.1 document.
+//! - [`ui`]: the browser map (`web/`, embedded), served at `/` as a client of the API.
 
 pub mod app;
 pub mod auth;
@@ -16,6 +17,7 @@ pub mod problem;
 pub mod ratelimit;
 pub mod routes;
 pub mod telemetry;
+pub mod ui;
 
 pub use app::{App, Config};
 pub use routes::router;

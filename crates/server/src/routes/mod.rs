@@ -75,6 +75,7 @@ pub fn router_from(api: OpenApiRouter<Arc<App>>, app: Arc<App>) -> Router {
         }),
     )
     .route("/metrics", get(crate::telemetry::render))
+    .merge(crate::ui::router())
     .fallback(no_route)
     .method_not_allowed_fallback(method_not_allowed)
     .layer(TraceLayer::new_for_http())

@@ -1,0 +1,284 @@
+// The deconflict operations picture: sign-in, then the map, the alert inbox and the hotline,
+// kept current from the party's alert stream (every alert or message event refetches what
+// changed) and by polling tracks once a second. It reads only the public /v1 API.
+
+import { call, follow, storedToken, storeToken, forgetToken, ApiProblem } from './api.js';
+import { OperationsMap } from './map.js';
+import { renderInbox } from './inbox.js';
+import { knownParties, frozenReason, renderThreads, renderMessages } from './hotline.js';
+import { relative, utc, windowStatus } from './format.js';
+
+const $ = (id) => document.getElementById(id);
+const TRACK_POLL_MS = 1000;
+/** A safety net beside the stream: everything is refetched this often anyway. */
+const FULL_REFRESH_MS = 15000;
+
+const state = {
+  me: null, operations: { operations: [], others: [], released: [] }, alerts: [], messages: [],
+  agreements: [], tracks: { tracks: [], others: [] }, selectedAlert: null, thread: null,
+  markedRead: new Set(),
+};
+let map = null;
+
+async function start() {
+  $('signin-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    storeToken($('token').value.trim());
+    $('token').value = '';
+    await signIn();
+  });
+  $('signout').addEventListener('click', () => {
+    forgetToken();
+    location.reload();
+  });
+  if (storedToken()) await signIn();
+  else showSignIn('');
+}
+
+function showSignIn(error) {
+  $('app').hidden = true;
+  $('signin').hidden = false;
+  $('signin-error').textContent = error;
+  $('token').focus();
+}
+
+async function signIn() {
+  try {
+    state.me = await call('/v1/parties/me');
+  } catch (error) {
+    forgetToken();
+    showSignIn(error instanceof ApiProblem && error.status === 401 ? 'That token was not accepted.' : `Cannot sign in: ${error.message}`);
+    return;
+  }
+  $('signin').hidden = true;
+  $('app').hidden = false;
+  $('party').textContent = `${state.me.name} (${state.me.id})`;
+  document.title = `deconflict — ${state.me.id}`;
+  map = new OperationsMap($('map'));
+  map.loadBasemap().catch((error) => console.error('basemap', error));
+  wireFilters();
+  wireSendBox();
+  follow(onStreamEvent, (s) => { $('live').textContent = `stream: ${s}`; });
+  await Promise.all([refreshPlans(), refreshHotline(), refreshTracks()]);
+  setInterval(refreshTracks, TRACK_POLL_MS);
+  setInterval(() => { refreshPlans(); refreshHotline(); }, FULL_REFRESH_MS);
+  setInterval(tick, 1000);
+  tick();
+}
+
+// ---- data --------------------------------------------------------------------------------
+
+let pending = null;
+/** Stream events are batched: one refetch for a burst. */
+function onStreamEvent(name) {
+  if (pending) return;
+  pending = setTimeout(() => {
+    pending = null;
+    if (name === 'message') refreshHotline();
+    else { refreshPlans(); refreshHotline(); }
+  }, 150);
+}
+
+async function refreshPlans() {
+  try {
+    const [operations, alerts] = await Promise.all([call('/v1/operations'), call('/v1/alerts')]);
+    state.operations = operations;
+    state.alerts = alerts.alerts;
+    const severities = new Map(state.alerts.map((a) => [a.id, a.severity]));
+    map.drawPlans(operations, severities, state.me.id);
+    map.drawAlertMarkers(state.alerts);
+    drawInbox();
+    drawHotline(); // the parties one can write to include those named in alerts
+    updateTimeRange();
+  } catch (error) {
+    console.error('refresh plans', error);
+  }
+}
+
+async function refreshHotline() {
+  try {
+    const [messages, agreements] = await Promise.all([allMessages(), call('/v1/agreements')]);
+    state.messages = messages;
+    state.agreements = agreements.agreements;
+    drawHotline();
+  } catch (error) {
+    console.error('refresh hotline', error);
+  }
+}
+
+async function allMessages() {
+  const messages = [];
+  let after = null;
+  for (let page = 0; page < 20; page++) {
+    const list = await call(`/v1/messages${after ? `?after=${encodeURIComponent(after)}` : ''}`);
+    messages.push(...list.messages);
+    if (!list.next_after) break;
+    after = list.next_after;
+  }
+  return messages;
+}
+
+async function refreshTracks() {
+  try {
+    state.tracks = await call('/v1/tracks');
+    // Timed with the User Timing API (e2e/bench-tracks.mjs reads these measures).
+    performance.mark('tracks-draw-start');
+    map.drawTracks(state.tracks);
+    performance.measure('deconflict:draw-tracks', 'tracks-draw-start');
+    // Leaflet repaints the canvas in the next animation frame; this callback runs after it.
+    requestAnimationFrame(() => performance.measure('deconflict:draw-tracks-painted', 'tracks-draw-start'));
+  } catch (error) {
+    console.error('refresh tracks', error);
+  }
+}
+
+// ---- inbox -------------------------------------------------------------------------------
+
+function drawInbox() {
+  const open = state.alerts.filter((a) => a.state === 'open').length;
+  $('alert-count').textContent = `(${open} open)`;
+  renderInbox($('alerts'), state.alerts, state.me.id, {
+    selected: state.selectedAlert,
+    onSelect: (alert) => {
+      state.selectedAlert = alert.id;
+      map.zoomToAlert(alert.id, alert.nonconformance?.position);
+      for (const item of $('alerts').querySelectorAll('.alert')) item.classList.toggle('selected', item.dataset.id === alert.id);
+    },
+    onAcknowledge: async (alert) => {
+      try {
+        const updated = await call(`/v1/alerts/${encodeURIComponent(alert.id)}/ack`, { method: 'POST' });
+        state.alerts = state.alerts.map((a) => (a.id === updated.id ? updated : a));
+        drawInbox();
+      } catch (error) {
+        alertError(error);
+      }
+    },
+  });
+  tick();
+}
+
+function alertError(error) {
+  $('alert-count').textContent = `(error: ${error.message})`;
+}
+
+// ---- hotline -----------------------------------------------------------------------------
+
+function drawHotline() {
+  const parties = knownParties(state.me.id, state);
+  if (!state.thread || !parties.includes(state.thread)) state.thread = parties[0] || null;
+  renderThreads($('threads'), state.me.id, parties, state.thread, state.messages, state.agreements, selectThread);
+  if (!state.thread) {
+    $('messages').innerHTML = '';
+    setSendBox(null, 'No party to write to yet.');
+    return;
+  }
+  const unread = renderMessages($('messages'), state.me.id, state.thread, state.messages);
+  markRead(unread);
+  setSendBox(state.thread, frozenReason(state.me.id, state.thread, state.agreements));
+  tick();
+}
+
+function selectThread(party) {
+  state.thread = party;
+  drawHotline();
+  $('threads').querySelector(`button[data-party="${CSS.escape(party)}"]`)?.focus();
+}
+
+/** Opening a thread reads its messages: the sender sees the receipt. */
+async function markRead(ids) {
+  for (const id of ids) {
+    if (state.markedRead.has(id)) continue;
+    state.markedRead.add(id);
+    try {
+      const read = await call(`/v1/messages/${encodeURIComponent(id)}/read`, { method: 'POST' });
+      state.messages = state.messages.map((m) => (m.id === read.id ? read : m));
+      renderThreads($('threads'), state.me.id, knownParties(state.me.id, state), state.thread, state.messages, state.agreements, selectThread);
+    } catch (error) {
+      console.error('read receipt', error);
+    }
+  }
+}
+
+function setSendBox(party, frozen) {
+  $('send-to').textContent = party ? `to ${party}` : '';
+  const disabled = !party || Boolean(frozen);
+  for (const id of ['send-text', 'send-button', 'send-priority']) $(id).disabled = disabled;
+  const status = $('send-status');
+  status.classList.toggle('frozen', Boolean(frozen));
+  if (frozen || !party) status.textContent = frozen || '';
+  else if (status.dataset.kind !== 'result') status.textContent = '';
+}
+
+function wireSendBox() {
+  const send = async (event) => {
+    event?.preventDefault();
+    const text = $('send-text').value.trim();
+    if (!text || !state.thread) return;
+    const status = $('send-status');
+    try {
+      await call('/v1/messages', { method: 'POST', body: { to: [state.thread], priority: $('send-priority').value, text } });
+      $('send-text').value = '';
+      status.dataset.kind = 'result';
+      status.textContent = `sent ${utc(Date.now())}`;
+      await refreshHotline();
+    } catch (error) {
+      // A channel frozen since the last refresh: the server's problem says why; show it and
+      // refetch the agreements so the send box disables itself.
+      const frozen = (error.type || '').endsWith('/channel-frozen');
+      status.dataset.kind = 'result';
+      status.textContent = `Not sent: ${error.message}`;
+      status.classList.toggle('frozen', frozen);
+      if (frozen) refreshHotline();
+    }
+  };
+  $('send-form').addEventListener('submit', send);
+  $('send-text').addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) send(event);
+  });
+}
+
+// ---- filters -----------------------------------------------------------------------------
+
+const FEET = 0.3048;
+
+function wireFilters() {
+  const apply = () => {
+    const time = $('time-on').checked ? Number($('time').value) * 1000 : null;
+    $('time').disabled = !$('time-on').checked;
+    $('time-label').textContent = time === null ? 'all times' : `${new Date(time).toISOString().slice(0, 16).replace('T', ' ')}Z (${relative(time)})`;
+    const lo = Number($('alt-lo').value) * 100 * FEET;
+    const hi = Number($('alt-hi').value) * 100 * FEET;
+    map.setFilter({ time, loM: lo, hiM: hi });
+  };
+  for (const id of ['time-on', 'time', 'alt-lo', 'alt-hi']) $(id).addEventListener('input', apply);
+  wireFilters.apply = apply;
+}
+
+/** The slider spans now ± the plans' horizon; it starts at now. */
+function updateTimeRange() {
+  const span = map.timeSpan();
+  const now = Date.now();
+  const lo = Math.floor(Math.min(now, span ? span[0] : now) / 60000) * 60;
+  const hi = Math.ceil(Math.max(now + 3600000, span ? span[1] : now) / 60000) * 60;
+  const slider = $('time');
+  const first = slider.max === '1';
+  slider.min = String(lo);
+  slider.max = String(hi);
+  if (first) slider.value = String(Math.floor(now / 1000));
+  wireFilters.apply?.();
+}
+
+// ---- clock and countdowns ----------------------------------------------------------------
+
+function tick() {
+  const now = Date.now();
+  $('clock').textContent = `${new Date(now).toISOString().slice(11, 19)}Z`;
+  for (const el of document.querySelectorAll('[data-at]')) el.textContent = relative(Number(el.dataset.at), now);
+  for (const el of document.querySelectorAll('[data-rel]')) el.textContent = relative(el.dataset.rel, now);
+  for (const el of document.querySelectorAll('[data-window]')) {
+    const [start, end] = el.dataset.window.split('|');
+    el.textContent = windowStatus(start, end, now);
+  }
+}
+
+start();

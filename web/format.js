@@ -1,0 +1,70 @@
+// Formatting shared by the map and the panels: UTC times, relative countdowns, altitudes,
+// severities. Pure functions; all times are UTC, always written with a trailing "Z".
+
+export const SEVERITY_RANK = { advisory: 0, caution: 1, warning: 2 };
+/** Okabe–Ito colours per severity (the same as style.css). */
+export const SEVERITY_COLOUR = { advisory: '#56B4E9', caution: '#E69F00', warning: '#D55E00' };
+/** A shape per severity, so that severity never rests on colour alone. */
+export const SEVERITY_SYMBOL = { advisory: '●', caution: '◆', warning: '▲' };
+export const OWN_COLOUR = '#0072B2';
+export const OTHER_COLOUR = '#CC79A7';
+export const OWN_TRACK_COLOUR = '#009E73';
+
+const FEET_PER_METRE = 3.28084;
+
+/** "14:05Z" for today, "27 Nov 14:05Z" otherwise. */
+export function utc(time, now = Date.now()) {
+  const date = new Date(time);
+  const hhmm = date.toISOString().slice(11, 16) + 'Z';
+  if (new Date(now).toISOString().slice(0, 10) === date.toISOString().slice(0, 10)) return hhmm;
+  const day = date.toLocaleString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
+  return `${day} ${hhmm}`;
+}
+
+/** "1h 05m", "4m 20s", "35s" for a duration in seconds (absolute value). */
+export function duration(seconds) {
+  const s = Math.round(Math.abs(seconds));
+  if (s >= 86400) return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
+  if (s >= 3600) return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  if (s >= 60) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${s}s`;
+}
+
+/** "in 4m 20s" or "6m 02s ago". */
+export function relative(time, now = Date.now()) {
+  const seconds = (new Date(time).getTime() - now) / 1000;
+  return seconds >= 0 ? `in ${duration(seconds)}` : `${duration(seconds)} ago`;
+}
+
+/** Where a window [start, end) stands: "starts in …", "in progress, ends in …", "ended … ago". */
+export function windowStatus(start, end, now = Date.now()) {
+  const t0 = new Date(start).getTime();
+  const t1 = new Date(end).getTime();
+  if (now < t0) return `starts in ${duration((t0 - now) / 1000)}`;
+  if (now < t1) return `in progress, ends in ${duration((t1 - now) / 1000)}`;
+  return `ended ${duration((now - t1) / 1000)} ago`;
+}
+
+/** Flight level (hundreds of feet) of an altitude in metres. */
+export function flightLevel(metres) {
+  return Math.round((metres * FEET_PER_METRE) / 100);
+}
+
+export function fl(metres) {
+  return `FL${String(flightLevel(metres)).padStart(3, '0')}`;
+}
+
+/** "FL197–FL295 (6,000–9,000 m)". */
+export function band(lowerM, upperM) {
+  const m = (x) => Math.round(x).toLocaleString('en-GB');
+  return `${fl(lowerM)}–${fl(upperM)} (${m(lowerM)}–${m(upperM)} m)`;
+}
+
+export function km(metres) {
+  return `${(metres / 1000).toFixed(1)} km`;
+}
+
+/** Escapes text for HTML built with template strings. */
+export function esc(text) {
+  return String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+}

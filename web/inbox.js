@@ -1,0 +1,113 @@
+// The alert inbox: most severe first, then soonest; live countdowns; acknowledge buttons that
+// work from the keyboard; who has acknowledged. Selecting an alert asks the map to zoom to it.
+
+import { SEVERITY_RANK, SEVERITY_SYMBOL, band, esc, km, utc } from './format.js';
+
+const KIND = {
+  strategic_conflict: 'Plan conflict',
+  tactical_conflict: 'Predicted loss of separation',
+  nonconformance: 'Non-conformance',
+  incident: 'Incident report',
+};
+
+/** When the alert's danger begins (ms): time to LoS for tactical, the overlap's start for plans. */
+export function urgencyTime(alert) {
+  if (alert.tactical) return Date.parse(alert.tactical.evaluated_at) + alert.tactical.t_los_s * 1000;
+  const starts = (alert.conflicts || []).map((c) => c.overlap && Date.parse(c.overlap.time_start)).filter(Number.isFinite);
+  if (starts.length) return Math.min(...starts);
+  return Date.parse(alert.raised_at);
+}
+
+/** Open before resolved; then severity (most severe first); then the soonest danger. */
+export function sortAlerts(alerts) {
+  return [...alerts].sort((a, b) =>
+    (a.state === 'resolved') - (b.state === 'resolved')
+    || SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]
+    || urgencyTime(a) - urgencyTime(b)
+    || a.id.localeCompare(b.id));
+}
+
+/** Renders the inbox into `list`; keeps keyboard focus on the same alert across redraws. */
+export function renderInbox(list, alerts, me, { selected, onSelect, onAcknowledge }) {
+  const focusedId = document.activeElement?.closest?.('.alert')?.dataset.id;
+  const focusedAck = document.activeElement?.classList?.contains('ack');
+  const sorted = sortAlerts(alerts);
+  list.innerHTML = sorted.map((alert) => alertItem(alert, me, selected)).join('');
+  for (const item of list.querySelectorAll('.alert')) {
+    const alert = sorted.find((a) => a.id === item.dataset.id);
+    item.addEventListener('click', (event) => {
+      if (event.target.closest('button')) return;
+      onSelect(alert);
+    });
+    item.addEventListener('keydown', (event) => {
+      if (event.target !== item) return;
+      if (event.key === 'Enter' || event.key === ' ') {
+        event.preventDefault();
+        onSelect(alert);
+      } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+        event.preventDefault();
+        const next = event.key === 'ArrowDown' ? item.nextElementSibling : item.previousElementSibling;
+        next?.focus();
+      }
+    });
+    item.querySelector('button.ack')?.addEventListener('click', () => onAcknowledge(alert));
+  }
+  if (focusedId) {
+    const item = list.querySelector(`.alert[data-id="${CSS.escape(focusedId)}"]`);
+    (focusedAck ? item?.querySelector('button.ack') || item : item)?.focus();
+  }
+}
+
+function alertItem(alert, me, selected) {
+  const now = Date.now();
+  const symbol = SEVERITY_SYMBOL[alert.severity];
+  const others = alert.recipients.filter((p) => p !== me);
+  const what = `${KIND[alert.kind] || alert.kind}${others.length ? ` with ${others.join(', ')}` : ''}`;
+  const acked = Object.entries(alert.acknowledged_by || {});
+  const waiting = alert.recipients.filter((p) => !(p in (alert.acknowledged_by || {})));
+  const ackText = [
+    acked.length ? `Acknowledged by ${acked.map(([p, t]) => `${p === me ? `you (${esc(p)})` : esc(p)} ${esc(utc(t, now))} (<span data-rel="${esc(t)}"></span>)`).join(', ')}` : 'Not acknowledged yet',
+    waiting.length && alert.state === 'open' ? `awaiting ${waiting.map((p) => (p === me ? `you (${esc(p)})` : esc(p))).join(', ')}` : '',
+  ].filter(Boolean).join('; ');
+  const mine = alert.acknowledged_by?.[me];
+  const action = alert.state === 'resolved'
+    ? `<span>resolved ${esc(utc(alert.resolved_at, now))}</span>`
+    : mine
+      ? `<span>you acknowledged at ${esc(utc(mine, now))}</span>`
+      : `<button type="button" class="ack" aria-label="Acknowledge alert ${esc(alert.id)}">Acknowledge</button>`;
+  const escalated = alert.escalations ? ` · escalated ${alert.escalations}×` : '';
+  return `<li class="alert sev-${esc(alert.severity)}${alert.state === 'resolved' ? ' resolved' : ''}${selected === alert.id ? ' selected' : ''}"
+      tabindex="0" data-id="${esc(alert.id)}" aria-label="${esc(alert.severity)} ${esc(what)}">
+    <div class="head"><span class="badge">${symbol} ${esc(alert.severity)}</span><span class="what">${esc(what)}</span><span class="id">${esc(alert.id)}</span></div>
+    ${details(alert, now)}
+    <div class="acks">${ackText}${escalated}</div>
+    <div class="actions">${action}</div>
+  </li>`;
+}
+
+function details(alert, now) {
+  if (alert.tactical) {
+    const t = alert.tactical;
+    const at = Date.parse(t.evaluated_at);
+    const los = t.los_now
+      ? '<strong>LOSS OF SEPARATION NOW</strong>'
+      : `loss of separation <span class="countdown" data-at="${at + t.t_los_s * 1000}"></span>`;
+    return `<div class="line">your track ${esc(t.own_track)}: ${los}</div>
+      <div class="line">closest ${km(t.d_cpa_m)} <span data-at="${at + t.t_cpa_s * 1000}"></span>; now ${km(t.horizontal_distance_now_m)}, ${Math.round(t.vertical_offset_now_m)} m vertical</div>`;
+  }
+  if (alert.nonconformance) {
+    const n = alert.nonconformance;
+    const whose = n.track_id ? `your track ${esc(n.track_id)}${n.operation_id ? ` (operation ${esc(n.operation_id)})` : ''}` : `a track of ${esc(n.track_owner)}`;
+    return `<div class="line">${whose} outside its plan${n.reason ? `: ${esc(n.reason)}` : ''} at ${Math.round(n.altitude_m)} m</div>`;
+  }
+  if (alert.incident) {
+    return `<div class="line">${esc(alert.incident.narrative || alert.incident.category || '')}</div>`;
+  }
+  return (alert.conflicts || []).map((c) => {
+    if (!c.overlap) return `<div class="line">your ${esc(c.own_operation)} conflicts with ${esc(c.other_party)} (overlap not released)</div>`;
+    const o = c.overlap;
+    const row = c.right_of_way ? ` · right of way: ${esc(c.right_of_way)}` : '';
+    return `<div class="line">your <b>${esc(c.own_operation)}</b> · ${band(o.altitude_lower_m, o.altitude_upper_m)}${row}</div>
+      <div class="line">${esc(utc(o.time_start, now))}–${esc(utc(o.time_end, now))} · <span class="countdown" data-window="${esc(o.time_start)}|${esc(o.time_end)}"></span></div>`;
+  }).join('');
+}

@@ -1,0 +1,353 @@
+// The map: the offline Natural Earth basemap, the party's own operations, others' released
+// parts, conflict overlap regions by severity, and live tracks on a canvas renderer.
+// Every drawn volume carries its time window and altitude band so the filters can hide it.
+
+import {
+  SEVERITY_COLOUR, SEVERITY_SYMBOL, OWN_COLOUR, OTHER_COLOUR, OWN_TRACK_COLOUR,
+  band, esc, fl, km, utc, windowStatus,
+} from './format.js';
+
+const L = window.L;
+/** The eastern Mediterranean: Cyprus, the Levant and western Syria. */
+const HOME_CENTRE = [35.0, 36.4];
+const HOME_ZOOM = 7;
+/** Reference places (public-domain coordinates), so a newcomer knows where the map is. */
+const PLACES = [
+  ['Latakia', 35.52, 35.79], ['Tartus', 34.89, 35.89], ['Homs', 34.73, 36.72], ['Hama', 35.13, 36.75],
+  ['Aleppo', 36.20, 37.16], ['Damascus', 33.51, 36.29], ['Beirut', 33.89, 35.50], ['Nicosia', 35.17, 33.36],
+  ['Baghdad', 33.31, 44.36], ['Mosul', 36.34, 43.13], ['Raqqa', 35.95, 39.01], ['Adana', 37.00, 35.32],
+];
+/** Above this many tracks, their labels show on hover only (each label is a DOM element). */
+const LABELLED_TRACKS_MAX = 300;
+/** The heading vector's length: where the track will be in this many seconds. */
+const HEADING_VECTOR_S = 120;
+
+export class OperationsMap {
+  constructor(element) {
+    this.map = L.map(element, { zoomControl: true, worldCopyJump: true, attributionControl: true, zoomSnap: 0.25 })
+      .setView(HOME_CENTRE, HOME_ZOOM);
+    this.map.attributionControl.setPrefix('Leaflet');
+    this.map.attributionControl.addAttribution('Basemap: Natural Earth (public domain) via world-atlas');
+    // Tracks and alert markers above the plans, on one canvas (thousands of tracks stay smooth).
+    this.map.createPane('tracks').style.zIndex = 450;
+    this.trackRenderer = L.canvas({ padding: 0.2, pane: 'tracks' });
+    this.layers = {
+      own: L.layerGroup().addTo(this.map),
+      released: L.layerGroup().addTo(this.map),
+      conflicts: L.layerGroup().addTo(this.map),
+      tracks: L.layerGroup().addTo(this.map),
+    };
+    /** Drawn volumes with their filter keys: { layer, group, t0, t1, lo, hi }. */
+    this.volumes = [];
+    /** Map bounds per alert id, for zooming to an alert. */
+    this.alertBounds = new Map();
+    this.filter = { time: null, loM: -Infinity, hiM: Infinity };
+    this.addLegend();
+    L.control.scale({ imperial: false, position: 'bottomright' }).addTo(this.map);
+    // The current view, readable by tests and tools: "lat,lng,zoom".
+    const showView = () => {
+      const c = this.map.getCenter();
+      element.dataset.view = `${c.lat.toFixed(4)},${c.lng.toFixed(4)},${this.map.getZoom()}`;
+    };
+    this.map.on('moveend', showView);
+    showView();
+  }
+
+  /** Loads the vendored TopoJSON countries and draws them under everything else. */
+  async loadBasemap() {
+    const response = await fetch('/ui/vendor/world-atlas/countries-50m.json');
+    const topology = await response.json();
+    const countries = window.topojson.feature(topology, topology.objects.countries);
+    this.map.createPane('basemap').style.zIndex = 200;
+    L.geoJSON(countries, {
+      pane: 'basemap', interactive: false,
+      style: { color: '#9a9a9a', weight: 0.8, fillColor: '#fbfaf5', fillOpacity: 1 },
+    }).addTo(this.map);
+    for (const [name, lat, lon] of PLACES) {
+      const icon = L.divIcon({ className: 'place-label', html: `<span>● ${name}</span>`, iconSize: null, iconAnchor: [4, 8] });
+      L.marker([lat, lon], { icon, pane: 'basemap', interactive: false, keyboard: false }).addTo(this.map);
+    }
+  }
+
+  addLegend() {
+    const legend = L.control({ position: 'topright' });
+    legend.onAdd = () => {
+      const div = L.DomUtil.create('div', 'legend');
+      const sev = (name) => `<div><span class="sw" style="border:1px solid #000;background:${SEVERITY_COLOUR[name]}"></span>${SEVERITY_SYMBOL[name]} ${name.toUpperCase()} conflict</div>`;
+      div.innerHTML = `<div><span class="sw" style="border-color:${OWN_COLOUR};background:${OWN_COLOUR}20"></span>your operations</div>`
+        + `<div><span class="sw" style="border-color:${OTHER_COLOUR};border-style:dashed"></span>others' operations released in full</div>`
+        + '<div><b>Conflicts</b>: the part of the other\'s plan within separation of yours</div>'
+        + sev('warning') + sev('caution') + sev('advisory')
+        + `<div><span style="color:${OWN_TRACK_COLOUR}">●—</span> your tracks (line: 2 min ahead), <span style="color:${OTHER_COLOUR}">●—</span> others' released</div>`
+        + `<div><span style="color:${SEVERITY_COLOUR.caution}">◯</span> ring: a non-conformance where it was seen</div>`;
+      L.DomEvent.disableClickPropagation(div);
+      return div;
+    };
+    legend.addTo(this.map);
+  }
+
+  /**
+   * Redraws the plans: `view` is GET /v1/operations, `severities` maps alert id → severity.
+   */
+  drawPlans(view, severities, party) {
+    for (const group of [this.layers.own, this.layers.released, this.layers.conflicts]) group.clearLayers();
+    this.volumes = [];
+    this.alertBounds = new Map();
+    for (const operation of view.operations) {
+      operation.volumes.forEach((volume, index) => {
+        const layer = footprintLayer(volume.footprint, {
+          color: OWN_COLOUR, weight: 2, fillColor: OWN_COLOUR, fillOpacity: 0.08,
+        });
+        layer.bindPopup(operationPopup(party, operation, volume, index, true));
+        // The callsign sits on the footprint's northern edge, clear of what is inside it.
+        const label = L.tooltip({ permanent: true, direction: 'top', className: 'op-label', interactive: false })
+          .setLatLng(northernEdge(volume.footprint))
+          .setContent(esc(operation.callsign || operation.id));
+        this.register(L.layerGroup([layer, label]), this.layers.own, volume);
+      });
+    }
+    for (const operation of view.released || []) {
+      for (const [index, volume] of operation.volumes.entries()) {
+        const layer = footprintLayer(volume.footprint, {
+          color: OTHER_COLOUR, weight: 2, dashArray: '6 4', fillColor: OTHER_COLOUR, fillOpacity: 0.06,
+        });
+        layer.bindTooltip(`${esc(operation.party)}: ${esc(operation.callsign || operation.id)}`, { sticky: true });
+        layer.bindPopup(operationPopup(operation.party, operation, volume, index, false));
+        this.register(layer, this.layers.released, volume);
+      }
+    }
+    // Conflict regions: one per alert and overlap, from our side (own conflicts) and the
+    // other's released overlap (`others`, the same region under conflicts_only).
+    const drawn = new Set();
+    const overlaps = [];
+    for (const operation of view.operations) {
+      for (const conflict of operation.conflicts || []) {
+        overlaps.push({ alertId: conflict.alert_id, party: conflict.other_party, overlap: conflict.overlap, own: operation, rightOfWay: conflict.right_of_way });
+      }
+    }
+    for (const other of view.others || []) {
+      for (const overlap of other.overlaps) overlaps.push({ alertId: other.alert_id, party: other.party, overlap });
+    }
+    for (const item of overlaps) {
+      if (!item.overlap || !item.overlap.region) continue;
+      const key = `${item.alertId}|${JSON.stringify(item.overlap.region.coordinates[0]?.[0]?.[0])}`;
+      if (drawn.has(key)) continue;
+      drawn.add(key);
+      // A conflict whose alert this party is not shown (e.g. withheld across a frozen
+      // channel) is drawn grey and says so, rather than guessing a severity.
+      const severity = severities.get(item.alertId);
+      const colour = severity ? SEVERITY_COLOUR[severity] : '#9a9a9a';
+      const layer = L.geoJSON(item.overlap.region, {
+        style: { color: '#000', weight: 1.5, fillColor: colour, fillOpacity: 0.7 },
+      });
+      const label = severity ? `${SEVERITY_SYMBOL[severity]} ${severity.toUpperCase()}` : 'CONFLICT (no alert shown)';
+      layer.bindTooltip(`${label} · ${esc(item.party)}`, {
+        permanent: true, direction: 'center', className: `sev-label sev-${severity || 'none'}`,
+      });
+      layer.bindPopup(conflictPopup(item, severity));
+      this.register(layer, this.layers.conflicts, {
+        time_start: item.overlap.time_start, time_end: item.overlap.time_end,
+        altitude_lower_m: item.overlap.altitude_lower_m, altitude_upper_m: item.overlap.altitude_upper_m,
+      });
+      const bounds = layer.getBounds();
+      const known = this.alertBounds.get(item.alertId);
+      this.alertBounds.set(item.alertId, known ? known.extend(bounds) : bounds);
+    }
+    this.applyFilter();
+    if (!this.fitted) {
+      this.fitted = true;
+      // Open on the conflicts (what needs attention), or on the party's plans if there are none.
+      const conflicts = this.layers.conflicts.getLayers();
+      const focus = L.featureGroup(conflicts.length ? conflicts : [...this.layers.own.getLayers(), ...this.layers.released.getLayers()]);
+      // The top padding keeps the fitted plans clear of the legend (top right).
+      if (focus.getLayers().length) {
+        this.map.fitBounds(focus.getBounds().pad(0.1), { maxZoom: 9, paddingTopLeft: [40, 180], paddingBottomRight: [20, 10] });
+      }
+    }
+  }
+
+  register(layer, group, volume) {
+    this.volumes.push({
+      layer, group,
+      t0: Date.parse(volume.time_start), t1: Date.parse(volume.time_end),
+      lo: volume.altitude_lower_m, hi: volume.altitude_upper_m,
+    });
+  }
+
+  /** Shows only what is active at `time` (null: any time) and overlaps [loM, hiM]. */
+  setFilter(filter) {
+    this.filter = filter;
+    this.applyFilter();
+  }
+
+  applyFilter() {
+    const { time, loM, hiM } = this.filter;
+    for (const v of this.volumes) {
+      const visible = (time === null || (v.t0 <= time && time < v.t1)) && v.lo <= hiM && v.hi >= loM;
+      if (visible && !v.group.hasLayer(v.layer)) v.group.addLayer(v.layer);
+      if (!visible && v.group.hasLayer(v.layer)) v.group.removeLayer(v.layer);
+    }
+    this.applyTrackFilter();
+  }
+
+  /** The time span of everything drawn, for the time slider. */
+  timeSpan() {
+    const times = this.volumes.flatMap((v) => [v.t0, v.t1]).filter(Number.isFinite);
+    return times.length ? [Math.min(...times), Math.max(...times)] : null;
+  }
+
+  /**
+   * Updates live tracks (GET /v1/tracks): own in green, others' released in purple. Layers are
+   * kept per track and moved, not rebuilt, so thousands of tracks update in one canvas frame.
+   * Above LABELLED_TRACKS_MAX tracks the labels (DOM elements) show on hover only.
+   */
+  drawTracks(list, now = Date.now()) {
+    this.tracks ||= new Map();
+    const seen = new Set();
+    const all = [
+      ...(list.tracks || []).map((t) => ({ key: `own:${t.report.track_id}`, report: t.report, lost: t.lost, colour: OWN_TRACK_COLOUR,
+        label: `${fl(t.report.altitude_m)} ${t.report.callsign || t.report.track_id}` })),
+      ...(list.others || []).map((t) => ({ key: `${t.party}:${t.report.track_id}`, report: t.report, lost: t.lost, colour: OTHER_COLOUR,
+        label: `${fl(t.report.altitude_m)}${t.report.callsign ? ` ${t.report.callsign}` : ''} (${t.party})` })),
+    ];
+    const permanent = all.length <= LABELLED_TRACKS_MAX;
+    for (const track of all) {
+      seen.add(track.key);
+      const position = [track.report.lat_deg, track.report.lon_deg];
+      const ahead = project(track.report, HEADING_VECTOR_S);
+      let drawn = this.tracks.get(track.key);
+      if (!drawn) {
+        const style = { renderer: this.trackRenderer, pane: 'tracks', color: track.colour, weight: 2 };
+        drawn = {
+          dot: L.circleMarker(position, { ...style, radius: 5, fillColor: track.colour, fillOpacity: 0.9 }),
+          vector: L.polyline([position, ahead], style),
+          label: null, permanent: null, visible: false,
+        };
+        drawn.dot.bindPopup(() => trackPopup(drawn.report, drawn.text, drawn.lost));
+        this.tracks.set(track.key, drawn);
+      } else {
+        drawn.dot.setLatLng(position);
+        drawn.vector.setLatLngs([position, ahead]);
+      }
+      if (drawn.permanent !== permanent || drawn.text !== track.label) {
+        drawn.dot.unbindTooltip();
+        drawn.dot.bindTooltip(esc(track.label), { permanent, direction: 'right', offset: [6, 0], className: 'track-label' });
+        drawn.permanent = permanent;
+      }
+      if (drawn.lost !== track.lost) {
+        drawn.dot.setStyle({ opacity: track.lost ? 0.4 : 1, fillOpacity: track.lost ? 0.2 : 0.9 });
+        drawn.vector.setStyle({ opacity: track.lost ? 0.4 : 1 });
+      }
+      Object.assign(drawn, { report: track.report, text: track.label, lost: track.lost });
+    }
+    for (const [key, drawn] of this.tracks) {
+      if (seen.has(key)) continue;
+      this.layers.tracks.removeLayer(drawn.dot);
+      this.layers.tracks.removeLayer(drawn.vector);
+      this.tracks.delete(key);
+    }
+    this.applyTrackFilter();
+  }
+
+  applyTrackFilter() {
+    const { loM, hiM } = this.filter;
+    for (const drawn of this.tracks?.values() || []) {
+      const visible = drawn.report.altitude_m >= loM && drawn.report.altitude_m <= hiM;
+      if (visible === drawn.visible) continue;
+      drawn.visible = visible;
+      for (const layer of [drawn.vector, drawn.dot]) {
+        if (visible) this.layers.tracks.addLayer(layer);
+        else this.layers.tracks.removeLayer(layer);
+      }
+    }
+  }
+
+  /** Marks where each open non-conformance was seen, with its severity written. */
+  drawAlertMarkers(alerts) {
+    this.alertMarkers ||= L.layerGroup().addTo(this.map);
+    this.alertMarkers.clearLayers();
+    for (const alert of alerts) {
+      const n = alert.nonconformance;
+      if (!n || alert.state !== 'open') continue;
+      const colour = SEVERITY_COLOUR[alert.severity];
+      const marker = L.circleMarker([n.position[1], n.position[0]], {
+        renderer: this.trackRenderer, pane: 'tracks', radius: 11, color: colour, weight: 3, fill: false,
+      });
+      marker.bindTooltip(`${SEVERITY_SYMBOL[alert.severity]} ${alert.severity.toUpperCase()} non-conformance`, {
+        direction: 'bottom', offset: [0, 10], className: `sev-label sev-${alert.severity}`,
+      });
+      this.alertMarkers.addLayer(marker);
+    }
+  }
+
+  /** Zooms to an alert: its overlap regions, or a given position. */
+  zoomToAlert(alertId, position) {
+    const bounds = this.alertBounds.get(alertId);
+    if (bounds && bounds.isValid()) {
+      this.map.flyToBounds(bounds.pad(0.6), { maxZoom: 10, duration: 0.6 });
+    } else if (position) {
+      this.map.flyTo([position[1], position[0]], 10, { duration: 0.6 });
+    }
+  }
+}
+
+/** The middle of a footprint's northern edge, [lat, lon] (without a map: a circle's bounds need one). */
+function trackPopup(report, label, lost) {
+  return `<div class="popup"><b>${esc(label)}</b><br>${Math.round(report.ground_speed_mps)} m/s, track ${Math.round(report.track_deg)}°` +
+    `<br>last report ${esc(utc(report.time))}${lost ? ' (lost)' : ''}</div>`;
+}
+
+function northernEdge(footprint) {
+  if (footprint.type === 'Circle') {
+    return [footprint.center[1] + footprint.radius_m / 111320, footprint.center[0]];
+  }
+  const points = footprint.coordinates[0];
+  const north = Math.max(...points.map((p) => p[1]));
+  const lons = points.map((p) => p[0]);
+  return [north, (Math.min(...lons) + Math.max(...lons)) / 2];
+}
+
+function footprintLayer(footprint, style) {
+  if (footprint.type === 'Circle') {
+    return L.circle([footprint.center[1], footprint.center[0]], { ...style, radius: footprint.radius_m });
+  }
+  return L.geoJSON(footprint, { style });
+}
+
+/** Great-circle destination after `seconds` at the report's ground speed and track. */
+function project(report, seconds) {
+  const R = 6371008.8;
+  const d = (report.ground_speed_mps * seconds) / R;
+  const theta = (report.track_deg * Math.PI) / 180;
+  const phi1 = (report.lat_deg * Math.PI) / 180;
+  const lambda1 = (report.lon_deg * Math.PI) / 180;
+  const phi2 = Math.asin(Math.sin(phi1) * Math.cos(d) + Math.cos(phi1) * Math.sin(d) * Math.cos(theta));
+  const lambda2 = lambda1 + Math.atan2(Math.sin(theta) * Math.sin(d) * Math.cos(phi1), Math.cos(d) - Math.sin(phi1) * Math.sin(phi2));
+  return [(phi2 * 180) / Math.PI, (lambda2 * 180) / Math.PI];
+}
+
+function operationPopup(party, operation, volume, index, own) {
+  const now = Date.now();
+  return `<div class="popup"><h3>${esc(operation.callsign || operation.id)}</h3><table>
+    <tr><td>${own ? 'your operation' : 'operation of'}</td><td>${own ? esc(operation.id) : `${esc(party)}: ${esc(operation.id)}`}</td></tr>
+    <tr><td>mission</td><td>${esc(operation.mission_type)} (${esc(operation.domain)}), ${esc(operation.state)}</td></tr>
+    <tr><td>volume</td><td>${index + 1} of ${operation.volumes.length}</td></tr>
+    <tr><td>altitude</td><td>${band(volume.altitude_lower_m, volume.altitude_upper_m)}</td></tr>
+    <tr><td>time (UTC)</td><td>${esc(utc(volume.time_start, now))} – ${esc(utc(volume.time_end, now))}<br>${esc(windowStatus(volume.time_start, volume.time_end, now))}</td></tr>
+  </table></div>`;
+}
+
+function conflictPopup(item, severity) {
+  const o = item.overlap;
+  const title = severity ? `${SEVERITY_SYMBOL[severity]} Conflict — ${severity.toUpperCase()}` : 'Conflict (its alert is not shown to you)';
+  const now = Date.now();
+  const own = item.own ? `<tr><td>your operation</td><td>${esc(item.own.callsign || '')} ${esc(item.own.id)}</td></tr>` : '';
+  const row = item.rightOfWay ? `<tr><td>right of way</td><td>${esc(item.rightOfWay)}</td></tr>` : '';
+  return `<div class="popup"><h3>${esc(title)}</h3><table>
+    <tr><td>with</td><td>${esc(item.party)}</td></tr>${own}${row}
+    <tr><td>overlap altitude</td><td>${band(o.altitude_lower_m, o.altitude_upper_m)}</td></tr>
+    <tr><td>overlap time (UTC)</td><td>${esc(utc(o.time_start, now))} – ${esc(utc(o.time_end, now))}<br>${esc(windowStatus(o.time_start, o.time_end, now))}</td></tr>
+    <tr><td>closest distance</td><td>${km(o.horizontal_distance_m)}</td></tr>
+    <tr><td>alert</td><td>${esc(item.alertId)}</td></tr>
+  </table></div>`;
+}
