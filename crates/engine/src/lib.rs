@@ -39,6 +39,7 @@ pub mod state;
 pub mod strategic;
 pub mod tactical;
 pub mod track;
+pub mod zone;
 
 pub use agreement::AgreementParams;
 pub use alert::{Alert, AlertDetail, AlertKind, AlertState, Severity, TrackRef};
