@@ -26,6 +26,7 @@ pub mod agreement;
 pub mod alert;
 pub mod decide;
 pub mod disclosure;
+pub mod ed269;
 pub mod error;
 pub mod event;
 pub mod ids;

@@ -85,6 +85,10 @@ impl ZoneRule {
             ZoneRule::Deny {
                 parties,
                 all_except: true,
+            } if parties.is_empty() => "deny all".to_owned(),
+            ZoneRule::Deny {
+                parties,
+                all_except: true,
             } => format!("deny all except {}", list(parties)),
             ZoneRule::AllowOnlyMissions { parties, missions } => format!(
                 "{} may fly only {} missions",
@@ -305,7 +309,11 @@ impl ZoneSpec {
         }
         for rule in &self.rules {
             match rule {
-                ZoneRule::Deny { parties, .. } | ZoneRule::AllowOnlyMissions { parties, .. }
+                ZoneRule::Deny {
+                    parties,
+                    all_except: false,
+                }
+                | ZoneRule::AllowOnlyMissions { parties, .. }
                     if parties.is_empty() =>
                 {
                     return Err(EngineError::InvalidParameter {

@@ -401,3 +401,156 @@ async fn bad_zones_are_refused_with_the_field() {
     }
     assert_eq!(server.log_head().await, head);
 }
+
+fn ed269_sample() -> Value {
+    let path = format!(
+        "{}/tests/data/ed269/che-sample.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn an_ed269_document_imports_circles_and_polygons_with_units_and_schedules() {
+    let (server, authority, blue, _red) = setup().await;
+    let response = server
+        .post(&authority, "/v1/zones/ed269", &ed269_sample())
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    let ids: Vec<&str> = body["zones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|z| z["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["TST01", "TST02", "TST02-2"]);
+    let polygon: Value = server
+        .get(&blue, "/v1/zones/TST01")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(polygon["enforcement"], "hard");
+    assert_eq!(
+        polygon["rules"],
+        json!([{"type": "deny", "parties": [], "all_except": true}])
+    );
+    assert_eq!(polygon["altitude_upper_m"], 3000.0);
+    let circle: Value = server
+        .get(&blue, "/v1/zones/TST02")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(circle["enforcement"], "advisory");
+    let radius = circle["footprint"]["radius_m"].as_f64().unwrap();
+    assert!((radius - 16404.0 * 0.3048).abs() < 1e-6, "{radius}");
+    assert_eq!(circle["altitude_lower_m"], -500.0, "AGL 0 is the surface");
+    let upper = circle["altitude_upper_m"].as_f64().unwrap();
+    assert!(
+        (upper - (5000.0 * 0.3048 + 110.0)).abs() < 1e-6,
+        "AMSL widened: {upper}"
+    );
+    assert_eq!(
+        circle["schedule"]["weekly"][0]["days"],
+        json!(["mon", "tue", "wed", "thu", "fri"])
+    );
+
+    // The prohibited polygon refuses a filing inside it.
+    let inside_polygon = json!({"mission_type": "patrol", "domain": "air", "volumes": [{
+        "footprint": {"type": "Circle", "center": [7.45, 46.95], "radius_m": 500.0},
+        "altitude_lower_m": 500.0, "altitude_upper_m": 800.0,
+        "time_start": START, "time_end": END}]});
+    let p = problem(
+        server
+            .put(&blue, "/v1/operations/bern", &inside_polygon)
+            .await,
+        StatusCode::CONFLICT,
+        "zone-violation",
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("TST01"));
+    // The authorisation circle alerts on a weekday (Friday) and not on Sunday.
+    let near_zurich = |start: &str, end: &str| {
+        json!({"mission_type": "patrol", "domain": "air", "volumes": [{
+            "footprint": {"type": "Circle", "center": [8.55, 47.45], "radius_m": 500.0},
+            "altitude_lower_m": 500.0, "altitude_upper_m": 800.0,
+            "time_start": start, "time_end": end}]})
+    };
+    let response = server
+        .put(&blue, "/v1/operations/zrh-fri", &near_zurich(START, END))
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let response = server
+        .put(
+            &blue,
+            "/v1/operations/zrh-sun",
+            &near_zurich("2030-01-06T10:00:00Z", "2030-01-06T11:00:00Z"),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let alerts = alerts_of_kind(&server, &authority, "zone_entry").await;
+    assert_eq!(alerts.len(), 1, "only the weekday entry: {alerts:#?}");
+    assert_eq!(alerts[0]["zone_entry"]["zone"], "TST02");
+}
+
+#[tokio::test]
+async fn unsupported_ed269_features_are_refused_naming_what_and_nothing_is_imported() {
+    let (server, authority, blue, _red) = setup().await;
+    type Change = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(Change, &str, &str)> = vec![
+        (
+            Box::new(|d| d["features"][1]["geometry"][0]["upperVerticalReference"] = json!("AGL")),
+            "/features/1/geometry/0/upperVerticalReference",
+            "no terrain model",
+        ),
+        (
+            Box::new(|d| {
+                d["features"][0]["geometry"][0]["horizontalProjection"]["type"] =
+                    json!("LineString")
+            }),
+            "/features/0/geometry/0/horizontalProjection/type",
+            "LineString",
+        ),
+        (
+            Box::new(|d| d["features"][0]["geometry"][0]["uomDimensions"] = json!("NM")),
+            "/features/0/geometry/0/uomDimensions",
+            "not M or FT",
+        ),
+        (
+            Box::new(|d| {
+                d["features"][1]["applicability"][0]["startDateTime"] =
+                    json!("2030-01-01T00:00:00Z");
+                d["features"][1]["applicability"][0]["endDateTime"] = json!("2030-02-01T00:00:00Z");
+            }),
+            "/features/1/applicability/0/schedule",
+            "within a date range",
+        ),
+        (
+            Box::new(|d| d["features"][0]["restriction"] = json!("FORBIDDEN")),
+            "/features/0/restriction",
+            "FORBIDDEN",
+        ),
+    ];
+    for (change, pointer, says) in cases {
+        let mut document = ed269_sample();
+        change(&mut document);
+        let p = problem(
+            server.post(&authority, "/v1/zones/ed269", &document).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+        )
+        .await;
+        assert_eq!(p["pointer"], pointer, "{p}");
+        assert!(p["detail"].as_str().unwrap().contains(says), "{p}");
+    }
+    let listed: Value = server.get(&blue, "/v1/zones").await.json().await.unwrap();
+    assert_eq!(listed["zones"], json!([]), "all or nothing");
+    problem(
+        server.post(&blue, "/v1/zones/ed269", &ed269_sample()).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+}

@@ -108,6 +108,33 @@ pub fn publish_zone(
     })
 }
 
+/// Publishes several zones at once (an ED-269 import): all or none.
+pub fn publish_zones(
+    state: &State,
+    owner: &PartyId,
+    zones: Vec<(String, ZoneSpec)>,
+    now: DateTime<Utc>,
+    limits: &Limits,
+) -> Result<Decision<Vec<ZoneOutcome>>, EngineError> {
+    may_publish(state, owner)?;
+    let mut events = Vec::new();
+    let mut outcomes = Vec::new();
+    for (id, spec) in zones {
+        let decision = publish_zone(state, owner, &id, spec, now, limits).map_err(|error| {
+            EngineError::InvalidParameter {
+                field: "/features",
+                reason: format!("zone {id:?}: {error}"),
+            }
+        })?;
+        events.extend(decision.events);
+        outcomes.push(decision.outcome);
+    }
+    Ok(Decision {
+        events,
+        outcome: outcomes,
+    })
+}
+
 /// Withdraws a zone; its open alerts are resolved.
 pub fn withdraw_zone(
     state: &State,

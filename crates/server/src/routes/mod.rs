@@ -58,6 +58,7 @@ pub fn api() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(audit::head))
         .routes(routes!(audit::receipt))
         .routes(routes!(zones::list))
+        .routes(routes!(zones::import_ed269))
         .routes(routes!(zones::publish, zones::read, zones::withdraw))
 }
 

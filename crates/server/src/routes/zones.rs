@@ -207,3 +207,42 @@ pub async fn list(
         }
     })))
 }
+
+/// Imports the zones of an EUROCAE ED-269 document (an object with `features`, or the array):
+/// all of them or, if any feature is refused, none (the problem names the feature and field).
+/// The mapping is in `deconflict_engine::ed269`.
+#[utoipa::path(post, path = "/v1/zones/ed269", tag = "zones",
+    request_body(content = Object, description = "An ED-269 UAS geographical zone document"),
+    security(("bearer" = [])),
+    responses((status = 201, body = ZoneList), (status = 403, body = Problem),
+              (status = 422, body = Problem)))]
+pub async fn import_ed269(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    JsonBody(document): JsonBody<serde_json::Value>,
+) -> Result<(StatusCode, Json<ZoneList>), ApiError> {
+    let owner = caller.party()?.clone();
+    let zones =
+        deconflict_engine::ed269::parse(&document).map_err(|error| ApiError::InvalidField {
+            pointer: error.pointer.clone(),
+            detail: format!("ED-269: {}", error.reason),
+        })?;
+    let actor = caller.actor();
+    let task_app = app.clone();
+    let list = tokio::task::spawn_blocking(move || {
+        let limits = task_app.config.limits;
+        task_app.execute(
+            &actor,
+            |state, now| decide::publish_zones(state, &owner, zones, now, &limits),
+            |state, outcomes| ZoneList {
+                zones: outcomes
+                    .iter()
+                    .map(|outcome| read_zone(state, &outcome.id).expect("a published zone exists"))
+                    .collect(),
+            },
+        )
+    })
+    .await
+    .expect("command task does not panic")?;
+    Ok((StatusCode::CREATED, Json(list)))
+}
