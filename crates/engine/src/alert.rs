@@ -57,6 +57,9 @@ pub enum AlertKind {
     Nonconformance,
     /// An incident report shared with the party.
     Incident,
+    /// An operation entering a zone against an advisory rule, or a zone that reports entries
+    /// (SPEC §5.4).
+    ZoneEntry,
 }
 
 /// One live track, named by its owner and its id.
@@ -104,6 +107,32 @@ pub enum AlertDetail {
     TacticalConflict(TacticalDetail),
     Nonconformance(NonconformanceDetail),
     Incident(crate::incident::Incident),
+    ZoneEntry(ZoneEntryDetail),
+}
+
+/// An operation whose volumes enter a zone: the rules engaged, per volume.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ZoneEntryDetail {
+    pub zone: String,
+    pub zone_name: String,
+    pub zone_owner: PartyId,
+    pub enforcement: crate::zone::Enforcement,
+    pub operation: OperationKey,
+    /// The operation's mission type (the zone's rules may turn on it).
+    pub mission_type: crate::operation::MissionType,
+    /// Each entering volume: its index, time window and altitude band, and the rules engaged.
+    pub entries: Vec<ZoneEntryVolume>,
+}
+
+/// One volume of an operation inside a zone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ZoneEntryVolume {
+    pub volume: usize,
+    pub time_start: DateTime<Utc>,
+    pub time_end: DateTime<Utc>,
+    pub altitude_lower_m: f64,
+    pub altitude_upper_m: f64,
+    pub findings: Vec<crate::zone::Finding>,
 }
 
 /// A conflict between two operations: every conflicting pair of their volumes.
@@ -223,8 +252,21 @@ impl Alert {
             AlertDetail::TacticalConflict(_) => Vec::new(),
             AlertDetail::Nonconformance(detail) => vec![&detail.operation],
             AlertDetail::Incident(_) => Vec::new(),
+            AlertDetail::ZoneEntry(detail) => vec![&detail.operation],
         }
     }
+
+    pub fn zone_entry(&self) -> Option<&ZoneEntryDetail> {
+        match &self.detail {
+            AlertDetail::ZoneEntry(detail) => Some(detail),
+            _ => None,
+        }
+    }
+}
+
+/// The id of the condition "operation `key` enters zone `zone`".
+pub fn zone_alert_base_id(key: &OperationKey, zone: &str) -> String {
+    condition_id("ze", &[&key.owner.0, &key.id.0, zone])
 }
 
 /// A short id from a prefix and length-prefixed parts (so ("ab","c") ≠ ("a","bc")).

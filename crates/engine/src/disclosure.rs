@@ -214,6 +214,25 @@ fn alert_pointers(state: &State, viewer: &PartyId, alert: &Alert) -> Vec<String>
             }
         }
         AlertDetail::Incident(_) => pointers.push(detail),
+        AlertDetail::ZoneEntry(entry) => {
+            let owner = &entry.operation.owner;
+            if owner == viewer
+                || releases(state, viewer, owner).release_operations == OperationRelease::Full
+            {
+                pointers.push(detail);
+            } else {
+                for field in [
+                    "zone",
+                    "zone_name",
+                    "zone_owner",
+                    "enforcement",
+                    "operation/owner",
+                    "entries",
+                ] {
+                    pointers.push(format!("{detail}/{field}"));
+                }
+            }
+        }
     }
     pointers
 }

@@ -60,6 +60,17 @@ pub enum EngineError {
     #[error("a party with id {0:?} already exists")]
     PartyExists(String),
 
+    #[error(
+        "volume {volume} enters zone {zone:?} ({name}) against its rule {rule}: {description}"
+    )]
+    ZoneRefused {
+        zone: String,
+        name: String,
+        rule: usize,
+        description: String,
+        volume: usize,
+    },
+
     #[error("only {needed} may {action}")]
     Forbidden {
         needed: &'static str,
@@ -84,7 +95,10 @@ impl EngineError {
             EngineError::UnknownRecipient { field, .. } => Some(format!("/{field}")),
             EngineError::InvalidPlace(_) => Some("/place".to_owned()),
             EngineError::InvalidParameter { field, .. } => Some((*field).to_owned()),
-            EngineError::InvalidId { field, .. } if *field != "operation id" => {
+            EngineError::ZoneRefused { volume, .. } => Some(format!("/volumes/{volume}")),
+            EngineError::InvalidId { field, .. }
+                if *field != "operation id" && *field != "zone id" =>
+            {
                 Some(format!("/{field}"))
             }
             _ => None,

@@ -106,6 +106,17 @@ pub enum Event {
         id: String,
         party: PartyId,
     },
+    /// A zone published or replaced (SPEC §5.4).
+    ZonePublished {
+        id: String,
+        owner: PartyId,
+        version: u64,
+        spec: crate::zone::ZoneSpec,
+    },
+    /// A zone withdrawn by its owner.
+    ZoneWithdrawn {
+        id: String,
+    },
     /// Tracks with no report for longer than the staleness limit.
     TracksLost {
         track_ids: Vec<String>,
@@ -146,6 +157,8 @@ impl Event {
             Event::AgreementAccepted { .. } => "agreement_accepted",
             Event::AgreementSuspended { .. } => "agreement_suspended",
             Event::AgreementResumed { .. } => "agreement_resumed",
+            Event::ZonePublished { .. } => "zone_published",
+            Event::ZoneWithdrawn { .. } => "zone_withdrawn",
         }
     }
 

@@ -26,6 +26,7 @@ pub mod agreement;
 pub mod alert;
 pub mod decide;
 pub mod disclosure;
+pub mod ed269;
 pub mod error;
 pub mod event;
 pub mod ids;
@@ -39,6 +40,7 @@ pub mod state;
 pub mod strategic;
 pub mod tactical;
 pub mod track;
+pub mod zone;
 
 pub use agreement::AgreementParams;
 pub use alert::{Alert, AlertDetail, AlertKind, AlertState, Severity, TrackRef};

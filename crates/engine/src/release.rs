@@ -181,6 +181,48 @@ pub struct AlertView {
     /// The incident report, as its reporter shared it with the recipients.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub incident: Option<crate::incident::Incident>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zone_entry: Option<ZoneEntryView>,
+}
+
+/// An operation entering a zone: in full for the operation's owner; for the zone's owner the
+/// party, where and when, and the rules engaged — the operation's id and mission type only if
+/// its operations are released in full.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ZoneEntryView {
+    pub zone: String,
+    pub zone_name: String,
+    #[schema(value_type = String)]
+    pub zone_owner: PartyId,
+    pub enforcement: crate::zone::Enforcement,
+    #[schema(value_type = String)]
+    pub party: PartyId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mission_type: Option<MissionType>,
+    #[schema(value_type = Vec<Object>)]
+    pub entries: Vec<crate::alert::ZoneEntryVolume>,
+}
+
+fn zone_entry_view(
+    state: &State,
+    detail: &crate::alert::ZoneEntryDetail,
+    viewer: &PartyId,
+) -> ZoneEntryView {
+    let owner = &detail.operation.owner;
+    let full = owner == viewer
+        || releases(state, viewer, owner).release_operations == OperationRelease::Full;
+    ZoneEntryView {
+        zone: detail.zone.clone(),
+        zone_name: detail.zone_name.clone(),
+        zone_owner: detail.zone_owner.clone(),
+        enforcement: detail.enforcement,
+        party: owner.clone(),
+        operation_id: full.then(|| detail.operation.id.0.clone()),
+        mission_type: full.then_some(detail.mission_type),
+        entries: detail.entries.clone(),
+    }
 }
 
 /// The viewer's side of every conflict of an alert; empty if the viewer is not concerned.
@@ -353,7 +395,7 @@ pub fn is_safety_alert(alert: &Alert) -> bool {
                 || alert.effective_severity() == Severity::Warning
         }
         AlertKind::Nonconformance => true,
-        AlertKind::StrategicConflict | AlertKind::Incident => false,
+        AlertKind::StrategicConflict | AlertKind::Incident | AlertKind::ZoneEntry => false,
     }
 }
 
@@ -395,6 +437,9 @@ pub fn alert_view(state: &State, alert: &Alert, viewer: &PartyId) -> Option<Aler
             .nonconformance()
             .map(|detail| nonconformance_view(detail, viewer)),
         incident: alert.incident().cloned(),
+        zone_entry: alert
+            .zone_entry()
+            .map(|detail| zone_entry_view(state, detail, viewer)),
     })
 }
 

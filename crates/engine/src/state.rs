@@ -39,6 +39,7 @@ pub struct State {
     incidents: BTreeMap<String, Incident>,
     reports: BTreeMap<String, SharedReport>,
     agreements: BTreeMap<String, Agreement>,
+    zones: BTreeMap<String, crate::zone::Zone>,
     events_applied: u64,
 }
 
@@ -258,6 +259,30 @@ impl State {
                     .expect("a logged resumption names a known agreement");
                 agreement.suspended = None;
             }
+            Event::ZonePublished {
+                id,
+                owner,
+                version,
+                spec,
+            } => {
+                let footprint = spec
+                    .validate(&replay_limits())
+                    .expect("a logged zone was validated before it was logged");
+                self.zones.insert(
+                    id.clone(),
+                    crate::zone::Zone {
+                        id: id.clone(),
+                        owner: owner.clone(),
+                        spec: spec.clone(),
+                        version: *version,
+                        footprint,
+                        updated_at: time,
+                    },
+                );
+            }
+            Event::ZoneWithdrawn { id } => {
+                self.zones.remove(id);
+            }
             Event::TracksLost { track_ids } => {
                 for id in track_ids {
                     if let Some(track) = self.tracks.get_mut(id) {
@@ -342,6 +367,15 @@ impl State {
 
     pub fn agreement(&self, id: &str) -> Option<&Agreement> {
         self.agreements.get(id)
+    }
+
+    pub fn zone(&self, id: &str) -> Option<&crate::zone::Zone> {
+        self.zones.get(id)
+    }
+
+    /// Published zones, by id.
+    pub fn zones(&self) -> impl Iterator<Item = &crate::zone::Zone> {
+        self.zones.values()
     }
 
     pub fn agreements(&self) -> impl Iterator<Item = &Agreement> {

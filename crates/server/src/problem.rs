@@ -150,6 +150,11 @@ impl ApiError {
                     (StatusCode::CONFLICT, "channel-frozen", "Channel frozen")
                 }
                 E::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+                E::ZoneRefused { .. } => (
+                    StatusCode::CONFLICT,
+                    "zone-violation",
+                    "Refused by a zone rule",
+                ),
             },
         }
     }

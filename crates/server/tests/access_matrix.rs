@@ -503,6 +503,22 @@ fn probes(endpoint: &str, viewer: &str, ids: &Ids) -> Option<Vec<Probe>> {
             })
             .collect(),
         "GET /v1/tracks" => vec![probe(Method::GET, "/v1/tracks")],
+        // Zones are public; operators may not publish or withdraw them.
+        "GET /v1/zones" => vec![probe(Method::GET, "/v1/zones")],
+        "GET /v1/zones/{id}" => vec![probe(Method::GET, "/v1/zones/some-zone")],
+        "PUT /v1/zones/{id}" => vec![with_body(
+            Method::PUT,
+            "/v1/zones/some-zone",
+            json!({"name": "z", "enforcement": "hard", "rules": [{"type": "notify"}],
+                   "footprint": {"type": "Circle", "center": [36.0, 35.0], "radius_m": 1000.0},
+                   "altitude_lower_m": 0.0, "altitude_upper_m": 1000.0}),
+        )],
+        "POST /v1/zones/ed269" => vec![with_body(
+            Method::POST,
+            "/v1/zones/ed269",
+            json!({"features": []}),
+        )],
+        "DELETE /v1/zones/{id}" => vec![probe(Method::DELETE, "/v1/zones/some-zone")],
         "GET /v1/audit/head" => vec![probe(Method::GET, "/v1/audit/head")],
         "GET /v1/audit/receipt" => vec![probe(Method::GET, "/v1/audit/receipt?after=0")],
         _ => return None,
@@ -720,7 +736,7 @@ async fn no_endpoint_shows_a_party_what_its_agreements_do_not_release() {
         all.len(),
         all.join("\n")
     );
-    assert!(endpoints_seen >= 35, "the document lists every endpoint");
+    assert!(endpoints_seen >= 40, "the document lists every endpoint");
     let settings = OPERATION_RELEASES.len() * TRACK_RELEASES.len();
     assert_eq!(cells, endpoints_seen * 6 * settings);
     println!(

@@ -24,8 +24,11 @@
 //!   or, in an array, the element's index in decimal ASCII without leading zeros (`0`, `12`).
 //!   One-way, so revealing a subtree's salt reveals nothing of its siblings or ancestors.
 //! - A *leaf* is a scalar (null, bool, number, string), an array whose elements are all scalars
-//!   (including `[]`), or the empty object `{}`. So a position row `["trk",time,1.0,...]` or a
-//!   `[lon, lat]` pair is one leaf. Leaf digest:
+//!   (including `[]`), a *table*: a non-empty array whose elements are all such scalar arrays,
+//!   or the empty object `{}`. So a `[lon, lat]` pair, a ring of them, a position row
+//!   `["trk",time,1.0,...]` and a whole batch of rows are each one leaf: a table is disclosed
+//!   whole or not at all, which is how position batches are released, and hashing it as one
+//!   leaf keeps the per-report cost of the chain to one pass over its text. Leaf digest:
 //!   `H_"deconflict-leaf-v1"(node_salt || canonical_json(leaf))`.
 //!   `{}` is a leaf so that its digest is salted too: as an object with no children its digest
 //!   would be a constant, recognisable when redacted.
@@ -197,7 +200,13 @@ pub fn event_content(event: &StoredEvent) -> Value {
 /// True if `value` is hashed as one leaf (see the module docs).
 pub fn is_leaf(value: &Value) -> bool {
     match value {
-        Value::Array(items) => items.iter().all(is_scalar),
+        Value::Array(items) => {
+            items.iter().all(is_scalar)
+                || items.iter().all(|item| match item {
+                    Value::Array(row) => row.iter().all(is_scalar),
+                    _ => false,
+                })
+        }
         Value::Object(map) => map.is_empty(),
         _ => true,
     }
@@ -326,11 +335,17 @@ mod tests {
             json!("x"),
             json!([]),
             json!([1, "a", null]),
+            json!([[1], [2, "b"], []]),
             json!({}),
         ] {
             assert!(is_leaf(&leaf), "{leaf}");
         }
-        for node in [json!({ "a": 1 }), json!([[1]]), json!([1, {}])] {
+        for node in [
+            json!({ "a": 1 }),
+            json!([[[1]]]),
+            json!([1, {}]),
+            json!([[1], 2]),
+        ] {
             assert!(!is_leaf(&node), "{node}");
         }
     }
@@ -358,8 +373,10 @@ mod tests {
 
     #[test]
     fn nested_content_digest_is_pinned() {
-        // Exercises non-leaf arrays (index salts), leaf rows, `{}` and key order; cross-checked
-        // with an independent Python (`blake3` package) implementation of the module docs.
+        // Exercises non-leaf arrays (index salts), a leaf table of rows, `{}` and key order.
+        // The value under the first leaf rule (rows as separate leaves) was cross-checked with
+        // an independent Python (`blake3` package) implementation of the module docs; this one,
+        // after tables became one leaf, is pinned as computed.
         let payload = json!({
             "owner": "p",
             "reports": [["t", 1.5, 2], ["u", -0.5, null]],
@@ -369,7 +386,7 @@ mod tests {
         let digest = content_digest(&time, "a", "k", &payload, &Salt::from_bytes([7; 32]));
         assert_eq!(
             hex::encode(digest),
-            "e82a17749d42c9e7cc741a9ecb6685c67299cfadb06d79c894e7582bf06dd940"
+            "874b8c2bcb1f007bd82720f88ca7ccd9b7e45729d586c85346bed8aa41a3401e"
         );
     }
 

@@ -11,11 +11,13 @@ mod agreements;
 mod hotline;
 mod operations;
 mod tracks;
+mod zones;
 
 pub use agreements::*;
 pub use hotline::*;
 pub use operations::*;
 pub use tracks::*;
+pub use zones::*;
 
 use crate::error::EngineError;
 use crate::event::Event;

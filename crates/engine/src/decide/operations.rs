@@ -82,6 +82,7 @@ pub fn file_operation(
             });
         }
     }
+    super::zones::hard_refusal(state, owner, spec.mission_type, &volumes)?;
     let version = existing.map_or(1, |current| current.version + 1);
     let conflicts = find_conflicts(state, &key, &volumes);
     let spec_mission = spec.mission_type;
@@ -91,6 +92,13 @@ pub fn file_operation(
         spec,
     }];
     events.extend(reconcile_alerts(state, &key, spec_mission, &conflicts, now));
+    events.extend(super::zones::reconcile_zones(
+        state,
+        &key,
+        spec_mission,
+        &volumes,
+        now,
+    ));
     Ok(Decision {
         events,
         outcome: FilingOutcome {

@@ -10,6 +10,7 @@ pub mod operations;
 pub mod parties;
 pub mod positions;
 pub mod stream;
+pub mod zones;
 
 use axum::extract::Request;
 use axum::routing::get;
@@ -56,6 +57,9 @@ pub fn api() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(positions::list))
         .routes(routes!(audit::head))
         .routes(routes!(audit::receipt))
+        .routes(routes!(zones::list))
+        .routes(routes!(zones::import_ed269))
+        .routes(routes!(zones::publish, zones::read, zones::withdraw))
 }
 
 /// The whole HTTP interface: the documented API, the document itself and `/metrics`.

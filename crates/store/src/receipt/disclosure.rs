@@ -261,7 +261,8 @@ mod tests {
         let named = |pointer| names_a_node(&content, &parse_pointer(pointer).unwrap());
         assert!(named(""));
         assert!(named("/payload/row"));
-        assert!(named("/payload/rows/0"));
+        assert!(named("/payload/rows"));
+        assert!(!named("/payload/rows/0"), "a row of a leaf table");
         assert!(!named("/payload/row/0"), "an element of a leaf row");
         assert!(!named("/payload/rows/0/0"));
         assert!(!named("/payload/missing"));

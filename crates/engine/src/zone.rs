@@ -1,0 +1,526 @@
+//! Zones with rules (SPEC §5.4): an area, an altitude band and a schedule, published by an
+//! `authority` (or `admin`) party, with rules on who may fly there and for what.
+//!
+//! A zone is in effect at the times its schedule gives: one-off windows and weekly slots, in
+//! UTC; with neither it is always in effect. An operation's volume *enters* a zone when its
+//! footprint meets the zone's (within the geometry allowance), their altitude bands overlap and
+//! the volume's time window meets a time the zone is in effect. The zone's owner is never bound
+//! by its own rules. Each rule a volume's entry breaks is a [`Finding`]; `hard` enforcement
+//! refuses the filing, `advisory` accepts it and alerts the operation's and the zone's owners.
+
+use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
+use deconflict_geometry::{Footprint, FootprintSpec, Limits, Volume4d};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::error::EngineError;
+use crate::ids::PartyId;
+use crate::operation::MissionType;
+
+/// Most rules per zone, windows and weekly slots per schedule.
+pub const MAX_RULES: usize = 32;
+pub const MAX_SCHEDULE_ENTRIES: usize = 366;
+/// Longest zone name, in characters.
+pub const NAME_MAX_CHARS: usize = 200;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Enforcement {
+    /// A filing that breaks a rule is refused, naming the zone and the rule.
+    Hard,
+    /// A filing that breaks a rule is accepted and both owners are alerted.
+    Advisory,
+}
+
+/// One rule of a zone (SPEC §5.4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ZoneRule {
+    /// The listed parties may not enter; with `all_except`, nobody but them may.
+    Deny {
+        #[schema(value_type = Vec<String>)]
+        parties: Vec<PartyId>,
+        #[serde(default)]
+        all_except: bool,
+    },
+    /// The listed parties may fly only the listed mission types here (others are not bound).
+    AllowOnlyMissions {
+        #[schema(value_type = Vec<String>)]
+        parties: Vec<PartyId>,
+        missions: Vec<MissionType>,
+    },
+    /// Every entry is reported to the zone's owner.
+    Notify,
+}
+
+impl ZoneRule {
+    /// Whether an entry by `party` on a `mission` breaks this rule (`notify` never does).
+    pub fn broken_by(&self, party: &PartyId, mission: MissionType) -> bool {
+        match self {
+            ZoneRule::Deny {
+                parties,
+                all_except,
+            } => parties.contains(party) != *all_except,
+            ZoneRule::AllowOnlyMissions { parties, missions } => {
+                parties.contains(party) && !missions.contains(&mission)
+            }
+            ZoneRule::Notify => false,
+        }
+    }
+
+    /// The rule in words, for problems and alerts.
+    pub fn describe(&self) -> String {
+        let list = |parties: &[PartyId]| {
+            parties
+                .iter()
+                .map(|party| party.0.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match self {
+            ZoneRule::Deny {
+                parties,
+                all_except: false,
+            } => format!("deny {}", list(parties)),
+            ZoneRule::Deny {
+                parties,
+                all_except: true,
+            } if parties.is_empty() => "deny all".to_owned(),
+            ZoneRule::Deny {
+                parties,
+                all_except: true,
+            } => format!("deny all except {}", list(parties)),
+            ZoneRule::AllowOnlyMissions { parties, missions } => format!(
+                "{} may fly only {} missions",
+                list(parties),
+                missions
+                    .iter()
+                    .map(|mission| serde_json::to_value(mission)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            ZoneRule::Notify => "entries are reported to the zone's owner".to_owned(),
+        }
+    }
+}
+
+/// A one-off period when the zone is in effect, `[start, end)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Window {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// Day of the week of a weekly slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Day {
+    Mon,
+    Tue,
+    Wed,
+    Thu,
+    Fri,
+    Sat,
+    Sun,
+}
+
+impl Day {
+    fn weekday(self) -> Weekday {
+        match self {
+            Day::Mon => Weekday::Mon,
+            Day::Tue => Weekday::Tue,
+            Day::Wed => Weekday::Wed,
+            Day::Thu => Weekday::Thu,
+            Day::Fri => Weekday::Fri,
+            Day::Sat => Weekday::Sat,
+            Day::Sun => Weekday::Sun,
+        }
+    }
+}
+
+/// A weekly recurrence: on each listed day (UTC) from `start` to `end` (`"HH:MM"`); an `end`
+/// not after `start` runs past midnight into the next day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WeeklySlot {
+    pub days: Vec<Day>,
+    pub start: String,
+    pub end: String,
+}
+
+/// When a zone is in effect; with no windows and no weekly slots, always.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    #[serde(default)]
+    pub windows: Vec<Window>,
+    #[serde(default)]
+    pub weekly: Vec<WeeklySlot>,
+}
+
+fn parse_hhmm(text: &str) -> Option<NaiveTime> {
+    if text.len() != 5 {
+        return None;
+    }
+    NaiveTime::parse_from_str(text, "%H:%M").ok()
+}
+
+impl Schedule {
+    pub fn is_always(&self) -> bool {
+        self.windows.is_empty() && self.weekly.is_empty()
+    }
+
+    fn check(&self) -> Result<(), EngineError> {
+        let invalid =
+            |field: &'static str, reason: String| EngineError::InvalidParameter { field, reason };
+        if self.windows.len() + self.weekly.len() > MAX_SCHEDULE_ENTRIES {
+            return Err(invalid(
+                "/schedule",
+                format!("at most {MAX_SCHEDULE_ENTRIES} windows and weekly slots"),
+            ));
+        }
+        for window in &self.windows {
+            if window.end <= window.start {
+                return Err(invalid(
+                    "/schedule/windows",
+                    format!("window ending {} does not end after its start", window.end),
+                ));
+            }
+        }
+        for slot in &self.weekly {
+            if slot.days.is_empty() {
+                return Err(invalid(
+                    "/schedule/weekly",
+                    "a weekly slot needs at least one day".into(),
+                ));
+            }
+            for time in [&slot.start, &slot.end] {
+                if parse_hhmm(time).is_none() {
+                    return Err(invalid(
+                        "/schedule/weekly",
+                        format!("{time:?} is not a time of day as \"HH:MM\" (UTC)"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the zone is in effect at some instant of `[start, end)`.
+    pub fn meets(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+        if self.is_always() {
+            return start < end;
+        }
+        let overlaps = |a: DateTime<Utc>, b: DateTime<Utc>| a < end && start < b;
+        if self.windows.iter().any(|w| overlaps(w.start, w.end)) {
+            return true;
+        }
+        // Every weekly slot recurs within any 8 consecutive days, so looking at the days from
+        // the one before `start` (a slot may run past midnight) to at most 8 days on is exact.
+        let first = start.date_naive() - Duration::days(1);
+        let last = end.date_naive().min(first + Duration::days(9));
+        self.weekly.iter().any(|slot| {
+            let (Some(from), Some(to)) = (parse_hhmm(&slot.start), parse_hhmm(&slot.end)) else {
+                return false;
+            };
+            first
+                .iter_days()
+                .take_while(|day| *day <= last)
+                .filter(|day| slot.days.iter().any(|d| d.weekday() == day.weekday()))
+                .any(|day| {
+                    let begins = Utc.from_utc_datetime(&day.and_time(from));
+                    let mut ends = Utc.from_utc_datetime(&day.and_time(to));
+                    if ends <= begins {
+                        ends += Duration::days(1);
+                    }
+                    overlaps(begins, ends)
+                })
+        })
+    }
+}
+
+/// A zone as published (`PUT /v1/zones/{id}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneSpec {
+    pub name: String,
+    /// GeoJSON Polygon, or `{"type": "Circle", "center": [lon, lat], "radius_m": r}`.
+    #[schema(value_type = Object)]
+    pub footprint: FootprintSpec,
+    pub altitude_lower_m: f64,
+    pub altitude_upper_m: f64,
+    #[serde(default)]
+    pub schedule: Schedule,
+    pub enforcement: Enforcement,
+    pub rules: Vec<ZoneRule>,
+}
+
+impl ZoneSpec {
+    /// Checks the zone and builds its footprint; the field at fault otherwise.
+    pub fn validate(&self, limits: &Limits) -> Result<Footprint, EngineError> {
+        if self.name.trim().is_empty() {
+            return Err(EngineError::Empty { field: "name" });
+        }
+        if self.name.chars().count() > NAME_MAX_CHARS {
+            return Err(EngineError::TooLong {
+                field: "name",
+                max: NAME_MAX_CHARS,
+            });
+        }
+        let footprint = Footprint::from_spec(&self.footprint, limits).map_err(|error| {
+            EngineError::InvalidParameter {
+                field: "/footprint",
+                reason: error.to_string(),
+            }
+        })?;
+        let band_ok = self.altitude_lower_m.is_finite()
+            && self.altitude_upper_m.is_finite()
+            && self.altitude_lower_m <= self.altitude_upper_m
+            && self.altitude_lower_m >= limits.altitude_min_m
+            && self.altitude_upper_m <= limits.altitude_max_m;
+        if !band_ok {
+            return Err(EngineError::InvalidParameter {
+                field: "/altitude_lower_m",
+                reason: format!(
+                    "the altitude band {}..{} m must be finite, ordered and within {}..{} m",
+                    self.altitude_lower_m,
+                    self.altitude_upper_m,
+                    limits.altitude_min_m,
+                    limits.altitude_max_m
+                ),
+            });
+        }
+        self.schedule.check()?;
+        if self.rules.is_empty() {
+            return Err(EngineError::InvalidParameter {
+                field: "/rules",
+                reason: "a zone needs at least one rule".into(),
+            });
+        }
+        if self.rules.len() > MAX_RULES {
+            return Err(EngineError::InvalidParameter {
+                field: "/rules",
+                reason: format!("at most {MAX_RULES} rules"),
+            });
+        }
+        for rule in &self.rules {
+            match rule {
+                ZoneRule::Deny {
+                    parties,
+                    all_except: false,
+                }
+                | ZoneRule::AllowOnlyMissions { parties, .. }
+                    if parties.is_empty() =>
+                {
+                    return Err(EngineError::InvalidParameter {
+                        field: "/rules",
+                        reason: format!("rule \"{}\" lists no party", rule.describe()),
+                    })
+                }
+                ZoneRule::AllowOnlyMissions { missions, .. } if missions.is_empty() => {
+                    return Err(EngineError::InvalidParameter {
+                        field: "/rules",
+                        reason: "allow_only_missions lists no mission type".into(),
+                    })
+                }
+                _ => {}
+            }
+        }
+        Ok(footprint)
+    }
+}
+
+/// A published zone, with its footprint built.
+#[derive(Clone)]
+pub struct Zone {
+    pub id: String,
+    pub owner: PartyId,
+    pub spec: ZoneSpec,
+    pub version: u64,
+    pub footprint: Footprint,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for Zone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Zone")
+            .field("id", &self.id)
+            .field("owner", &self.owner)
+            .field("version", &self.version)
+            .field("spec", &self.spec)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One rule a volume's entry into a zone engages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Finding {
+    /// Index of the rule in the zone's `rules`.
+    pub rule: usize,
+    pub description: String,
+    /// `false` for `notify`: reported, not broken.
+    pub broken: bool,
+}
+
+impl Zone {
+    /// Whether `volume` enters the zone (space, altitude and schedule).
+    pub fn entered_by(&self, volume: &Volume4d) -> bool {
+        volume.altitude_lower_m() <= self.spec.altitude_upper_m
+            && self.spec.altitude_lower_m <= volume.altitude_upper_m()
+            && self
+                .spec
+                .schedule
+                .meets(volume.time_start(), volume.time_end())
+            && self.footprint.distance_m(volume.footprint()) <= deconflict_geometry::ALLOWANCE_M
+    }
+
+    /// The rules engaged by `party`'s volume on a `mission`; empty if it does not enter the
+    /// zone or the party owns it.
+    pub fn findings(
+        &self,
+        party: &PartyId,
+        mission: MissionType,
+        volume: &Volume4d,
+    ) -> Vec<Finding> {
+        if party == &self.owner || !self.entered_by(volume) {
+            return Vec::new();
+        }
+        self.spec
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, rule)| matches!(rule, ZoneRule::Notify) || rule.broken_by(party, mission))
+            .map(|(index, rule)| Finding {
+                rule: index,
+                description: rule.describe(),
+                broken: !matches!(rule, ZoneRule::Notify),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    fn weekly(days: Vec<Day>, start: &str, end: &str) -> Schedule {
+        Schedule {
+            windows: Vec::new(),
+            weekly: vec![WeeklySlot {
+                days,
+                start: start.into(),
+                end: end.into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn an_empty_schedule_is_always_in_effect() {
+        let always = Schedule::default();
+        assert!(always.meets(at("2030-01-01T00:00:00Z"), at("2030-01-01T00:00:01Z")));
+    }
+
+    #[test]
+    fn windows_are_half_open() {
+        let schedule = Schedule {
+            windows: vec![Window {
+                start: at("2030-01-01T10:00:00Z"),
+                end: at("2030-01-01T12:00:00Z"),
+            }],
+            weekly: Vec::new(),
+        };
+        assert!(schedule.meets(at("2030-01-01T11:00:00Z"), at("2030-01-01T13:00:00Z")));
+        assert!(!schedule.meets(at("2030-01-01T12:00:00Z"), at("2030-01-01T13:00:00Z")));
+        assert!(!schedule.meets(at("2030-01-01T08:00:00Z"), at("2030-01-01T10:00:00Z")));
+    }
+
+    #[test]
+    fn weekly_slots_recur_on_their_days_and_may_cross_midnight() {
+        // 2030-01-05 is a Saturday.
+        let weekend_nights = weekly(vec![Day::Sat, Day::Sun], "22:00", "02:00");
+        assert!(weekend_nights.meets(at("2030-01-06T01:00:00Z"), at("2030-01-06T01:30:00Z")));
+        assert!(weekend_nights.meets(at("2030-01-07T01:00:00Z"), at("2030-01-07T01:30:00Z")));
+        assert!(!weekend_nights.meets(at("2030-01-08T01:00:00Z"), at("2030-01-08T01:30:00Z")));
+        assert!(!weekend_nights.meets(at("2030-01-05T12:00:00Z"), at("2030-01-05T21:59:00Z")));
+        // A long volume meets every slot.
+        let tuesday = weekly(vec![Day::Tue], "09:00", "10:00");
+        assert!(tuesday.meets(at("2030-01-01T11:00:00Z"), at("2030-03-01T00:00:00Z")));
+        assert!(!tuesday.meets(at("2030-01-02T00:00:00Z"), at("2030-01-07T23:00:00Z")));
+    }
+
+    /// The weekly rule against a minute-by-minute walk over random intervals.
+    #[test]
+    fn weekly_meets_agrees_with_a_minute_walk() {
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |bound: i64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % bound as u64) as i64
+        };
+        let slot = weekly(vec![Day::Mon, Day::Thu], "23:30", "00:45");
+        let base = at("2030-01-01T00:00:00Z");
+        for _ in 0..300 {
+            let start = base + Duration::minutes(next(20_000));
+            let end = start + Duration::minutes(1 + next(3_000));
+            let mut walk = false;
+            let mut t = start;
+            while t < end {
+                let day = t.date_naive();
+                let minute = t.time();
+                let in_slot = |d: chrono::NaiveDate, from_prev: bool| {
+                    let listed = [Weekday::Mon, Weekday::Thu].contains(&d.weekday());
+                    listed
+                        && if from_prev {
+                            minute < NaiveTime::from_hms_opt(0, 45, 0).unwrap()
+                        } else {
+                            minute >= NaiveTime::from_hms_opt(23, 30, 0).unwrap()
+                        }
+                };
+                if in_slot(day, false) || in_slot(day - Duration::days(1), true) {
+                    walk = true;
+                    break;
+                }
+                t += Duration::minutes(1);
+            }
+            assert_eq!(slot.meets(start, end), walk, "{start} .. {end}");
+        }
+    }
+
+    #[test]
+    fn rules_bind_the_listed_parties() {
+        let blue = PartyId("blue".into());
+        let red = PartyId("red".into());
+        let deny = ZoneRule::Deny {
+            parties: vec![blue.clone()],
+            all_except: false,
+        };
+        assert!(deny.broken_by(&blue, MissionType::Patrol));
+        assert!(!deny.broken_by(&red, MissionType::Patrol));
+        let only = ZoneRule::Deny {
+            parties: vec![blue.clone()],
+            all_except: true,
+        };
+        assert!(!only.broken_by(&blue, MissionType::Patrol));
+        assert!(only.broken_by(&red, MissionType::Patrol));
+        let humanitarian = ZoneRule::AllowOnlyMissions {
+            parties: vec![blue.clone()],
+            missions: vec![MissionType::Humanitarian, MissionType::Medical],
+        };
+        assert!(humanitarian.broken_by(&blue, MissionType::Combat));
+        assert!(!humanitarian.broken_by(&blue, MissionType::Medical));
+        assert!(!humanitarian.broken_by(&red, MissionType::Combat));
+        assert_eq!(
+            humanitarian.describe(),
+            "blue may fly only humanitarian, medical missions"
+        );
+    }
+}

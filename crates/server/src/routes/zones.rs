@@ -1,0 +1,248 @@
+//! Zones (SPEC §5.4): `PUT/GET/DELETE /v1/zones/{id}`, `GET /v1/zones` by area and time.
+//!
+//! Zones are published restrictions: every party may read them, so that it can plan around
+//! them. Only an `authority` or `admin` party may publish, and only its owner may replace or
+//! withdraw one.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use deconflict_engine::decide;
+use deconflict_engine::zone::{Zone, ZoneSpec};
+use deconflict_engine::State as EngineState;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Caller;
+use crate::body::JsonBody;
+use crate::problem::{ApiError, Problem};
+use crate::App;
+
+/// A zone as every party reads it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ZoneView {
+    pub id: String,
+    #[schema(value_type = String)]
+    pub owner: deconflict_engine::PartyId,
+    pub version: u64,
+    pub updated_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub spec: ZoneSpec,
+}
+
+fn view(zone: &Zone) -> ZoneView {
+    ZoneView {
+        id: zone.id.clone(),
+        owner: zone.owner.clone(),
+        version: zone.version,
+        updated_at: zone.updated_at,
+        spec: zone.spec.clone(),
+    }
+}
+
+fn read_zone(state: &EngineState, id: &str) -> Result<ZoneView, ApiError> {
+    state.zone(id).map(view).ok_or_else(|| {
+        ApiError::from(deconflict_engine::EngineError::NotFound {
+            what: "zone",
+            id: id.to_owned(),
+        })
+    })
+}
+
+/// Publishes or replaces a zone (authority or admin parties; the owner only). Live operations
+/// are checked against it at once and alerted, never refused after the fact.
+#[utoipa::path(put, path = "/v1/zones/{id}", tag = "zones", request_body = ZoneSpec,
+    params(("id" = String, Path,)), security(("bearer" = [])),
+    responses((status = 201, body = ZoneView, description = "published"),
+              (status = 200, body = ZoneView, description = "replaced, or unchanged"),
+              (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn publish(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    JsonBody(spec): JsonBody<ZoneSpec>,
+) -> Result<Response, ApiError> {
+    let owner = caller.party()?.clone();
+    let actor = caller.actor();
+    let task_app = app.clone();
+    let (created, zone) = tokio::task::spawn_blocking(move || {
+        let limits = task_app.config.limits;
+        task_app.execute(
+            &actor,
+            |state, now| decide::publish_zone(state, &owner, &id, spec, now, &limits),
+            |state, outcome| {
+                (
+                    outcome.created,
+                    read_zone(state, &outcome.id).expect("a published zone exists"),
+                )
+            },
+        )
+    })
+    .await
+    .expect("command task does not panic")?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(zone)).into_response())
+}
+
+/// One zone.
+#[utoipa::path(get, path = "/v1/zones/{id}", tag = "zones", params(("id" = String, Path,)),
+    security(("bearer" = [])),
+    responses((status = 200, body = ZoneView), (status = 404, body = Problem)))]
+pub async fn read(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<ZoneView>, ApiError> {
+    caller.party()?;
+    Ok(Json(app.read(|state| read_zone(state, &id))?))
+}
+
+/// Withdraws a zone (its owner only); its alerts are resolved.
+#[utoipa::path(delete, path = "/v1/zones/{id}", tag = "zones", params(("id" = String, Path,)),
+    security(("bearer" = [])),
+    responses((status = 204, description = "withdrawn"), (status = 403, body = Problem),
+              (status = 404, body = Problem)))]
+pub async fn withdraw(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let owner = caller.party()?.clone();
+    let actor = caller.actor();
+    tokio::task::spawn_blocking(move || {
+        app.execute(
+            &actor,
+            |state, _| decide::withdraw_zone(state, &owner, &id),
+            |_, ()| (),
+        )
+    })
+    .await
+    .expect("command task does not panic")?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ZoneQuery {
+    /// `min_lon,min_lat,max_lon,max_lat`: zones whose footprint meets this box.
+    pub bbox: Option<String>,
+    /// With `to`: zones in effect at some time of `[from, to)`.
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ZoneList {
+    pub zones: Vec<ZoneView>,
+}
+
+fn parse_bbox(text: &str) -> Result<deconflict_geometry::Footprint, ApiError> {
+    let bad = |detail: String| ApiError::InvalidField {
+        pointer: "/bbox".to_owned(),
+        detail,
+    };
+    let numbers: Vec<f64> = text
+        .split(',')
+        .map(|part| part.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad(format!("bbox {text:?} is not four numbers")))?;
+    let [min_lon, min_lat, max_lon, max_lat] = numbers[..] else {
+        return Err(bad(format!("bbox {text:?} is not four numbers")));
+    };
+    let spec = deconflict_geometry::FootprintSpec::Polygon {
+        coordinates: vec![vec![
+            vec![min_lon, min_lat],
+            vec![max_lon, min_lat],
+            vec![max_lon, max_lat],
+            vec![min_lon, max_lat],
+            vec![min_lon, min_lat],
+        ]],
+    };
+    deconflict_geometry::Footprint::from_spec(&spec, &deconflict_geometry::Limits::default())
+        .map_err(|error| bad(format!("bbox {text:?}: {error}")))
+}
+
+/// Zones, optionally only those meeting a box (`bbox`) and in effect in `[from, to)`.
+#[utoipa::path(get, path = "/v1/zones", tag = "zones", params(ZoneQuery), security(("bearer" = [])),
+    responses((status = 200, body = ZoneList), (status = 422, body = Problem)))]
+pub async fn list(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    query: Result<Query<ZoneQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<ZoneList>, ApiError> {
+    caller.party()?;
+    let Query(query) = query.map_err(|rejection| ApiError::InvalidField {
+        pointer: String::new(),
+        detail: format!("bad query string: {}", rejection.body_text()),
+    })?;
+    let area = query.bbox.as_deref().map(parse_bbox).transpose()?;
+    let window = match (query.from, query.to) {
+        (Some(from), Some(to)) if from < to => Some((from, to)),
+        (None, None) => None,
+        _ => {
+            return Err(ApiError::InvalidField {
+                pointer: "/from".to_owned(),
+                detail: "give both from and to, with from before to".to_owned(),
+            })
+        }
+    };
+    Ok(Json(app.read(|state| {
+        ZoneList {
+            zones: state
+                .zones()
+                .filter(|zone| {
+                    area.as_ref().is_none_or(|area| {
+                        zone.footprint.distance_m(area) <= deconflict_geometry::ALLOWANCE_M
+                    })
+                })
+                .filter(|zone| window.is_none_or(|(from, to)| zone.spec.schedule.meets(from, to)))
+                .map(view)
+                .collect(),
+        }
+    })))
+}
+
+/// Imports the zones of an EUROCAE ED-269 document (an object with `features`, or the array):
+/// all of them or, if any feature is refused, none (the problem names the feature and field).
+/// The mapping is in `deconflict_engine::ed269`.
+#[utoipa::path(post, path = "/v1/zones/ed269", tag = "zones",
+    request_body(content = Object, description = "An ED-269 UAS geographical zone document"),
+    security(("bearer" = [])),
+    responses((status = 201, body = ZoneList), (status = 403, body = Problem),
+              (status = 422, body = Problem)))]
+pub async fn import_ed269(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    JsonBody(document): JsonBody<serde_json::Value>,
+) -> Result<(StatusCode, Json<ZoneList>), ApiError> {
+    let owner = caller.party()?.clone();
+    let zones =
+        deconflict_engine::ed269::parse(&document).map_err(|error| ApiError::InvalidField {
+            pointer: error.pointer.clone(),
+            detail: format!("ED-269: {}", error.reason),
+        })?;
+    let actor = caller.actor();
+    let task_app = app.clone();
+    let list = tokio::task::spawn_blocking(move || {
+        let limits = task_app.config.limits;
+        task_app.execute(
+            &actor,
+            |state, now| decide::publish_zones(state, &owner, zones, now, &limits),
+            |state, outcomes| ZoneList {
+                zones: outcomes
+                    .iter()
+                    .map(|outcome| read_zone(state, &outcome.id).expect("a published zone exists"))
+                    .collect(),
+            },
+        )
+    })
+    .await
+    .expect("command task does not panic")?;
+    Ok((StatusCode::CREATED, Json(list)))
+}
