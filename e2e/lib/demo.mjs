@@ -15,7 +15,10 @@ const STARTUP_TIMEOUT_MS = 30000;
 
 /** Resolves to { url, tokens: {party: token}, conflicts: [{alert, operation, other}], stop() }. */
 export function startDemo() {
-  const child = spawn(BIN, ['demo', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The scenario placed at the next full hour, without the simulated traffic, so what the
+  // tests look for does not move under them.
+  const nextHour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 + 3_600_000).toISOString();
+  const child = spawn(BIN, ['demo', '--listen', '127.0.0.1:0', '--at', nextHour, '--no-traffic'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let errors = '';
   child.stderr.on('data', (chunk) => { errors += chunk; });

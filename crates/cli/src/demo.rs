@@ -16,9 +16,21 @@ use std::sync::Arc;
 use crate::scenario;
 use crate::serve::{init_logging, runtime, shutdown_signal};
 
-pub fn run(check: bool, listen: SocketAddr, at: Option<DateTime<Utc>>) -> anyhow::Result<()> {
+pub fn run(
+    check: bool,
+    listen: SocketAddr,
+    at: Option<DateTime<Utc>>,
+    traffic: bool,
+) -> anyhow::Result<()> {
     let start = match at {
         Some(at) => at,
+        // Live with traffic: most plans under way, so the simulated tracks fly inside them.
+        None if traffic && !check => {
+            Utc::now()
+                .duration_trunc(TimeDelta::minutes(1))
+                .unwrap_or(Utc::now())
+                - TimeDelta::minutes(130)
+        }
         None => next_full_hour(Utc::now()),
     };
     let directory = tempfile::tempdir().context("cannot create a temporary directory")?;
@@ -30,6 +42,22 @@ pub fn run(check: bool, listen: SocketAddr, at: Option<DateTime<Utc>>) -> anyhow
     .context("cannot open the demo database")?;
     let scenario = scenario::load(scenario::SYRIA_2015)?;
     let tokens = load_scenario(&app, &scenario, start)?;
+    let flights: Vec<crate::simulate::Flight> = if traffic {
+        scenario
+            .operations
+            .iter()
+            .filter_map(|operation| {
+                Some(crate::simulate::Flight {
+                    owner: PartyId(operation.owner.clone()),
+                    operation: operation.id.clone(),
+                    callsign: operation.callsign().map(str::to_owned),
+                    track: operation.track.clone()?,
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     println!("deconflict demo: {}", scenario.name);
     println!("scenario start {}", start.format("%Y-%m-%d %H:%M UTC"));
     println!();
@@ -72,8 +100,42 @@ pub fn run(check: bool, listen: SocketAddr, at: Option<DateTime<Utc>>) -> anyhow
             "  deconflict audit verify --receipt {}.receipt.json --public-key {}",
             tokens[0].0, head.public_key
         );
+        if !flights.is_empty() {
+            println!(
+                "simulated traffic: {} tracks reported every second ({}); --no-traffic turns it off",
+                flights.len(),
+                flights
+                    .iter()
+                    .map(|flight| flight.callsign.as_deref().unwrap_or(&flight.track.id))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         println!("Ctrl-C stops the demo; its database is temporary.");
-        deconflict_server::serve(listener, Arc::new(app), shutdown_signal()).await?;
+        let app = Arc::new(app);
+        let simulation = (!flights.is_empty()).then(|| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let began = std::time::Instant::now();
+                let mut timer = tokio::time::interval(std::time::Duration::from_secs(1));
+                loop {
+                    timer.tick().await;
+                    let (app, flights) = (app.clone(), flights.clone());
+                    let t_s = began.elapsed().as_secs_f64();
+                    let outcome = tokio::task::spawn_blocking(move || {
+                        crate::simulate::report_all(&app, &flights, t_s)
+                    })
+                    .await;
+                    if let Ok(Err(error)) = outcome {
+                        tracing::error!(%error, "simulated traffic could not be reported");
+                    }
+                }
+            })
+        });
+        deconflict_server::serve(listener, app, shutdown_signal()).await?;
+        if let Some(simulation) = simulation {
+            simulation.abort();
+        }
         drop(directory);
         Ok(())
     })

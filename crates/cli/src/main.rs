@@ -12,6 +12,7 @@ mod loadgen;
 mod replay;
 mod scenario;
 mod serve;
+mod simulate;
 
 use clap::{Parser, Subcommand};
 use std::net::SocketAddr;
@@ -51,9 +52,13 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
-        /// Start of the scenario (RFC 3339); default: the next full hour.
+        /// Start of the scenario (RFC 3339); default: 130 minutes ago with traffic (so most
+        /// plans are under way), the next full hour with --check.
         #[arg(long)]
         at: Option<chrono::DateTime<chrono::Utc>>,
+        /// Do not fly the scenario's simulated live tracks.
+        #[arg(long)]
+        no_traffic: bool,
     },
     /// Run recorded traffic (SBS-1, OpenSky CSV or NDJSON) through tactical detection and report.
     Replay {
@@ -202,9 +207,12 @@ fn main() -> ExitCode {
             listen,
             admin_token,
         } => serve::run(database, listen, admin_token).map(|()| ExitCode::SUCCESS),
-        Command::Demo { check, listen, at } => {
-            demo::run(check, listen, at).map(|()| ExitCode::SUCCESS)
-        }
+        Command::Demo {
+            check,
+            listen,
+            at,
+            no_traffic,
+        } => demo::run(check, listen, at, !no_traffic).map(|()| ExitCode::SUCCESS),
         Command::Audit {
             command:
                 AuditCommand::Verify {

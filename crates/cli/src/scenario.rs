@@ -29,6 +29,9 @@ pub struct ScenarioOperation {
     pub id: String,
     spec: SpecHeader,
     volumes: Vec<ScenarioVolume>,
+    /// The live track the demo flies for this operation, if any.
+    #[serde(default)]
+    pub track: Option<crate::simulate::SimTrack>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -48,6 +51,10 @@ struct ScenarioVolume {
 }
 
 impl ScenarioOperation {
+    pub fn callsign(&self) -> Option<&str> {
+        self.spec.callsign.as_deref()
+    }
+
     /// The operation as it is filed, with its volumes placed at `start` + offsets.
     pub fn spec_at(&self, start: DateTime<Utc>) -> OperationSpec {
         OperationSpec {

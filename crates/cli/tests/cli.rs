@@ -506,3 +506,69 @@ fn a_saved_receipt_verifies_offline_and_any_altered_byte_fails_it() {
     }
     assert!(checked > 40);
 }
+
+/// Issue 10: the live demo flies the scenario's tracks, so that within a minute there are
+/// moving tracks, a tactical alert and a non-conformance beside the strategic conflicts.
+#[test]
+fn the_live_demo_flies_tracks_that_raise_tactical_and_nonconformance_alerts() {
+    let mut child = Command::new(BIN)
+        .args(["demo", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut base, mut tokens) = (None, Vec::new());
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(rest) = line.strip_prefix("serving on ") {
+            base = Some(rest.split_whitespace().next().unwrap().to_owned());
+        }
+        if let Some(rest) = line.strip_prefix("token for ") {
+            let mut parts = rest.split_whitespace();
+            tokens.push((
+                parts.next().unwrap().to_owned(),
+                parts.next().unwrap().to_owned(),
+            ));
+        }
+        if line.starts_with("Ctrl-C") {
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    let base = base.expect("the demo prints its address");
+    let client = Client::new();
+    let kinds_seen = |party: &str| -> Vec<String> {
+        let token = &tokens.iter().find(|(p, _)| p == party).unwrap().1;
+        let body: Value = client
+            .get(format!("{base}/v1/alerts"))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        body["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["kind"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let mut seen = Vec::new();
+    while std::time::Instant::now() < deadline {
+        seen = kinds_seen("russia");
+        if ["strategic_conflict", "tactical_conflict", "nonconformance"]
+            .iter()
+            .all(|kind| seen.iter().any(|k| k == kind))
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    for kind in ["strategic_conflict", "tactical_conflict", "nonconformance"] {
+        assert!(seen.iter().any(|k| k == kind), "no {kind} alert: {seen:?}");
+    }
+}
