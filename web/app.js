@@ -100,6 +100,10 @@ async function refreshHotline() {
     const [messages, agreements] = await Promise.all([allMessages(), call('/v1/agreements')]);
     state.messages = messages;
     state.agreements = agreements.agreements;
+    const lookaheads = state.agreements
+      .filter((a) => a.in_force && a.parties.includes(state.me.id))
+      .map((a) => a.in_force.params.lookahead_s);
+    map.setLookahead(Math.max(300, ...lookaheads));
     drawHotline();
   } catch (error) {
     console.error('refresh hotline', error);

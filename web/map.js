@@ -19,8 +19,9 @@ const PLACES = [
 ];
 /** Above this many tracks, their labels show on hover only (each label is a DOM element). */
 const LABELLED_TRACKS_MAX = 300;
-/** The heading vector's length: where the track will be in this many seconds. */
-const HEADING_VECTOR_S = 120;
+/** The look-ahead of SPEC §7 when no agreement in force sets another: the heading vector shows
+ *  where each track will be at the end of it. */
+const DEFAULT_LOOKAHEAD_S = 300;
 
 export class OperationsMap {
   constructor(element) {
@@ -78,7 +79,7 @@ export class OperationsMap {
         + `<div><span class="sw" style="border-color:${OTHER_COLOUR};border-style:dashed"></span>others' operations released in full</div>`
         + '<div><b>Conflicts</b>: the part of the other\'s plan within separation of yours</div>'
         + sev('warning') + sev('caution') + sev('advisory')
-        + `<div><span style="color:${OWN_TRACK_COLOUR}">●—</span> your tracks (line: 2 min ahead), <span style="color:${OTHER_COLOUR}">●—</span> others' released</div>`
+        + `<div><span style="color:${OWN_TRACK_COLOUR}">●—</span> your tracks (line: where it will be at the end of the look-ahead, <span class="lookahead">${Math.round((this.lookaheadS ?? DEFAULT_LOOKAHEAD_S) / 60)}</span> min), <span style="color:${OTHER_COLOUR}">●—</span> others' released</div>`
         + `<div><span style="color:${SEVERITY_COLOUR.caution}">◯</span> ring: a non-conformance where it was seen</div>`;
       L.DomEvent.disableClickPropagation(div);
       return div;
@@ -201,6 +202,14 @@ export class OperationsMap {
    * kept per track and moved, not rebuilt, so thousands of tracks update in one canvas frame.
    * Above LABELLED_TRACKS_MAX tracks the labels (DOM elements) show on hover only.
    */
+  /** The look-ahead the heading vectors show: the longest of the agreements in force naming
+   *  this party (detection uses each pair's own), or the default. */
+  setLookahead(seconds) {
+    this.lookaheadS = seconds;
+    const shown = this.map.getContainer().querySelector('.legend .lookahead');
+    if (shown) shown.textContent = String(Math.round(seconds / 60));
+  }
+
   drawTracks(list, now = Date.now()) {
     this.tracks ||= new Map();
     const seen = new Set();
@@ -214,7 +223,7 @@ export class OperationsMap {
     for (const track of all) {
       seen.add(track.key);
       const position = [track.report.lat_deg, track.report.lon_deg];
-      const ahead = project(track.report, HEADING_VECTOR_S);
+      const ahead = project(track.report, this.lookaheadS ?? DEFAULT_LOOKAHEAD_S);
       let drawn = this.tracks.get(track.key);
       if (!drawn) {
         const style = { renderer: this.trackRenderer, pane: 'tracks', color: track.colour, weight: 2 };
