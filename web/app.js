@@ -129,6 +129,7 @@ async function refreshTracks() {
     performance.mark('tracks-draw-start');
     map.drawTracks(state.tracks);
     performance.measure('deconflict:draw-tracks', 'tracks-draw-start');
+    map.drawPairLines(state.alerts || [], state.tracks);
     // Leaflet repaints the canvas in the next animation frame; this callback runs after it.
     requestAnimationFrame(() => performance.measure('deconflict:draw-tracks-painted', 'tracks-draw-start'));
   } catch (error) {

@@ -197,11 +197,6 @@ export class OperationsMap {
     return times.length ? [Math.min(...times), Math.max(...times)] : null;
   }
 
-  /**
-   * Updates live tracks (GET /v1/tracks): own in green, others' released in purple. Layers are
-   * kept per track and moved, not rebuilt, so thousands of tracks update in one canvas frame.
-   * Above LABELLED_TRACKS_MAX tracks the labels (DOM elements) show on hover only.
-   */
   /** The look-ahead the heading vectors show: the longest of the agreements in force naming
    *  this party (detection uses each pair's own), or the default. */
   setLookahead(seconds) {
@@ -210,6 +205,11 @@ export class OperationsMap {
     if (shown) shown.textContent = String(Math.round(seconds / 60));
   }
 
+  /**
+   * Updates live tracks (GET /v1/tracks): own in green, others' released in purple. Layers are
+   * kept per track and moved, not rebuilt, so thousands of tracks update in one canvas frame.
+   * Above LABELLED_TRACKS_MAX tracks the labels (DOM elements) show on hover only.
+   */
   drawTracks(list, now = Date.now()) {
     this.tracks ||= new Map();
     const seen = new Set();
@@ -268,6 +268,35 @@ export class OperationsMap {
         if (visible) this.layers.tracks.addLayer(layer);
         else this.layers.tracks.removeLayer(layer);
       }
+    }
+  }
+
+  /**
+   * Tactical conflicts as pair lines between the two tracks, labelled with the severity and the
+   * time to loss of separation, where the other track is released (its id is in the alert and
+   * its position in GET /v1/tracks); under `conflicts_only` only one's own side is known.
+   */
+  drawPairLines(alerts, tracks) {
+    this.pairLines ||= L.layerGroup().addTo(this.map);
+    this.pairLines.clearLayers();
+    const where = new Map();
+    for (const t of tracks.tracks || []) where.set(`own:${t.report.track_id}`, t.report);
+    for (const t of tracks.others || []) where.set(`${t.party}:${t.report.track_id}`, t.report);
+    for (const alert of alerts) {
+      const t = alert.tactical;
+      if (!t || !t.other_track || alert.state !== 'open') continue;
+      const a = where.get(`own:${t.own_track}`);
+      const b = where.get(`${t.other_party}:${t.other_track}`);
+      if (!a || !b) continue;
+      const colour = SEVERITY_COLOUR[alert.severity];
+      const line = L.polyline([[a.lat_deg, a.lon_deg], [b.lat_deg, b.lon_deg]], {
+        renderer: this.trackRenderer, pane: 'tracks', color: colour, weight: 3, dashArray: '6 4',
+      });
+      const when = t.los_now ? 'LoS now' : `LoS in ${Math.max(0, Math.round(t.t_los_s))} s`;
+      line.bindTooltip(`${SEVERITY_SYMBOL[alert.severity]} ${alert.severity.toUpperCase()} · ${esc(when)} · ${esc(t.other_party)}`, {
+        permanent: true, direction: 'center', className: `sev-label sev-${alert.severity} pair-label`,
+      });
+      this.pairLines.addLayer(line);
     }
   }
 

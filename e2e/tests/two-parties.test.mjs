@@ -189,6 +189,25 @@ test('a suspended agreement freezes the channel: sending is disabled with the re
   await shot(russia.page, '07-russia-channel-frozen');
 });
 
+test('with tracks released, a tactical conflict is a pair line with the time to loss of separation', async () => {
+  const params = {
+    separation_horizontal_m: 9260, separation_vertical_m: 304.8, time_buffer_s: 300, lookahead_s: 300,
+    release_operations: 'conflicts_only', release_tracks: 'full',
+  };
+  await api(demo, 'coalition', 'POST', '/v1/agreements', { id: 'e2e-tracks', parties: ['coalition', 'unhas'], params });
+  await api(demo, 'unhas', 'POST', '/v1/agreements/e2e-tracks/accept');
+  const time = new Date().toISOString();
+  await reportTracks(demo, 'coalition', coalitionTracks());
+  await reportTracks(demo, 'unhas', [{ track_id: 'e2e-un301', callsign: 'UN 301', time, lat_deg: 35.80, lon_deg: 36.02,
+    altitude_m: 7600, ground_speed_mps: 150, track_deg: 260, vertical_rate_mps: 0 }]);
+  const label = coalition.page.locator('.leaflet-tooltip.pair-label', { hasText: 'unhas' });
+  await label.first().waitFor({ timeout: WAIT_MS });
+  assert.match(await label.first().innerText(), /(WARNING|CAUTION|ADVISORY) · LoS (now|in \d+ s) · unhas/);
+  await shot(coalition.page, '08-coalition-pair-line');
+  // Russia, whose tracks agreement (none) releases nothing, draws no pair line with unhas.
+  assert.equal(await russia.page.locator('.leaflet-tooltip.pair-label').count(), 0);
+});
+
 test('no page requests anything from another origin', async () => {
   const origin = new URL(demo.url).origin;
   for (const [name, party] of [['coalition', coalition], ['russia', russia]]) {

@@ -184,7 +184,8 @@ fn alert_pointers(state: &State, viewer: &PartyId, alert: &Alert) -> Vec<String>
         AlertDetail::TacticalConflict(tactical) => {
             for (index, track) in tactical.tracks.iter().enumerate() {
                 let released = &track.owner == viewer
-                    || releases(state, viewer, &track.owner).release_tracks == TrackRelease::Full;
+                    || releases(state, viewer, &track.owner).release_tracks
+                        != TrackRelease::ConflictsOnly;
                 pointers.push(if released {
                     format!("{detail}/tracks/{index}")
                 } else {

@@ -122,6 +122,10 @@ pub struct TacticalView {
     pub own_track: String,
     #[schema(value_type = String)]
     pub other_party: PartyId,
+    /// The other track's id, only if the other party releases its tracks (`full`, or
+    /// `proximity`: a track that can lose separation with one's own is within reach).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub other_track: Option<String>,
     pub evaluated_at: DateTime<Utc>,
     pub los_now: bool,
     pub t_los_s: f64,
@@ -432,7 +436,7 @@ pub fn alert_view(state: &State, alert: &Alert, viewer: &PartyId) -> Option<Aler
         conflicts: conflict_views(state, alert, viewer),
         tactical: alert
             .tactical()
-            .and_then(|detail| tactical_view(detail, viewer)),
+            .and_then(|detail| tactical_view(state, detail, viewer)),
         nonconformance: alert
             .nonconformance()
             .map(|detail| nonconformance_view(detail, viewer)),
@@ -443,7 +447,7 @@ pub fn alert_view(state: &State, alert: &Alert, viewer: &PartyId) -> Option<Aler
     })
 }
 
-fn tactical_view(detail: &TacticalDetail, viewer: &PartyId) -> Option<TacticalView> {
+fn tactical_view(state: &State, detail: &TacticalDetail, viewer: &PartyId) -> Option<TacticalView> {
     let (own, other) = if &detail.tracks[0].owner == viewer {
         (&detail.tracks[0], &detail.tracks[1])
     } else if &detail.tracks[1].owner == viewer {
@@ -454,6 +458,9 @@ fn tactical_view(detail: &TacticalDetail, viewer: &PartyId) -> Option<TacticalVi
     Some(TacticalView {
         own_track: own.track_id.clone(),
         other_party: other.owner.clone(),
+        other_track: (releases(state, viewer, &other.owner).release_tracks
+            != TrackRelease::ConflictsOnly)
+            .then(|| other.track_id.clone()),
         evaluated_at: detail.evaluated_at,
         los_now: detail.los_now,
         t_los_s: detail.t_los_s,

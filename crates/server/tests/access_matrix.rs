@@ -881,6 +881,24 @@ async fn each_release_setting_shows_what_it_releases() {
             }
             _ => assert!(others.is_empty()),
         }
+        // A tactical conflict names the other track only if tracks are released.
+        let alerts: Value = matrix
+            .server
+            .get(blue, "/v1/alerts")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let tactical = alerts["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["kind"] == "tactical_conflict" && a["tactical"]["other_party"] == "red")
+            .expect("blue and red tracks are within separation");
+        match tracks {
+            "conflicts_only" => assert!(tactical["tactical"].get("other_track").is_none()),
+            _ => assert_eq!(tactical["tactical"]["other_track"], "red-trk-near"),
+        }
         // White, with no agreement, sees blue and red under the defaults whatever they agreed.
         let white: Value = matrix
             .server
