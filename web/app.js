@@ -81,9 +81,10 @@ function onStreamEvent(name) {
 
 async function refreshPlans() {
   try {
-    const [operations, alerts] = await Promise.all([call('/v1/operations'), call('/v1/alerts')]);
+    const [operations, alerts, zones] = await Promise.all([call('/v1/operations'), call('/v1/alerts'), call('/v1/zones')]);
     state.operations = operations;
     state.alerts = alerts.alerts;
+    map.drawZones(zones.zones);
     const severities = new Map(state.alerts.map((a) => [a.id, a.severity]));
     map.drawPlans(operations, severities, state.me.id);
     map.drawAlertMarkers(state.alerts);

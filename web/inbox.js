@@ -8,6 +8,7 @@ const KIND = {
   tactical_conflict: 'Predicted loss of separation',
   nonconformance: 'Non-conformance',
   incident: 'Incident report',
+  zone_entry: 'Zone entry',
 };
 
 /** When the alert's danger begins (ms): time to LoS for tactical, the overlap's start for plans. */
@@ -99,6 +100,15 @@ function details(alert, now) {
     const n = alert.nonconformance;
     const whose = n.track_id ? `your track ${esc(n.track_id)}${n.operation_id ? ` (operation ${esc(n.operation_id)})` : ''}` : `a track of ${esc(n.track_owner)}`;
     return `<div class="line">${whose} outside its plan${n.reason ? `: ${esc(n.reason)}` : ''} at ${Math.round(n.altitude_m)} m</div>`;
+  }
+  if (alert.zone_entry) {
+    const z = alert.zone_entry;
+    const who = z.operation_id ? `operation <b>${esc(z.operation_id)}</b>` : `an operation of ${esc(z.party)}`;
+    const rules = [...new Set(z.entries.flatMap((e) => e.findings.map((f) => f.description)))];
+    const first = z.entries[0];
+    return `<div class="line">${who} enters zone <b>${esc(z.zone_name)}</b> (${esc(z.zone_owner)}, ${esc(z.enforcement)})</div>
+      <div class="line">${rules.map(esc).join('; ')}</div>
+      ${first ? `<div class="line">${band(first.altitude_lower_m, first.altitude_upper_m)} · ${esc(utc(first.time_start))}–${esc(utc(first.time_end))}</div>` : ''}`;
   }
   if (alert.incident) {
     return `<div class="line">${esc(alert.incident.narrative || alert.incident.category || '')}</div>`;

@@ -33,6 +33,7 @@ export class OperationsMap {
     this.map.createPane('tracks').style.zIndex = 450;
     this.trackRenderer = L.canvas({ padding: 0.2, pane: 'tracks' });
     this.layers = {
+      zones: L.layerGroup().addTo(this.map),
       own: L.layerGroup().addTo(this.map),
       released: L.layerGroup().addTo(this.map),
       conflicts: L.layerGroup().addTo(this.map),
@@ -80,7 +81,8 @@ export class OperationsMap {
         + '<div><b>Conflicts</b>: the part of the other\'s plan within separation of yours</div>'
         + sev('warning') + sev('caution') + sev('advisory')
         + `<div><span style="color:${OWN_TRACK_COLOUR}">●—</span> your tracks (line: where it will be at the end of the look-ahead, <span class="lookahead">${Math.round((this.lookaheadS ?? DEFAULT_LOOKAHEAD_S) / 60)}</span> min), <span style="color:${OTHER_COLOUR}">●—</span> others' released</div>`
-        + `<div><span style="color:${SEVERITY_COLOUR.caution}">◯</span> ring: a non-conformance where it was seen</div>`;
+        + `<div><span style="color:${SEVERITY_COLOUR.caution}">◯</span> ring: a non-conformance where it was seen</div>`
+        + '<div><span class="sw" style="border:1px dashed #333;background:#5551"></span>zone (published, public): name · HARD or ADVISORY; click for its rules</div>';
       L.DomEvent.disableClickPropagation(div);
       return div;
     };
@@ -90,6 +92,29 @@ export class OperationsMap {
   /**
    * Redraws the plans: `view` is GET /v1/operations, `severities` maps alert id → severity.
    */
+  /**
+   * Zones (GET /v1/zones, public): hatched-grey outlines labelled with their name, owner,
+   * enforcement and rules in words, so a zone is never told by colour alone.
+   */
+  drawZones(zones) {
+    this.layers.zones.clearLayers();
+    for (const zone of zones) {
+      const hard = zone.enforcement === 'hard';
+      const layer = footprintLayer(zone.footprint, {
+        color: '#333333', weight: hard ? 2.5 : 1.5, dashArray: hard ? null : '2 6',
+        fillColor: '#555555', fillOpacity: 0.06, interactive: true,
+      });
+      const rules = zone.rules.map(ruleText).join('; ');
+      layer.bindTooltip(`ZONE ${esc(zone.name)} · ${esc(zone.enforcement.toUpperCase())}`, {
+        permanent: true, direction: 'center', className: 'zone-label', interactive: false,
+      });
+      layer.bindPopup(`<div class="popup"><b>Zone ${esc(zone.name)}</b> (${esc(zone.id)}), published by ${esc(zone.owner)}<br>`
+        + `${esc(zone.enforcement)}: ${esc(rules)}<br>${band(zone.altitude_lower_m, zone.altitude_upper_m)}`
+        + `${zone.schedule && (zone.schedule.windows?.length || zone.schedule.weekly?.length) ? '<br>in effect on a schedule (UTC)' : '<br>always in effect'}</div>`);
+      this.layers.zones.addLayer(layer);
+    }
+  }
+
   drawPlans(view, severities, party) {
     for (const group of [this.layers.own, this.layers.released, this.layers.conflicts]) group.clearLayers();
     this.volumes = [];
@@ -350,6 +375,16 @@ function footprintLayer(footprint, style) {
     return L.circle([footprint.center[1], footprint.center[0]], { ...style, radius: footprint.radius_m });
   }
   return L.geoJSON(footprint, { style });
+}
+
+/** A zone rule in words. */
+function ruleText(rule) {
+  if (rule.type === 'deny') {
+    if (rule.all_except) return rule.parties.length ? `only ${rule.parties.join(', ')} may enter` : 'nobody may enter';
+    return `${rule.parties.join(', ')} may not enter`;
+  }
+  if (rule.type === 'allow_only_missions') return `${rule.parties.join(', ')} may fly only ${rule.missions.join(', ')} missions`;
+  return 'entries are reported to its owner';
 }
 
 /** Great-circle destination after `seconds` at the report's ground speed and track. */

@@ -94,6 +94,11 @@ export function hiddenMarkers(viewer, conflicts) {
   const own = SCENARIO.operations.filter((o) => o.owner === viewer);
   const others = SCENARIO.operations.filter((o) => o.owner !== viewer);
   const ownMissions = new Set(own.map((o) => o.spec.mission_type));
+  // Zones are public (every party reads them): a mission type named in a zone's rule is not
+  // a secret of whoever flies it.
+  for (const zone of SCENARIO.zones || []) {
+    for (const rule of zone.spec.rules) for (const mission of rule.missions || []) ownMissions.add(mission);
+  }
   const inConflictWithViewer = new Set(conflicts.flatMap((c) => {
     if (c.operation.startsWith(`${viewer}/`)) return [c.other];
     if (c.other.startsWith(`${viewer}/`)) return [c.operation];

@@ -173,6 +173,17 @@ fn load_scenario(
         tokens.push((party.id.clone(), token));
     }
     let limits = app.config.limits;
+    for zone in &scenario.zones {
+        let owner = PartyId(zone.owner.clone());
+        app.execute(
+            &Actor::Party(owner.clone()),
+            |state, now| {
+                decide::publish_zone(state, &owner, &zone.id, zone.spec.clone(), now, &limits)
+            },
+            |_, _| (),
+        )
+        .with_context(|| format!("cannot publish zone {}/{}", zone.owner, zone.id))?;
+    }
     for operation in &scenario.operations {
         let owner = PartyId(operation.owner.clone());
         let spec = operation.spec_at(start);
@@ -226,6 +237,38 @@ fn conflict_table(state: &State) -> String {
                     .map_or("-".to_owned(), |p| p.0.clone()),
             );
         }
+    }
+    let entries: Vec<_> = state
+        .open_alerts()
+        .filter_map(|a| Some((a, a.zone_entry()?)))
+        .collect();
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{} zone entries found", entries.len());
+    let _ = writeln!(
+        out,
+        "{:<20} {:<34} {:<44} {:<9} rules engaged",
+        "alert", "operation", "zone", "severity"
+    );
+    for (alert, detail) in entries {
+        let mut rules: Vec<&str> = detail
+            .entries
+            .iter()
+            .flat_map(|entry| entry.findings.iter().map(|f| f.description.as_str()))
+            .collect();
+        rules.dedup();
+        let _ = writeln!(
+            out,
+            "{:<20} {:<34} {:<44} {:<9} {}",
+            alert.id.0,
+            detail.operation.to_string(),
+            format!(
+                "{}/{} ({:?})",
+                detail.zone_owner.0, detail.zone, detail.enforcement
+            )
+            .to_lowercase(),
+            format!("{:?}", alert.severity).to_lowercase(),
+            rules.join("; ")
+        );
     }
     out
 }

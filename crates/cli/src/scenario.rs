@@ -13,7 +13,18 @@ pub const SYRIA_2015: &str = include_str!("../../../scenarios/syria-2015.json");
 pub struct Scenario {
     pub name: String,
     pub parties: Vec<ScenarioParty>,
+    /// Published before the operations are filed, so filings are checked against them.
+    #[serde(default)]
+    pub zones: Vec<ScenarioZone>,
     pub operations: Vec<ScenarioOperation>,
+}
+
+/// A zone of the scenario (always in effect unless its spec gives a schedule).
+#[derive(Debug, Deserialize)]
+pub struct ScenarioZone {
+    pub owner: String,
+    pub id: String,
+    pub spec: deconflict_engine::zone::ZoneSpec,
 }
 
 #[derive(Debug, Deserialize)]
