@@ -13,7 +13,7 @@ use crate::agreement::{OperationRelease, TrackRelease};
 use crate::alert::{Alert, AlertDetail};
 use crate::event::Event;
 use crate::ids::PartyId;
-use crate::release::{alert_view_now, releases};
+use crate::release::{releases, shown_now};
 use crate::state::State;
 
 /// The whole content.
@@ -37,7 +37,7 @@ pub fn disclosure(state: &State, viewer: &PartyId, event: &Event) -> Vec<String>
     let recipient_of = |id: &crate::ids::AlertId| {
         state
             .alert(id)
-            .is_some_and(|alert| alert_view_now(state, alert, viewer).is_some())
+            .is_some_and(|alert| shown_now(state, alert, viewer))
     };
     match event {
         Event::PartyRegistered { party } if mine(&party.id) => everything(),
@@ -119,7 +119,7 @@ pub fn disclosure(state: &State, viewer: &PartyId, event: &Event) -> Vec<String>
 
 /// An alert event as its recipient sees it through [`crate::release::alert_view`].
 fn alert_pointers(state: &State, viewer: &PartyId, alert: &Alert) -> Vec<String> {
-    if alert_view_now(state, alert, viewer).is_none() {
+    if !shown_now(state, alert, viewer) {
         return Vec::new();
     }
     let base = "/payload/alert";

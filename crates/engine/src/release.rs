@@ -302,7 +302,7 @@ pub fn others_in_conflict(state: &State, viewer: &PartyId) -> Vec<OtherOperation
     state
         .alerts()
         .filter(|alert| alert.state == AlertState::Open && alert.recipients.contains(viewer))
-        .filter(|alert| alert_view_now(state, alert, viewer).is_some())
+        .filter(|alert| shown_now(state, alert, viewer))
         .filter_map(|alert| {
             let views = conflict_views(state, alert, viewer);
             let party = views.first()?.other_party.clone();
@@ -406,15 +406,21 @@ pub fn is_safety_alert(alert: &Alert) -> bool {
 /// An alert as `viewer` may see it now: `None` unless the viewer is a recipient, and `None`
 /// for a non-safety alert shared with a party whose channel with the viewer is frozen.
 pub fn alert_view_now(state: &State, alert: &Alert, viewer: &PartyId) -> Option<AlertView> {
-    let frozen = !is_safety_alert(alert)
-        && alert
-            .recipients
-            .iter()
-            .any(|other| other != viewer && state.frozen_between(viewer, other).is_some());
-    if frozen {
+    if !shown_now(state, alert, viewer) {
         return None;
     }
     alert_view(state, alert, viewer)
+}
+
+/// Whether [`alert_view_now`] shows `alert` to `viewer`, without building the view: the viewer
+/// is a recipient, and the alert is about safety or no channel it shares is frozen.
+pub fn shown_now(state: &State, alert: &Alert, viewer: &PartyId) -> bool {
+    alert.recipients.contains(viewer)
+        && (is_safety_alert(alert)
+            || !alert
+                .recipients
+                .iter()
+                .any(|other| other != viewer && state.frozen_between(viewer, other).is_some()))
 }
 
 /// An alert as `viewer` may see it; `None` unless the viewer is a recipient.
