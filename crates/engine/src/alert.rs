@@ -60,6 +60,11 @@ pub enum AlertKind {
     /// An operation entering a zone against an advisory rule, or a zone that reports entries
     /// (SPEC §5.4).
     ZoneEntry,
+    /// A live track inside a zone against its rules, or predicted to enter it within the
+    /// look-ahead (SPEC §5.4).
+    TrackZoneEntry,
+    /// An operation or a live track near a protected site (SPEC §5.5).
+    SiteProximity,
 }
 
 /// One live track, named by its owner and its id.
@@ -108,6 +113,75 @@ pub enum AlertDetail {
     Nonconformance(NonconformanceDetail),
     Incident(crate::incident::Incident),
     ZoneEntry(ZoneEntryDetail),
+    TrackZoneEntry(TrackZoneDetail),
+    SiteProximity(SiteDetail),
+}
+
+/// A live track inside a zone against its rules, or predicted to enter it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrackZoneDetail {
+    pub track: TrackRef,
+    pub zone: String,
+    pub zone_name: String,
+    pub zone_owner: PartyId,
+    pub enforcement: crate::zone::Enforcement,
+    /// The mission of the operation the track flies for, when it names a filed one.
+    pub mission_type: Option<crate::operation::MissionType>,
+    /// The rules the track's entry breaks.
+    pub findings: Vec<crate::zone::Finding>,
+    pub evaluated_at: DateTime<Utc>,
+    pub inside_now: bool,
+    /// Seconds from `evaluated_at` to the predicted entry (0 when inside).
+    pub t_entry_s: f64,
+    /// `[lon, lat]` and altitude of the track at `evaluated_at`.
+    pub position: [f64; 2],
+    pub altitude_m: f64,
+}
+
+/// Something near a protected site: the site, and the operation or track.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteDetail {
+    pub site: String,
+    pub site_name: String,
+    pub site_kind: crate::site::SiteKind,
+    pub site_owner: PartyId,
+    pub buffer_m: f64,
+    pub description: Option<String>,
+    pub subject: SiteSubject,
+}
+
+/// What comes near a site.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SiteSubject {
+    /// Volumes of an operation within the buffer while the site is present.
+    Operation {
+        operation: OperationKey,
+        mission_type: crate::operation::MissionType,
+        volumes: Vec<SiteVolume>,
+    },
+    /// A live track within the buffer, or predicted to enter it within the look-ahead.
+    Track {
+        track: TrackRef,
+        evaluated_at: DateTime<Utc>,
+        inside_now: bool,
+        t_entry_s: f64,
+        position: [f64; 2],
+        altitude_m: f64,
+        /// A convoy's expected position at the predicted entry.
+        site_position: Option<[f64; 2]>,
+    },
+}
+
+/// One volume near a site: when, and how close (a lower bound, m).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteVolume {
+    pub volume: usize,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub distance_m: f64,
+    /// A convoy's expected position at `from`.
+    pub site_position: Option<[f64; 2]>,
 }
 
 /// An operation whose volumes enter a zone: the rules engaged, per volume.
@@ -253,6 +327,25 @@ impl Alert {
             AlertDetail::Nonconformance(detail) => vec![&detail.operation],
             AlertDetail::Incident(_) => Vec::new(),
             AlertDetail::ZoneEntry(detail) => vec![&detail.operation],
+            AlertDetail::TrackZoneEntry(_) => Vec::new(),
+            AlertDetail::SiteProximity(detail) => match &detail.subject {
+                SiteSubject::Operation { operation, .. } => vec![operation],
+                SiteSubject::Track { .. } => Vec::new(),
+            },
+        }
+    }
+
+    pub fn track_zone(&self) -> Option<&TrackZoneDetail> {
+        match &self.detail {
+            AlertDetail::TrackZoneEntry(detail) => Some(detail),
+            _ => None,
+        }
+    }
+
+    pub fn site(&self) -> Option<&SiteDetail> {
+        match &self.detail {
+            AlertDetail::SiteProximity(detail) => Some(detail),
+            _ => None,
         }
     }
 
@@ -267,6 +360,21 @@ impl Alert {
 /// The id of the condition "operation `key` enters zone `zone`".
 pub fn zone_alert_base_id(key: &OperationKey, zone: &str) -> String {
     condition_id("ze", &[&key.owner.0, &key.id.0, zone])
+}
+
+/// The id of the condition "track `track` enters zone `zone`".
+pub fn track_zone_alert_base_id(track: &TrackRef, zone: &str) -> String {
+    condition_id("tz", &[&track.owner.0, &track.track_id, zone])
+}
+
+/// The id of the condition "operation `key` is near site `site`".
+pub fn site_operation_alert_base_id(key: &OperationKey, site: &str) -> String {
+    condition_id("so", &[&key.owner.0, &key.id.0, site])
+}
+
+/// The id of the condition "track `track` is near site `site`".
+pub fn site_track_alert_base_id(track: &TrackRef, site: &str) -> String {
+    condition_id("st", &[&track.owner.0, &track.track_id, site])
 }
 
 /// A short id from a prefix and length-prefixed parts (so ("ab","c") ≠ ("a","bc")).

@@ -106,6 +106,12 @@ pub fn disclosure(state: &State, viewer: &PartyId, event: &Event) -> Vec<String>
         }
         Event::ReportReceived { id, .. } if report_of(id) => everything(),
         Event::AgreementProposed { parties, .. } if parties.contains(viewer) => everything(),
+        // Zones and protected sites are published for every party to read (GET /v1/zones,
+        // GET /v1/sites).
+        Event::ZonePublished { .. }
+        | Event::ZoneWithdrawn { .. }
+        | Event::SitePublished { .. }
+        | Event::SiteWithdrawn { .. } => everything(),
         Event::AgreementAccepted { id, .. }
         | Event::AgreementSuspended { id, .. }
         | Event::AgreementResumed { id, .. }
@@ -215,6 +221,69 @@ fn alert_pointers(state: &State, viewer: &PartyId, alert: &Alert) -> Vec<String>
             }
         }
         AlertDetail::Incident(_) => pointers.push(detail),
+        AlertDetail::TrackZoneEntry(entry) => {
+            let owner = &entry.track.owner;
+            let params = releases(state, viewer, owner);
+            if owner == viewer
+                || (params.release_tracks == TrackRelease::Full
+                    && params.release_operations == OperationRelease::Full)
+            {
+                pointers.push(detail);
+            } else {
+                for field in [
+                    "track/owner",
+                    "zone",
+                    "zone_name",
+                    "zone_owner",
+                    "enforcement",
+                    "findings",
+                    "evaluated_at",
+                    "inside_now",
+                    "t_entry_s",
+                    "position",
+                    "altitude_m",
+                ] {
+                    pointers.push(format!("{detail}/{field}"));
+                }
+                if params.release_tracks == TrackRelease::Full {
+                    pointers.push(format!("{detail}/track/track_id"));
+                }
+                if params.release_operations == OperationRelease::Full {
+                    pointers.push(format!("{detail}/mission_type"));
+                }
+            }
+        }
+        AlertDetail::SiteProximity(site) => {
+            if crate::release::site_subject_released(state, site, viewer) {
+                pointers.push(detail);
+            } else {
+                for field in [
+                    "site",
+                    "site_name",
+                    "site_kind",
+                    "site_owner",
+                    "buffer_m",
+                    "description",
+                    "subject/type",
+                ] {
+                    pointers.push(format!("{detail}/{field}"));
+                }
+                match &site.subject {
+                    crate::alert::SiteSubject::Operation { volumes, .. } => {
+                        for index in 0..volumes.len() {
+                            for field in ["from", "to", "site_position"] {
+                                pointers.push(format!("{detail}/subject/volumes/{index}/{field}"));
+                            }
+                        }
+                    }
+                    crate::alert::SiteSubject::Track { .. } => {
+                        for field in ["evaluated_at", "inside_now", "t_entry_s", "site_position"] {
+                            pointers.push(format!("{detail}/subject/{field}"));
+                        }
+                    }
+                }
+            }
+        }
         AlertDetail::ZoneEntry(entry) => {
             let owner = &entry.operation.owner;
             if owner == viewer

@@ -117,6 +117,17 @@ pub enum Event {
     ZoneWithdrawn {
         id: String,
     },
+    /// A protected site notified or replaced (SPEC §5.5).
+    SitePublished {
+        id: String,
+        owner: PartyId,
+        version: u64,
+        spec: crate::site::SiteSpec,
+    },
+    /// A protected site withdrawn by its owner.
+    SiteWithdrawn {
+        id: String,
+    },
     /// Tracks with no report for longer than the staleness limit.
     TracksLost {
         track_ids: Vec<String>,
@@ -159,6 +170,8 @@ impl Event {
             Event::AgreementResumed { .. } => "agreement_resumed",
             Event::ZonePublished { .. } => "zone_published",
             Event::ZoneWithdrawn { .. } => "zone_withdrawn",
+            Event::SitePublished { .. } => "site_published",
+            Event::SiteWithdrawn { .. } => "site_withdrawn",
         }
     }
 

@@ -20,6 +20,8 @@
 //! - [`alert`]: what parties are told, with ids stable per condition.
 //! - [`event`], [`state`], [`decide`]: the log's events, the fold and the commands.
 //! - [`track`]: position reports and the live picture; [`tactical`]: track-against-track detection.
+//! - [`zone`]: zones and their rules; [`site`]: protected sites; [`predict`]: when a live
+//!   track first comes near a zone or a site.
 //! - [`release`]: what one party may see of another's data.
 
 pub mod agreement;
@@ -35,7 +37,9 @@ pub mod index;
 pub mod message;
 pub mod operation;
 pub mod party;
+pub mod predict;
 pub mod release;
+pub mod site;
 pub mod state;
 pub mod strategic;
 pub mod tactical;

@@ -187,6 +187,211 @@ pub struct AlertView {
     pub incident: Option<crate::incident::Incident>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub zone_entry: Option<ZoneEntryView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub track_zone_entry: Option<TrackZoneView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site: Option<SiteAlertView>,
+}
+
+/// A live track entering a zone against its rules: in full for the track's owner; for the
+/// zone's owner the party, where the track is and when it enters, and the rules broken — the
+/// track's id only if the party releases its tracks in full, the mission only if it releases
+/// its operations in full.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct TrackZoneView {
+    pub zone: String,
+    pub zone_name: String,
+    #[schema(value_type = String)]
+    pub zone_owner: PartyId,
+    pub enforcement: crate::zone::Enforcement,
+    #[schema(value_type = String)]
+    pub party: PartyId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub track_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mission_type: Option<MissionType>,
+    #[schema(value_type = Vec<Object>)]
+    pub findings: Vec<crate::zone::Finding>,
+    pub evaluated_at: DateTime<Utc>,
+    pub inside_now: bool,
+    pub t_entry_s: f64,
+    pub position: [f64; 2],
+    pub altitude_m: f64,
+}
+
+fn track_zone_view(
+    state: &State,
+    detail: &crate::alert::TrackZoneDetail,
+    viewer: &PartyId,
+) -> TrackZoneView {
+    let owner = &detail.track.owner;
+    let params = releases(state, viewer, owner);
+    let own = owner == viewer;
+    TrackZoneView {
+        zone: detail.zone.clone(),
+        zone_name: detail.zone_name.clone(),
+        zone_owner: detail.zone_owner.clone(),
+        enforcement: detail.enforcement,
+        party: owner.clone(),
+        track_id: (own || params.release_tracks == TrackRelease::Full)
+            .then(|| detail.track.track_id.clone()),
+        mission_type: detail
+            .mission_type
+            .filter(|_| own || params.release_operations == OperationRelease::Full),
+        findings: detail.findings.clone(),
+        evaluated_at: detail.evaluated_at,
+        inside_now: detail.inside_now,
+        t_entry_s: detail.t_entry_s,
+        position: detail.position,
+        altitude_m: detail.altitude_m,
+    }
+}
+
+/// Something near a protected site. The operation's or track's owner sees it in full, with the
+/// site's details. The site's owner (SPEC §5.5) is told that its site is affected and when —
+/// not by whom, nor where the other party is, unless that party releases its operations (for
+/// an operation) or its tracks (for a track) in full.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SiteAlertView {
+    pub site: String,
+    pub site_name: String,
+    pub site_kind: crate::site::SiteKind,
+    #[schema(value_type = String)]
+    pub site_owner: PartyId,
+    pub buffer_m: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `operation` or `track`.
+    pub subject: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub party: Option<PartyId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mission_type: Option<MissionType>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub track_id: Option<String>,
+    /// An operation's volumes near the site: when (and, in full, which and how close).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<SiteVolumeView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evaluated_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inside_now: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub t_entry_s: Option<f64>,
+    /// The track's `[lon, lat]` and altitude, in full only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<[f64; 2]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub altitude_m: Option<f64>,
+    /// A convoy's expected position (at the predicted entry, for a track).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_position: Option<[f64; 2]>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SiteVolumeView {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volume: Option<usize>,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance_m: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_position: Option<[f64; 2]>,
+}
+
+/// Whether `viewer` sees a site alert's subject in full.
+pub fn site_subject_released(
+    state: &State,
+    detail: &crate::alert::SiteDetail,
+    viewer: &PartyId,
+) -> bool {
+    use crate::alert::SiteSubject;
+    match &detail.subject {
+        SiteSubject::Operation { operation, .. } => {
+            &operation.owner == viewer
+                || releases(state, viewer, &operation.owner).release_operations
+                    == OperationRelease::Full
+        }
+        SiteSubject::Track { track, .. } => {
+            &track.owner == viewer
+                || releases(state, viewer, &track.owner).release_tracks == TrackRelease::Full
+        }
+    }
+}
+
+fn site_view(state: &State, detail: &crate::alert::SiteDetail, viewer: &PartyId) -> SiteAlertView {
+    use crate::alert::SiteSubject;
+    let full = site_subject_released(state, detail, viewer);
+    let mut view = SiteAlertView {
+        site: detail.site.clone(),
+        site_name: detail.site_name.clone(),
+        site_kind: detail.site_kind,
+        site_owner: detail.site_owner.clone(),
+        buffer_m: detail.buffer_m,
+        description: detail.description.clone(),
+        subject: String::new(),
+        party: None,
+        operation_id: None,
+        mission_type: None,
+        track_id: None,
+        volumes: Vec::new(),
+        evaluated_at: None,
+        inside_now: None,
+        t_entry_s: None,
+        position: None,
+        altitude_m: None,
+        site_position: None,
+    };
+    match &detail.subject {
+        SiteSubject::Operation {
+            operation,
+            mission_type,
+            volumes,
+        } => {
+            view.subject = "operation".into();
+            if full {
+                view.party = Some(operation.owner.clone());
+                view.operation_id = Some(operation.id.0.clone());
+                view.mission_type = Some(*mission_type);
+            }
+            view.volumes = volumes
+                .iter()
+                .map(|v| SiteVolumeView {
+                    volume: full.then_some(v.volume),
+                    from: v.from,
+                    to: v.to,
+                    distance_m: full.then_some(v.distance_m),
+                    site_position: v.site_position,
+                })
+                .collect();
+        }
+        SiteSubject::Track {
+            track,
+            evaluated_at,
+            inside_now,
+            t_entry_s,
+            position,
+            altitude_m,
+            site_position,
+        } => {
+            view.subject = "track".into();
+            if full {
+                view.party = Some(track.owner.clone());
+                view.track_id = Some(track.track_id.clone());
+                view.position = Some(*position);
+                view.altitude_m = Some(*altitude_m);
+            }
+            view.evaluated_at = Some(*evaluated_at);
+            view.inside_now = Some(*inside_now);
+            view.t_entry_s = Some(*t_entry_s);
+            view.site_position = *site_position;
+        }
+    }
+    view
 }
 
 /// An operation entering a zone: in full for the operation's owner; for the zone's owner the
@@ -399,7 +604,11 @@ pub fn is_safety_alert(alert: &Alert) -> bool {
                 || alert.effective_severity() == Severity::Warning
         }
         AlertKind::Nonconformance => true,
-        AlertKind::StrategicConflict | AlertKind::Incident | AlertKind::ZoneEntry => false,
+        AlertKind::StrategicConflict
+        | AlertKind::Incident
+        | AlertKind::ZoneEntry
+        | AlertKind::TrackZoneEntry
+        | AlertKind::SiteProximity => false,
     }
 }
 
@@ -450,6 +659,10 @@ pub fn alert_view(state: &State, alert: &Alert, viewer: &PartyId) -> Option<Aler
         zone_entry: alert
             .zone_entry()
             .map(|detail| zone_entry_view(state, detail, viewer)),
+        track_zone_entry: alert
+            .track_zone()
+            .map(|detail| track_zone_view(state, detail, viewer)),
+        site: alert.site().map(|detail| site_view(state, detail, viewer)),
     })
 }
 

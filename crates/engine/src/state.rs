@@ -40,6 +40,7 @@ pub struct State {
     reports: BTreeMap<String, SharedReport>,
     agreements: BTreeMap<String, Agreement>,
     zones: BTreeMap<String, crate::zone::Zone>,
+    sites: BTreeMap<String, crate::site::Site>,
     events_applied: u64,
 }
 
@@ -283,6 +284,30 @@ impl State {
             Event::ZoneWithdrawn { id } => {
                 self.zones.remove(id);
             }
+            Event::SitePublished {
+                id,
+                owner,
+                version,
+                spec,
+            } => {
+                let shape = spec
+                    .validate(&replay_limits())
+                    .expect("a logged site was validated before it was logged");
+                self.sites.insert(
+                    id.clone(),
+                    crate::site::Site {
+                        id: id.clone(),
+                        owner: owner.clone(),
+                        spec: spec.clone(),
+                        version: *version,
+                        shape,
+                        updated_at: time,
+                    },
+                );
+            }
+            Event::SiteWithdrawn { id } => {
+                self.sites.remove(id);
+            }
             Event::TracksLost { track_ids } => {
                 for id in track_ids {
                     if let Some(track) = self.tracks.get_mut(id) {
@@ -374,6 +399,15 @@ impl State {
     }
 
     /// Published zones, by id.
+    pub fn site(&self, id: &str) -> Option<&crate::site::Site> {
+        self.sites.get(id)
+    }
+
+    /// Protected sites, by id.
+    pub fn sites(&self) -> impl Iterator<Item = &crate::site::Site> {
+        self.sites.values()
+    }
+
     pub fn zones(&self) -> impl Iterator<Item = &crate::zone::Zone> {
         self.zones.values()
     }

@@ -174,7 +174,7 @@ impl Schedule {
         self.windows.is_empty() && self.weekly.is_empty()
     }
 
-    fn check(&self) -> Result<(), EngineError> {
+    pub(crate) fn check(&self) -> Result<(), EngineError> {
         let invalid =
             |field: &'static str, reason: String| EngineError::InvalidParameter { field, reason };
         if self.windows.len() + self.weekly.len() > MAX_SCHEDULE_ENTRIES {

@@ -91,3 +91,15 @@ pub const MAX_PERIMETER_M: f64 = 100_000_000.0;
 pub fn geodesic_distance_m(a: [f64; 2], b: [f64; 2]) -> f64 {
     ellipsoid::distance_m(a, b)
 }
+
+/// The WGS84 geodesic from `a` to `b` (`[lon, lat]`): its length in metres and its azimuth at
+/// `a`, degrees clockwise from north (GeographicLib).
+pub fn geodesic_inverse(a: [f64; 2], b: [f64; 2]) -> (f64, f64) {
+    ellipsoid::inverse(a, b)
+}
+
+/// The point `distance_m` from `a` along the geodesic leaving at `azimuth_deg` (GeographicLib),
+/// as `[lon, lat]` with the longitude in [-180, 180).
+pub fn geodesic_direct(a: [f64; 2], azimuth_deg: f64, distance_m: f64) -> [f64; 2] {
+    ellipsoid::direct(a, azimuth_deg, distance_m)
+}

@@ -519,6 +519,16 @@ fn probes(endpoint: &str, viewer: &str, ids: &Ids) -> Option<Vec<Probe>> {
             json!({"features": []}),
         )],
         "DELETE /v1/zones/{id}" => vec![probe(Method::DELETE, "/v1/zones/some-zone")],
+        // Protected sites are public; operators may not notify or withdraw them.
+        "GET /v1/sites" => vec![probe(Method::GET, "/v1/sites")],
+        "GET /v1/sites/{id}" => vec![probe(Method::GET, "/v1/sites/some-site")],
+        "PUT /v1/sites/{id}" => vec![with_body(
+            Method::PUT,
+            "/v1/sites/some-site",
+            json!({"name": "s", "kind": "hospital", "buffer_m": 1000.0,
+                   "geometry": {"type": "Point", "coordinates": [36.0, 35.0]}}),
+        )],
+        "DELETE /v1/sites/{id}" => vec![probe(Method::DELETE, "/v1/sites/some-site")],
         "GET /v1/audit/head" => vec![probe(Method::GET, "/v1/audit/head")],
         "GET /v1/audit/receipt" => vec![probe(Method::GET, "/v1/audit/receipt?after=0")],
         _ => return None,

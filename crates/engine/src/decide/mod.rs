@@ -10,12 +10,14 @@
 mod agreements;
 mod hotline;
 mod operations;
+mod sites;
 mod tracks;
 mod zones;
 
 pub use agreements::*;
 pub use hotline::*;
 pub use operations::*;
+pub use sites::*;
 pub use tracks::*;
 pub use zones::*;
 

@@ -99,6 +99,13 @@ pub fn file_operation(
         &volumes,
         now,
     ));
+    events.extend(super::sites::reconcile_sites(
+        state,
+        &key,
+        spec_mission,
+        &volumes,
+        now,
+    ));
     Ok(Decision {
         events,
         outcome: FilingOutcome {

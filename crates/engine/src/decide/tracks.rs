@@ -92,6 +92,10 @@ pub struct PassOutcome {
     pub tactical_conflicts: usize,
     pub nonconforming: usize,
     pub lost: usize,
+    /// Tracks in or heading into a zone against its rules (SPEC §5.4).
+    pub zone_entries: usize,
+    /// Tracks near or heading for a protected site (SPEC §5.5).
+    pub site_proximities: usize,
 }
 
 /// The periodic pass: marks stale tracks lost, detects tactical conflicts over all live
@@ -164,6 +168,9 @@ pub fn tactical_pass(state: &State, now: DateTime<Utc>) -> Decision<PassOutcome>
     }
     outcome.nonconforming = nonconforming.len();
     reconcile_nonconformance(state, now, &nonconforming, &mut events);
+    let places = super::sites::track_places(state, &live, now, &mut events);
+    outcome.zone_entries = places.zone_entries;
+    outcome.site_proximities = places.site_proximities;
     Decision { events, outcome }
 }
 

@@ -9,6 +9,7 @@ pub mod messages;
 pub mod operations;
 pub mod parties;
 pub mod positions;
+pub mod sites;
 pub mod stream;
 pub mod zones;
 
@@ -60,6 +61,8 @@ pub fn api() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(zones::list))
         .routes(routes!(zones::import_ed269))
         .routes(routes!(zones::publish, zones::read, zones::withdraw))
+        .routes(routes!(sites::list))
+        .routes(routes!(sites::publish, sites::read, sites::withdraw))
 }
 
 /// The whole HTTP interface: the documented API, the document itself and `/metrics`.

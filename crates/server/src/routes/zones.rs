@@ -142,7 +142,7 @@ pub struct ZoneList {
     pub zones: Vec<ZoneView>,
 }
 
-fn parse_bbox(text: &str) -> Result<deconflict_geometry::Footprint, ApiError> {
+pub(super) fn parse_bbox(text: &str) -> Result<deconflict_geometry::Footprint, ApiError> {
     let bad = |detail: String| ApiError::InvalidField {
         pointer: "/bbox".to_owned(),
         detail,
@@ -168,6 +168,24 @@ fn parse_bbox(text: &str) -> Result<deconflict_geometry::Footprint, ApiError> {
         .map_err(|error| bad(format!("bbox {text:?}: {error}")))
 }
 
+/// A `[from, to)` time window.
+pub(super) type Window = (DateTime<Utc>, DateTime<Utc>);
+
+/// A `[from, to)` query window: both or neither, `from` first.
+pub(super) fn parse_window(
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> Result<Option<Window>, ApiError> {
+    match (from, to) {
+        (Some(from), Some(to)) if from < to => Ok(Some((from, to))),
+        (None, None) => Ok(None),
+        _ => Err(ApiError::InvalidField {
+            pointer: "/from".to_owned(),
+            detail: "give both from and to, with from before to".to_owned(),
+        }),
+    }
+}
+
 /// Zones, optionally only those meeting a box (`bbox`) and in effect in `[from, to)`.
 #[utoipa::path(get, path = "/v1/zones", tag = "zones", params(ZoneQuery), security(("bearer" = [])),
     responses((status = 200, body = ZoneList), (status = 422, body = Problem)))]
@@ -182,16 +200,7 @@ pub async fn list(
         detail: format!("bad query string: {}", rejection.body_text()),
     })?;
     let area = query.bbox.as_deref().map(parse_bbox).transpose()?;
-    let window = match (query.from, query.to) {
-        (Some(from), Some(to)) if from < to => Some((from, to)),
-        (None, None) => None,
-        _ => {
-            return Err(ApiError::InvalidField {
-                pointer: "/from".to_owned(),
-                detail: "give both from and to, with from before to".to_owned(),
-            })
-        }
-    };
+    let window = parse_window(query.from, query.to)?;
     Ok(Json(app.read(|state| {
         ZoneList {
             zones: state

@@ -131,6 +131,15 @@ impl TestServer {
             .unwrap()
     }
 
+    pub async fn delete(&self, token: &str, path: &str) -> Response {
+        self.client
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn put(&self, token: &str, path: &str, body: &Value) -> Response {
         self.client
             .put(self.url(path))

@@ -1,0 +1,577 @@
+//! Commands on protected sites (SPEC §5.5), the site checks of operations, and the checks of
+//! live tracks against zones (§5.4) and sites (§5.5) in the periodic pass.
+//!
+//! - An operation with a volume within a site's buffer while the site is present (a convoy:
+//!   while it drives the stretch of road it covers during the volume's window) raises one alert
+//!   per (operation, site) to the operation's owner and the site's owner.
+//! - A live track within a site's buffer, or predicted to enter it within the look-ahead of the
+//!   agreement between the two parties, raises one alert per (track, site); likewise a track
+//!   inside a zone against its rules, or predicted to enter one, per (track, zone), to the track's
+//!   and the zone's owners. A zone's `notify` rule concerns filed operations only: tracks are
+//!   alerted when they break a rule, as §5.4 says.
+//!
+//! Alerts are updated when a figure a person acts on moves, and resolved when the condition
+//! clears, like the strategic and tactical ones.
+
+use chrono::{DateTime, Utc};
+use deconflict_geometry::{Limits, Volume4d};
+use std::collections::BTreeMap;
+
+use super::operations::fresh_alert_id;
+use super::Decision;
+use crate::alert::{
+    site_operation_alert_base_id, site_track_alert_base_id, track_zone_alert_base_id, Alert,
+    AlertDetail, AlertKind, Severity, SiteDetail, SiteSubject, SiteVolume, TrackRef,
+    TrackZoneDetail,
+};
+use crate::error::EngineError;
+use crate::event::Event;
+use crate::ids::{validate_id, OperationId, OperationKey, PartyId};
+use crate::operation::MissionType;
+use crate::party::Role;
+use crate::predict;
+use crate::site::{Site, SiteSpec};
+use crate::state::State;
+use crate::track::LiveTrack;
+use crate::zone::{Finding, Zone, ZoneRule};
+
+/// The answer to a notification.
+#[derive(Debug, Clone)]
+pub struct SiteOutcome {
+    pub id: String,
+    pub version: u64,
+    pub created: bool,
+}
+
+fn may_notify(state: &State, party: &PartyId) -> Result<(), EngineError> {
+    match state.party(party).map(|p| p.role) {
+        Some(Role::Humanitarian | Role::Admin) => Ok(()),
+        _ => Err(EngineError::Forbidden {
+            needed: "a humanitarian or admin party",
+            action: "notify protected sites",
+        }),
+    }
+}
+
+fn owned<'a>(state: &'a State, owner: &PartyId, id: &str) -> Result<Option<&'a Site>, EngineError> {
+    match state.site(id) {
+        Some(site) if &site.owner != owner => Err(EngineError::Forbidden {
+            needed: "the site's owner",
+            action: "replace or withdraw a protected site",
+        }),
+        found => Ok(found),
+    }
+}
+
+/// Notifies or replaces a site; live operations are checked against it at once.
+pub fn publish_site(
+    state: &State,
+    owner: &PartyId,
+    id: &str,
+    spec: SiteSpec,
+    now: DateTime<Utc>,
+    limits: &Limits,
+) -> Result<Decision<SiteOutcome>, EngineError> {
+    may_notify(state, owner)?;
+    validate_id("site id", id)?;
+    let existing = owned(state, owner, id)?;
+    let shape = spec.validate(limits)?;
+    if let Some(current) = existing.filter(|site| site.spec == spec) {
+        return Ok(Decision {
+            events: Vec::new(),
+            outcome: SiteOutcome {
+                id: id.to_owned(),
+                version: current.version,
+                created: false,
+            },
+        });
+    }
+    let version = existing.map_or(1, |site| site.version + 1);
+    let site = Site {
+        id: id.to_owned(),
+        owner: owner.clone(),
+        spec: spec.clone(),
+        version,
+        shape,
+        updated_at: now,
+    };
+    let mut events = vec![Event::SitePublished {
+        id: id.to_owned(),
+        owner: owner.clone(),
+        version,
+        spec,
+    }];
+    for operation in state.operations().filter(|op| op.state.is_live()) {
+        events.extend(reconcile_site(
+            state,
+            &operation.key,
+            operation.spec.mission_type,
+            &operation.volumes,
+            &site,
+            now,
+        ));
+    }
+    Ok(Decision {
+        events,
+        outcome: SiteOutcome {
+            id: id.to_owned(),
+            version,
+            created: existing.is_none(),
+        },
+    })
+}
+
+/// Withdraws a site; its open alerts are resolved.
+pub fn withdraw_site(
+    state: &State,
+    owner: &PartyId,
+    id: &str,
+) -> Result<Decision<()>, EngineError> {
+    let Some(site) = owned(state, owner, id)? else {
+        return Err(EngineError::NotFound {
+            what: "site",
+            id: id.to_owned(),
+        });
+    };
+    let mut events = vec![Event::SiteWithdrawn { id: id.to_owned() }];
+    events.extend(
+        state
+            .open_alerts()
+            .filter(|alert| alert.site().is_some_and(|d| d.site == site.id))
+            .map(|alert| Event::AlertResolved {
+                id: alert.id.clone(),
+                reason: format!("site {} was withdrawn", site.id),
+            }),
+    );
+    Ok(Decision {
+        events,
+        outcome: (),
+    })
+}
+
+/// The site alert events that bring operation `key`'s site alerts in line with its volumes.
+pub fn reconcile_sites(
+    state: &State,
+    key: &OperationKey,
+    mission: MissionType,
+    volumes: &[Volume4d],
+    now: DateTime<Utc>,
+) -> Vec<Event> {
+    state
+        .sites()
+        .flat_map(|site| reconcile_site(state, key, mission, volumes, site, now))
+        .collect()
+}
+
+fn site_detail(site: &Site, subject: SiteSubject) -> SiteDetail {
+    SiteDetail {
+        site: site.id.clone(),
+        site_name: site.spec.name.clone(),
+        site_kind: site.spec.kind,
+        site_owner: site.owner.clone(),
+        buffer_m: site.spec.buffer_m,
+        description: site.spec.description.clone(),
+        subject,
+    }
+}
+
+fn recipients(a: &PartyId, b: &PartyId) -> Vec<PartyId> {
+    let mut recipients = vec![a.clone(), b.clone()];
+    recipients.sort();
+    recipients.dedup();
+    recipients
+}
+
+/// The alert events for one (operation, site) pair.
+fn reconcile_site(
+    state: &State,
+    key: &OperationKey,
+    mission: MissionType,
+    volumes: &[Volume4d],
+    site: &Site,
+    now: DateTime<Utc>,
+) -> Vec<Event> {
+    let near: Vec<SiteVolume> = if key.owner == site.owner {
+        Vec::new()
+    } else {
+        volumes
+            .iter()
+            .enumerate()
+            .filter_map(|(index, volume)| {
+                let nearness = site.near_footprint(
+                    volume.footprint(),
+                    volume.time_start(),
+                    volume.time_end(),
+                )?;
+                Some(SiteVolume {
+                    volume: index,
+                    from: nearness.from,
+                    to: nearness.to,
+                    distance_m: nearness.distance_m,
+                    site_position: site.convoy_position(nearness.from),
+                })
+            })
+            .collect()
+    };
+    let current = state
+        .open_alerts_of(key)
+        .find(|alert| alert.site().is_some_and(|d| d.site == site.id));
+    if near.is_empty() {
+        return current
+            .map(|alert| Event::AlertResolved {
+                id: alert.id.clone(),
+                reason: format!("operation {} no longer comes near site {}", key.id, site.id),
+            })
+            .into_iter()
+            .collect();
+    }
+    let detail = site_detail(
+        site,
+        SiteSubject::Operation {
+            operation: key.clone(),
+            mission_type: mission,
+            volumes: near,
+        },
+    );
+    match current {
+        Some(alert) if alert.site() == Some(&detail) => Vec::new(),
+        Some(alert) => vec![Event::AlertUpdated {
+            alert: Alert {
+                updated_at: now,
+                detail: AlertDetail::SiteProximity(detail),
+                ..alert.clone()
+            },
+        }],
+        None => vec![Event::AlertRaised {
+            alert: Alert::raise(
+                fresh_alert_id(state, &site_operation_alert_base_id(key, &site.id)),
+                AlertKind::SiteProximity,
+                Severity::Caution,
+                recipients(&key.owner, &site.owner),
+                now,
+                AlertDetail::SiteProximity(detail),
+            ),
+        }],
+    }
+}
+
+/// The mission a track flies, from the filed operation it names.
+fn track_mission(state: &State, track: &LiveTrack) -> Option<MissionType> {
+    let id = track.report.operation_id.as_ref()?;
+    let key = OperationKey {
+        owner: track.owner.clone(),
+        id: OperationId(id.clone()),
+    };
+    state.operation(&key).map(|op| op.spec.mission_type)
+}
+
+/// The rules of `zone` a track of `party` on `mission` would break by entering. A track that
+/// names no filed operation cannot show an allowed mission, so `allow_only_missions` binds it.
+fn broken_rules(zone: &Zone, party: &PartyId, mission: Option<MissionType>) -> Vec<Finding> {
+    if &zone.owner == party {
+        return Vec::new();
+    }
+    zone.spec
+        .rules
+        .iter()
+        .enumerate()
+        .filter(|(_, rule)| match (rule, mission) {
+            (ZoneRule::Notify, _) => false,
+            (_, Some(mission)) => rule.broken_by(party, mission),
+            (ZoneRule::AllowOnlyMissions { parties, .. }, None) => parties.contains(party),
+            (ZoneRule::Deny { .. }, None) => rule.broken_by(party, MissionType::Other),
+        })
+        .map(|(index, rule)| Finding {
+            rule: index,
+            description: rule.describe(),
+            broken: true,
+        })
+        .collect()
+}
+
+/// How far a track and a place moving at `place_speed_mps` may close in over the look-ahead,
+/// as [`predict::first_near`] samples it: its last interval ends half an interval past the
+/// look-ahead, and an interval is at most the whole look-ahead, hence 1.5 times. A place
+/// farther than this from the track now is out of every sample's reach: skipping it changes
+/// nothing (tested against the unfiltered sampling).
+fn reach(track: &LiveTrack, place_speed_mps: f64, lookahead_s: f64) -> f64 {
+    1.5 * (track.report.ground_speed_mps.abs() + place_speed_mps.abs()) * lookahead_s.max(0.0) + 1.0
+}
+
+/// When a track first enters `zone` within `lookahead_s` (seconds from `now`).
+pub fn track_zone_entry(
+    zone: &Zone,
+    track: &LiveTrack,
+    now: DateTime<Utc>,
+    lookahead_s: f64,
+) -> Option<f64> {
+    let (lower, upper) = (zone.spec.altitude_lower_m, zone.spec.altitude_upper_m);
+    let (now_at, _) = predict::position_at(&track.report, now);
+    if zone.footprint.distance_to_point_m(now_at) - reach(track, 0.0, lookahead_s)
+        > deconflict_geometry::ALLOWANCE_M
+    {
+        return None;
+    }
+    predict::first_near(&track.report, now, lookahead_s, 0.0, |s| {
+        s.altitude_m + s.vertical_slack_m >= lower
+            && s.altitude_m - s.vertical_slack_m <= upper
+            && zone.spec.schedule.meets(s.from, s.to)
+            && zone.footprint.distance_to_point_m(s.position) - s.slack_m
+                <= deconflict_geometry::ALLOWANCE_M
+    })
+}
+
+/// When a track first comes within `site`'s buffer within `lookahead_s` (seconds from `now`).
+pub fn track_site_entry(
+    site: &Site,
+    track: &LiveTrack,
+    now: DateTime<Utc>,
+    lookahead_s: f64,
+) -> Option<f64> {
+    let buffer = site.spec.buffer_m + deconflict_geometry::ALLOWANCE_M;
+    let convoy = site.convoy_window();
+    let (now_at, _) = predict::position_at(&track.report, now);
+    let now_distance = match site.convoy_position(now) {
+        Some(convoy_at) => deconflict_geometry::geodesic_distance_m(now_at, convoy_at),
+        None => site.distance_at(now_at, now).unwrap_or(0.0),
+    };
+    if now_distance - reach(track, site.speed_mps(), lookahead_s) > buffer {
+        return None;
+    }
+    predict::first_near(&track.report, now, lookahead_s, site.speed_mps(), |s| {
+        let present = match convoy {
+            Some((start, end)) => s.from < end && start < s.to,
+            None => site.spec.schedule.meets(s.from, s.to),
+        };
+        if !present {
+            return false;
+        }
+        // A convoy is taken where it is at the sample time, clamped into its window; over the
+        // interval it moves at most its speed × half the interval, which the slack includes.
+        let at = match convoy {
+            Some((start, end)) => s.at.clamp(start, end),
+            None => s.at,
+        };
+        let distance = match site.convoy_position(at) {
+            Some(convoy_at) => deconflict_geometry::geodesic_distance_m(s.position, convoy_at),
+            None => site.distance_at(s.position, at).unwrap_or(f64::INFINITY),
+        };
+        distance - s.slack_m <= buffer
+    })
+}
+
+/// What the periodic pass found of tracks against zones and sites.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlacesOutcome {
+    pub zone_entries: usize,
+    pub site_proximities: usize,
+}
+
+/// Checks every live track against the zones and sites and reconciles the alerts.
+pub fn track_places(
+    state: &State,
+    live: &[&LiveTrack],
+    now: DateTime<Utc>,
+    events: &mut Vec<Event>,
+) -> PlacesOutcome {
+    let mut zone_found: BTreeMap<(TrackRef, String), TrackZoneDetail> = BTreeMap::new();
+    let mut site_found: BTreeMap<(TrackRef, String), SiteDetail> = BTreeMap::new();
+    for track in live {
+        let track_ref = TrackRef {
+            owner: track.owner.clone(),
+            track_id: track.report.track_id.clone(),
+        };
+        let (position, altitude_m) = predict::position_at(&track.report, now);
+        let mission = track_mission(state, track);
+        for zone in state.zones() {
+            let findings = broken_rules(zone, &track.owner, mission);
+            if findings.is_empty() {
+                continue;
+            }
+            let lookahead = state.params_between(&track.owner, &zone.owner).lookahead_s;
+            let Some(t_entry_s) = track_zone_entry(zone, track, now, lookahead) else {
+                continue;
+            };
+            zone_found.insert(
+                (track_ref.clone(), zone.id.clone()),
+                TrackZoneDetail {
+                    track: track_ref.clone(),
+                    zone: zone.id.clone(),
+                    zone_name: zone.spec.name.clone(),
+                    zone_owner: zone.owner.clone(),
+                    enforcement: zone.spec.enforcement,
+                    mission_type: mission,
+                    findings,
+                    evaluated_at: now,
+                    inside_now: t_entry_s == 0.0,
+                    t_entry_s,
+                    position,
+                    altitude_m,
+                },
+            );
+        }
+        for site in state.sites().filter(|site| site.owner != track.owner) {
+            let lookahead = state.params_between(&track.owner, &site.owner).lookahead_s;
+            let Some(t_entry_s) = track_site_entry(site, track, now, lookahead) else {
+                continue;
+            };
+            let entry_at = now + chrono::Duration::milliseconds((t_entry_s * 1000.0) as i64);
+            site_found.insert(
+                (track_ref.clone(), site.id.clone()),
+                site_detail(
+                    site,
+                    SiteSubject::Track {
+                        track: track_ref.clone(),
+                        evaluated_at: now,
+                        inside_now: t_entry_s == 0.0,
+                        t_entry_s,
+                        position,
+                        altitude_m,
+                        site_position: site.convoy_position(entry_at),
+                    },
+                ),
+            );
+        }
+    }
+    let outcome = PlacesOutcome {
+        zone_entries: zone_found.len(),
+        site_proximities: site_found.len(),
+    };
+    reconcile_track_zones(state, now, &zone_found, events);
+    reconcile_track_sites(state, now, &site_found, events);
+    outcome
+}
+
+fn entry_severity(inside_now: bool, t_entry_s: f64) -> Severity {
+    if inside_now {
+        Severity::Warning
+    } else {
+        Severity::from_time_to_conflict_s(t_entry_s)
+    }
+}
+
+/// Whether an entry's figures moved enough for a person to be told again.
+fn entry_changed(old: (bool, f64), new: (bool, f64)) -> bool {
+    old.0 != new.0 || (old.1 - new.1).abs() >= 5.0
+}
+
+fn reconcile_track_zones(
+    state: &State,
+    now: DateTime<Utc>,
+    found: &BTreeMap<(TrackRef, String), TrackZoneDetail>,
+    events: &mut Vec<Event>,
+) {
+    let open: BTreeMap<(TrackRef, String), &Alert> = state
+        .open_alerts()
+        .filter_map(|alert| {
+            let d = alert.track_zone()?;
+            Some(((d.track.clone(), d.zone.clone()), alert))
+        })
+        .collect();
+    for (condition, detail) in found {
+        let severity = entry_severity(detail.inside_now, detail.t_entry_s);
+        match open.get(condition) {
+            Some(alert) => {
+                let old = alert.track_zone().expect("filtered to track zone entries");
+                if alert.severity != severity
+                    || old.findings != detail.findings
+                    || entry_changed(
+                        (old.inside_now, old.t_entry_s),
+                        (detail.inside_now, detail.t_entry_s),
+                    )
+                {
+                    events.push(Event::AlertUpdated {
+                        alert: Alert {
+                            severity,
+                            updated_at: now,
+                            detail: AlertDetail::TrackZoneEntry(detail.clone()),
+                            ..(*alert).clone()
+                        },
+                    });
+                }
+            }
+            None => events.push(Event::AlertRaised {
+                alert: Alert::raise(
+                    fresh_alert_id(state, &track_zone_alert_base_id(&condition.0, &condition.1)),
+                    AlertKind::TrackZoneEntry,
+                    severity,
+                    recipients(&detail.track.owner, &detail.zone_owner),
+                    now,
+                    AlertDetail::TrackZoneEntry(detail.clone()),
+                ),
+            }),
+        }
+    }
+    for (condition, alert) in open {
+        if !found.contains_key(&condition) {
+            events.push(Event::AlertResolved {
+                id: alert.id.clone(),
+                reason: "the track is no longer in or heading into the zone".to_owned(),
+            });
+        }
+    }
+}
+
+fn reconcile_track_sites(
+    state: &State,
+    now: DateTime<Utc>,
+    found: &BTreeMap<(TrackRef, String), SiteDetail>,
+    events: &mut Vec<Event>,
+) {
+    let track_entry = |detail: &SiteDetail| match &detail.subject {
+        SiteSubject::Track {
+            track,
+            inside_now,
+            t_entry_s,
+            ..
+        } => Some((track.clone(), *inside_now, *t_entry_s)),
+        SiteSubject::Operation { .. } => None,
+    };
+    let open: BTreeMap<(TrackRef, String), &Alert> = state
+        .open_alerts()
+        .filter_map(|alert| {
+            let d = alert.site()?;
+            let (track, _, _) = track_entry(d)?;
+            Some(((track, d.site.clone()), alert))
+        })
+        .collect();
+    for (condition, detail) in found {
+        let (track, inside_now, t_entry_s) = track_entry(detail).expect("a track's entry");
+        let severity = entry_severity(inside_now, t_entry_s);
+        match open.get(condition) {
+            Some(alert) => {
+                let old = alert.site().and_then(track_entry).expect("a track's entry");
+                if alert.severity != severity
+                    || entry_changed((old.1, old.2), (inside_now, t_entry_s))
+                {
+                    events.push(Event::AlertUpdated {
+                        alert: Alert {
+                            severity,
+                            updated_at: now,
+                            detail: AlertDetail::SiteProximity(detail.clone()),
+                            ..(*alert).clone()
+                        },
+                    });
+                }
+            }
+            None => events.push(Event::AlertRaised {
+                alert: Alert::raise(
+                    fresh_alert_id(state, &site_track_alert_base_id(&track, &condition.1)),
+                    AlertKind::SiteProximity,
+                    severity,
+                    recipients(&track.owner, &detail.site_owner),
+                    now,
+                    AlertDetail::SiteProximity(detail.clone()),
+                ),
+            }),
+        }
+    }
+    for (condition, alert) in open {
+        if !found.contains_key(&condition) {
+            events.push(Event::AlertResolved {
+                id: alert.id.clone(),
+                reason: "the track is no longer near or heading for the site".to_owned(),
+            });
+        }
+    }
+}

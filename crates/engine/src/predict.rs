@@ -1,0 +1,127 @@
+//! When a live track first comes near a place within the look-ahead (SPEC §5.4 for zones,
+//! §5.5 for protected sites).
+//!
+//! A track is extrapolated from its latest report along the geodesic leaving at its track angle,
+//! at its ground speed, climbing at its vertical rate. The look-ahead `[0, L]` is cut into `N`
+//! intervals of `2h` seconds around sample times; over an interval the track stays within
+//! `speed × h` metres of the sample (and `|vertical rate| × h` of its altitude), and a moving
+//! place (a convoy) within `its speed × h` of its own. A place whose distance from the sample,
+//! less those slacks, is within its limit *may* be reached in that interval, and the first such
+//! interval is the predicted entry. Every instant of the look-ahead lies in some interval, so an
+//! entry is never missed nor found late; it may be found up to [`STEP_M`] early, which is what
+//! the check errs towards.
+
+use chrono::{DateTime, Duration, Utc};
+use deconflict_geometry::geodesic_direct;
+
+use crate::track::TrackReport;
+
+/// The most two samples are apart, in metres of relative motion (track and place together).
+pub const STEP_M: f64 = 100.0;
+/// Most samples per look-ahead (the step grows beyond this, the slack with it).
+pub const MAX_SAMPLES: usize = 3_000;
+
+/// A track's predicted state over one interval of the look-ahead.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    /// The interval `[from, to)` (its middle is the sample time `at`).
+    pub from: DateTime<Utc>,
+    pub at: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// `[lon, lat]` at `at`.
+    pub position: [f64; 2],
+    pub altitude_m: f64,
+    /// How far the track and the place may move apart from their positions at `at` within
+    /// the interval, horizontally (m) and, for the track, vertically (m).
+    pub slack_m: f64,
+    pub vertical_slack_m: f64,
+}
+
+/// The track's position and altitude at `t`.
+pub fn position_at(report: &TrackReport, t: DateTime<Utc>) -> ([f64; 2], f64) {
+    let dt = seconds(t - report.time);
+    let position = geodesic_direct(
+        [report.lon_deg, report.lat_deg],
+        report.track_deg,
+        report.ground_speed_mps * dt,
+    );
+    (position, report.altitude_m + report.vertical_rate_mps * dt)
+}
+
+fn seconds(d: Duration) -> f64 {
+    d.num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6
+}
+
+/// The first interval of `[now, now + lookahead_s]` in which `may_be_near` holds, as the
+/// seconds from `now` to its start (0 when it holds now). `place_speed_mps` bounds how fast the
+/// place moves (0 for a fixed one).
+pub fn first_near(
+    report: &TrackReport,
+    now: DateTime<Utc>,
+    lookahead_s: f64,
+    place_speed_mps: f64,
+    mut may_be_near: impl FnMut(&Sample) -> bool,
+) -> Option<f64> {
+    let speed = report.ground_speed_mps.abs() + place_speed_mps.abs();
+    let lookahead_s = lookahead_s.max(0.0);
+    let n = ((speed * lookahead_s) / STEP_M)
+        .ceil()
+        .clamp(1.0, MAX_SAMPLES as f64) as usize;
+    let half = lookahead_s / (2.0 * n as f64);
+    let micros = |s: f64| Duration::microseconds((s * 1e6).round() as i64);
+    // Intervals [(2k-1)h, (2k+1)h] for k = 0..=n cover [0, L] (and a little either side).
+    (0..=n).find_map(|k| {
+        let mid = 2.0 * half * k as f64;
+        let at = now + micros(mid);
+        let (position, altitude_m) = position_at(report, at);
+        let sample = Sample {
+            from: now + micros((mid - half).max(0.0)),
+            at,
+            to: now + micros(mid + half) + Duration::microseconds(1),
+            position,
+            altitude_m,
+            slack_m: speed * half,
+            vertical_slack_m: report.vertical_rate_mps.abs() * half,
+        };
+        may_be_near(&sample).then_some((mid - half).max(0.0))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(lon: f64, lat: f64, speed: f64, track: f64) -> TrackReport {
+        TrackReport {
+            track_id: "t".into(),
+            time: "2026-01-01T00:00:00Z".parse().unwrap(),
+            lat_deg: lat,
+            lon_deg: lon,
+            altitude_m: 1_000.0,
+            ground_speed_mps: speed,
+            track_deg: track,
+            vertical_rate_mps: 0.0,
+            operation_id: None,
+            callsign: None,
+        }
+    }
+
+    #[test]
+    fn entry_is_found_at_most_one_step_early_and_never_late() {
+        // Due east at 200 m/s towards a point 30 km away with a 1 km buffer: at the buffer's
+        // edge after (30,000 - 1,000) / 200 = 145 s.
+        let r = report(36.0, 35.0, 200.0, 90.0);
+        let target = geodesic_direct([36.0, 35.0], 90.0, 30_000.0);
+        let now = r.time;
+        let t = first_near(&r, now, 300.0, 0.0, |s| {
+            deconflict_geometry::geodesic_distance_m(s.position, target) - s.slack_m <= 1_000.0
+        })
+        .unwrap();
+        assert!((145.0 - STEP_M / 200.0 - 0.01..=145.0).contains(&t), "{t}");
+        // Out of reach within the look-ahead.
+        let none = first_near(&r, now, 100.0, 0.0, |s| {
+            deconflict_geometry::geodesic_distance_m(s.position, target) - s.slack_m <= 1_000.0
+        });
+        assert_eq!(none, None);
+    }
+}
