@@ -5,6 +5,7 @@
 
 use anyhow::Context;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use deconflict_engine::alert::SiteSubject;
 use deconflict_engine::decide::{self, Actor};
 use deconflict_engine::{PartyId, State};
 use deconflict_server::auth::{generate_token, hash_token};
@@ -184,6 +185,16 @@ fn load_scenario(
         )
         .with_context(|| format!("cannot publish zone {}/{}", zone.owner, zone.id))?;
     }
+    for site in &scenario.sites {
+        let owner = PartyId(site.owner.clone());
+        let spec = site.spec_at(start);
+        app.execute(
+            &Actor::Party(owner.clone()),
+            |state, now| decide::publish_site(state, &owner, &site.id, spec, now, &limits),
+            |_, _| (),
+        )
+        .with_context(|| format!("cannot notify site {}/{}", site.owner, site.id))?;
+    }
     for operation in &scenario.operations {
         let owner = PartyId(operation.owner.clone());
         let spec = operation.spec_at(start);
@@ -269,6 +280,45 @@ fn conflict_table(state: &State) -> String {
             format!("{:?}", alert.severity).to_lowercase(),
             rules.join("; ")
         );
+    }
+    let near: Vec<_> = state
+        .open_alerts()
+        .filter_map(|a| Some((a, a.site()?)))
+        .collect();
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{} protected sites endangered", near.len());
+    let _ = writeln!(
+        out,
+        "{:<20} {:<34} {:<44} {:<13} {:>7}",
+        "alert", "operation", "site", "time (UTC)", "dist"
+    );
+    for (alert, detail) in near {
+        let SiteSubject::Operation {
+            operation, volumes, ..
+        } = &detail.subject
+        else {
+            continue;
+        };
+        for volume in volumes {
+            let _ = writeln!(
+                out,
+                "{:<20} {:<34} {:<44} {:<13} {:>5.1}km",
+                alert.id.0,
+                operation.to_string(),
+                format!(
+                    "{}/{} ({})",
+                    detail.site_owner.0,
+                    detail.site,
+                    detail.site_kind.as_str()
+                ),
+                format!(
+                    "{}-{}",
+                    volume.from.format("%H:%M"),
+                    volume.to.format("%H:%M")
+                ),
+                volume.distance_m / 1000.0,
+            );
+        }
     }
     out
 }

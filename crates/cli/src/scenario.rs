@@ -16,6 +16,9 @@ pub struct Scenario {
     /// Published before the operations are filed, so filings are checked against them.
     #[serde(default)]
     pub zones: Vec<ScenarioZone>,
+    /// Protected sites, notified before the operations are filed.
+    #[serde(default)]
+    pub sites: Vec<ScenarioSite>,
     pub operations: Vec<ScenarioOperation>,
 }
 
@@ -25,6 +28,30 @@ pub struct ScenarioZone {
     pub owner: String,
     pub id: String,
     pub spec: deconflict_engine::zone::ZoneSpec,
+}
+
+/// A protected site of the scenario; a convoy's window is given as offsets from the start.
+#[derive(Debug, Deserialize)]
+pub struct ScenarioSite {
+    pub owner: String,
+    pub id: String,
+    spec: deconflict_engine::site::SiteSpec,
+    #[serde(default)]
+    window_offsets_s: Option<[i64; 2]>,
+}
+
+impl ScenarioSite {
+    /// The site as notified, its window (if any) placed at `start` + offsets.
+    pub fn spec_at(&self, start: DateTime<Utc>) -> deconflict_engine::site::SiteSpec {
+        let mut spec = self.spec.clone();
+        if let Some([from, to]) = self.window_offsets_s {
+            spec.schedule.windows = vec![deconflict_engine::zone::Window {
+                start: start + Duration::seconds(from),
+                end: start + Duration::seconds(to),
+            }];
+        }
+        spec
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -31,6 +31,7 @@ fn demo_check_prints_the_scenarios_conflicts_as_in_the_golden_file() {
         "demo output changed; rerun with UPDATE_GOLDEN=1 if intended"
     );
     assert!(stdout.contains("4 strategic conflicts found"));
+    assert!(stdout.contains("2 protected sites endangered"));
 }
 
 #[test]
