@@ -305,13 +305,23 @@ pub fn track_zone_entry(
     now: DateTime<Utc>,
     lookahead_s: f64,
 ) -> Option<f64> {
-    let (lower, upper) = (zone.spec.altitude_lower_m, zone.spec.altitude_upper_m);
     let (now_at, _) = predict::position_at(&track.report, now);
     if zone.footprint.distance_to_point_m(now_at) - reach(track, 0.0, lookahead_s)
         > deconflict_geometry::ALLOWANCE_M
     {
         return None;
     }
+    sample_zone_entry(zone, track, now, lookahead_s)
+}
+
+/// [`track_zone_entry`] without its distance filter: every sample of the look-ahead checked.
+pub fn sample_zone_entry(
+    zone: &Zone,
+    track: &LiveTrack,
+    now: DateTime<Utc>,
+    lookahead_s: f64,
+) -> Option<f64> {
+    let (lower, upper) = (zone.spec.altitude_lower_m, zone.spec.altitude_upper_m);
     predict::first_near(&track.report, now, lookahead_s, 0.0, |s| {
         s.altitude_m + s.vertical_slack_m >= lower
             && s.altitude_m - s.vertical_slack_m <= upper
@@ -329,7 +339,6 @@ pub fn track_site_entry(
     lookahead_s: f64,
 ) -> Option<f64> {
     let buffer = site.spec.buffer_m + deconflict_geometry::ALLOWANCE_M;
-    let convoy = site.convoy_window();
     let (now_at, _) = predict::position_at(&track.report, now);
     let now_distance = match site.convoy_position(now) {
         Some(convoy_at) => deconflict_geometry::geodesic_distance_m(now_at, convoy_at),
@@ -338,6 +347,18 @@ pub fn track_site_entry(
     if now_distance - reach(track, site.speed_mps(), lookahead_s) > buffer {
         return None;
     }
+    sample_site_entry(site, track, now, lookahead_s)
+}
+
+/// [`track_site_entry`] without its distance filter: every sample of the look-ahead checked.
+pub fn sample_site_entry(
+    site: &Site,
+    track: &LiveTrack,
+    now: DateTime<Utc>,
+    lookahead_s: f64,
+) -> Option<f64> {
+    let buffer = site.spec.buffer_m + deconflict_geometry::ALLOWANCE_M;
+    let convoy = site.convoy_window();
     predict::first_near(&track.report, now, lookahead_s, site.speed_mps(), |s| {
         let present = match convoy {
             Some((start, end)) => s.from < end && start < s.to,
