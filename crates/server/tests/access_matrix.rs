@@ -3,7 +3,8 @@
 //! a party anything its agreements do not release.
 //!
 //! Three parties (blue, red, white) file operations that conflict pairwise, fly tracks that
-//! come within separation of each other, and exchange messages, reports and an incident. Every
+//! come within separation of each other, and exchange messages, reports and an incident; white,
+//! a humanitarian party, has notified a hospital that everyone's operations and tracks come near. Every
 //! piece of data carries a distinctive marker (an id, a callsign, a coordinate, a time); for each
 //! viewer the test knows which markers of each other party are unreleased under the settings in
 //! force, and searches every response for them. The agreement between blue and red takes each of
@@ -207,7 +208,14 @@ async fn build(
     let server = TestServer::start_with_api(clock, api).await;
     let mut tokens = Vec::new();
     for party in PARTIES {
-        tokens.push((party, server.party(party, "operator").await));
+        // White is a humanitarian party: it notifies a hospital next to everyone's operations
+        // and tracks, and must learn only that its site is affected, and when.
+        let role = if party == "white" {
+            "humanitarian"
+        } else {
+            "operator"
+        };
+        tokens.push((party, server.party(party, role).await));
     }
     let matrix = Matrix {
         server,
@@ -237,6 +245,15 @@ async fn build(
         .await;
     assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
 
+    let response = server
+        .put(
+            matrix.token("white"),
+            "/v1/sites/white-hospital",
+            &json!({"name": "Field hospital", "kind": "hospital", "buffer_m": 3000.0,
+                    "geometry": {"type": "Point", "coordinates": [36.005, 35.0]}}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
     for w in &WORLDS {
         let token = matrix.token(w.party);
         let volume = |lon: f64, end: &str| {
@@ -313,6 +330,26 @@ async fn build(
         }
     }
     server.app.tactical_pass().unwrap();
+    // The hospital is affected by the others' operations and tracks: white hears of each.
+    let alerts: Value = server
+        .get(matrix.token("white"), "/v1/alerts")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let subjects: Vec<&str> = alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "site_proximity")
+        .map(|a| a["site"]["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        subjects.iter().filter(|s| **s == "operation").count(),
+        2,
+        "{subjects:?}"
+    );
+    assert!(subjects.contains(&"track"), "{subjects:?}");
     matrix
 }
 
