@@ -52,15 +52,47 @@ fn seconds(d: Duration) -> f64 {
     d.num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6
 }
 
-/// The first interval of `[now, now + lookahead_s]` in which `may_be_near` holds, as the
-/// seconds from `now` to its start (0 when it holds now). `place_speed_mps` bounds how fast the
-/// place moves (0 for a fixed one).
+/// How a sample stands against a place: `None` when a condition other than distance rules it
+/// out (altitude, schedule); otherwise its *excess*, the distance less the slack and the limit,
+/// in metres — near when it is at most 0.
+pub type Excess = Option<f64>;
+
+/// The first interval of `[now, now + lookahead_s]` whose sample is near (`excess` at most 0),
+/// as the seconds from `now` to its start (0 when it is near now). `place_speed_mps` bounds how
+/// fast the place moves (0 for a fixed one).
+///
+/// Intervals that cannot be near are skipped: the distance between track and place changes by
+/// at most `speed` metres a second, so after a sample with excess `e` the next `e / (speed × 2h)`
+/// samples (rounded down) are farther than their limit too. [`first_near_every`] visits every
+/// sample and is the reference this is tested against.
 pub fn first_near(
     report: &TrackReport,
     now: DateTime<Utc>,
     lookahead_s: f64,
     place_speed_mps: f64,
-    mut may_be_near: impl FnMut(&Sample) -> bool,
+    excess: impl FnMut(&Sample) -> Excess,
+) -> Option<f64> {
+    sampled(report, now, lookahead_s, place_speed_mps, true, excess)
+}
+
+/// [`first_near`] visiting every sample.
+pub fn first_near_every(
+    report: &TrackReport,
+    now: DateTime<Utc>,
+    lookahead_s: f64,
+    place_speed_mps: f64,
+    excess: impl FnMut(&Sample) -> Excess,
+) -> Option<f64> {
+    sampled(report, now, lookahead_s, place_speed_mps, false, excess)
+}
+
+fn sampled(
+    report: &TrackReport,
+    now: DateTime<Utc>,
+    lookahead_s: f64,
+    place_speed_mps: f64,
+    skip: bool,
+    mut excess: impl FnMut(&Sample) -> Excess,
 ) -> Option<f64> {
     let speed = report.ground_speed_mps.abs() + place_speed_mps.abs();
     let lookahead_s = lookahead_s.max(0.0);
@@ -70,7 +102,8 @@ pub fn first_near(
     let half = lookahead_s / (2.0 * n as f64);
     let micros = |s: f64| Duration::microseconds((s * 1e6).round() as i64);
     // Intervals [(2k-1)h, (2k+1)h] for k = 0..=n cover [0, L] (and a little either side).
-    (0..=n).find_map(|k| {
+    let mut k = 0;
+    while k <= n {
         let mid = 2.0 * half * k as f64;
         let at = now + micros(mid);
         let (position, altitude_m) = position_at(report, at);
@@ -83,8 +116,25 @@ pub fn first_near(
             slack_m: speed * half,
             vertical_slack_m: report.vertical_rate_mps.abs() * half,
         };
-        may_be_near(&sample).then_some((mid - half).max(0.0))
-    })
+        match excess(&sample) {
+            Some(e) if e <= 0.0 => return Some((mid - half).max(0.0)),
+            Some(e) if skip => {
+                let closing_per_sample = speed * 2.0 * half;
+                if closing_per_sample <= 0.0 {
+                    // Neither moves: the distance never changes, so it is never near.
+                    return None;
+                }
+                let ahead = (e / closing_per_sample).floor();
+                k += if ahead >= 1.0 {
+                    ahead.min(n as f64) as usize
+                } else {
+                    1
+                };
+            }
+            _ => k += 1,
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -113,15 +163,13 @@ mod tests {
         let r = report(36.0, 35.0, 200.0, 90.0);
         let target = geodesic_direct([36.0, 35.0], 90.0, 30_000.0);
         let now = r.time;
-        let t = first_near(&r, now, 300.0, 0.0, |s| {
-            deconflict_geometry::geodesic_distance_m(s.position, target) - s.slack_m <= 1_000.0
-        })
-        .unwrap();
+        let excess = |s: &Sample| {
+            Some(deconflict_geometry::geodesic_distance_m(s.position, target) - s.slack_m - 1_000.0)
+        };
+        let t = first_near(&r, now, 300.0, 0.0, excess).unwrap();
+        assert_eq!(first_near_every(&r, now, 300.0, 0.0, excess), Some(t));
         assert!((145.0 - STEP_M / 200.0 - 0.01..=145.0).contains(&t), "{t}");
         // Out of reach within the look-ahead.
-        let none = first_near(&r, now, 100.0, 0.0, |s| {
-            deconflict_geometry::geodesic_distance_m(s.position, target) - s.slack_m <= 1_000.0
-        });
-        assert_eq!(none, None);
+        assert_eq!(first_near(&r, now, 100.0, 0.0, excess), None);
     }
 }

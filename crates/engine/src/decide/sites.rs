@@ -298,7 +298,9 @@ fn reach(track: &LiveTrack, place_speed_mps: f64, lookahead_s: f64) -> f64 {
     1.5 * (track.report.ground_speed_mps.abs() + place_speed_mps.abs()) * lookahead_s.max(0.0) + 1.0
 }
 
-/// When a track first enters `zone` within `lookahead_s` (seconds from `now`).
+/// When a track first enters `zone` within `lookahead_s` (seconds from `now`): the zone when
+/// nowhere near is skipped at once, and far stretches of the look-ahead are skipped by
+/// [`predict::first_near`]. Equal to [`sample_zone_entry`] (tested).
 pub fn track_zone_entry(
     zone: &Zone,
     track: &LiveTrack,
@@ -311,27 +313,37 @@ pub fn track_zone_entry(
     {
         return None;
     }
-    sample_zone_entry(zone, track, now, lookahead_s)
+    predict::first_near(&track.report, now, lookahead_s, 0.0, zone_excess(zone))
 }
 
-/// [`track_zone_entry`] without its distance filter: every sample of the look-ahead checked.
+/// [`track_zone_entry`] the obvious way: every sample of the look-ahead checked.
 pub fn sample_zone_entry(
     zone: &Zone,
     track: &LiveTrack,
     now: DateTime<Utc>,
     lookahead_s: f64,
 ) -> Option<f64> {
-    let (lower, upper) = (zone.spec.altitude_lower_m, zone.spec.altitude_upper_m);
-    predict::first_near(&track.report, now, lookahead_s, 0.0, |s| {
-        s.altitude_m + s.vertical_slack_m >= lower
-            && s.altitude_m - s.vertical_slack_m <= upper
-            && zone.spec.schedule.meets(s.from, s.to)
-            && zone.footprint.distance_to_point_m(s.position) - s.slack_m
-                <= deconflict_geometry::ALLOWANCE_M
-    })
+    predict::first_near_every(&track.report, now, lookahead_s, 0.0, zone_excess(zone))
 }
 
-/// When a track first comes within `site`'s buffer within `lookahead_s` (seconds from `now`).
+/// A sample against a zone: out unless within its altitude band and schedule; then how far
+/// outside its footprint, less the slack.
+fn zone_excess(zone: &Zone) -> impl Fn(&predict::Sample) -> predict::Excess + '_ {
+    let (lower, upper) = (zone.spec.altitude_lower_m, zone.spec.altitude_upper_m);
+    move |s| {
+        let in_band = s.altitude_m + s.vertical_slack_m >= lower
+            && s.altitude_m - s.vertical_slack_m <= upper;
+        (in_band && zone.spec.schedule.meets(s.from, s.to)).then(|| {
+            zone.footprint.distance_to_point_m(s.position)
+                - s.slack_m
+                - deconflict_geometry::ALLOWANCE_M
+        })
+    }
+}
+
+/// When a track first comes within `site`'s buffer within `lookahead_s` (seconds from `now`),
+/// skipping sites and stretches of the look-ahead out of reach. Equal to [`sample_site_entry`]
+/// (tested).
 pub fn track_site_entry(
     site: &Site,
     track: &LiveTrack,
@@ -347,25 +359,43 @@ pub fn track_site_entry(
     if now_distance - reach(track, site.speed_mps(), lookahead_s) > buffer {
         return None;
     }
-    sample_site_entry(site, track, now, lookahead_s)
+    predict::first_near(
+        &track.report,
+        now,
+        lookahead_s,
+        site.speed_mps(),
+        site_excess(site),
+    )
 }
 
-/// [`track_site_entry`] without its distance filter: every sample of the look-ahead checked.
+/// [`track_site_entry`] the obvious way: every sample of the look-ahead checked.
 pub fn sample_site_entry(
     site: &Site,
     track: &LiveTrack,
     now: DateTime<Utc>,
     lookahead_s: f64,
 ) -> Option<f64> {
+    predict::first_near_every(
+        &track.report,
+        now,
+        lookahead_s,
+        site.speed_mps(),
+        site_excess(site),
+    )
+}
+
+/// A sample against a site: out unless the site is there; then how far outside its buffer,
+/// less the slack.
+fn site_excess(site: &Site) -> impl Fn(&predict::Sample) -> predict::Excess + '_ {
     let buffer = site.spec.buffer_m + deconflict_geometry::ALLOWANCE_M;
     let convoy = site.convoy_window();
-    predict::first_near(&track.report, now, lookahead_s, site.speed_mps(), |s| {
+    move |s| {
         let present = match convoy {
             Some((start, end)) => s.from < end && start < s.to,
             None => site.spec.schedule.meets(s.from, s.to),
         };
         if !present {
-            return false;
+            return None;
         }
         // A convoy is taken where it is at the sample time, clamped into its window; over the
         // interval it moves at most its speed × half the interval, which the slack includes.
@@ -375,10 +405,10 @@ pub fn sample_site_entry(
         };
         let distance = match site.convoy_position(at) {
             Some(convoy_at) => deconflict_geometry::geodesic_distance_m(s.position, convoy_at),
-            None => site.distance_at(s.position, at).unwrap_or(f64::INFINITY),
+            None => site.distance_at(s.position, at)?,
         };
-        distance - s.slack_m <= buffer
-    })
+        Some(distance - s.slack_m - buffer)
+    }
 }
 
 /// What the periodic pass found of tracks against zones and sites.
