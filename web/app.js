@@ -81,10 +81,14 @@ function onStreamEvent(name) {
 
 async function refreshPlans() {
   try {
+    // Sites are drawn if they can be read; the plans do not wait on them.
+    const sites = call('/v1/sites').catch((error) => { console.error('sites', error); return null; });
     const [operations, alerts, zones] = await Promise.all([call('/v1/operations'), call('/v1/alerts'), call('/v1/zones')]);
     state.operations = operations;
     state.alerts = alerts.alerts;
     map.drawZones(zones.zones);
+    const published = await sites;
+    if (published) map.drawSites(published.sites);
     const severities = new Map(state.alerts.map((a) => [a.id, a.severity]));
     map.drawPlans(operations, severities, state.me.id);
     map.drawAlertMarkers(state.alerts);
@@ -147,7 +151,8 @@ function drawInbox() {
     selected: state.selectedAlert,
     onSelect: (alert) => {
       state.selectedAlert = alert.id;
-      map.zoomToAlert(alert.id, alert.nonconformance?.position);
+      // Near a site, close enough that its buffer shows.
+      map.zoomToAlert(alert.id, alertPosition(alert), alert.site ? 11 : 10);
       for (const item of $('alerts').querySelectorAll('.alert')) item.classList.toggle('selected', item.dataset.id === alert.id);
     },
     onAcknowledge: async (alert) => {
@@ -161,6 +166,15 @@ function drawInbox() {
     },
   });
   tick();
+}
+
+/** Where an alert happens, [lon, lat], if it is not an overlap region: the track's position,
+ *  the convoy's expected position, or the protected site itself. */
+function alertPosition(alert) {
+  const site = alert.site;
+  return alert.nonconformance?.position || alert.track_zone_entry?.position
+    || site?.position || site?.site_position || site?.volumes?.find((v) => v.site_position)?.site_position
+    || (site && map.sitePosition(site.site)) || undefined;
 }
 
 function alertError(error) {
@@ -279,6 +293,7 @@ function updateTimeRange() {
 function tick() {
   const now = Date.now();
   $('clock').textContent = `${new Date(now).toISOString().slice(11, 19)}Z`;
+  map?.moveConvoys();
   for (const el of document.querySelectorAll('[data-at]')) el.textContent = relative(Number(el.dataset.at), now);
   for (const el of document.querySelectorAll('[data-rel]')) el.textContent = relative(el.dataset.rel, now);
   for (const el of document.querySelectorAll('[data-window]')) {

@@ -9,6 +9,14 @@ export const SEVERITY_SYMBOL = { advisory: '●', caution: '◆', warning: '▲'
 export const OWN_COLOUR = '#0072B2';
 export const OTHER_COLOUR = '#CC79A7';
 export const OWN_TRACK_COLOUR = '#009E73';
+/** Protected sites: Okabe–Ito yellow edged in black, apart from plans (blue, purple), tracks
+ *  (green), severities (sky, orange, vermillion) and zones (grey); the label writes the kind. */
+export const SITE_COLOUR = '#F0E442';
+export const SITE_INK = '#000000';
+/** A symbol per site kind (all in DejaVu Sans), always written beside the kind in words. */
+export const SITE_SYMBOL = {
+  hospital: '✚', school: '✎', shelter: '⌂', camp: '△', water_facility: '≈', power_facility: '⚡', convoy: '➤',
+};
 
 const FEET_PER_METRE = 3.28084;
 
@@ -58,6 +66,20 @@ export function fl(metres) {
 export function band(lowerM, upperM) {
   const m = (x) => Math.round(x).toLocaleString('en-GB');
   return `${fl(lowerM)}–${fl(upperM)} (${m(lowerM)}–${m(upperM)} m)`;
+}
+
+/** A site kind in words: "water facility". */
+export function siteKind(kind) {
+  return String(kind ?? 'site').replace(/_/g, ' ');
+}
+
+/** A schedule (zones, sites) in UTC: "27 Nov 05:00Z–08:00Z; Mon, Tue 06:00–18:00Z", or "always". */
+export function scheduleText(schedule, now = Date.now()) {
+  const parts = [
+    ...(schedule?.windows || []).map((w) => `${utc(w.start, now)}–${utc(w.end, now)}`),
+    ...(schedule?.weekly || []).map((s) => `${s.days.map((d) => d[0].toUpperCase() + d.slice(1)).join(', ')} ${s.start}–${s.end}Z`),
+  ];
+  return parts.length ? parts.join('; ') : 'always';
 }
 
 export function km(metres) {

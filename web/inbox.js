@@ -1,7 +1,7 @@
 // The alert inbox: most severe first, then soonest; live countdowns; acknowledge buttons that
 // work from the keyboard; who has acknowledged. Selecting an alert asks the map to zoom to it.
 
-import { SEVERITY_RANK, SEVERITY_SYMBOL, band, esc, km, utc } from './format.js';
+import { SEVERITY_RANK, SEVERITY_SYMBOL, band, esc, fl, km, siteKind, utc } from './format.js';
 
 const KIND = {
   strategic_conflict: 'Plan conflict',
@@ -9,11 +9,19 @@ const KIND = {
   nonconformance: 'Non-conformance',
   incident: 'Incident report',
   zone_entry: 'Zone entry',
+  track_zone_entry: 'Track in zone',
+  site_proximity: 'Protected site',
 };
+/** At most this many of an operation's volumes near a site are listed. */
+const SITE_VOLUMES_LISTED = 3;
 
 /** When the alert's danger begins (ms): time to LoS for tactical, the overlap's start for plans. */
 export function urgencyTime(alert) {
   if (alert.tactical) return Date.parse(alert.tactical.evaluated_at) + alert.tactical.t_los_s * 1000;
+  const entry = alert.track_zone_entry || (alert.site?.evaluated_at ? alert.site : null);
+  if (entry) return Date.parse(entry.evaluated_at) + (entry.t_entry_s || 0) * 1000;
+  const near = (alert.site?.volumes || []).map((v) => Date.parse(v.from)).filter(Number.isFinite);
+  if (near.length) return Math.min(...near);
   const starts = (alert.conflicts || []).map((c) => c.overlap && Date.parse(c.overlap.time_start)).filter(Number.isFinite);
   if (starts.length) return Math.min(...starts);
   return Date.parse(alert.raised_at);
@@ -63,7 +71,7 @@ function alertItem(alert, me, selected) {
   const now = Date.now();
   const symbol = SEVERITY_SYMBOL[alert.severity];
   const others = alert.recipients.filter((p) => p !== me);
-  const what = `${KIND[alert.kind] || alert.kind}${others.length ? ` with ${others.join(', ')}` : ''}`;
+  const what = title(alert, others);
   const acked = Object.entries(alert.acknowledged_by || {});
   const waiting = alert.recipients.filter((p) => !(p in (alert.acknowledged_by || {})));
   const ackText = [
@@ -80,13 +88,62 @@ function alertItem(alert, me, selected) {
   return `<li class="alert sev-${esc(alert.severity)}${alert.state === 'resolved' ? ' resolved' : ''}${selected === alert.id ? ' selected' : ''}"
       tabindex="0" data-id="${esc(alert.id)}" aria-label="${esc(alert.severity)} ${esc(what)}">
     <div class="head"><span class="badge">${symbol} ${esc(alert.severity)}</span><span class="what">${esc(what)}</span><span class="id">${esc(alert.id)}</span></div>
-    ${details(alert, now)}
+    ${details(alert, now, me)}
     <div class="acks">${ackText}${escalated}</div>
     <div class="actions">${action}</div>
   </li>`;
 }
 
-function details(alert, now) {
+/** The alert's headline: what it is about (a site or zone by name), or with whom. */
+function title(alert, others) {
+  const kind = KIND[alert.kind] || alert.kind;
+  if (alert.site) return `${kind}: ${alert.site.site_name} (${siteKind(alert.site.site_kind)})`;
+  if (alert.track_zone_entry) return `${kind}: ${alert.track_zone_entry.zone_name}`;
+  return `${kind}${others.length ? ` with ${others.join(', ')}` : ''}`;
+}
+
+/** A track's entry, live: "is inside now" or "enters in 1m 20s" (counting down). */
+function entering(entry, inside, enters) {
+  if (entry.inside_now) return inside;
+  return `${enters} <span class="countdown" data-at="${Date.parse(entry.evaluated_at) + entry.t_entry_s * 1000}"></span>`;
+}
+
+/** Near a protected site: in full for the operation's or track's owner; the site's notifying
+ *  party is told only that something comes within the buffer, and when. */
+function siteDetails(s, me, now) {
+  const lines = [];
+  const whose = (what, id) => (s.party === me ? `your ${what} <b>${esc(id)}</b>` : `${what} <b>${esc(id)}</b> of ${esc(s.party)}`);
+  if (s.subject === 'track') {
+    const who = s.track_id ? whose('track', s.track_id) : 'a track';
+    const when = entering(s, '<strong>is inside the buffer now</strong>', 'is predicted to enter');
+    lines.push(`${who} ${when}${Number.isFinite(s.altitude_m) ? ` at ${fl(s.altitude_m)}` : ''}`);
+  } else {
+    const who = s.operation_id ? `${whose('operation', s.operation_id)}${s.mission_type ? ` (${esc(s.mission_type)})` : ''}` : 'an operation comes within the buffer';
+    for (const v of s.volumes.slice(0, SITE_VOLUMES_LISTED)) {
+      const which = Number.isInteger(v.volume) ? `, volume ${v.volume + 1}` : '';
+      const how = Number.isFinite(v.distance_m) ? `, ${km(v.distance_m)}` : '';
+      lines.push(`${who}${which}${how}${s.operation_id ? ',' : ''} ${esc(utc(v.from, now))}–${esc(utc(v.to, now))} · <span class="countdown" data-window="${esc(v.from)}|${esc(v.to)}"></span>`);
+    }
+    if (s.volumes.length > SITE_VOLUMES_LISTED) lines.push(`and ${s.volumes.length - SITE_VOLUMES_LISTED} more volumes`);
+  }
+  const owner = s.site_owner === me ? 'you' : esc(s.site_owner);
+  lines.push(`buffer ${km(s.buffer_m)}, notified by ${owner}${s.description ? ` · ${esc(s.description)}` : ''}`);
+  return lines.map((line) => `<div class="line">${line}</div>`).join('');
+}
+
+function details(alert, now, me) {
+  if (alert.site) return siteDetails(alert.site, me, now);
+  if (alert.track_zone_entry) {
+    const z = alert.track_zone_entry;
+    const who = z.party === me ? `your track <b>${esc(z.track_id)}</b>` : z.track_id ? `track <b>${esc(z.track_id)}</b> of ${esc(z.party)}` : `a track of ${esc(z.party)}`;
+    const mission = z.mission_type ? ` (${esc(z.mission_type)})` : '';
+    const broken = z.findings.filter((f) => f.broken).map((f) => f.description);
+    const reported = z.findings.filter((f) => !f.broken).map((f) => f.description);
+    return `<div class="line">${who}${mission} ${entering(z, '<strong>is inside now</strong>', 'enters')} at ${fl(z.altitude_m)}</div>
+      ${broken.length ? `<div class="line">breaks: ${broken.map(esc).join('; ')}</div>` : ''}
+      ${reported.length ? `<div class="line">${reported.map(esc).join('; ')}</div>` : ''}
+      <div class="line">zone of ${z.zone_owner === me ? 'you' : esc(z.zone_owner)}, ${esc(z.enforcement)}</div>`;
+  }
   if (alert.tactical) {
     const t = alert.tactical;
     const at = Date.parse(t.evaluated_at);

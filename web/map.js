@@ -1,10 +1,12 @@
 // The map: the offline Natural Earth basemap, the party's own operations, others' released
-// parts, conflict overlap regions by severity, and live tracks on a canvas renderer.
+// parts, conflict overlap regions by severity, published zones and protected sites (convoys
+// moving along their routes), and live tracks on a canvas renderer.
 // Every drawn volume carries its time window and altitude band so the filters can hide it.
 
 import {
   SEVERITY_COLOUR, SEVERITY_SYMBOL, OWN_COLOUR, OTHER_COLOUR, OWN_TRACK_COLOUR,
-  band, esc, fl, km, utc, windowStatus,
+  SITE_COLOUR, SITE_INK, SITE_SYMBOL,
+  band, esc, fl, km, scheduleText, siteKind, utc, windowStatus,
 } from './format.js';
 
 const L = window.L;
@@ -22,6 +24,8 @@ const LABELLED_TRACKS_MAX = 300;
 /** The look-ahead of SPEC §7 when no agreement in force sets another: the heading vector shows
  *  where each track will be at the end of it. */
 const DEFAULT_LOOKAHEAD_S = 300;
+/** A site's name in its map label is cut after this many characters (the popup has it whole). */
+const SITE_LABEL_CHARS = 28;
 
 export class OperationsMap {
   constructor(element) {
@@ -32,8 +36,11 @@ export class OperationsMap {
     // Tracks and alert markers above the plans, on one canvas (thousands of tracks stay smooth).
     this.map.createPane('tracks').style.zIndex = 450;
     this.trackRenderer = L.canvas({ padding: 0.2, pane: 'tracks' });
+    // Protected sites above the plans' fills (a buffer stays visible inside an operation).
+    this.map.createPane('sites').style.zIndex = 420;
     this.layers = {
       zones: L.layerGroup().addTo(this.map),
+      sites: L.layerGroup().addTo(this.map),
       own: L.layerGroup().addTo(this.map),
       released: L.layerGroup().addTo(this.map),
       conflicts: L.layerGroup().addTo(this.map),
@@ -81,17 +88,17 @@ export class OperationsMap {
         + '<div><b>Conflicts</b>: the part of the other\'s plan within separation of yours</div>'
         + sev('warning') + sev('caution') + sev('advisory')
         + `<div><span style="color:${OWN_TRACK_COLOUR}">●—</span> your tracks (line: where it will be at the end of the look-ahead, <span class="lookahead">${Math.round((this.lookaheadS ?? DEFAULT_LOOKAHEAD_S) / 60)}</span> min), <span style="color:${OTHER_COLOUR}">●—</span> others' released</div>`
-        + `<div><span style="color:${SEVERITY_COLOUR.caution}">◯</span> ring: a non-conformance where it was seen</div>`
-        + '<div><span class="sw" style="border:1px dashed #333;background:#5551"></span>zone (published, public): name · HARD or ADVISORY; click for its rules</div>';
+        + `<div><span style="color:${SEVERITY_COLOUR.caution}">◯</span> ring: a track off its plan, in a zone or a buffer (dashed: a convoy as an operation nears)</div>`
+        + '<div><span class="sw" style="border:1px dashed #333;background:#5551"></span>zone (published, public): name · HARD or ADVISORY; click for its rules</div>'
+        + `<div><span class="sw" style="border:1px solid ${SITE_INK};background:${SITE_COLOUR}"></span>protected site (public): ${SITE_SYMBOL.hospital} HOSPITAL, `
+        + `${SITE_SYMBOL.convoy} CONVOY where expected now…; circle: its buffer</div>`;
       L.DomEvent.disableClickPropagation(div);
+      this.legend = div;
       return div;
     };
     legend.addTo(this.map);
   }
 
-  /**
-   * Redraws the plans: `view` is GET /v1/operations, `severities` maps alert id → severity.
-   */
   /**
    * Zones (GET /v1/zones, public): hatched-grey outlines labelled with their name, owner,
    * enforcement and rules in words, so a zone is never told by colour alone.
@@ -115,6 +122,89 @@ export class OperationsMap {
     }
   }
 
+  /**
+   * Protected sites (GET /v1/sites, public): yellow edged in black, labelled with the kind in
+   * words and a symbol. A point is a marker in its buffer circle, a polygon its outline; a
+   * convoy is its route with a marker and buffer at its expected position, moved by
+   * moveConvoys(). Redrawn only when a site changed, so an open popup stays open.
+   */
+  drawSites(sites) {
+    const key = JSON.stringify(sites.map((s) => [s.owner, s.id, s.version, s.updated_at]));
+    if (key === this.sitesKey) return;
+    this.sitesKey = key;
+    this.layers.sites.clearLayers();
+    this.sites = new Map();
+    this.convoys = [];
+    const area = { pane: 'sites', color: SITE_INK, weight: 1.5, fillColor: SITE_COLOUR, fillOpacity: 0.4 };
+    // An opened popup pans clear of the legend (the controls stay above the map's panes).
+    const popupOptions = { autoPanPaddingTopLeft: [20, (this.legend?.offsetHeight || 0) + 20] };
+    for (const site of sites) {
+      const label = siteLabel(site);
+      const popup = () => L.popup(popupOptions).setContent(() => sitePopup(site, this.filter.time));
+      const tooltip = { permanent: true, direction: 'right', offset: [9, 0], className: 'site-label', interactive: false };
+      const g = site.geometry;
+      const drawn = { site };
+      if (g.type === 'Point') {
+        const at = [g.coordinates[1], g.coordinates[0]];
+        const buffer = L.circle(at, { ...area, radius: site.buffer_m }).bindPopup(popup());
+        const marker = siteMarker(site, at).bindPopup(popup()).bindTooltip(label, tooltip);
+        this.layers.sites.addLayer(L.layerGroup([buffer, marker]));
+        drawn.position = g.coordinates;
+      } else if (g.type === 'Polygon') {
+        const outline = L.geoJSON(g, { pane: 'sites', style: { ...area, weight: 2.5, fillOpacity: 0.3 } }).bindPopup(popup());
+        outline.bindTooltip(label, { ...tooltip, direction: 'center', offset: [0, 0] });
+        this.layers.sites.addLayer(outline);
+        const centre = outline.getBounds().getCenter();
+        drawn.position = [centre.lng, centre.lat];
+      } else if (g.type === 'LineString') {
+        const route = g.coordinates.map(([lon, lat]) => [lat, lon]);
+        // A black casing under a dashed yellow line: a road, unlike a track's thin line.
+        const casing = L.polyline(route, { pane: 'sites', color: SITE_INK, weight: 6, opacity: 0.85 }).bindPopup(popup());
+        const road = L.polyline(route, { pane: 'sites', color: SITE_COLOUR, weight: 3, dashArray: '8 6', interactive: false });
+        casing.bindTooltip(`route of ${label}`, { sticky: true, className: 'site-label' });
+        const convoy = { site, legs: routeLegs(g.coordinates) };
+        const [lon, lat] = convoyAt(convoy, this.convoyTime()).position;
+        const at = [lat, lon];
+        convoy.buffer = L.circle(at, { ...area, radius: site.buffer_m, interactive: false });
+        convoy.marker = siteMarker(site, at).bindPopup(popup()).bindTooltip(label, tooltip);
+        this.layers.sites.addLayer(L.layerGroup([casing, road, convoy.buffer, convoy.marker]));
+        this.convoys.push(convoy);
+        drawn.convoy = convoy;
+      }
+      this.sites.set(site.id, drawn);
+    }
+    this.moveConvoys();
+  }
+
+  /** Where the convoys are drawn: at the time filter's time if one is set, else now. */
+  convoyTime() {
+    return this.filter.time ?? Date.now();
+  }
+
+  /** Moves each convoy (and its buffer) to its expected position, its arrow along the road. */
+  moveConvoys() {
+    const t = this.convoyTime();
+    for (const convoy of this.convoys || []) {
+      const { position, bearing } = convoyAt(convoy, t);
+      const at = [position[1], position[0]];
+      convoy.marker.setLatLng(at);
+      convoy.buffer.setLatLng(at);
+      const glyph = convoy.marker.getElement()?.querySelector('.glyph');
+      // ➤ points east; the map is conformal, so the road's bearing is its angle on screen.
+      if (glyph) glyph.style.transform = `rotate(${(bearing - 90).toFixed(1)}deg)`;
+    }
+  }
+
+  /** A site's [lon, lat] (a convoy's where it is drawn now), or null if it is not drawn. */
+  sitePosition(id) {
+    const drawn = this.sites?.get(id);
+    if (!drawn) return null;
+    return drawn.convoy ? convoyAt(drawn.convoy, this.convoyTime()).position : drawn.position;
+  }
+
+  /**
+   * Redraws the plans: `view` is GET /v1/operations, `severities` maps alert id → severity.
+   */
   drawPlans(view, severities, party) {
     for (const group of [this.layers.own, this.layers.released, this.layers.conflicts]) group.clearLayers();
     this.volumes = [];
@@ -214,6 +304,7 @@ export class OperationsMap {
       if (!visible && v.group.hasLayer(v.layer)) v.group.removeLayer(v.layer);
     }
     this.applyTrackFilter();
+    this.moveConvoys();
   }
 
   /** The time span of everything drawn, for the time slider. */
@@ -325,41 +416,55 @@ export class OperationsMap {
     }
   }
 
-  /** Marks where each open non-conformance was seen, with its severity written. */
+  /**
+   * Marks where each open non-conformance was seen, where a track entered a zone or a site's
+   * buffer, and (dashed) where a convoy is expected when an operation comes near it, with the
+   * severity written.
+   */
   drawAlertMarkers(alerts) {
     this.alertMarkers ||= L.layerGroup().addTo(this.map);
     this.alertMarkers.clearLayers();
     for (const alert of alerts) {
-      const n = alert.nonconformance;
-      if (!n || alert.state !== 'open') continue;
+      if (alert.state !== 'open') continue;
+      const rings = [];
+      if (alert.nonconformance) rings.push([alert.nonconformance.position, 'non-conformance']);
+      if (alert.track_zone_entry) rings.push([alert.track_zone_entry.position, 'track in zone']);
+      if (alert.site?.position) rings.push([alert.site.position, `track near ${siteKind(alert.site.site_kind)}`]);
+      for (const v of alert.site?.volumes || []) {
+        if (v.site_position) rings.push([v.site_position, `convoy here ${utc(v.from)}`, true]);
+      }
       const colour = SEVERITY_COLOUR[alert.severity];
-      const marker = L.circleMarker([n.position[1], n.position[0]], {
-        renderer: this.trackRenderer, pane: 'tracks', radius: 11, color: colour, weight: 3, fill: false,
-      });
-      marker.bindTooltip(`${SEVERITY_SYMBOL[alert.severity]} ${alert.severity.toUpperCase()} non-conformance`, {
-        direction: 'bottom', offset: [0, 10], className: `sev-label sev-${alert.severity}`,
-      });
-      this.alertMarkers.addLayer(marker);
+      for (const [position, what, expected] of rings) {
+        if (!position) continue;
+        const marker = L.circleMarker([position[1], position[0]], {
+          renderer: this.trackRenderer, pane: 'tracks', radius: 11, color: colour, weight: 3, fill: false,
+          dashArray: expected ? '4 4' : null,
+        });
+        marker.bindTooltip(`${SEVERITY_SYMBOL[alert.severity]} ${alert.severity.toUpperCase()} ${esc(what)}`, {
+          direction: 'bottom', offset: [0, 10], className: `sev-label sev-${alert.severity}`,
+        });
+        this.alertMarkers.addLayer(marker);
+      }
     }
   }
 
-  /** Zooms to an alert: its overlap regions, or a given position. */
-  zoomToAlert(alertId, position) {
+  /** Zooms to an alert: its overlap regions, or a given position (at `zoom`). */
+  zoomToAlert(alertId, position, zoom = 10) {
     const bounds = this.alertBounds.get(alertId);
     if (bounds && bounds.isValid()) {
       this.map.flyToBounds(bounds.pad(0.6), { maxZoom: 10, duration: 0.6 });
     } else if (position) {
-      this.map.flyTo([position[1], position[0]], 10, { duration: 0.6 });
+      this.map.flyTo([position[1], position[0]], zoom, { duration: 0.6 });
     }
   }
 }
 
-/** The middle of a footprint's northern edge, [lat, lon] (without a map: a circle's bounds need one). */
 function trackPopup(report, label, lost) {
   return `<div class="popup"><b>${esc(label)}</b><br>${Math.round(report.ground_speed_mps)} m/s, track ${Math.round(report.track_deg)}°` +
     `<br>last report ${esc(utc(report.time))}${lost ? ' (lost)' : ''}</div>`;
 }
 
+/** The middle of a footprint's northern edge, [lat, lon] (without a map: a circle's bounds need one). */
 function northernEdge(footprint) {
   if (footprint.type === 'Circle') {
     return [footprint.center[1] + footprint.radius_m / 111320, footprint.center[0]];
@@ -375,6 +480,111 @@ function footprintLayer(footprint, style) {
     return L.circle([footprint.center[1], footprint.center[0]], { ...style, radius: footprint.radius_m });
   }
   return L.geoJSON(footprint, { style });
+}
+
+/** "✚ HOSPITAL Al-Quds hospital, Aleppo": the symbol, the kind in words, the name (cut short). */
+function siteLabel(site) {
+  let name = site.name;
+  if (name.length > SITE_LABEL_CHARS) {
+    // Cut at the first comma or parenthesis if that leaves a name, else at a word.
+    const clause = name.search(/,| \(/);
+    const word = name.lastIndexOf(' ', SITE_LABEL_CHARS - 2);
+    name = `${name.slice(0, clause >= 6 ? clause : word > 6 ? word : SITE_LABEL_CHARS - 2)} …`;
+  }
+  return `${SITE_SYMBOL[site.kind] || '■'} ${esc(siteKind(site.kind).toUpperCase())} ${esc(name)}`;
+}
+
+function siteMarker(site, at) {
+  const convoy = site.kind === 'convoy';
+  const icon = L.divIcon({
+    className: `site-marker${convoy ? ' convoy' : ''}`,
+    html: `<span class="glyph">${SITE_SYMBOL[site.kind] || '■'}</span>`,
+    iconSize: convoy ? [20, 20] : [16, 16],
+  });
+  return L.marker(at, { icon, title: `${siteKind(site.kind)}: ${site.name}`, riseOnHover: true });
+}
+
+/** A site's popup; a convoy's expected position at `time` (the time filter's), or now if null. */
+function sitePopup(site, time) {
+  const now = Date.now();
+  const t = time ?? now;
+  const row = (name, value) => `<tr><td>${name}</td><td>${value}</td></tr>`;
+  const rows = [
+    row('kind', esc(siteKind(site.kind))),
+    row('notified by', esc(site.owner)),
+    row('buffer', `${km(site.buffer_m)}: keep clear`),
+  ];
+  const window = site.schedule?.windows?.[0];
+  if (site.geometry.type === 'LineString') {
+    const convoy = { site, legs: routeLegs(site.geometry.coordinates) };
+    const { position, length } = convoyAt(convoy, t);
+    if (window) {
+      rows.push(row('on the road (UTC)', `${esc(utc(window.start, now))} – ${esc(utc(window.end, now))}<br>${esc(windowStatus(window.start, window.end, now))}`));
+      const speed = length / ((Date.parse(window.end) - Date.parse(window.start)) / 1000);
+      rows.push(row('route', `${km(length)}${Number.isFinite(speed) ? `, ${Math.round(speed * 3.6)} km/h` : ''}`));
+    }
+    const [lon, lat] = position;
+    rows.push(row(`expected ${time === null || time === undefined ? 'now' : `at ${esc(utc(t, now))}`}`,
+      `${Math.abs(lat).toFixed(3)}° ${lat < 0 ? 'S' : 'N'}, ${Math.abs(lon).toFixed(3)}° ${lon < 0 ? 'W' : 'E'}`));
+  } else {
+    rows.push(row('present (UTC)', esc(scheduleText(site.schedule, now))));
+  }
+  if (site.description) rows.push(row('note', esc(site.description)));
+  return `<div class="popup"><h3>${SITE_SYMBOL[site.kind] || '■'} ${esc(site.name)}</h3><table>${rows.join('')}</table></div>`;
+}
+
+/** Great-circle distance (m) between two [lon, lat]: good enough to place a convoy on a map. */
+function haversine(a, b) {
+  const R = 6371008.8;
+  const rad = Math.PI / 180;
+  const dPhi = (b[1] - a[1]) * rad;
+  const dLambda = (b[0] - a[0]) * rad;
+  const h = Math.sin(dPhi / 2) ** 2 + Math.cos(a[1] * rad) * Math.cos(b[1] * rad) * Math.sin(dLambda / 2) ** 2;
+  return 2 * R * Math.asin(Math.min(1, Math.sqrt(h)));
+}
+
+/** Initial bearing (degrees from north) from a to b, both [lon, lat]. */
+function bearing(a, b) {
+  const rad = Math.PI / 180;
+  const y = Math.sin((b[0] - a[0]) * rad) * Math.cos(b[1] * rad);
+  const x = Math.cos(a[1] * rad) * Math.sin(b[1] * rad) - Math.sin(a[1] * rad) * Math.cos(b[1] * rad) * Math.cos((b[0] - a[0]) * rad);
+  return (Math.atan2(y, x) / rad + 360) % 360;
+}
+
+/** A route's legs: [from, to, length m, bearing]. */
+function routeLegs(points) {
+  const legs = [];
+  for (let i = 0; i + 1 < points.length; i++) {
+    legs.push([points[i], points[i + 1], haversine(points[i], points[i + 1]), bearing(points[i], points[i + 1])]);
+  }
+  return legs;
+}
+
+/**
+ * A convoy's expected [lon, lat] and heading at time t: uniform progress along its route over
+ * its one window, at the start before it and at the end after it (as the server reckons it).
+ */
+function convoyAt(convoy, t) {
+  const { site, legs } = convoy;
+  const points = site.geometry.coordinates;
+  const length = legs.reduce((sum, leg) => sum + leg[2], 0);
+  if (!legs.length) return { position: points[0] || site.convoy_position, bearing: 90, length };
+  const window = site.schedule?.windows?.[0];
+  let progress = 0;
+  if (window) {
+    const t0 = Date.parse(window.start);
+    const t1 = Date.parse(window.end);
+    progress = t1 > t0 ? Math.min(1, Math.max(0, (t - t0) / (t1 - t0))) : Number(t >= t1);
+  }
+  let along = progress * length;
+  for (const [index, [a, b, legLength, heading]] of legs.entries()) {
+    if (along <= legLength || index === legs.length - 1) {
+      const f = legLength > 0 ? Math.min(1, along / legLength) : 0;
+      return { position: [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f], bearing: heading, length };
+    }
+    along -= legLength;
+  }
+  return { position: points[points.length - 1], bearing: 90, length };
 }
 
 /** A zone rule in words. */

@@ -406,6 +406,20 @@ impl Site {
         })
     }
 
+    /// Whether a footprint comes within the buffer of the site at any time it is there (a
+    /// convoy: of any part of its route).
+    pub fn ever_near_footprint(&self, footprint: &Footprint) -> bool {
+        let buffer = self.spec.buffer_m + deconflict_geometry::ALLOWANCE_M;
+        let distance = match &self.shape {
+            SiteShape::Point(p) => footprint.distance_to_point_m(*p),
+            SiteShape::Area(area) => footprint.distance_m(area),
+            SiteShape::Route(route) => route.least_distance(0.0, route.length_m(), buffer, |p| {
+                footprint.distance_to_point_m(p)
+            }),
+        };
+        distance <= buffer
+    }
+
     /// Distance from `p` to the site as it is at `t` (a convoy: to its expected position), or
     /// `None` when the site is not present then.
     pub fn distance_at(&self, p: [f64; 2], t: DateTime<Utc>) -> Option<f64> {

@@ -8,7 +8,7 @@
 //! by its own rules. Each rule a volume's entry breaks is a [`Finding`]; `hard` enforcement
 //! refuses the filing, `advisory` accepts it and alerts the operation's and the zone's owners.
 
-use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 use deconflict_geometry::{Footprint, FootprintSpec, Limits, Volume4d};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -221,8 +221,12 @@ impl Schedule {
         }
         // Every weekly slot recurs within any 8 consecutive days, so looking at the days from
         // the one before `start` (a slot may run past midnight) to at most 8 days on is exact.
-        let first = start.date_naive() - Duration::days(1);
-        let last = end.date_naive().min(first + Duration::days(9));
+        let first = start.date_naive().pred_opt().unwrap_or(start.date_naive());
+        let last = end.date_naive().min(
+            first
+                .checked_add_days(chrono::Days::new(9))
+                .unwrap_or(NaiveDate::MAX),
+        );
         self.weekly.iter().any(|slot| {
             let (Some(from), Some(to)) = (parse_hhmm(&slot.start), parse_hhmm(&slot.end)) else {
                 return false;

@@ -474,3 +474,51 @@ async fn a_track_entering_a_zone_against_its_rules_alerts_the_track_and_zone_own
         .await
         .is_empty());
 }
+
+#[tokio::test]
+async fn sites_are_listed_by_area_and_time_whatever_their_schedule() {
+    let (server, _, icrc, blue) = setup().await;
+    let school = json!({"weekly": [{"days": ["mon"], "start": "08:00", "end": "14:00"}]});
+    server
+        .put(&icrc, "/v1/sites/school", &hospital(school))
+        .await;
+    server.put(&icrc, "/v1/sites/c12", &convoy()).await;
+    let ids = |body: Value| -> Vec<String> {
+        let mut ids: Vec<String> = body["sites"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    for (query, want) in [
+        ("", vec!["c12", "school"]),
+        // Around Aleppo: the school; around Homs: the convoy's route ends there.
+        ("?bbox=37.1,36.1,37.2,36.3", vec!["school"]),
+        ("?bbox=36.6,34.6,36.8,34.8", vec!["c12"]),
+        // Friday (NOW's day) 06:00-07:00: the convoy drives, the school is closed.
+        (
+            "?from=2030-01-04T06:00:00Z&to=2030-01-04T07:00:00Z",
+            vec!["c12"],
+        ),
+        // Monday 09:00: the school.
+        (
+            "?from=2030-01-07T09:00:00Z&to=2030-01-07T10:00:00Z",
+            vec!["school"],
+        ),
+        (
+            "?bbox=37.1,36.1,37.2,36.3&from=2030-01-07T09:00:00Z&to=2030-01-07T10:00:00Z",
+            vec!["school"],
+        ),
+    ] {
+        let response = server.get(&blue, &format!("/v1/sites{query}")).await;
+        assert_eq!(response.status(), StatusCode::OK, "{query}");
+        assert_eq!(ids(response.json().await.unwrap()), want, "{query}");
+    }
+    let response = server
+        .get(&blue, "/v1/sites?from=2030-01-07T09:00:00Z")
+        .await;
+    problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field").await;
+}
