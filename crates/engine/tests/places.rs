@@ -351,3 +351,84 @@ proptest! {
         }
     }
 }
+
+/// Registers a party in a state built by hand.
+fn register(state: &mut deconflict_engine::State, id: &str, role: deconflict_engine::Role) {
+    state.apply(
+        now(),
+        &deconflict_engine::Event::PartyRegistered {
+            party: deconflict_engine::party::Party {
+                id: PartyId(id.into()),
+                name: id.into(),
+                role,
+                token_hash: format!("hash-{id}"),
+            },
+        },
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(80))]
+
+    /// The periodic pass, with its cheap straight-line filter, alerts exactly the (track, zone)
+    /// and (track, site) pairs that checking every sample of every pair finds.
+    #[test]
+    fn the_pass_finds_exactly_the_pairs_every_sample_finds(
+        places in proptest::collection::vec((case(), 0u8..6), 1..4),
+        tracks in proptest::collection::vec(case(), 1..25),
+    ) {
+        use deconflict_engine::{decide, Event, Role};
+        let mut state = deconflict_engine::State::new();
+        register(&mut state, "blue", Role::Operator);
+        register(&mut state, "auth", Role::Authority);
+        register(&mut state, "icrc", Role::Humanitarian);
+        let mut zones = Vec::new();
+        let mut sites = Vec::new();
+        for (k, (place, kind)) in places.iter().enumerate() {
+            if *kind >= 3 {
+                if let Some(zone) = place.zone() {
+                    state.apply(now(), &Event::ZonePublished {
+                        id: format!("z{k}"), owner: zone.owner.clone(), version: 1, spec: zone.spec.clone(),
+                    });
+                    zones.push(format!("z{k}"));
+                }
+            } else if let Some(site) = place.site(*kind) {
+                state.apply(now(), &Event::SitePublished {
+                    id: format!("s{k}"), owner: site.owner.clone(), version: 1, spec: site.spec.clone(),
+                });
+                sites.push(format!("s{k}"));
+            }
+        }
+        // Each track near one of the places (its case is placed around its own centre).
+        let reports: Vec<TrackReport> = tracks
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let anchor = &places[i % places.len()].0;
+                let moved = Case { centre: anchor.centre, ..t.clone() };
+                TrackReport { track_id: format!("t{i}"), ..moved.track().report }
+            })
+            .collect();
+        state.apply(now(), &Event::PositionsReported {
+            owner: PartyId("blue".into()), digest: String::new(), reports,
+        });
+        let decision = decide::tactical_pass(&state, now());
+        let live: Vec<&LiveTrack> = state.tracks().collect();
+        let mut want_zones = 0;
+        let mut want_sites = 0;
+        for track in &live {
+            for id in &zones {
+                let zone = state.zone(id).unwrap();
+                want_zones += usize::from(sample_zone_entry(zone, track, now(), LOOKAHEAD_S).is_some());
+            }
+            for id in &sites {
+                let site = state.site(id).unwrap();
+                want_sites += usize::from(sample_site_entry(site, track, now(), LOOKAHEAD_S).is_some());
+            }
+        }
+        prop_assert_eq!(decision.outcome.zone_entries, want_zones);
+        prop_assert_eq!(decision.outcome.site_proximities, want_sites);
+        let raised = decision.events.iter().filter(|e| matches!(e, Event::AlertRaised { .. })).count();
+        prop_assert_eq!(raised, want_zones + want_sites);
+    }
+}

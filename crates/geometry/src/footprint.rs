@@ -55,6 +55,21 @@ impl EcefBox {
     pub fn contains(&self, p: [f64; 3]) -> bool {
         (0..3).all(|axis| self.min[axis] <= p[axis] && p[axis] <= self.max[axis])
     }
+
+    /// Straight-line distance (m) from `p` to the box, 0 inside. Since the box holds every
+    /// point of its footprint and no path on the surface is shorter than the straight line,
+    /// this is a lower bound on the geodesic distance from a surface point `p` to the footprint.
+    pub fn distance_to(&self, p: [f64; 3]) -> f64 {
+        (0..3)
+            .map(|axis| {
+                (self.min[axis] - p[axis])
+                    .max(p[axis] - self.max[axis])
+                    .max(0.0)
+            })
+            .map(|gap| gap * gap)
+            .sum::<f64>()
+            .sqrt()
+    }
 }
 
 impl Footprint {

@@ -103,3 +103,9 @@ pub fn geodesic_inverse(a: [f64; 2], b: [f64; 2]) -> (f64, f64) {
 pub fn geodesic_direct(a: [f64; 2], azimuth_deg: f64, distance_m: f64) -> [f64; 2] {
     ellipsoid::direct(a, azimuth_deg, distance_m)
 }
+
+/// The WGS84 Earth-centred, Earth-fixed position (m) of the surface point `[lon, lat]`. The
+/// straight line between two such points is never longer than the geodesic between them.
+pub fn ecef(p: [f64; 2]) -> [f64; 3] {
+    ellipsoid::to_ecef(p)
+}

@@ -411,6 +411,27 @@ fn site_excess(site: &Site) -> impl Fn(&predict::Sample) -> predict::Excess + '_
     }
 }
 
+/// Where a site is, for the pass's first filter: a point (a convoy: where it is now), or a box
+/// holding an area.
+enum Anchor {
+    Point([f64; 3]),
+    Box(deconflict_geometry::EcefBox),
+    Anywhere,
+}
+
+impl Anchor {
+    /// A lower bound on the geodesic distance from the surface point `p` (ECEF).
+    fn distance_to(&self, p: [f64; 3]) -> f64 {
+        match self {
+            Anchor::Point(q) => {
+                ((p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2) + (p[2] - q[2]).powi(2)).sqrt()
+            }
+            Anchor::Box(bounds) => bounds.distance_to(p),
+            Anchor::Anywhere => 0.0,
+        }
+    }
+}
+
 /// What the periodic pass found of tracks against zones and sites.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PlacesOutcome {
@@ -427,14 +448,44 @@ pub fn track_places(
 ) -> PlacesOutcome {
     let mut zone_found: BTreeMap<(TrackRef, String), TrackZoneDetail> = BTreeMap::new();
     let mut site_found: BTreeMap<(TrackRef, String), SiteDetail> = BTreeMap::new();
+    // A first, cheap filter: the straight-line distance from the track to a box holding the
+    // place (or to the place's point now) is never more than the geodesic, and the widest
+    // look-ahead in force is never shorter than a pair's. A place farther than the track can
+    // reach by that measure is skipped before any geodesic is computed; the exact checks
+    // below apply the same test with the geodesic and the pair's look-ahead.
+    let widest_lookahead_s = state.widest_params().lookahead_s;
+    let zones: Vec<(&Zone, deconflict_geometry::EcefBox)> = state
+        .zones()
+        .map(|zone| (zone, zone.footprint.ecef_bounds()))
+        .collect();
+    let sites: Vec<(&Site, Anchor)> = state
+        .sites()
+        .map(|site| {
+            let anchor = match (&site.shape, site.convoy_position(now)) {
+                (_, Some(convoy_at)) => Anchor::Point(deconflict_geometry::ecef(convoy_at)),
+                (crate::site::SiteShape::Point(p), None) => {
+                    Anchor::Point(deconflict_geometry::ecef(*p))
+                }
+                (crate::site::SiteShape::Area(area), None) => Anchor::Box(area.ecef_bounds()),
+                (crate::site::SiteShape::Route(_), None) => Anchor::Anywhere,
+            };
+            (site, anchor)
+        })
+        .collect();
     for track in live {
         let track_ref = TrackRef {
             owner: track.owner.clone(),
             track_id: track.report.track_id.clone(),
         };
         let (position, altitude_m) = predict::position_at(&track.report, now);
+        let here = deconflict_geometry::ecef(position);
         let mission = track_mission(state, track);
-        for zone in state.zones() {
+        for (zone, bounds) in &zones {
+            if bounds.distance_to(here) - reach(track, 0.0, widest_lookahead_s)
+                > deconflict_geometry::ALLOWANCE_M
+            {
+                continue;
+            }
             let findings = broken_rules(zone, &track.owner, mission);
             if findings.is_empty() {
                 continue;
@@ -461,7 +512,13 @@ pub fn track_places(
                 },
             );
         }
-        for site in state.sites().filter(|site| site.owner != track.owner) {
+        for (site, anchor) in &sites {
+            if site.owner == track.owner
+                || anchor.distance_to(here) - reach(track, site.speed_mps(), widest_lookahead_s)
+                    > site.spec.buffer_m + deconflict_geometry::ALLOWANCE_M
+            {
+                continue;
+            }
             let lookahead = state.params_between(&track.owner, &site.owner).lookahead_s;
             let Some(t_entry_s) = track_site_entry(site, track, now, lookahead) else {
                 continue;
