@@ -13,6 +13,17 @@ use crate::error::EngineError;
 pub const ID_MAX_LEN: usize = 64;
 
 /// Checks an externally chosen id: 1..=64 characters of `A-Z a-z 0-9 . _ -`.
+/// A required text: not blank, and at most `max` characters; the field named otherwise.
+pub(crate) fn check_text(field: &'static str, text: &str, max: usize) -> Result<(), EngineError> {
+    if text.trim().is_empty() {
+        return Err(EngineError::Empty { field });
+    }
+    if text.chars().count() > max {
+        return Err(EngineError::TooLong { field, max });
+    }
+    Ok(())
+}
+
 pub fn validate_id(field: &'static str, value: &str) -> Result<(), EngineError> {
     let ok = !value.is_empty()
         && value.len() <= ID_MAX_LEN

@@ -216,15 +216,7 @@ fn position(p: &[f64], field: &'static str) -> Result<[f64; 2], EngineError> {
 impl SiteSpec {
     /// Checks the site and builds its shape; the field at fault otherwise.
     pub fn validate(&self, limits: &Limits) -> Result<SiteShape, EngineError> {
-        if self.name.trim().is_empty() {
-            return Err(EngineError::Empty { field: "name" });
-        }
-        if self.name.chars().count() > NAME_MAX_CHARS {
-            return Err(EngineError::TooLong {
-                field: "name",
-                max: NAME_MAX_CHARS,
-            });
-        }
+        crate::ids::check_text("name", &self.name, NAME_MAX_CHARS)?;
         if self
             .description
             .as_ref()

@@ -266,15 +266,7 @@ pub struct ZoneSpec {
 impl ZoneSpec {
     /// Checks the zone and builds its footprint; the field at fault otherwise.
     pub fn validate(&self, limits: &Limits) -> Result<Footprint, EngineError> {
-        if self.name.trim().is_empty() {
-            return Err(EngineError::Empty { field: "name" });
-        }
-        if self.name.chars().count() > NAME_MAX_CHARS {
-            return Err(EngineError::TooLong {
-                field: "name",
-                max: NAME_MAX_CHARS,
-            });
-        }
+        crate::ids::check_text("name", &self.name, NAME_MAX_CHARS)?;
         let footprint = Footprint::from_spec(&self.footprint, limits).map_err(|error| {
             EngineError::InvalidParameter {
                 field: "/footprint",

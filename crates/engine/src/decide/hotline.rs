@@ -7,7 +7,7 @@ use super::Decision;
 use crate::alert::{Alert, AlertDetail, AlertKind, AlertState, Severity};
 use crate::error::EngineError;
 use crate::event::Event;
-use crate::ids::{AlertId, PartyId};
+use crate::ids::{check_text, AlertId, PartyId};
 use crate::incident::{
     Incident, IncidentCategory, Place, SharedReport, TEXT_MAX_CHARS as INCIDENT_TEXT_MAX,
 };
@@ -185,16 +185,6 @@ fn recipients(
         }
     }
     Ok(to)
-}
-
-fn check_text(field: &'static str, text: &str, max: usize) -> Result<(), EngineError> {
-    if text.trim().is_empty() {
-        return Err(EngineError::Empty { field });
-    }
-    if text.chars().count() > max {
-        return Err(EngineError::TooLong { field, max });
-    }
-    Ok(())
 }
 
 /// Files an incident report; the reporter and every party it is shared with get an alert.

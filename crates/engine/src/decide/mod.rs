@@ -75,15 +75,7 @@ pub fn register_party(
         });
     }
     validate_id("id", id)?;
-    if name.trim().is_empty() {
-        return Err(EngineError::Empty { field: "name" });
-    }
-    if name.chars().count() > NAME_MAX_CHARS {
-        return Err(EngineError::TooLong {
-            field: "name",
-            max: NAME_MAX_CHARS,
-        });
-    }
+    crate::ids::check_text("name", name, NAME_MAX_CHARS)?;
     let id = PartyId(id.to_owned());
     if state.party(&id).is_some() {
         return Err(EngineError::PartyExists(id.0));
