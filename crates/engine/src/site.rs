@@ -140,9 +140,23 @@ impl Route {
         near_m: f64,
         distance: impl Fn([f64; 2]) -> f64,
     ) -> f64 {
+        self.near_stretch(s0, s1, near_m, distance).0
+    }
+
+    /// [`Route::least_distance`], and the part of `[s0, s1]` that may be within `near_m`: from
+    /// the first to the last fine sample whose bound is within it, each widened by half a fine
+    /// step (every point truly within `near_m` is that close to such a sample).
+    pub fn near_stretch(
+        &self,
+        s0: f64,
+        s1: f64,
+        near_m: f64,
+        distance: impl Fn([f64; 2]) -> f64,
+    ) -> (f64, Option<(f64, f64)>) {
         let (s0, s1) = (s0.max(0.0), s1.min(self.length_m()));
         if s1 <= s0 {
-            return distance(self.at(s0));
+            let d = distance(self.at(s0));
+            return (d, (d <= near_m).then_some((s0, s0)));
         }
         let samples = |a: f64, b: f64, step: f64| -> (f64, Vec<f64>) {
             let n = ((b - a) / step).ceil().max(1.0) as usize;
@@ -156,6 +170,7 @@ impl Route {
         };
         let (h, coarse) = samples(s0, s1, ROUTE_COARSE_M);
         let mut least = f64::INFINITY;
+        let mut span: Option<(f64, f64)> = None;
         for k in 0..coarse.len() - 1 {
             let bound = coarse[k].min(coarse[k + 1]) - h / 2.0;
             if bound > near_m {
@@ -164,10 +179,17 @@ impl Route {
             }
             let a = s0 + h * k as f64;
             let (fine_h, fine) = samples(a, a + h, ROUTE_FINE_M);
-            let fine_least = fine.iter().copied().fold(f64::INFINITY, f64::min);
-            least = least.min(fine_least - fine_h / 2.0);
+            for (j, d) in fine.iter().enumerate() {
+                let lower = d - fine_h / 2.0;
+                least = least.min(lower);
+                if lower <= near_m {
+                    let at = a + fine_h * j as f64;
+                    let (lo, hi) = ((at - fine_h / 2.0).max(s0), (at + fine_h / 2.0).min(s1));
+                    span = Some(span.map_or((lo, hi), |(l, u)| (l.min(lo), u.max(hi))));
+                }
+            }
         }
-        least.max(0.0)
+        (least.max(0.0), span)
     }
 }
 
@@ -340,6 +362,16 @@ impl Site {
         route.length_m() * done / total
     }
 
+    /// When a convoy is expected `s` metres along its route, to the millisecond before (or,
+    /// with `after`, after) it.
+    fn time_at(&self, route: &Route, s: f64, after: bool) -> DateTime<Utc> {
+        let (start, end) = self.convoy_window().expect("a route has a window");
+        let total = (end - start).num_milliseconds() as f64;
+        let at = total * (s / route.length_m()).clamp(0.0, 1.0);
+        let ms = if after { at.ceil() } else { at.floor() };
+        start + chrono::Duration::milliseconds(ms as i64)
+    }
+
     /// Where a convoy is expected at `t` (its first or last position outside its window).
     pub fn convoy_position(&self, t: DateTime<Utc>) -> Option<[f64; 2]> {
         match &self.shape {
@@ -385,8 +417,18 @@ impl Site {
                     return None;
                 }
                 let (s0, s1) = (self.along_at(route, from), self.along_at(route, to));
-                let d = route.least_distance(s0, s1, buffer, |p| footprint.distance_to_point_m(p));
-                (d, from, to)
+                let near_m = buffer + deconflict_geometry::ALLOWANCE_M;
+                let (d, span) =
+                    route.near_stretch(s0, s1, near_m, |p| footprint.distance_to_point_m(p));
+                // When the convoy drives the stretch that may be near (it moves at a steady
+                // pace, so distance along the road maps linearly to time).
+                let (lo, hi) = span?;
+                let near_from = self.time_at(route, lo, false).max(from);
+                let near_to = self
+                    .time_at(route, hi, true)
+                    .min(to)
+                    .max(near_from + chrono::Duration::milliseconds(1));
+                (d, near_from, near_to)
             }
         };
         (distance <= buffer + deconflict_geometry::ALLOWANCE_M

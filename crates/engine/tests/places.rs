@@ -331,15 +331,21 @@ proptest! {
             return Ok(());
         }
         let total_ms = (to - from).num_milliseconds();
-        let (a, b) = (site.convoy_position(from).unwrap(), site.convoy_position(to).unwrap());
         let road_m = site.speed_mps() * total_ms as f64 / 1000.0;
         let n = (road_m / 5.0).ceil().max(1.0) as i64;
-        let truth = (0..=n)
+        let walk: Vec<(DateTime<Utc>, f64)> = (0..=n)
             .map(|k| from + Duration::milliseconds(total_ms * k / n))
-            .map(|t| footprint.distance_to_point_m(site.convoy_position(t).unwrap()))
-            .chain([footprint.distance_to_point_m(a), footprint.distance_to_point_m(b)])
-            .fold(f64::INFINITY, f64::min);
+            .map(|t| (t, footprint.distance_to_point_m(site.convoy_position(t).unwrap())))
+            .collect();
+        let truth = walk.iter().map(|w| w.1).fold(f64::INFINITY, f64::min);
         let buffer = site.spec.buffer_m;
+        // Every time the convoy is within the buffer lies in the window the check reports.
+        for (t, d) in &walk {
+            if *d <= buffer {
+                let near = near.expect("a volume within the buffer is found");
+                prop_assert!(near.from <= *t && *t <= near.to, "{t} outside {}..{}", near.from, near.to);
+            }
+        }
         if truth <= buffer {
             let near = near.expect("a volume within the buffer is found");
             prop_assert!(near.distance_m <= truth + 1e-6, "{} > {truth}", near.distance_m);

@@ -313,9 +313,26 @@ async fn a_convoy_is_checked_where_it_is_expected_along_its_route() {
         .collect();
     alerted.sort();
     assert_eq!(alerted, ["on-0", "on-1", "on-2"]);
-    for alert in &alerts {
+    // Each is told when the convoy is near, not the whole window: the first corner is about
+    // 27 km along the road (06:35), the second about 79 km (07:41), the end at 09:00; the
+    // buffer and the circle's radius make 1.3 km either side, under two minutes at 13 m/s.
+    let expected = [
+        ("on-0", "2030-01-04T06:32:00Z", "2030-01-04T06:37:00Z"),
+        ("on-1", "2030-01-04T07:38:00Z", "2030-01-04T07:44:00Z"),
+        ("on-2", "2030-01-04T08:57:00Z", "2030-01-04T09:00:00Z"),
+    ];
+    for (id, earliest, latest) in expected {
+        let alert = alerts
+            .iter()
+            .find(|a| a["site"]["operation_id"] == id)
+            .unwrap();
         let volume = &alert["site"]["volumes"][0];
         assert!(volume["site_position"].is_array(), "{alert}");
+        let (from, to) = (volume["from"].as_str().unwrap(), volume["to"].as_str().unwrap());
+        assert!(
+            earliest <= from && from < to && to <= latest,
+            "{id}: {from}..{to} not within {earliest}..{latest}"
+        );
     }
     // The notifier hears of three, without the operations.
     let theirs = open_alerts(&server, &icrc, "site_proximity").await;
