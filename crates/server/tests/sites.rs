@@ -328,7 +328,10 @@ async fn a_convoy_is_checked_where_it_is_expected_along_its_route() {
             .unwrap();
         let volume = &alert["site"]["volumes"][0];
         assert!(volume["site_position"].is_array(), "{alert}");
-        let (from, to) = (volume["from"].as_str().unwrap(), volume["to"].as_str().unwrap());
+        let (from, to) = (
+            volume["from"].as_str().unwrap(),
+            volume["to"].as_str().unwrap(),
+        );
         assert!(
             earliest <= from && from < to && to <= latest,
             "{id}: {from}..{to} not within {earliest}..{latest}"
