@@ -83,7 +83,9 @@ export class OperationsMap {
     legend.onAdd = () => {
       const div = L.DomUtil.create('div', 'legend');
       const sev = (name) => `<div><span class="sw" style="border:1px solid #000;background:${SEVERITY_COLOUR[name]}"></span>${SEVERITY_SYMBOL[name]} ${name.toUpperCase()} conflict</div>`;
-      div.innerHTML = `<div><span class="sw" style="border-color:${OWN_COLOUR};background:${OWN_COLOUR}20"></span>your operations</div>`
+      // Open at first, for a newcomer; a click on "Legend" (or Enter on it) folds it away.
+      div.innerHTML = '<details open><summary>Legend</summary>'
+        + `<div><span class="sw" style="border-color:${OWN_COLOUR};background:${OWN_COLOUR}20"></span>your operations</div>`
         + `<div><span class="sw" style="border-color:${OTHER_COLOUR};border-style:dashed"></span>others' operations released in full</div>`
         + '<div><b>Conflicts</b>: the part of the other\'s plan within separation of yours</div>'
         + sev('warning') + sev('caution') + sev('advisory')
@@ -91,7 +93,8 @@ export class OperationsMap {
         + `<div><span style="color:${SEVERITY_COLOUR.caution}">◯</span> ring: a track off its plan, in a zone or a buffer (dashed: a convoy as an operation nears)</div>`
         + '<div><span class="sw" style="border:1px dashed #333;background:#5551"></span>zone (published, public): name · HARD or ADVISORY; click for its rules</div>'
         + `<div><span class="sw" style="border:1px solid ${SITE_INK};background:${SITE_COLOUR}"></span>protected site (public): ${SITE_SYMBOL.hospital} HOSPITAL, `
-        + `${SITE_SYMBOL.convoy} CONVOY where expected now…; circle: its buffer</div>`;
+        + `${SITE_SYMBOL.convoy} CONVOY where expected now…; circle: its buffer</div>`
+        + '</details>';
       L.DomEvent.disableClickPropagation(div);
       this.legend = div;
       return div;
