@@ -41,6 +41,31 @@ pub struct AgreementParams {
     pub lookahead_s: f64,
     pub release_operations: OperationRelease,
     pub release_tracks: TrackRelease,
+    /// Seconds a `warning` alert may stay unacknowledged before it is pushed again (SPEC §6).
+    #[serde(default = "default_ack_deadline_warning_s")]
+    pub ack_deadline_warning_s: f64,
+    /// Seconds an `advisory` or `caution` alert may stay unacknowledged before it is escalated.
+    #[serde(default = "default_ack_deadline_s")]
+    pub ack_deadline_s: f64,
+    /// Seconds between re-notifications of an unacknowledged `warning` after the first.
+    #[serde(default = "default_renotify_interval_s")]
+    pub renotify_interval_s: f64,
+    /// How many times an unacknowledged `warning` is re-notified; then it is overdue and quiet.
+    #[serde(default = "default_renotify_limit")]
+    pub renotify_limit: u32,
+}
+
+fn default_ack_deadline_warning_s() -> f64 {
+    60.0
+}
+fn default_ack_deadline_s() -> f64 {
+    300.0
+}
+fn default_renotify_interval_s() -> f64 {
+    300.0
+}
+fn default_renotify_limit() -> u32 {
+    3
 }
 
 impl Default for AgreementParams {
@@ -53,12 +78,17 @@ impl Default for AgreementParams {
             lookahead_s: 300.0,
             release_operations: OperationRelease::ConflictsOnly,
             release_tracks: TrackRelease::ConflictsOnly,
+            ack_deadline_warning_s: default_ack_deadline_warning_s(),
+            ack_deadline_s: default_ack_deadline_s(),
+            renotify_interval_s: default_renotify_interval_s(),
+            renotify_limit: default_renotify_limit(),
         }
     }
 }
 
 impl AgreementParams {
-    /// The strictest of two: larger minima, buffer and look-ahead, less released.
+    /// The strictest of two: larger minima, buffer and look-ahead, less released, shorter
+    /// acknowledgement deadlines and more re-notifications.
     pub fn strictest(self, other: AgreementParams) -> AgreementParams {
         AgreementParams {
             separation_horizontal_m: self
@@ -69,6 +99,12 @@ impl AgreementParams {
             lookahead_s: self.lookahead_s.max(other.lookahead_s),
             release_operations: self.release_operations.min(other.release_operations),
             release_tracks: self.release_tracks.min(other.release_tracks),
+            ack_deadline_warning_s: self
+                .ack_deadline_warning_s
+                .min(other.ack_deadline_warning_s),
+            ack_deadline_s: self.ack_deadline_s.min(other.ack_deadline_s),
+            renotify_interval_s: self.renotify_interval_s.min(other.renotify_interval_s),
+            renotify_limit: self.renotify_limit.max(other.renotify_limit),
         }
     }
 
@@ -94,6 +130,25 @@ impl AgreementParams {
                 7.0 * 86_400.0,
             ),
             ("/params/lookahead_s", self.lookahead_s, 1.0, 3_600.0),
+            (
+                "/params/ack_deadline_warning_s",
+                self.ack_deadline_warning_s,
+                1.0,
+                86_400.0,
+            ),
+            ("/params/ack_deadline_s", self.ack_deadline_s, 1.0, 86_400.0),
+            (
+                "/params/renotify_interval_s",
+                self.renotify_interval_s,
+                1.0,
+                86_400.0,
+            ),
+            (
+                "/params/renotify_limit",
+                f64::from(self.renotify_limit),
+                0.0,
+                100.0,
+            ),
         ];
         for (field, value, min, max) in checks {
             if !value.is_finite() || value < min || value > max {

@@ -241,6 +241,15 @@ pub struct Alert {
     pub escalations: u32,
     #[serde(default)]
     pub escalated_at: Option<DateTime<Utc>>,
+    /// How many times the alert was pushed again at `warning` for want of acknowledgement
+    /// (at most the agreement's `renotify_limit`; then it is overdue and quiet).
+    #[serde(default)]
+    pub renotifications: u32,
+    #[serde(default)]
+    pub renotified_at: Option<DateTime<Utc>>,
+    /// Why it was resolved: [`crate::lifecycle::PAST`] when its window has passed, or in words.
+    #[serde(default)]
+    pub resolved_reason: Option<String>,
 }
 
 impl Severity {
@@ -288,6 +297,9 @@ impl Alert {
             acknowledgements: BTreeMap::new(),
             escalations: 0,
             escalated_at: None,
+            renotifications: 0,
+            renotified_at: None,
+            resolved_reason: None,
         }
     }
 

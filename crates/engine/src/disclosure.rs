@@ -85,12 +85,20 @@ pub fn disclosure(state: &State, viewer: &PartyId, event: &Event) -> Vec<String>
         Event::AlertRaised { alert } | Event::AlertUpdated { alert } => {
             alert_pointers(state, viewer, alert)
         }
-        Event::AlertResolved { id, .. }
-        | Event::AlertAcknowledged { id, .. }
-        | Event::AlertEscalated { id, .. }
+        // The alert as it stood after the change is disclosed as the raise of it would be;
+        // the rest of the payload (id, reason, counts, who acknowledged) whole.
+        Event::AlertResolved { id, alert, .. }
+        | Event::AlertAcknowledged { id, alert, .. }
+        | Event::AlertEscalated { id, alert, .. }
             if recipient_of(id) =>
         {
-            everything()
+            match alert {
+                Some(alert) => change_pointers(state, viewer, alert, event),
+                None => everything(),
+            }
+        }
+        Event::AlertRenotified { id, alert, .. } if recipient_of(id) => {
+            change_pointers(state, viewer, alert, event)
         }
         Event::MessageSent { message } if mine(&message.from) || message.to.contains(viewer) => {
             everything()
@@ -123,6 +131,24 @@ pub fn disclosure(state: &State, viewer: &PartyId, event: &Event) -> Vec<String>
     }
 }
 
+/// A change to an alert carrying the alert after it: the payload's own fields, and of the
+/// alert what [`alert_pointers`] allows.
+fn change_pointers(state: &State, viewer: &PartyId, alert: &Alert, event: &Event) -> Vec<String> {
+    let mut pointers = alert_pointers(state, viewer, alert);
+    if pointers.is_empty() {
+        return pointers;
+    }
+    if let serde_json::Value::Object(payload) = event.payload() {
+        pointers.extend(
+            payload
+                .keys()
+                .filter(|key| key.as_str() != "alert")
+                .map(|key| format!("/payload/{key}")),
+        );
+    }
+    pointers
+}
+
 /// An alert event as its recipient sees it through [`crate::release::alert_view`].
 fn alert_pointers(state: &State, viewer: &PartyId, alert: &Alert) -> Vec<String> {
     if !shown_now(state, alert, viewer) {
@@ -145,6 +171,9 @@ fn alert_pointers(state: &State, viewer: &PartyId, alert: &Alert) -> Vec<String>
                 "acknowledgements",
                 "escalations",
                 "escalated_at",
+                "renotifications",
+                "renotified_at",
+                "resolved_reason",
                 "detail/kind",
             ]
             .map(|field| format!("{base}/{field}")),

@@ -51,6 +51,9 @@ pub enum Event {
     AlertResolved {
         id: AlertId,
         reason: String,
+        /// The alert as resolved: what the parties were told (absent in logs written before).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        alert: Option<Box<Alert>>,
     },
     /// A batch of position reports from one party (SPEC §8: one event per batch, with its digest).
     PositionsReported {
@@ -63,12 +66,25 @@ pub enum Event {
     AlertAcknowledged {
         id: AlertId,
         party: PartyId,
+        /// The alert as acknowledged (absent in logs written before).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        alert: Option<Box<Alert>>,
     },
     /// Not acknowledged in time: severity one step up, pushed again.
     AlertEscalated {
         id: AlertId,
         escalations: u32,
+        /// The alert as escalated (absent in logs written before).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        alert: Option<Box<Alert>>,
     },
+    /// Not acknowledged in time at `warning`: pushed again, at most the agreed number of times.
+    AlertRenotified {
+        id: AlertId,
+        renotifications: u32,
+        alert: Box<Alert>,
+    },
+
     MessageSent {
         message: Message,
     },
@@ -159,6 +175,7 @@ impl Event {
             Event::TracksLost { .. } => "tracks_lost",
             Event::AlertAcknowledged { .. } => "alert_acknowledged",
             Event::AlertEscalated { .. } => "alert_escalated",
+            Event::AlertRenotified { .. } => "alert_renotified",
             Event::MessageSent { .. } => "message_sent",
             Event::MessageRead { .. } => "message_read",
             Event::IncidentReported { .. } => "incident_reported",

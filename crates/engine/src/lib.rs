@@ -17,7 +17,8 @@
 //! - [`operation`]: a party's plan of 4D volumes and its lifecycle.
 //! - [`strategic`]: the plan-against-plan rule of SPEC §5.1 for one pair of volumes.
 //! - [`index`]: the R-tree that finds candidate volume pairs fast.
-//! - [`alert`]: what parties are told, with ids stable per condition.
+//! - [`alert`]: what parties are told, with ids stable per condition; [`lifecycle`]: how an
+//!   alert is raised, updated, resolved, escalated and re-notified (SPEC §6), in one place.
 //! - [`event`], [`state`], [`decide`]: the log's events, the fold and the commands.
 //! - [`track`]: position reports and the live picture; [`tactical`]: track-against-track detection.
 //! - [`zone`]: zones and their rules; [`site`]: protected sites; [`predict`]: when a live
@@ -34,6 +35,7 @@ pub mod event;
 pub mod ids;
 pub mod incident;
 pub mod index;
+pub mod lifecycle;
 pub mod message;
 pub mod operation;
 pub mod party;

@@ -175,6 +175,14 @@ pub struct AlertView {
     pub acknowledged_by: std::collections::BTreeMap<PartyId, DateTime<Utc>>,
     /// Times escalated for want of acknowledgement (each raised the severity one step).
     pub escalations: u32,
+    /// Times pushed again at `warning` for want of acknowledgement.
+    pub renotifications: u32,
+    /// Open at `warning`, not acknowledged by every recipient, and re-notified the most times
+    /// the agreement allows: nothing more will be pushed; it awaits a person.
+    pub overdue: bool,
+    /// Why it was resolved: `past` when its window has passed, otherwise in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved_reason: Option<String>,
     /// Strategic conflicts: the viewer's side of each conflicting volume pair.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conflicts: Vec<ConflictView>,
@@ -648,6 +656,9 @@ pub fn alert_view(state: &State, alert: &Alert, viewer: &PartyId) -> Option<Aler
         resolved_at: alert.resolved_at,
         acknowledged_by: alert.acknowledgements.clone(),
         escalations: alert.escalations,
+        renotifications: alert.renotifications,
+        overdue: crate::lifecycle::overdue(alert, &state.alert_params(alert)),
+        resolved_reason: alert.resolved_reason.clone(),
         conflicts: conflict_views(state, alert, viewer),
         tactical: alert
             .tactical()

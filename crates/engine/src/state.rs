@@ -14,6 +14,7 @@ use crate::event::Event;
 use crate::ids::{AlertId, OperationKey, PartyId};
 use crate::incident::{Incident, SharedReport};
 use crate::index::VolumeIndex;
+use crate::lifecycle::{self, Condition, ConditionKind};
 use crate::message::Message;
 use crate::operation::Operation;
 use crate::party::Party;
@@ -32,8 +33,21 @@ pub struct State {
     alerts: BTreeMap<AlertId, Alert>,
     alerts_by_operation: HashMap<OperationKey, BTreeSet<AlertId>>,
     open_alerts: BTreeSet<AlertId>,
+    /// Open alerts by the kind and condition they are about: a check finds the open alerts it
+    /// decides without walking the others (SPEC §6: cost proportional to change).
+    open_by_condition: BTreeMap<ConditionKind, BTreeMap<Condition, AlertId>>,
+    /// How many alerts each condition (by base id) has had: the next one's id is one more.
+    alert_generations: HashMap<String, u32>,
+    /// Time-ordered queues of what the periodic pass must do when its time comes: escalate or
+    /// re-notify an unacknowledged alert, resolve a plan alert whose window has passed, end an
+    /// operation whose last window has closed. Each with its entry per key, to move it.
+    deadlines: TimeQueue<AlertId>,
+    expiries: TimeQueue<AlertId>,
+    operation_ends: TimeQueue<OperationKey>,
     /// Every track ever reported, by its (global) id.
     tracks: BTreeMap<String, LiveTrack>,
+    /// The ids of the tracks not lost.
+    live_tracks: BTreeSet<String>,
     /// Messages by id (ids are sequential, so this is sending order).
     messages: BTreeMap<String, Message>,
     incidents: BTreeMap<String, Incident>,
@@ -116,6 +130,10 @@ impl State {
                     updated_at: time,
                 };
                 self.index.insert(key, &operation.volumes);
+                match operation.volumes.iter().map(|v| v.time_end()).max() {
+                    Some(end) => self.operation_ends.set(key.clone(), end),
+                    None => self.operation_ends.remove(key),
+                }
                 self.operations.insert(key.clone(), operation);
             }
             Event::OperationStateChanged {
@@ -129,6 +147,7 @@ impl State {
                     .expect("a logged state change names a known operation");
                 if operation.state.is_live() && !state.is_live() {
                     self.index.remove(key, &operation.volumes);
+                    self.operation_ends.remove(key);
                 }
                 operation.state = *state;
                 operation.version = *version;
@@ -141,20 +160,24 @@ impl State {
                         .or_default()
                         .insert(alert.id.clone());
                 }
-                if alert.state == AlertState::Open {
-                    self.open_alerts.insert(alert.id.clone());
+                if matches!(event, Event::AlertRaised { .. }) {
+                    if let Some(condition) = Condition::of(&alert.detail) {
+                        *self
+                            .alert_generations
+                            .entry(condition.base_id())
+                            .or_default() += 1;
+                    }
                 }
                 self.alerts.insert(alert.id.clone(), alert.clone());
+                self.reindex_alert(&alert.id);
             }
-            Event::AlertResolved { id, .. } => {
+            Event::AlertResolved { id, reason, .. } => {
                 let alert = self
                     .alerts
                     .get_mut(id)
                     .expect("a logged resolution names a known alert");
-                alert.state = AlertState::Resolved;
-                alert.resolved_at = Some(time);
-                alert.updated_at = time;
-                self.open_alerts.remove(id);
+                lifecycle::resolved(alert, time, reason);
+                self.reindex_alert(id);
             }
             Event::PositionsReported { owner, reports, .. } => {
                 for report in reports {
@@ -164,6 +187,7 @@ impl State {
                             if &track.owner == owner && report.time >= track.report.time {
                                 track.report = report.clone();
                                 track.lost = false;
+                                self.live_tracks.insert(report.track_id.clone());
                             }
                         }
                         None => {
@@ -175,25 +199,40 @@ impl State {
                                     lost: false,
                                 },
                             );
+                            self.live_tracks.insert(report.track_id.clone());
                         }
                     }
                 }
             }
-            Event::AlertAcknowledged { id, party } => {
+            Event::AlertAcknowledged { id, party, .. } => {
                 let alert = self
                     .alerts
                     .get_mut(id)
                     .expect("a logged acknowledgement names a known alert");
-                alert.acknowledgements.insert(party.clone(), time);
+                lifecycle::acknowledged(alert, party, time);
+                self.reindex_alert(id);
             }
-            Event::AlertEscalated { id, escalations } => {
+            Event::AlertEscalated {
+                id, escalations, ..
+            } => {
                 let alert = self
                     .alerts
                     .get_mut(id)
                     .expect("a logged escalation names a known alert");
-                alert.escalations = *escalations;
-                alert.escalated_at = Some(time);
-                alert.updated_at = time;
+                lifecycle::escalated(alert, *escalations, time);
+                self.reindex_alert(id);
+            }
+            Event::AlertRenotified {
+                id,
+                renotifications,
+                ..
+            } => {
+                let alert = self
+                    .alerts
+                    .get_mut(id)
+                    .expect("a logged re-notification names a known alert");
+                lifecycle::renotified(alert, *renotifications, time);
+                self.reindex_alert(id);
             }
             Event::MessageSent { message } => {
                 self.messages.insert(message.id.clone(), message.clone());
@@ -234,7 +273,9 @@ impl State {
                         suspended: None,
                     });
                 agreement.pending = Some(version.clone());
-                promote_if_accepted(agreement);
+                if promote_if_accepted(agreement) {
+                    self.reschedule_deadlines();
+                }
             }
             Event::AgreementAccepted { id, party } => {
                 let agreement = self
@@ -244,7 +285,9 @@ impl State {
                 if let Some(pending) = agreement.pending.as_mut() {
                     pending.accepted_by.insert(party.clone());
                 }
-                promote_if_accepted(agreement);
+                if promote_if_accepted(agreement) {
+                    self.reschedule_deadlines();
+                }
             }
             Event::AgreementSuspended { id, party } => {
                 let agreement = self
@@ -312,6 +355,7 @@ impl State {
                 for id in track_ids {
                     if let Some(track) = self.tracks.get_mut(id) {
                         track.lost = true;
+                        self.live_tracks.remove(id);
                     }
                 }
             }
@@ -471,6 +515,132 @@ impl State {
         self.tracks.values()
     }
 
+    /// How many alerts are open, without counting them.
+    pub fn open_alert_count(&self) -> usize {
+        self.open_alerts.len()
+    }
+
+    /// The open alert about a condition, if any.
+    pub fn open_alert_for(&self, condition: &Condition) -> Option<&Alert> {
+        self.open_by_condition
+            .get(&condition.kind())?
+            .get(condition)
+            .and_then(|id| self.alerts.get(id))
+    }
+
+    /// The open alerts about one kind of condition, in condition order.
+    pub fn open_alerts_of_kind(&self, kind: ConditionKind) -> impl Iterator<Item = &Alert> {
+        self.open_by_condition
+            .get(&kind)
+            .into_iter()
+            .flat_map(|open| open.values())
+            .filter_map(|id| self.alerts.get(id))
+    }
+
+    /// The id for a new alert about `condition`: its base id the first time, then `-2`, `-3`, …
+    /// (a condition that cleared and came back is a new alert).
+    pub fn fresh_alert_id(&self, condition: &Condition) -> AlertId {
+        let base = condition.base_id();
+        match self.alert_generations.get(&base) {
+            None | Some(0) => AlertId(base),
+            Some(generations) => AlertId(format!("{base}-{}", generations + 1)),
+        }
+    }
+
+    /// The parameters that govern an alert's acknowledgement deadlines: the strictest of the
+    /// agreements between its recipients (the defaults of SPEC §7 for a single recipient).
+    pub fn alert_params(&self, alert: &Alert) -> AgreementParams {
+        let parties = &alert.recipients;
+        let mut params: Option<AgreementParams> = None;
+        for (i, a) in parties.iter().enumerate() {
+            for b in &parties[i + 1..] {
+                let pair = self.params_between(a, b);
+                params = Some(params.map_or(pair, |p| p.strictest(pair)));
+            }
+        }
+        params.unwrap_or_default()
+    }
+
+    /// Open alerts due to be escalated or re-notified at `now`, soonest first.
+    pub fn due_deadlines(&self, now: DateTime<Utc>) -> impl Iterator<Item = &Alert> {
+        self.deadlines
+            .due(now)
+            .filter_map(|(_, id)| self.alerts.get(id))
+    }
+
+    /// Open plan alerts whose window has passed at `now`, soonest first.
+    pub fn due_expiries(&self, now: DateTime<Utc>) -> impl Iterator<Item = &Alert> {
+        self.expiries
+            .due(now)
+            .filter_map(|(_, id)| self.alerts.get(id))
+    }
+
+    /// Live operations whose last volume window has closed at `now`, soonest first.
+    pub fn due_operation_ends(&self, now: DateTime<Utc>) -> impl Iterator<Item = &Operation> {
+        self.operation_ends
+            .due(now)
+            .filter_map(|(_, key)| self.operations.get(key))
+    }
+
+    /// How many entries each time queue holds (deadlines, expiries, operation ends).
+    pub fn queue_lengths(&self) -> (usize, usize, usize) {
+        (
+            self.deadlines.len(),
+            self.expiries.len(),
+            self.operation_ends.len(),
+        )
+    }
+
+    /// The tracks not lost, in id order.
+    pub fn live_tracks(&self) -> impl Iterator<Item = &LiveTrack> {
+        self.live_tracks.iter().filter_map(|id| self.tracks.get(id))
+    }
+
+    /// Brings the derived indexes of one alert in line with it: open set, condition index,
+    /// deadline and expiry queues.
+    fn reindex_alert(&mut self, id: &AlertId) {
+        let Some(alert) = self.alerts.get(id) else {
+            return;
+        };
+        let condition = Condition::of(&alert.detail);
+        if alert.state == AlertState::Open {
+            self.open_alerts.insert(id.clone());
+            if let Some(condition) = condition {
+                self.open_by_condition
+                    .entry(condition.kind())
+                    .or_default()
+                    .insert(condition, id.clone());
+            }
+            match lifecycle::next_deadline(alert, &self.alert_params(alert)) {
+                Some(at) => self.deadlines.set(id.clone(), at),
+                None => self.deadlines.remove(id),
+            }
+            match lifecycle::ends_at(alert) {
+                Some(at) => self.expiries.set(id.clone(), at),
+                None => self.expiries.remove(id),
+            }
+        } else {
+            self.open_alerts.remove(id);
+            if let Some(condition) = condition {
+                if let Some(open) = self.open_by_condition.get_mut(&condition.kind()) {
+                    if open.get(&condition) == Some(id) {
+                        open.remove(&condition);
+                    }
+                }
+            }
+            self.deadlines.remove(id);
+            self.expiries.remove(id);
+        }
+    }
+
+    /// Recomputes every open alert's deadline: the agreements in force have changed.
+    fn reschedule_deadlines(&mut self) {
+        let open: Vec<AlertId> = self.open_alerts.iter().cloned().collect();
+        for id in open {
+            self.reindex_alert(&id);
+        }
+    }
+
     /// Open alerts that concern one operation, in id order.
     pub fn open_alerts_of<'a>(&'a self, key: &OperationKey) -> impl Iterator<Item = &'a Alert> {
         self.alerts_by_operation
@@ -482,8 +652,8 @@ impl State {
     }
 }
 
-/// Puts the pending version in force once every named party has accepted it.
-fn promote_if_accepted(agreement: &mut Agreement) {
+/// Puts the pending version in force once every named party has accepted it; true if it did.
+fn promote_if_accepted(agreement: &mut Agreement) -> bool {
     let accepted = agreement.pending.as_ref().is_some_and(|pending| {
         agreement
             .parties
@@ -492,5 +662,48 @@ fn promote_if_accepted(agreement: &mut Agreement) {
     });
     if accepted {
         agreement.in_force = agreement.pending.take();
+    }
+    accepted
+}
+
+/// Keys ordered by an instant, each key at most once: what falls due first comes first.
+#[derive(Debug)]
+struct TimeQueue<K: Ord + Clone + std::hash::Hash> {
+    by_time: BTreeSet<(DateTime<Utc>, K)>,
+    at: HashMap<K, DateTime<Utc>>,
+}
+
+impl<K: Ord + Clone + std::hash::Hash> Default for TimeQueue<K> {
+    fn default() -> Self {
+        Self {
+            by_time: BTreeSet::new(),
+            at: HashMap::new(),
+        }
+    }
+}
+
+impl<K: Ord + Clone + std::hash::Hash> TimeQueue<K> {
+    fn set(&mut self, key: K, time: DateTime<Utc>) {
+        self.remove(&key);
+        self.by_time.insert((time, key.clone()));
+        self.at.insert(key, time);
+    }
+
+    fn remove(&mut self, key: &K) {
+        if let Some(time) = self.at.remove(key) {
+            self.by_time.remove(&(time, key.clone()));
+        }
+    }
+
+    /// The keys due at `now` (their instant not after it), soonest first.
+    fn due(&self, now: DateTime<Utc>) -> impl Iterator<Item = (&DateTime<Utc>, &K)> {
+        self.by_time
+            .iter()
+            .take_while(move |(time, _)| *time <= now)
+            .map(|(time, key)| (time, key))
+    }
+
+    fn len(&self) -> usize {
+        self.at.len()
     }
 }

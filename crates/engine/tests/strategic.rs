@@ -176,7 +176,7 @@ proptest! {
             if ended[i] {
                 let decision = decide::change_operation_state(
                     &state, &PartyId(format!("p{owner}")), &format!("op{i}"),
-                    decide::Transition::Cancel, None).unwrap();
+                    decide::Transition::Cancel, None, t0()).unwrap();
                 for event in &decision.events { state.apply(t0(), event); }
             }
         }

@@ -209,7 +209,7 @@ impl App {
                 }
             }
         }
-        metrics::gauge!("deconflict_open_alerts").set(core.state.open_alerts().count() as f64);
+        metrics::gauge!("deconflict_open_alerts").set(core.state.open_alert_count() as f64);
         let response = respond(&core.state, decision.outcome);
         metrics::histogram!("deconflict_command_seconds").record(started.elapsed().as_secs_f64());
         Ok(response)
@@ -240,12 +240,19 @@ impl App {
             .collect()
     }
 
-    /// Escalates alerts not acknowledged in time.
+    /// Does what time brings now (`decide::time_pass`): resolves plan alerts whose window has
+    /// passed, ends operations whose last window closed, escalates and re-notifies alerts not
+    /// acknowledged in time. Returns how many alerts were pushed again.
     pub fn escalation_pass(&self) -> Result<usize, CommandError> {
+        Ok(self.time_pass()?.pushed_again())
+    }
+
+    /// As [`App::escalation_pass`], with everything it did.
+    pub fn time_pass(&self) -> Result<deconflict_engine::decide::TimeOutcome, CommandError> {
         self.execute(
             &Actor::System,
-            |state, now| Ok(deconflict_engine::decide::escalation_pass(state, now)),
-            |_, count| count,
+            |state, now| Ok(deconflict_engine::decide::time_pass(state, now)),
+            |_, outcome| outcome,
         )
     }
 

@@ -4,29 +4,24 @@
 use chrono::{DateTime, Utc};
 
 use super::Decision;
-use crate::alert::{Alert, AlertDetail, AlertKind, AlertState, Severity};
+use crate::alert::{Alert, AlertDetail, AlertKind, Severity};
 use crate::error::EngineError;
 use crate::event::Event;
 use crate::ids::{check_text, AlertId, PartyId};
 use crate::incident::{
     Incident, IncidentCategory, Place, SharedReport, TEXT_MAX_CHARS as INCIDENT_TEXT_MAX,
 };
+use crate::lifecycle;
 use crate::message::{Message, Priority, Reference, RECIPIENTS_MAX, TEXT_MAX_CHARS};
 use crate::state::State;
 
-/// Default acknowledgement deadlines (SPEC §6): 60 s for `warning`, 300 s otherwise.
-pub fn acknowledgement_deadline_s(severity: Severity) -> i64 {
-    match severity {
-        Severity::Warning => 60,
-        Severity::Caution | Severity::Advisory => 300,
-    }
-}
-
 /// Acknowledges an alert for `party`. Idempotent; an alert the party is not told of is not found.
+/// Once every recipient has acknowledged, the alert is no longer escalated.
 pub fn acknowledge_alert(
     state: &State,
     party: &PartyId,
     id: &str,
+    now: DateTime<Utc>,
 ) -> Result<Decision<()>, EngineError> {
     let alert = state
         .alert(&AlertId(id.to_owned()))
@@ -38,39 +33,18 @@ pub fn acknowledge_alert(
     let events = if alert.acknowledgements.contains_key(party) {
         Vec::new()
     } else {
+        let mut after = alert.clone();
+        lifecycle::acknowledged(&mut after, party, now);
         vec![Event::AlertAcknowledged {
             id: alert.id.clone(),
             party: party.clone(),
+            alert: Some(Box::new(after)),
         }]
     };
     Ok(Decision {
         events,
         outcome: (),
     })
-}
-
-/// Escalates every open alert that a recipient has not acknowledged within the deadline of its
-/// current severity, counted from when it was raised or last escalated: severity one step up,
-/// pushed again. A `warning` keeps being pushed again every deadline until acknowledged.
-pub fn escalation_pass(state: &State, now: DateTime<Utc>) -> Decision<usize> {
-    let events: Vec<Event> = state
-        .open_alerts()
-        .filter(|alert| alert.state == AlertState::Open && alert.unacknowledged().next().is_some())
-        .filter(|alert| {
-            let since = alert.escalated_at.unwrap_or(alert.raised_at);
-            let deadline = acknowledgement_deadline_s(alert.effective_severity());
-            (now - since).num_milliseconds() >= deadline * 1000
-        })
-        .map(|alert| Event::AlertEscalated {
-            id: alert.id.clone(),
-            escalations: alert.escalations + 1,
-        })
-        .collect();
-    let count = events.len();
-    Decision {
-        events,
-        outcome: count,
-    }
 }
 
 /// A message as a party asks to send it.
@@ -217,16 +191,14 @@ pub fn report_incident(
         shared_with: shared_with.clone(),
         reported_at: now,
     };
-    let mut alert_recipients = shared_with;
-    alert_recipients.push(reporter.clone());
-    alert_recipients.sort();
+    let detail = AlertDetail::Incident(incident.clone());
     let alert = Alert::raise(
         AlertId(format!("in-{id}")),
         AlertKind::Incident,
         Severity::Caution,
-        alert_recipients,
+        lifecycle::recipients(&detail),
         now,
-        AlertDetail::Incident(incident.clone()),
+        detail,
     );
     Ok(Decision {
         events: vec![

@@ -5,12 +5,17 @@
 //!
 //! - [`operations`]: filing and lifecycle of operations, strategic alerts.
 //! - [`tracks`]: position reports, the tactical pass, conformance.
-//! - [`hotline`]: acknowledgement, escalation, messages.
+//! - [`hotline`]: acknowledgement, messages, incidents, shared reports.
+//! - [`time`]: what time brings: plans past, operations ended, escalation and re-notification.
+//!
+//! The alert lifecycle every command shares (raise, update, resolve, recipients) is
+//! [`crate::lifecycle`].
 
 mod agreements;
 mod hotline;
 mod operations;
 mod sites;
+mod time;
 mod tracks;
 mod zones;
 
@@ -18,6 +23,7 @@ pub use agreements::*;
 pub use hotline::*;
 pub use operations::*;
 pub use sites::*;
+pub use time::*;
 pub use tracks::*;
 pub use zones::*;
 

@@ -6,12 +6,11 @@ use deconflict_geometry::{Limits, Volume4d};
 use std::collections::BTreeMap;
 
 use crate::agreement::AgreementParams;
-use crate::alert::{
-    strategic_alert_base_id, Alert, AlertDetail, AlertKind, Severity, StrategicDetail,
-};
+use crate::alert::{AlertDetail, AlertKind, Severity, StrategicDetail};
 use crate::error::EngineError;
 use crate::event::Event;
-use crate::ids::{validate_id, AlertId, OperationId, OperationKey, PartyId};
+use crate::ids::{validate_id, OperationId, OperationKey, PartyId};
+use crate::lifecycle::{self, Condition, Found, Rule};
 
 use super::Decision;
 use crate::operation::{MissionType, OperationSpec, OperationState};
@@ -152,6 +151,7 @@ pub fn change_operation_state(
     id: &str,
     transition: Transition,
     if_match: Option<u64>,
+    now: DateTime<Utc>,
 ) -> Result<Decision<u64>, EngineError> {
     let key = OperationKey {
         owner: owner.clone(),
@@ -196,13 +196,11 @@ pub fn change_operation_state(
         state: target,
     }];
     if !target.is_live() {
+        let reason = format!("an operation was {}", transition.verb());
         events.extend(
             state
                 .open_alerts_of(&key)
-                .map(|alert| Event::AlertResolved {
-                    id: alert.id.clone(),
-                    reason: format!("operation {} was {}", key.id, transition.verb()),
-                }),
+                .map(|alert| lifecycle::resolved_event(alert, now, reason.clone())),
         );
     }
     Ok(Decision {
@@ -321,44 +319,36 @@ fn reconcile_alerts(
             .or_default()
             .push(oriented(conflict));
     }
-    let mut events = Vec::new();
-    let open: BTreeMap<OperationKey, &Alert> = state
-        .open_alerts_of(key)
-        .filter_map(|alert| Some((partner(&alert.strategic()?.operations, key).clone(), alert)))
+    let found: BTreeMap<Condition, Found> = by_other
+        .into_iter()
+        .map(|(other, pair_conflicts)| {
+            let detail = strategic_detail(state, key, mission, other, pair_conflicts);
+            let found = Found {
+                severity: strategic_severity(&detail, now),
+                detail: AlertDetail::StrategicConflict(detail),
+            };
+            (
+                Condition::of(&found.detail).expect("a strategic condition"),
+                found,
+            )
+        })
         .collect();
-    for (other, pair_conflicts) in &by_other {
-        let detail = strategic_detail(state, key, mission, other, pair_conflicts.clone());
-        let severity = strategic_severity(&detail, now);
-        match open.get(*other) {
-            Some(alert) if alert.strategic() == Some(&detail) && alert.severity == severity => {}
-            Some(alert) => events.push(Event::AlertUpdated {
-                alert: Alert {
-                    severity,
-                    updated_at: now,
-                    detail: AlertDetail::StrategicConflict(detail),
-                    ..(*alert).clone()
-                },
-            }),
-            None => events.push(Event::AlertRaised {
-                alert: Alert::raise(
-                    fresh_alert_id(state, &strategic_alert_base_id(key, other)),
-                    AlertKind::StrategicConflict,
-                    severity,
-                    recipients(key, other),
-                    now,
-                    AlertDetail::StrategicConflict(detail),
-                ),
-            }),
-        }
-    }
-    for (other, alert) in &open {
-        if !by_other.contains_key(other) {
-            events.push(Event::AlertResolved {
-                id: alert.id.clone(),
-                reason: format!("operation {} no longer conflicts", key.id),
-            });
-        }
-    }
+    let mut events = Vec::new();
+    let cleared = |_: &Condition| "the plans no longer conflict".to_owned();
+    lifecycle::reconcile(
+        state,
+        now,
+        state
+            .open_alerts_of(key)
+            .filter(|alert| alert.kind == AlertKind::StrategicConflict),
+        &found,
+        &Rule {
+            changed: &lifecycle::any_change,
+            cleared: &cleared,
+            severity_ratchets: false,
+        },
+        &mut events,
+    );
     events
 }
 
@@ -374,21 +364,6 @@ fn oriented(conflict: &StrategicConflict) -> StrategicConflict {
         volume_b: conflict.volume_a,
         overlap: conflict.overlap.clone(),
     }
-}
-
-fn partner<'a>(pair: &'a [OperationKey; 2], key: &OperationKey) -> &'a OperationKey {
-    if &pair[0] == key {
-        &pair[1]
-    } else {
-        &pair[0]
-    }
-}
-
-fn recipients(a: &OperationKey, b: &OperationKey) -> Vec<PartyId> {
-    let mut parties = vec![a.owner.clone(), b.owner.clone()];
-    parties.sort();
-    parties.dedup();
-    parties
 }
 
 fn strategic_detail(
@@ -433,15 +408,4 @@ fn strategic_severity(detail: &StrategicDetail, now: DateTime<Utc>) -> Severity 
         .expect("a strategic alert has at least one conflict");
     let seconds = (earliest - now).num_milliseconds() as f64 / 1000.0;
     Severity::from_time_to_conflict_s(seconds)
-}
-
-/// The first unused id for a condition: a condition that cleared and came back is new.
-pub(super) fn fresh_alert_id(state: &State, base: &str) -> AlertId {
-    let mut candidate = AlertId(base.to_owned());
-    let mut generation = 1;
-    while state.alert(&candidate).is_some() {
-        generation += 1;
-        candidate = AlertId(format!("{base}-{generation}"));
-    }
-    candidate
 }

@@ -17,16 +17,15 @@ use chrono::{DateTime, Utc};
 use deconflict_geometry::{Limits, Volume4d};
 use std::collections::BTreeMap;
 
-use super::operations::fresh_alert_id;
+use super::tracks::track_cleared;
 use super::Decision;
 use crate::alert::{
-    site_operation_alert_base_id, site_track_alert_base_id, track_zone_alert_base_id, Alert,
-    AlertDetail, AlertKind, Severity, SiteDetail, SiteSubject, SiteVolume, TrackRef,
-    TrackZoneDetail,
+    Alert, AlertDetail, Severity, SiteDetail, SiteSubject, SiteVolume, TrackRef, TrackZoneDetail,
 };
 use crate::error::EngineError;
 use crate::event::Event;
 use crate::ids::{validate_id, OperationId, OperationKey, PartyId};
+use crate::lifecycle::{self, Condition, ConditionKind, Found, Rule};
 use crate::operation::MissionType;
 use crate::party::Role;
 use crate::predict;
@@ -126,6 +125,7 @@ pub fn withdraw_site(
     state: &State,
     owner: &PartyId,
     id: &str,
+    now: DateTime<Utc>,
 ) -> Result<Decision<()>, EngineError> {
     let Some(site) = owned(state, owner, id)? else {
         return Err(EngineError::NotFound {
@@ -134,14 +134,13 @@ pub fn withdraw_site(
         });
     };
     let mut events = vec![Event::SiteWithdrawn { id: id.to_owned() }];
+    let reason = format!("site {} was withdrawn", site.id);
     events.extend(
-        state
-            .open_alerts()
+        [ConditionKind::OperationSite, ConditionKind::TrackSite]
+            .into_iter()
+            .flat_map(|kind| state.open_alerts_of_kind(kind))
             .filter(|alert| alert.site().is_some_and(|d| d.site == site.id))
-            .map(|alert| Event::AlertResolved {
-                id: alert.id.clone(),
-                reason: format!("site {} was withdrawn", site.id),
-            }),
+            .map(|alert| lifecycle::resolved_event(alert, now, reason.clone())),
     );
     Ok(Decision {
         events,
@@ -175,13 +174,6 @@ fn site_detail(site: &Site, subject: SiteSubject) -> SiteDetail {
     }
 }
 
-fn recipients(a: &PartyId, b: &PartyId) -> Vec<PartyId> {
-    let mut recipients = vec![a.clone(), b.clone()];
-    recipients.sort();
-    recipients.dedup();
-    recipients
-}
-
 /// The alert events for one (operation, site) pair.
 fn reconcile_site(
     state: &State,
@@ -213,46 +205,40 @@ fn reconcile_site(
             })
             .collect()
     };
-    let current = state
-        .open_alerts_of(key)
-        .find(|alert| alert.site().is_some_and(|d| d.site == site.id));
-    if near.is_empty() {
-        return current
-            .map(|alert| Event::AlertResolved {
-                id: alert.id.clone(),
-                reason: format!("operation {} no longer comes near site {}", key.id, site.id),
-            })
-            .into_iter()
-            .collect();
-    }
-    let detail = site_detail(
-        site,
-        SiteSubject::Operation {
-            operation: key.clone(),
-            mission_type: mission,
-            volumes: near,
-        },
-    );
-    match current {
-        Some(alert) if alert.site() == Some(&detail) => Vec::new(),
-        Some(alert) => vec![Event::AlertUpdated {
-            alert: Alert {
-                updated_at: now,
-                detail: AlertDetail::SiteProximity(detail),
-                ..alert.clone()
+    let condition = Condition::OperationSite(key.clone(), site.id.clone());
+    let mut found = BTreeMap::new();
+    if !near.is_empty() {
+        let detail = site_detail(
+            site,
+            SiteSubject::Operation {
+                operation: key.clone(),
+                mission_type: mission,
+                volumes: near,
             },
-        }],
-        None => vec![Event::AlertRaised {
-            alert: Alert::raise(
-                fresh_alert_id(state, &site_operation_alert_base_id(key, &site.id)),
-                AlertKind::SiteProximity,
-                Severity::Caution,
-                recipients(&key.owner, &site.owner),
-                now,
-                AlertDetail::SiteProximity(detail),
-            ),
-        }],
+        );
+        found.insert(
+            condition.clone(),
+            Found {
+                severity: Severity::Caution,
+                detail: AlertDetail::SiteProximity(detail),
+            },
+        );
     }
+    let cleared = |_: &Condition| format!("the operation no longer comes near site {}", site.id);
+    let mut events = Vec::new();
+    lifecycle::reconcile(
+        state,
+        now,
+        state.open_alert_for(&condition),
+        &found,
+        &Rule {
+            changed: &lifecycle::any_change,
+            cleared: &cleared,
+            severity_ratchets: false,
+        },
+        &mut events,
+    );
+    events
 }
 
 /// The mission a track flies, from the filed operation it names.
@@ -569,54 +555,59 @@ fn reconcile_track_zones(
     found: &BTreeMap<(TrackRef, String), TrackZoneDetail>,
     events: &mut Vec<Event>,
 ) {
-    let open: BTreeMap<(TrackRef, String), &Alert> = state
-        .open_alerts()
-        .filter_map(|alert| {
-            let d = alert.track_zone()?;
-            Some(((d.track.clone(), d.zone.clone()), alert))
+    let found: BTreeMap<Condition, Found> = found
+        .iter()
+        .map(|((track, zone), detail)| {
+            let finding = Found {
+                severity: entry_severity(detail.inside_now, detail.t_entry_s),
+                detail: AlertDetail::TrackZoneEntry(detail.clone()),
+            };
+            (Condition::TrackZone(track.clone(), zone.clone()), finding)
         })
         .collect();
-    for (condition, detail) in found {
-        let severity = entry_severity(detail.inside_now, detail.t_entry_s);
-        match open.get(condition) {
-            Some(alert) => {
-                let old = alert.track_zone().expect("filtered to track zone entries");
-                if alert.severity != severity
-                    || old.findings != detail.findings
-                    || entry_changed(
-                        (old.inside_now, old.t_entry_s),
-                        (detail.inside_now, detail.t_entry_s),
-                    )
-                {
-                    events.push(Event::AlertUpdated {
-                        alert: Alert {
-                            severity,
-                            updated_at: now,
-                            detail: AlertDetail::TrackZoneEntry(detail.clone()),
-                            ..(*alert).clone()
-                        },
-                    });
-                }
-            }
-            None => events.push(Event::AlertRaised {
-                alert: Alert::raise(
-                    fresh_alert_id(state, &track_zone_alert_base_id(&condition.0, &condition.1)),
-                    AlertKind::TrackZoneEntry,
-                    severity,
-                    recipients(&detail.track.owner, &detail.zone_owner),
-                    now,
-                    AlertDetail::TrackZoneEntry(detail.clone()),
-                ),
-            }),
+    let changed = |alert: &Alert, finding: &Found| match (alert.track_zone(), &finding.detail) {
+        (Some(old), AlertDetail::TrackZoneEntry(new)) => {
+            alert.severity != finding.severity
+                || old.findings != new.findings
+                || entry_changed(
+                    (old.inside_now, old.t_entry_s),
+                    (new.inside_now, new.t_entry_s),
+                )
         }
-    }
-    for (condition, alert) in open {
-        if !found.contains_key(&condition) {
-            events.push(Event::AlertResolved {
-                id: alert.id.clone(),
-                reason: "the track is no longer in or heading into the zone".to_owned(),
-            });
-        }
+        _ => true,
+    };
+    let cleared = |condition: &Condition| match condition {
+        Condition::TrackZone(track, _) => track_cleared(
+            state,
+            now,
+            std::slice::from_ref(track),
+            "the track is no longer in or heading into the zone",
+        ),
+        _ => unreachable!("the track-zone scope holds track-zone conditions only"),
+    };
+    lifecycle::reconcile(
+        state,
+        now,
+        state.open_alerts_of_kind(ConditionKind::TrackZone),
+        &found,
+        &Rule {
+            changed: &changed,
+            cleared: &cleared,
+            severity_ratchets: false,
+        },
+        events,
+    );
+}
+
+/// A track's entry into a site's buffer: whether inside now, and seconds to entry.
+fn track_entry(detail: &SiteDetail) -> Option<(bool, f64)> {
+    match &detail.subject {
+        SiteSubject::Track {
+            inside_now,
+            t_entry_s,
+            ..
+        } => Some((*inside_now, *t_entry_s)),
+        SiteSubject::Operation { .. } => None,
     }
 }
 
@@ -626,60 +617,47 @@ fn reconcile_track_sites(
     found: &BTreeMap<(TrackRef, String), SiteDetail>,
     events: &mut Vec<Event>,
 ) {
-    let track_entry = |detail: &SiteDetail| match &detail.subject {
-        SiteSubject::Track {
-            track,
-            inside_now,
-            t_entry_s,
-            ..
-        } => Some((track.clone(), *inside_now, *t_entry_s)),
-        SiteSubject::Operation { .. } => None,
-    };
-    let open: BTreeMap<(TrackRef, String), &Alert> = state
-        .open_alerts()
-        .filter_map(|alert| {
-            let d = alert.site()?;
-            let (track, _, _) = track_entry(d)?;
-            Some(((track, d.site.clone()), alert))
+    let found: BTreeMap<Condition, Found> = found
+        .iter()
+        .map(|((track, site), detail)| {
+            let (inside_now, t_entry_s) = track_entry(detail).expect("a track's entry");
+            let finding = Found {
+                severity: entry_severity(inside_now, t_entry_s),
+                detail: AlertDetail::SiteProximity(detail.clone()),
+            };
+            (Condition::TrackSite(track.clone(), site.clone()), finding)
         })
         .collect();
-    for (condition, detail) in found {
-        let (track, inside_now, t_entry_s) = track_entry(detail).expect("a track's entry");
-        let severity = entry_severity(inside_now, t_entry_s);
-        match open.get(condition) {
-            Some(alert) => {
-                let old = alert.site().and_then(track_entry).expect("a track's entry");
-                if alert.severity != severity
-                    || entry_changed((old.1, old.2), (inside_now, t_entry_s))
-                {
-                    events.push(Event::AlertUpdated {
-                        alert: Alert {
-                            severity,
-                            updated_at: now,
-                            detail: AlertDetail::SiteProximity(detail.clone()),
-                            ..(*alert).clone()
-                        },
-                    });
-                }
-            }
-            None => events.push(Event::AlertRaised {
-                alert: Alert::raise(
-                    fresh_alert_id(state, &site_track_alert_base_id(&track, &condition.1)),
-                    AlertKind::SiteProximity,
-                    severity,
-                    recipients(&track.owner, &detail.site_owner),
-                    now,
-                    AlertDetail::SiteProximity(detail.clone()),
-                ),
-            }),
+    let changed = |alert: &Alert, finding: &Found| {
+        let old = alert.site().and_then(track_entry);
+        let new = match &finding.detail {
+            AlertDetail::SiteProximity(detail) => track_entry(detail),
+            _ => None,
+        };
+        match (old, new) {
+            (Some(old), Some(new)) => alert.severity != finding.severity || entry_changed(old, new),
+            _ => true,
         }
-    }
-    for (condition, alert) in open {
-        if !found.contains_key(&condition) {
-            events.push(Event::AlertResolved {
-                id: alert.id.clone(),
-                reason: "the track is no longer near or heading for the site".to_owned(),
-            });
-        }
-    }
+    };
+    let cleared = |condition: &Condition| match condition {
+        Condition::TrackSite(track, _) => track_cleared(
+            state,
+            now,
+            std::slice::from_ref(track),
+            "the track is no longer near or heading for the site",
+        ),
+        _ => unreachable!("the track-site scope holds track-site conditions only"),
+    };
+    lifecycle::reconcile(
+        state,
+        now,
+        state.open_alerts_of_kind(ConditionKind::TrackSite),
+        &found,
+        &Rule {
+            changed: &changed,
+            cleared: &cleared,
+            severity_ratchets: false,
+        },
+        events,
+    );
 }

@@ -12,14 +12,12 @@ use deconflict_geometry::{Limits, Volume4d};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{fresh_alert_id, Decision};
+use super::Decision;
 use crate::agreement::AgreementParams;
-use crate::alert::{
-    nonconformance_alert_base_id, tactical_alert_base_id, Alert, AlertDetail, AlertKind,
-    NonconformanceDetail, Severity, TacticalDetail, TrackRef,
-};
+use crate::alert::{Alert, AlertDetail, NonconformanceDetail, Severity, TacticalDetail, TrackRef};
 use crate::event::Event;
 use crate::ids::{OperationId, OperationKey, PartyId};
+use crate::lifecycle::{self, Condition, ConditionKind, Found, Rule};
 use crate::operation::Operation;
 use crate::state::State;
 use crate::tactical::{self, TacticalParams, TrackState};
@@ -107,7 +105,7 @@ pub fn tactical_pass(state: &State, now: DateTime<Utc>) -> Decision<PassOutcome>
 
     let mut lost = Vec::new();
     let mut live: Vec<&LiveTrack> = Vec::new();
-    for track in state.tracks().filter(|t| !t.lost) {
+    for track in state.live_tracks() {
         if track.age_s(now) > STALE_AFTER_S {
             lost.push(track.report.track_id.clone());
         } else {
@@ -227,50 +225,62 @@ fn reconcile_tactical(
     found: &BTreeMap<[TrackRef; 2], TacticalDetail>,
     events: &mut Vec<Event>,
 ) {
-    let open: BTreeMap<&[TrackRef; 2], &Alert> = state
-        .open_alerts()
-        .filter_map(|alert| Some((&alert.tactical()?.tracks, alert)))
+    let found: BTreeMap<Condition, Found> = found
+        .iter()
+        .map(|(pair, detail)| {
+            let finding = Found {
+                severity: tactical_severity(detail),
+                detail: AlertDetail::TacticalConflict(detail.clone()),
+            };
+            (Condition::Tactical(pair.clone()), finding)
+        })
         .collect();
-    for (pair, detail) in found {
-        let severity = tactical_severity(detail);
-        match open.get(pair) {
-            Some(alert) => {
-                let old = alert.tactical().expect("filtered to tactical");
-                if alert.severity != severity || materially_changed(old, detail) {
-                    events.push(Event::AlertUpdated {
-                        alert: Alert {
-                            severity,
-                            updated_at: now,
-                            detail: AlertDetail::TacticalConflict(detail.clone()),
-                            ..(*alert).clone()
-                        },
-                    });
-                }
-            }
-            None => {
-                let mut recipients = vec![pair[0].owner.clone(), pair[1].owner.clone()];
-                recipients.sort();
-                recipients.dedup();
-                events.push(Event::AlertRaised {
-                    alert: Alert::raise(
-                        fresh_alert_id(state, &tactical_alert_base_id(&pair[0], &pair[1])),
-                        AlertKind::TacticalConflict,
-                        severity,
-                        recipients,
-                        now,
-                        AlertDetail::TacticalConflict(detail.clone()),
-                    ),
-                });
-            }
+    let changed = |alert: &Alert, finding: &Found| match (alert.tactical(), &finding.detail) {
+        (Some(old), AlertDetail::TacticalConflict(new)) => {
+            alert.severity != finding.severity || materially_changed(old, new)
         }
-    }
-    for (pair, alert) in open {
-        if !found.contains_key(pair) {
-            events.push(Event::AlertResolved {
-                id: alert.id.clone(),
-                reason: "separation is no longer predicted to be lost".to_owned(),
-            });
-        }
+        _ => true,
+    };
+    let cleared = |condition: &Condition| match condition {
+        Condition::Tactical(pair) => track_cleared(
+            state,
+            now,
+            pair,
+            "separation is no longer predicted to be lost",
+        ),
+        _ => unreachable!("the tactical scope holds tactical conditions only"),
+    };
+    lifecycle::reconcile(
+        state,
+        now,
+        state.open_alerts_of_kind(ConditionKind::Tactical),
+        &found,
+        &Rule {
+            changed: &changed,
+            cleared: &cleared,
+            severity_ratchets: false,
+        },
+        events,
+    );
+}
+
+/// Why a track alert cleared: one of its tracks was lost (no report within the staleness
+/// limit), or `otherwise`. Names no track: every recipient reads the reason.
+pub(super) fn track_cleared(
+    state: &State,
+    now: DateTime<Utc>,
+    tracks: &[TrackRef],
+    otherwise: &str,
+) -> String {
+    let lost = tracks.iter().any(|t| {
+        state
+            .track(&t.track_id)
+            .is_none_or(|track| track.lost || track.age_s(now) > STALE_AFTER_S)
+    });
+    if lost {
+        format!("a track was lost (no report for {STALE_AFTER_S} s)")
+    } else {
+        otherwise.to_owned()
     }
 }
 
@@ -374,66 +384,48 @@ fn reconcile_nonconformance(
     found: &BTreeMap<(TrackRef, OperationKey), NonconformanceDetail>,
     events: &mut Vec<Event>,
 ) {
-    let open: BTreeMap<(TrackRef, OperationKey), &Alert> = state
-        .open_alerts()
-        .filter_map(|alert| {
-            let detail = alert.nonconformance()?;
-            Some(((detail.track.clone(), detail.operation.clone()), alert))
+    let found: BTreeMap<Condition, Found> = found
+        .iter()
+        .map(|((track, operation), detail)| {
+            let finding = Found {
+                severity: if detail.nearby_parties.is_empty() {
+                    Severity::Caution
+                } else {
+                    Severity::Warning
+                },
+                detail: AlertDetail::Nonconformance(detail.clone()),
+            };
+            (
+                Condition::Nonconformance(track.clone(), operation.clone()),
+                finding,
+            )
         })
         .collect();
-    for (condition, detail) in found {
-        let track = &condition.0;
-        let severity = if detail.nearby_parties.is_empty() {
-            Severity::Caution
-        } else {
-            Severity::Warning
-        };
-        let mut recipients = vec![track.owner.clone()];
-        recipients.extend(detail.nearby_parties.iter().cloned());
-        recipients.sort();
-        recipients.dedup();
-        match open.get(condition) {
-            Some(alert) => {
-                let old = alert.nonconformance().expect("filtered to nonconformance");
-                if old.reason == detail.reason && old.nearby_parties == detail.nearby_parties {
-                    continue;
-                }
-                // Recipients only grow: whoever was told of the condition is told it cleared.
-                let mut widened = alert.recipients.clone();
-                widened.extend(recipients.iter().cloned());
-                widened.sort();
-                widened.dedup();
-                events.push(Event::AlertUpdated {
-                    alert: Alert {
-                        severity: severity.max(alert.severity),
-                        recipients: widened,
-                        updated_at: now,
-                        detail: AlertDetail::Nonconformance(detail.clone()),
-                        ..(*alert).clone()
-                    },
-                });
-            }
-            None => events.push(Event::AlertRaised {
-                alert: Alert::raise(
-                    fresh_alert_id(
-                        state,
-                        &nonconformance_alert_base_id(track, &detail.operation),
-                    ),
-                    AlertKind::Nonconformance,
-                    severity,
-                    recipients,
-                    now,
-                    AlertDetail::Nonconformance(detail.clone()),
-                ),
-            }),
+    let changed = |alert: &Alert, finding: &Found| match (alert.nonconformance(), &finding.detail) {
+        (Some(old), AlertDetail::Nonconformance(new)) => {
+            old.reason != new.reason || old.nearby_parties != new.nearby_parties
         }
-    }
-    for (condition, alert) in open {
-        if !found.contains_key(&condition) {
-            events.push(Event::AlertResolved {
-                id: alert.id.clone(),
-                reason: "the track is back inside its operation, or no longer live".to_owned(),
-            });
-        }
-    }
+        _ => true,
+    };
+    let cleared = |condition: &Condition| match condition {
+        Condition::Nonconformance(track, _) => track_cleared(
+            state,
+            now,
+            std::slice::from_ref(track),
+            "the track is back inside its operation, or no longer live",
+        ),
+        _ => unreachable!("the non-conformance scope holds non-conformance conditions only"),
+    };
+    lifecycle::reconcile(
+        state,
+        now,
+        state.open_alerts_of_kind(ConditionKind::Nonconformance),
+        &found,
+        &Rule {
+            changed: &changed,
+            cleared: &cleared,
+            severity_ratchets: true,
+        },
+        events,
+    );
 }

@@ -7,14 +7,12 @@ use chrono::{DateTime, Utc};
 use deconflict_geometry::{Limits, Volume4d};
 use std::collections::BTreeMap;
 
-use super::operations::fresh_alert_id;
 use super::Decision;
-use crate::alert::{
-    zone_alert_base_id, Alert, AlertDetail, AlertKind, Severity, ZoneEntryDetail, ZoneEntryVolume,
-};
+use crate::alert::{AlertDetail, Severity, ZoneEntryDetail, ZoneEntryVolume};
 use crate::error::EngineError;
 use crate::event::Event;
 use crate::ids::{validate_id, OperationKey, PartyId};
+use crate::lifecycle::{self, Condition, ConditionKind, Found, Rule};
 use crate::operation::MissionType;
 use crate::party::Role;
 use crate::state::State;
@@ -140,6 +138,7 @@ pub fn withdraw_zone(
     state: &State,
     owner: &PartyId,
     id: &str,
+    now: DateTime<Utc>,
 ) -> Result<Decision<()>, EngineError> {
     let Some(zone) = owned(state, owner, id)? else {
         return Err(EngineError::NotFound {
@@ -148,14 +147,12 @@ pub fn withdraw_zone(
         });
     };
     let mut events = vec![Event::ZoneWithdrawn { id: id.to_owned() }];
+    let reason = format!("zone {} was withdrawn", zone.id);
     events.extend(
         state
-            .open_alerts()
+            .open_alerts_of_kind(ConditionKind::OperationZone)
             .filter(|alert| alert.zone_entry().is_some_and(|d| d.zone == zone.id))
-            .map(|alert| Event::AlertResolved {
-                id: alert.id.clone(),
-                reason: format!("zone {} was withdrawn", zone.id),
-            }),
+            .map(|alert| lifecycle::resolved_event(alert, now, reason.clone())),
     );
     Ok(Decision {
         events,
@@ -243,62 +240,47 @@ fn reconcile_zone(
             })
         })
         .collect();
-    let open: BTreeMap<&str, &Alert> = state
-        .open_alerts_of(key)
-        .filter_map(|alert| Some((alert.zone_entry()?.zone.as_str(), alert)))
-        .collect();
-    let current = open.get(zone.id.as_str());
-    if entries.is_empty() {
-        return current
-            .map(|alert| Event::AlertResolved {
-                id: alert.id.clone(),
-                reason: format!("operation {} no longer enters zone {}", key.id, zone.id),
-            })
-            .into_iter()
-            .collect();
-    }
-    let broken = entries
-        .iter()
-        .flat_map(|entry| &entry.findings)
-        .any(|finding| finding.broken);
-    let severity = if broken {
-        Severity::Caution
-    } else {
-        Severity::Advisory
-    };
-    let detail = ZoneEntryDetail {
-        zone: zone.id.clone(),
-        zone_name: zone.spec.name.clone(),
-        zone_owner: zone.owner.clone(),
-        enforcement: zone.spec.enforcement,
-        operation: key.clone(),
-        mission_type: mission,
-        entries,
-    };
-    let mut recipients = vec![key.owner.clone(), zone.owner.clone()];
-    recipients.sort();
-    recipients.dedup();
-    match current {
-        Some(alert) if alert.zone_entry() == Some(&detail) && alert.severity == severity => {
-            Vec::new()
-        }
-        Some(alert) => vec![Event::AlertUpdated {
-            alert: Alert {
-                severity,
-                updated_at: now,
+    let condition = Condition::OperationZone(key.clone(), zone.id.clone());
+    let mut found = BTreeMap::new();
+    if !entries.is_empty() {
+        let broken = entries
+            .iter()
+            .flat_map(|entry| &entry.findings)
+            .any(|finding| finding.broken);
+        let detail = ZoneEntryDetail {
+            zone: zone.id.clone(),
+            zone_name: zone.spec.name.clone(),
+            zone_owner: zone.owner.clone(),
+            enforcement: zone.spec.enforcement,
+            operation: key.clone(),
+            mission_type: mission,
+            entries,
+        };
+        found.insert(
+            condition.clone(),
+            Found {
+                severity: if broken {
+                    Severity::Caution
+                } else {
+                    Severity::Advisory
+                },
                 detail: AlertDetail::ZoneEntry(detail),
-                ..(*alert).clone()
             },
-        }],
-        None => vec![Event::AlertRaised {
-            alert: Alert::raise(
-                fresh_alert_id(state, &zone_alert_base_id(key, &zone.id)),
-                AlertKind::ZoneEntry,
-                severity,
-                recipients,
-                now,
-                AlertDetail::ZoneEntry(detail),
-            ),
-        }],
+        );
     }
+    let cleared = |_: &Condition| format!("the operation no longer enters zone {}", zone.id);
+    let mut events = Vec::new();
+    lifecycle::reconcile(
+        state,
+        now,
+        state.open_alert_for(&condition),
+        &found,
+        &Rule {
+            changed: &lifecycle::any_change,
+            cleared: &cleared,
+            severity_ratchets: false,
+        },
+        &mut events,
+    );
+    events
 }

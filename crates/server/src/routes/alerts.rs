@@ -69,7 +69,7 @@ pub async fn acknowledge(
     let view = tokio::task::spawn_blocking(move || {
         app.execute(
             &actor,
-            |state, _now| {
+            |state, now| {
                 // What the party may not see now (a frozen channel) it cannot acknowledge either.
                 let visible = state
                     .alert(&deconflict_engine::AlertId(id.clone()))
@@ -81,7 +81,7 @@ pub async fn acknowledge(
                         id: id.clone(),
                     });
                 }
-                deconflict_engine::decide::acknowledge_alert(state, &party, &id)
+                deconflict_engine::decide::acknowledge_alert(state, &party, &id, now)
             },
             |state, ()| {
                 let alert = state

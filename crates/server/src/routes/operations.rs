@@ -158,7 +158,9 @@ async fn transition(
     let view = tokio::task::spawn_blocking(move || {
         app.execute(
             &actor,
-            |state, _now| decide::change_operation_state(state, &owner, &id, transition, expected),
+            |state, now| {
+                decide::change_operation_state(state, &owner, &id, transition, expected, now)
+            },
             |state, _version| own_view(state, &owner, &id).expect("the operation exists"),
         )
     })

@@ -132,7 +132,7 @@ pub async fn withdraw(
     tokio::task::spawn_blocking(move || {
         app.execute(
             &actor,
-            |state, _| decide::withdraw_site(state, &owner, &id),
+            |state, now| decide::withdraw_site(state, &owner, &id, now),
             |_, ()| (),
         )
     })

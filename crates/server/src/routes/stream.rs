@@ -49,19 +49,26 @@ pub fn stream_event(
     committed: &Committed,
 ) -> Option<SseEvent> {
     let (kind, body) = match &committed.event {
-        Event::AlertRaised { alert } | Event::AlertUpdated { alert } => {
-            let current = state.alert(&alert.id).unwrap_or(alert);
+        // Each alert event is shown with the alert as it stood when the event was committed
+        // (SPEC §6: a replayed stream says what was said), not as it stands now. Events logged
+        // before changes carried their alert fall back to the current state.
+        Event::AlertRaised { alert } | Event::AlertUpdated { alert } => (
+            "alert",
+            serde_json::to_value(release::alert_view_now(state, alert, viewer)?).ok()?,
+        ),
+        Event::AlertRenotified { alert, .. } => (
+            "alert",
+            serde_json::to_value(release::alert_view_now(state, alert, viewer)?).ok()?,
+        ),
+        Event::AlertResolved { id, alert, .. }
+        | Event::AlertAcknowledged { id, alert, .. }
+        | Event::AlertEscalated { id, alert, .. } => {
+            let then = alert.as_deref().or_else(|| state.alert(id))?;
             (
                 "alert",
-                serde_json::to_value(release::alert_view_now(state, current, viewer)?).ok()?,
+                serde_json::to_value(release::alert_view_now(state, then, viewer)?).ok()?,
             )
         }
-        Event::AlertResolved { id, .. }
-        | Event::AlertAcknowledged { id, .. }
-        | Event::AlertEscalated { id, .. } => (
-            "alert",
-            serde_json::to_value(release::alert_view_now(state, state.alert(id)?, viewer)?).ok()?,
-        ),
         Event::MessageSent { message } => {
             let current = state.message(&message.id).unwrap_or(message);
             if !current.visible_to(viewer) {

@@ -119,7 +119,7 @@ pub async fn withdraw(
     tokio::task::spawn_blocking(move || {
         app.execute(
             &actor,
-            |state, _| decide::withdraw_zone(state, &owner, &id),
+            |state, now| decide::withdraw_zone(state, &owner, &id, now),
             |_, ()| (),
         )
     })
