@@ -33,6 +33,7 @@ use crate::alert::{
 use crate::event::Event;
 use crate::ids::{OperationKey, PartyId};
 use crate::state::State;
+use crate::track::STALE_AFTER_S;
 
 /// The reason given when an alert's overlap window has passed.
 pub const PAST: &str = "past";
@@ -229,6 +230,83 @@ pub fn reconcile<'a>(
         if !found.contains_key(condition) {
             events.push(resolved_event(alert, now, (rule.cleared)(condition)));
         }
+    }
+}
+
+/// [`reconcile`] for a check of plans (a filing, a zone or site published): any change of
+/// figures is told, and a condition no longer found is resolved for `cleared`.
+pub fn reconcile_plans<'a>(
+    state: &State,
+    now: DateTime<Utc>,
+    open: impl IntoIterator<Item = &'a Alert>,
+    found: &BTreeMap<Condition, Found>,
+    cleared: &str,
+) -> Vec<Event> {
+    let mut events = Vec::new();
+    let cleared = |_: &Condition| cleared.to_owned();
+    let rule = Rule {
+        changed: &any_change,
+        cleared: &cleared,
+        severity_ratchets: false,
+    };
+    reconcile(state, now, open, found, &rule, &mut events);
+    events
+}
+
+/// [`reconcile`] for the periodic pass over live tracks: every open alert of `kind` is decided
+/// by it. A condition no longer found is resolved because one of its tracks was lost, or for
+/// `otherwise`.
+#[allow(clippy::too_many_arguments)]
+pub fn reconcile_tracks(
+    state: &State,
+    now: DateTime<Utc>,
+    kind: ConditionKind,
+    found: &BTreeMap<Condition, Found>,
+    changed: &dyn Fn(&Alert, &Found) -> bool,
+    otherwise: &str,
+    severity_ratchets: bool,
+    events: &mut Vec<Event>,
+) {
+    let cleared = |condition: &Condition| track_cleared(state, now, condition, otherwise);
+    let rule = Rule {
+        changed,
+        cleared: &cleared,
+        severity_ratchets,
+    };
+    reconcile(
+        state,
+        now,
+        state.open_alerts_of_kind(kind),
+        found,
+        &rule,
+        events,
+    );
+}
+
+/// Why a track alert cleared: one of its tracks was lost (no report within the staleness
+/// limit), or `otherwise`. Names no track: every recipient reads the reason.
+fn track_cleared(
+    state: &State,
+    now: DateTime<Utc>,
+    condition: &Condition,
+    otherwise: &str,
+) -> String {
+    let tracks: &[TrackRef] = match condition {
+        Condition::Tactical(pair) => pair,
+        Condition::Nonconformance(track, _)
+        | Condition::TrackZone(track, _)
+        | Condition::TrackSite(track, _) => std::slice::from_ref(track),
+        _ => &[],
+    };
+    let lost = tracks.iter().any(|t| {
+        state
+            .track(&t.track_id)
+            .is_none_or(|track| track.lost || track.age_s(now) > STALE_AFTER_S)
+    });
+    if lost {
+        format!("a track was lost (no report for {STALE_AFTER_S} s)")
+    } else {
+        otherwise.to_owned()
     }
 }
 

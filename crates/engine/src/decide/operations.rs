@@ -10,7 +10,7 @@ use crate::alert::{AlertDetail, AlertKind, Severity, StrategicDetail};
 use crate::error::EngineError;
 use crate::event::Event;
 use crate::ids::{validate_id, OperationId, OperationKey, PartyId};
-use crate::lifecycle::{self, Condition, Found, Rule};
+use crate::lifecycle::{self, Condition, Found};
 
 use super::Decision;
 use crate::operation::{MissionType, OperationSpec, OperationState};
@@ -333,23 +333,15 @@ fn reconcile_alerts(
             )
         })
         .collect();
-    let mut events = Vec::new();
-    let cleared = |_: &Condition| "the plans no longer conflict".to_owned();
-    lifecycle::reconcile(
+    lifecycle::reconcile_plans(
         state,
         now,
         state
             .open_alerts_of(key)
             .filter(|alert| alert.kind == AlertKind::StrategicConflict),
         &found,
-        &Rule {
-            changed: &lifecycle::any_change,
-            cleared: &cleared,
-            severity_ratchets: false,
-        },
-        &mut events,
-    );
-    events
+        "the plans no longer conflict",
+    )
 }
 
 /// The conflict oriented so that `operation_a` is the smaller key, whoever filed last.

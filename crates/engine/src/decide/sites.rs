@@ -17,7 +17,6 @@ use chrono::{DateTime, Utc};
 use deconflict_geometry::{Limits, Volume4d};
 use std::collections::BTreeMap;
 
-use super::tracks::track_cleared;
 use super::Decision;
 use crate::alert::{
     Alert, AlertDetail, Severity, SiteDetail, SiteSubject, SiteVolume, TrackRef, TrackZoneDetail,
@@ -25,7 +24,7 @@ use crate::alert::{
 use crate::error::EngineError;
 use crate::event::Event;
 use crate::ids::{validate_id, OperationId, OperationKey, PartyId};
-use crate::lifecycle::{self, Condition, ConditionKind, Found, Rule};
+use crate::lifecycle::{self, Condition, ConditionKind, Found};
 use crate::operation::MissionType;
 use crate::party::Role;
 use crate::predict;
@@ -224,21 +223,13 @@ fn reconcile_site(
             },
         );
     }
-    let cleared = |_: &Condition| format!("the operation no longer comes near site {}", site.id);
-    let mut events = Vec::new();
-    lifecycle::reconcile(
+    lifecycle::reconcile_plans(
         state,
         now,
         state.open_alert_for(&condition),
         &found,
-        &Rule {
-            changed: &lifecycle::any_change,
-            cleared: &cleared,
-            severity_ratchets: false,
-        },
-        &mut events,
-    );
-    events
+        &format!("the operation no longer comes near site {}", site.id),
+    )
 }
 
 /// The mission a track flies, from the filed operation it names.
@@ -576,25 +567,14 @@ fn reconcile_track_zones(
         }
         _ => true,
     };
-    let cleared = |condition: &Condition| match condition {
-        Condition::TrackZone(track, _) => track_cleared(
-            state,
-            now,
-            std::slice::from_ref(track),
-            "the track is no longer in or heading into the zone",
-        ),
-        _ => unreachable!("the track-zone scope holds track-zone conditions only"),
-    };
-    lifecycle::reconcile(
+    lifecycle::reconcile_tracks(
         state,
         now,
-        state.open_alerts_of_kind(ConditionKind::TrackZone),
+        ConditionKind::TrackZone,
         &found,
-        &Rule {
-            changed: &changed,
-            cleared: &cleared,
-            severity_ratchets: false,
-        },
+        &changed,
+        "the track is no longer in or heading into the zone",
+        false,
         events,
     );
 }
@@ -639,25 +619,14 @@ fn reconcile_track_sites(
             _ => true,
         }
     };
-    let cleared = |condition: &Condition| match condition {
-        Condition::TrackSite(track, _) => track_cleared(
-            state,
-            now,
-            std::slice::from_ref(track),
-            "the track is no longer near or heading for the site",
-        ),
-        _ => unreachable!("the track-site scope holds track-site conditions only"),
-    };
-    lifecycle::reconcile(
+    lifecycle::reconcile_tracks(
         state,
         now,
-        state.open_alerts_of_kind(ConditionKind::TrackSite),
+        ConditionKind::TrackSite,
         &found,
-        &Rule {
-            changed: &changed,
-            cleared: &cleared,
-            severity_ratchets: false,
-        },
+        &changed,
+        "the track is no longer near or heading for the site",
+        false,
         events,
     );
 }

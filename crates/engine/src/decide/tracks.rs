@@ -17,7 +17,7 @@ use crate::agreement::AgreementParams;
 use crate::alert::{Alert, AlertDetail, NonconformanceDetail, Severity, TacticalDetail, TrackRef};
 use crate::event::Event;
 use crate::ids::{OperationId, OperationKey, PartyId};
-use crate::lifecycle::{self, Condition, ConditionKind, Found, Rule};
+use crate::lifecycle::{self, Condition, ConditionKind, Found};
 use crate::operation::Operation;
 use crate::state::State;
 use crate::tactical::{self, TacticalParams, TrackState};
@@ -241,47 +241,16 @@ fn reconcile_tactical(
         }
         _ => true,
     };
-    let cleared = |condition: &Condition| match condition {
-        Condition::Tactical(pair) => track_cleared(
-            state,
-            now,
-            pair,
-            "separation is no longer predicted to be lost",
-        ),
-        _ => unreachable!("the tactical scope holds tactical conditions only"),
-    };
-    lifecycle::reconcile(
+    lifecycle::reconcile_tracks(
         state,
         now,
-        state.open_alerts_of_kind(ConditionKind::Tactical),
+        ConditionKind::Tactical,
         &found,
-        &Rule {
-            changed: &changed,
-            cleared: &cleared,
-            severity_ratchets: false,
-        },
+        &changed,
+        "separation is no longer predicted to be lost",
+        false,
         events,
     );
-}
-
-/// Why a track alert cleared: one of its tracks was lost (no report within the staleness
-/// limit), or `otherwise`. Names no track: every recipient reads the reason.
-pub(super) fn track_cleared(
-    state: &State,
-    now: DateTime<Utc>,
-    tracks: &[TrackRef],
-    otherwise: &str,
-) -> String {
-    let lost = tracks.iter().any(|t| {
-        state
-            .track(&t.track_id)
-            .is_none_or(|track| track.lost || track.age_s(now) > STALE_AFTER_S)
-    });
-    if lost {
-        format!("a track was lost (no report for {STALE_AFTER_S} s)")
-    } else {
-        otherwise.to_owned()
-    }
 }
 
 /// SPEC §5.3: `Some` when the track flies for an operation and is outside all of its active
@@ -407,25 +376,14 @@ fn reconcile_nonconformance(
         }
         _ => true,
     };
-    let cleared = |condition: &Condition| match condition {
-        Condition::Nonconformance(track, _) => track_cleared(
-            state,
-            now,
-            std::slice::from_ref(track),
-            "the track is back inside its operation, or no longer live",
-        ),
-        _ => unreachable!("the non-conformance scope holds non-conformance conditions only"),
-    };
-    lifecycle::reconcile(
+    lifecycle::reconcile_tracks(
         state,
         now,
-        state.open_alerts_of_kind(ConditionKind::Nonconformance),
+        ConditionKind::Nonconformance,
         &found,
-        &Rule {
-            changed: &changed,
-            cleared: &cleared,
-            severity_ratchets: true,
-        },
+        &changed,
+        "the track is back inside its operation, or no longer live",
+        true,
         events,
     );
 }

@@ -12,7 +12,7 @@ use crate::alert::{AlertDetail, Severity, ZoneEntryDetail, ZoneEntryVolume};
 use crate::error::EngineError;
 use crate::event::Event;
 use crate::ids::{validate_id, OperationKey, PartyId};
-use crate::lifecycle::{self, Condition, ConditionKind, Found, Rule};
+use crate::lifecycle::{self, Condition, ConditionKind, Found};
 use crate::operation::MissionType;
 use crate::party::Role;
 use crate::state::State;
@@ -268,19 +268,11 @@ fn reconcile_zone(
             },
         );
     }
-    let cleared = |_: &Condition| format!("the operation no longer enters zone {}", zone.id);
-    let mut events = Vec::new();
-    lifecycle::reconcile(
+    lifecycle::reconcile_plans(
         state,
         now,
         state.open_alert_for(&condition),
         &found,
-        &Rule {
-            changed: &lifecycle::any_change,
-            cleared: &cleared,
-            severity_ratchets: false,
-        },
-        &mut events,
-    );
-    events
+        &format!("the operation no longer enters zone {}", zone.id),
+    )
 }
