@@ -14,6 +14,8 @@ const KIND = {
   track_zone_entry: 'Track in zone',
   site_proximity: 'Protected site',
 };
+/** A resolved alert's headline names what it was, not a prediction still standing. */
+const PAST_KIND = { tactical_conflict: 'Loss of separation', track_zone_entry: 'Track in zone' };
 /** At most this many of an operation's volumes near a site are listed. */
 const SITE_VOLUMES_LISTED = 3;
 
@@ -138,6 +140,7 @@ function openItem(alert, me, selected) {
       tabindex="0" data-id="${esc(alert.id)}" aria-label="${esc(alert.severity)}${alert.overdue ? ', overdue,' : ''} ${esc(what)}">
     <div class="head"><span class="badge">${symbol} ${esc(alert.severity)}</span>${overdue}<span class="what">${esc(what)}</span><span class="id">${esc(alert.id)}</span></div>
     ${details(alert, now, me)}
+    ${alert.overdue ? '<div class="line overdue-note">Overdue: still not acknowledged after the last reminder; no more reminders will be sent.</div>' : ''}
     <div class="acks">${ackText}${history}</div>
     <div class="actions">${action}</div>
   </li>`;
@@ -153,7 +156,7 @@ function resolvedReason(reason) {
 function resolvedItem(alert, me, selected) {
   const now = Date.now();
   const others = alert.recipients.filter((p) => p !== me);
-  const what = title(alert, others);
+  const what = title(alert, others, PAST_KIND);
   const acked = Object.entries(alert.acknowledged_by || {});
   const reason = resolvedReason(alert.resolved_reason);
   const when = alert.resolved_at ? ` ${esc(utc(alert.resolved_at, now))}` : '';
@@ -174,8 +177,8 @@ function resolvedItem(alert, me, selected) {
 }
 
 /** The alert's headline: what it is about (a site or zone by name), or with whom. */
-function title(alert, others) {
-  const kind = KIND[alert.kind] || alert.kind;
+function title(alert, others, kinds = KIND) {
+  const kind = kinds[alert.kind] || KIND[alert.kind] || alert.kind;
   if (alert.site) return `${kind}: ${alert.site.site_name} (${siteKind(alert.site.site_kind)})`;
   if (alert.track_zone_entry) return `${kind}: ${alert.track_zone_entry.zone_name}`;
   return `${kind}${others.length ? ` with ${others.join(', ')}` : ''}`;
