@@ -44,6 +44,20 @@ after(async () => {
 const openCard = (party, id) => party.page.locator(`#alerts .alert[data-id="${id}"]`);
 const recentCard = (party, id) => party.page.locator(`#recent-alerts .alert[data-id="${id}"]`);
 
+/** Waits until nothing matches `selector` (Leaflet redraws labels, and fades a removed one out
+ *  over 200 ms, so one label may briefly be two elements). */
+async function gone(page, selector) {
+  await page.waitForFunction((sel) => document.querySelectorAll(sel).length === 0, selector, { timeout: WAIT_MS });
+  // And it stays gone across the next redraws (tracks are polled every second, plans refetched
+  // on every alert event): watched for 2.5 s.
+  const seen = await page.evaluate((sel) => new Promise((done) => {
+    let max = 0;
+    const timer = setInterval(() => { max = Math.max(max, document.querySelectorAll(sel).length); }, 50);
+    setTimeout(() => { clearInterval(timer); done(max); }, 2500);
+  }), selector);
+  assert.equal(seen, 0, `${selector} drawn again after it went`);
+}
+
 /** The "(N open)" count in the inbox's heading. */
 async function shownOpenCount(party) {
   const text = await party.page.locator('#alert-count').innerText();
@@ -141,7 +155,7 @@ test('cancelling the operation resolves the conflict: it moves to Recent, in the
     assert.match(text, new RegExp(`your ${own} conflicted with ${them} \\d{2}:\\d{2}Z–\\d{2}:\\d{2}Z`), `${name}: past tense: ${text}`);
     // No longer drawn as current on the map.
     const cls = alertClass(conflict.alert);
-    await party.page.locator(`.leaflet-tooltip.${cls}`).waitFor({ state: 'detached', timeout: WAIT_MS });
+    await gone(party.page, `.leaflet-tooltip.${cls}`);
     assert.equal(await party.page.locator(`path.conflict-region.${cls}`).count(), 0, `${name}: region not drawn`);
   }
   // Coalition's other, open conflict is still drawn.
@@ -200,7 +214,7 @@ test('a tactical conflict that clears moves from the open list to Recent and its
   const card = openCard(coalition, alert.id);
   await card.waitFor({ timeout: WAIT_MS });
   assert.match(await card.innerText(), /LOSS OF SEPARATION NOW/, 'open: a present danger');
-  await coalition.page.locator(`.leaflet-tooltip.pair-label.${cls}`).waitFor({ timeout: WAIT_MS });
+  await coalition.page.locator(`.leaflet-tooltip.pair-label.${cls}`).first().waitFor({ timeout: WAIT_MS });
   const countOpen = await settledOpenCount(coalition, 'coalition');
   assert.equal(countOpen, countBefore + 1);
   await shot(coalition.page, 'lifecycle-03-coalition-tactical-open');
@@ -217,9 +231,9 @@ test('a tactical conflict that clears moves from the open list to Recent and its
   // The most recently resolved comes first.
   assert.equal(await coalition.page.locator('#recent-alerts .alert').first().getAttribute('data-id'), alert.id);
   assert.equal(await settledOpenCount(coalition, 'coalition'), countOpen - 1, 'the open count dropped');
-  await coalition.page.locator(`.leaflet-tooltip.${cls}`).waitFor({ state: 'detached', timeout: WAIT_MS });
+  await gone(coalition.page, `.leaflet-tooltip.${cls}`);
   // The tracks themselves are still drawn: only the alert's pair line went.
-  await coalition.page.locator('.leaflet-tooltip.track-label', { hasText: 'VIPER 21' }).waitFor({ timeout: WAIT_MS });
+  await coalition.page.locator('.leaflet-tooltip.track-label', { hasText: 'VIPER 21' }).first().waitFor({ timeout: WAIT_MS });
   await shot(coalition.page, 'lifecycle-04-coalition-tactical-resolved');
 });
 
