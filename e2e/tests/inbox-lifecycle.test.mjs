@@ -237,6 +237,43 @@ test('a tactical conflict that clears moves from the open list to Recent and its
   await shot(coalition.page, 'lifecycle-04-coalition-tactical-resolved');
 });
 
+test('the alert fields the server is adding are shown when present: why resolved, re-notified, overdue', async () => {
+  // The server will add `resolved_reason`, `renotifications` and `overdue` to each alert view;
+  // until it does, this page's /v1/alerts responses get them added on the way (the tests
+  // above ran without them).
+  const { alerts } = await api(demo, 'coalition', 'GET', '/v1/alerts?state=open');
+  const target = alerts.find((a) => a.kind === 'strategic_conflict');
+  assert.ok(target, 'coalition has an open plan conflict');
+  const party = await partyPage(browser);
+  await party.page.route((url) => url.pathname === '/v1/alerts', async (route) => {
+    const response = await route.fetch();
+    const body = await response.json();
+    for (const alert of body.alerts) {
+      if (alert.state === 'resolved') alert.resolved_reason = 'past';
+      else if (alert.id === target.id) Object.assign(alert, { severity: 'warning', escalations: 2, renotifications: 3, overdue: true });
+    }
+    await route.fulfill({ response, json: body });
+  });
+  await signIn(party.page, demo.url, demo.tokens.coalition);
+  const card = openCard(party, target.id);
+  await card.waitFor({ timeout: WAIT_MS });
+  // Overdue: most severe, and first of its severity.
+  assert.equal(await party.page.locator('#alerts .alert').first().getAttribute('data-id'), target.id);
+  const text = await card.innerText();
+  assert.match(text, /OVERDUE/, text);
+  assert.match(text, /Overdue: still not acknowledged after the last reminder/, text);
+  assert.match(text, /escalated 2× · re-notified 3×/, text);
+  assert.equal(await card.locator('button.ack').count(), 1, 'still to be acknowledged');
+  await party.page.locator('#recent-summary').click();
+  const past = recentCard(party, conflict.alert);
+  await past.waitFor({ state: 'visible', timeout: WAIT_MS });
+  const pastText = await assertPastTense(past, 'reason');
+  assert.match(pastText, /resolved \d{2}:\d{2}Z \(window passed\)/, pastText);
+  await shot(party.page, 'lifecycle-05-coalition-overdue-and-window-passed');
+  assert.deepEqual(party.record.errors, [], 'page errors');
+  await party.context.close();
+});
+
 test('the pages raised no errors and made no request to another origin', async () => {
   const origin = new URL(demo.url).origin;
   for (const [name, party] of [['coalition', coalition], ['russia', russia]]) {
