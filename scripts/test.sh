@@ -24,4 +24,4 @@ fi
 (cd e2e && npm ci --no-audit --no-fund)
 cargo build -p deconflict --locked
 DECONFLICT_BIN="${CARGO_TARGET_DIR:-target}/debug/deconflict" \
-  node --test e2e/tests/two-parties.test.mjs
+  node --test e2e/tests/*.test.mjs

@@ -6,7 +6,7 @@ import { call, follow, storedToken, storeToken, forgetToken, ApiProblem } from '
 import { OperationsMap } from './map.js';
 import { renderInbox } from './inbox.js';
 import { knownParties, frozenReason, renderThreads, renderMessages } from './hotline.js';
-import { relative, utc, windowStatus } from './format.js';
+import { isResolved, relative, utc, windowStatus } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 const TRACK_POLL_MS = 1000;
@@ -89,9 +89,14 @@ async function refreshPlans() {
     map.drawZones(zones.zones);
     const published = await sites;
     if (published) map.drawSites(published.sites);
-    const severities = new Map(state.alerts.map((a) => [a.id, a.severity]));
-    map.drawPlans(operations, severities, state.me.id);
-    map.drawAlertMarkers(state.alerts);
+    // Only open alerts are drawn as current; a resolved one's region, pair line or marker is
+    // not drawn at all (the map shows the present; the inbox's Recent list keeps the history).
+    const current = state.alerts.filter((a) => !isResolved(a));
+    const severities = new Map(current.map((a) => [a.id, a.severity]));
+    const resolved = new Set(state.alerts.filter(isResolved).map((a) => a.id));
+    map.drawPlans(operations, severities, state.me.id, resolved);
+    map.drawAlertMarkers(current);
+    map.drawPairLines(current, state.tracks);
     drawInbox();
     drawHotline(); // the parties one can write to include those named in alerts
     updateTimeRange();
@@ -134,7 +139,7 @@ async function refreshTracks() {
     performance.mark('tracks-draw-start');
     map.drawTracks(state.tracks);
     performance.measure('deconflict:draw-tracks', 'tracks-draw-start');
-    map.drawPairLines(state.alerts || [], state.tracks);
+    map.drawPairLines((state.alerts || []).filter((a) => !isResolved(a)), state.tracks);
     // Leaflet repaints the canvas in the next animation frame; this callback runs after it.
     requestAnimationFrame(() => performance.measure('deconflict:draw-tracks-painted', 'tracks-draw-start'));
   } catch (error) {
@@ -145,15 +150,14 @@ async function refreshTracks() {
 // ---- inbox -------------------------------------------------------------------------------
 
 function drawInbox() {
-  const open = state.alerts.filter((a) => a.state === 'open').length;
-  $('alert-count').textContent = `(${open} open)`;
-  renderInbox($('alerts'), state.alerts, state.me.id, {
+  const lists = { list: $('alerts'), recentList: $('recent-alerts'), recentSummary: $('recent-summary') };
+  const counts = renderInbox(lists, state.alerts, state.me.id, {
     selected: state.selectedAlert,
     onSelect: (alert) => {
       state.selectedAlert = alert.id;
       // Near a site, close enough that its buffer shows.
-      map.zoomToAlert(alert.id, alertPosition(alert), alert.site ? 11 : 10);
-      for (const item of $('alerts').querySelectorAll('.alert')) item.classList.toggle('selected', item.dataset.id === alert.id);
+      map.zoomToAlert(alert.id, alertPosition(alert), alert.site ? 11 : 10, pastRegions(alert));
+      for (const item of document.querySelectorAll('#alerts .alert, #recent-alerts .alert')) item.classList.toggle('selected', item.dataset.id === alert.id);
     },
     onAcknowledge: async (alert) => {
       try {
@@ -165,7 +169,15 @@ function drawInbox() {
       }
     },
   });
+  $('alert-count').textContent = `(${counts.open} open)`;
   tick();
+}
+
+/** A resolved plan conflict's overlap regions (not drawn), so that selecting it in Recent
+ *  still shows where it was. */
+function pastRegions(alert) {
+  if (!isResolved(alert)) return [];
+  return (alert.conflicts || []).map((c) => c.overlap?.region).filter(Boolean);
 }
 
 /** Where an alert happens, [lon, lat], if it is not an overlap region: the track's position,

@@ -86,6 +86,12 @@ export function km(metres) {
   return `${(metres / 1000).toFixed(1)} km`;
 }
 
+/** A resolved alert is history: it is listed under Recent and never drawn as current. Every
+ *  other state (today only `open`) is present and needs attention. */
+export function isResolved(alert) {
+  return alert.state === 'resolved';
+}
+
 /** Escapes text for HTML built with template strings. */
 export function esc(text) {
   return String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);

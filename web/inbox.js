@@ -1,7 +1,9 @@
-// The alert inbox: most severe first, then soonest; live countdowns; acknowledge buttons that
-// work from the keyboard; who has acknowledged. Selecting an alert asks the map to zoom to it.
+// The alert inbox shows the present: open alerts only, most severe first, then soonest; live
+// countdowns; acknowledge buttons that work from the keyboard; who has acknowledged and who is
+// awaited. Resolved alerts fold away under "Recent", greyed and in the past tense (no countdown,
+// no "now", no action). Selecting an alert asks the map to zoom to it.
 
-import { SEVERITY_RANK, SEVERITY_SYMBOL, band, esc, fl, km, siteKind, utc } from './format.js';
+import { SEVERITY_RANK, SEVERITY_SYMBOL, band, esc, fl, isResolved, km, siteKind, utc } from './format.js';
 
 const KIND = {
   strategic_conflict: 'Plan conflict',
@@ -12,8 +14,13 @@ const KIND = {
   track_zone_entry: 'Track in zone',
   site_proximity: 'Protected site',
 };
+/** A resolved alert's headline names what it was, not a prediction still standing. */
+const PAST_KIND = { tactical_conflict: 'Loss of separation', track_zone_entry: 'Track in zone' };
 /** At most this many of an operation's volumes near a site are listed. */
 const SITE_VOLUMES_LISTED = 3;
+
+/** The Recent list keeps this many resolved alerts, the most recently resolved first. */
+export const RECENT_MAX = 20;
 
 /** When the alert's danger begins (ms): time to LoS for tactical, the overlap's start for plans. */
 export function urgencyTime(alert) {
@@ -27,47 +34,87 @@ export function urgencyTime(alert) {
   return Date.parse(alert.raised_at);
 }
 
-/** Open before resolved; then severity (most severe first); then the soonest danger. */
+/** When a resolved alert was resolved (ms); 0 if it does not say. */
+function resolvedTime(alert) {
+  const t = Date.parse(alert.resolved_at || alert.updated_at);
+  return Number.isFinite(t) ? t : 0;
+}
+
+/** Open alerts: severity (most severe first); overdue ones first; then the soonest danger. */
 export function sortAlerts(alerts) {
   return [...alerts].sort((a, b) =>
-    (a.state === 'resolved') - (b.state === 'resolved')
-    || SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]
+    SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]
+    || Boolean(b.overdue) - Boolean(a.overdue)
     || urgencyTime(a) - urgencyTime(b)
     || a.id.localeCompare(b.id));
 }
 
-/** Renders the inbox into `list`; keeps keyboard focus on the same alert across redraws. */
-export function renderInbox(list, alerts, me, { selected, onSelect, onAcknowledge }) {
-  const focusedId = document.activeElement?.closest?.('.alert')?.dataset.id;
-  const focusedAck = document.activeElement?.classList?.contains('ack');
-  const sorted = sortAlerts(alerts);
-  list.innerHTML = sorted.map((alert) => alertItem(alert, me, selected)).join('');
-  for (const item of list.querySelectorAll('.alert')) {
-    const alert = sorted.find((a) => a.id === item.dataset.id);
-    item.addEventListener('click', (event) => {
-      if (event.target.closest('button')) return;
-      onSelect(alert);
-    });
-    item.addEventListener('keydown', (event) => {
-      if (event.target !== item) return;
-      if (event.key === 'Enter' || event.key === ' ') {
-        event.preventDefault();
-        onSelect(alert);
-      } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
-        event.preventDefault();
-        const next = event.key === 'ArrowDown' ? item.nextElementSibling : item.previousElementSibling;
-        next?.focus();
-      }
-    });
-    item.querySelector('button.ack')?.addEventListener('click', () => onAcknowledge(alert));
-  }
-  if (focusedId) {
-    const item = list.querySelector(`.alert[data-id="${CSS.escape(focusedId)}"]`);
-    (focusedAck ? item?.querySelector('button.ack') || item : item)?.focus();
-  }
+/** The inbox's two lists: `open` (sorted as above) and `recent`, the last RECENT_MAX resolved,
+ *  most recently resolved first; `resolved` counts every resolved alert. */
+export function splitAlerts(alerts) {
+  const resolved = alerts.filter(isResolved)
+    .sort((a, b) => resolvedTime(b) - resolvedTime(a) || a.id.localeCompare(b.id));
+  return { open: sortAlerts(alerts.filter((a) => !isResolved(a))), recent: resolved.slice(0, RECENT_MAX), resolved: resolved.length };
 }
 
-function alertItem(alert, me, selected) {
+/**
+ * Renders the inbox: open alerts into `list`, resolved ones into `recentList` (inside the
+ * folded "Recent" <details>, whose summary is `recentSummary`). Keeps keyboard focus on the
+ * same alert across redraws; if it has just been resolved into the folded list, on the summary.
+ * Returns { open, recent, resolved } counts.
+ */
+export function renderInbox({ list, recentList, recentSummary }, alerts, me, { selected, onSelect, onAcknowledge }) {
+  const active = document.activeElement;
+  const focusedId = active?.closest?.('.alert')?.dataset.id;
+  const focusedAck = active?.classList?.contains('ack');
+  const { open, recent, resolved } = splitAlerts(alerts);
+  list.innerHTML = open.length
+    ? open.map((alert) => openItem(alert, me, selected)).join('')
+    : `<li class="empty">No open alerts.${resolved ? ' Resolved ones are under Recent below.' : ''}</li>`;
+  recentList.innerHTML = recent.length
+    ? recent.map((alert) => resolvedItem(alert, me, selected)).join('')
+    : '<li class="empty">Nothing resolved yet.</li>';
+  recentSummary.textContent = resolved > recent.length
+    ? `Recent (last ${recent.length} of ${resolved} resolved)`
+    : `Recent (${resolved} resolved)`;
+  for (const [container, shown] of [[list, open], [recentList, recent]]) {
+    for (const item of container.querySelectorAll('.alert')) {
+      const alert = shown.find((a) => a.id === item.dataset.id);
+      item.addEventListener('click', (event) => {
+        if (event.target.closest('button')) return;
+        onSelect(alert);
+      });
+      item.addEventListener('keydown', (event) => {
+        if (event.target !== item) return;
+        if (event.key === 'Enter' || event.key === ' ') {
+          event.preventDefault();
+          onSelect(alert);
+        } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+          event.preventDefault();
+          const next = event.key === 'ArrowDown' ? item.nextElementSibling : item.previousElementSibling;
+          if (next?.classList.contains('alert')) next.focus();
+        }
+      });
+      item.querySelector('button.ack')?.addEventListener('click', () => onAcknowledge(alert));
+    }
+  }
+  if (focusedId) {
+    const item = list.querySelector(`.alert[data-id="${CSS.escape(focusedId)}"]`)
+      || recentList.querySelector(`.alert[data-id="${CSS.escape(focusedId)}"]`);
+    const folded = item && recentList.contains(item) && !recentList.closest('details')?.open;
+    if (folded) recentSummary.focus();
+    else (focusedAck ? item?.querySelector('button.ack') || item : item)?.focus();
+  }
+  return { open: open.length, recent: recent.length, resolved };
+}
+
+/** "coalition 10:02Z (3m ago), you (russia) 10:05Z (…)": who acknowledged, and when. */
+function acknowledgers(acked, me, now, live) {
+  return acked.map(([p, t]) => `${p === me ? `you (${esc(p)})` : esc(p)} ${esc(utc(t, now))}${live ? ` (<span data-rel="${esc(t)}"></span>)` : ''}`).join(', ');
+}
+
+/** An open alert: present tense, live countdowns, who is awaited, the Acknowledge button. */
+function openItem(alert, me, selected) {
   const now = Date.now();
   const symbol = SEVERITY_SYMBOL[alert.severity];
   const others = alert.recipients.filter((p) => p !== me);
@@ -75,28 +122,63 @@ function alertItem(alert, me, selected) {
   const acked = Object.entries(alert.acknowledged_by || {});
   const waiting = alert.recipients.filter((p) => !(p in (alert.acknowledged_by || {})));
   const ackText = [
-    acked.length ? `Acknowledged by ${acked.map(([p, t]) => `${p === me ? `you (${esc(p)})` : esc(p)} ${esc(utc(t, now))} (<span data-rel="${esc(t)}"></span>)`).join(', ')}` : 'Not acknowledged yet',
-    waiting.length && alert.state === 'open' ? `awaiting ${waiting.map((p) => (p === me ? `you (${esc(p)})` : esc(p))).join(', ')}` : '',
+    acked.length ? `Acknowledged by ${acknowledgers(acked, me, now, true)}` : 'Not acknowledged yet',
+    waiting.length ? `awaiting ${waiting.map((p) => (p === me ? `you (${esc(p)})` : esc(p))).join(', ')}` : '',
   ].filter(Boolean).join('; ');
   const mine = alert.acknowledged_by?.[me];
-  const action = alert.state === 'resolved'
-    ? `<span>resolved ${esc(utc(alert.resolved_at, now))}</span>`
-    : mine
-      ? `<span>you acknowledged at ${esc(utc(mine, now))}</span>`
-      : `<button type="button" class="ack" aria-label="Acknowledge alert ${esc(alert.id)}">Acknowledge</button>`;
-  const escalated = alert.escalations ? ` · escalated ${alert.escalations}×` : '';
-  return `<li class="alert sev-${esc(alert.severity)}${alert.state === 'resolved' ? ' resolved' : ''}${selected === alert.id ? ' selected' : ''}"
-      tabindex="0" data-id="${esc(alert.id)}" aria-label="${esc(alert.severity)} ${esc(what)}">
-    <div class="head"><span class="badge">${symbol} ${esc(alert.severity)}</span><span class="what">${esc(what)}</span><span class="id">${esc(alert.id)}</span></div>
+  const action = mine
+    ? `<span>you acknowledged at ${esc(utc(mine, now))}</span>`
+    : `<button type="button" class="ack" aria-label="Acknowledge alert ${esc(alert.id)}">Acknowledge</button>`;
+  const history = [
+    alert.escalations ? `escalated ${alert.escalations}×` : '',
+    alert.renotifications > 0 ? `re-notified ${alert.renotifications}×` : '',
+  ].filter(Boolean).map((text) => ` · ${text}`).join('');
+  const overdue = alert.overdue
+    ? '<span class="overdue" title="Still not acknowledged after the last re-notification: no further reminder will come">OVERDUE</span>'
+    : '';
+  return `<li class="alert sev-${esc(alert.severity)}${alert.overdue ? ' is-overdue' : ''}${selected === alert.id ? ' selected' : ''}"
+      tabindex="0" data-id="${esc(alert.id)}" aria-label="${esc(alert.severity)}${alert.overdue ? ', overdue,' : ''} ${esc(what)}">
+    <div class="head"><span class="badge">${symbol} ${esc(alert.severity)}</span>${overdue}<span class="what">${esc(what)}</span><span class="id">${esc(alert.id)}</span></div>
     ${details(alert, now, me)}
-    <div class="acks">${ackText}${escalated}</div>
+    ${alert.overdue ? '<div class="line overdue-note">Overdue: still not acknowledged after the last reminder; no more reminders will be sent.</div>' : ''}
+    <div class="acks">${ackText}${history}</div>
     <div class="actions">${action}</div>
   </li>`;
 }
 
+/** Why an alert was resolved, in words: `past` is the overlap window having passed. */
+function resolvedReason(reason) {
+  if (!reason) return '';
+  return reason === 'past' ? 'window passed' : String(reason).replace(/_/g, ' ');
+}
+
+/** A resolved alert: history, written in the past tense; no countdown, no "now", no action. */
+function resolvedItem(alert, me, selected) {
+  const now = Date.now();
+  const others = alert.recipients.filter((p) => p !== me);
+  const what = title(alert, others, PAST_KIND);
+  const acked = Object.entries(alert.acknowledged_by || {});
+  const reason = resolvedReason(alert.resolved_reason);
+  const when = alert.resolved_at ? ` ${esc(utc(alert.resolved_at, now))}` : '';
+  const history = [
+    `was ${SEVERITY_SYMBOL[alert.severity]} ${esc(alert.severity)}`,
+    alert.raised_at ? `raised ${esc(utc(alert.raised_at, now))}` : '',
+    acked.length ? `acknowledged by ${acknowledgers(acked, me, now, false)}` : 'not acknowledged',
+    alert.escalations ? `escalated ${alert.escalations}×` : '',
+    alert.renotifications > 0 ? `re-notified ${alert.renotifications}×` : '',
+  ].filter(Boolean).join(' · ');
+  return `<li class="alert resolved sev-${esc(alert.severity)}${selected === alert.id ? ' selected' : ''}"
+      tabindex="0" data-id="${esc(alert.id)}" aria-label="resolved: ${esc(what)}">
+    <div class="head"><span class="badge past">✓ resolved</span><span class="what">${esc(what)}</span><span class="id">${esc(alert.id)}</span></div>
+    ${pastDetails(alert, now, me)}
+    <div class="line resolved-at">resolved${when}${reason ? ` (${esc(reason)})` : ''}</div>
+    <div class="acks">${history}</div>
+  </li>`;
+}
+
 /** The alert's headline: what it is about (a site or zone by name), or with whom. */
-function title(alert, others) {
-  const kind = KIND[alert.kind] || alert.kind;
+function title(alert, others, kinds = KIND) {
+  const kind = kinds[alert.kind] || KIND[alert.kind] || alert.kind;
   if (alert.site) return `${kind}: ${alert.site.site_name} (${siteKind(alert.site.site_kind)})`;
   if (alert.track_zone_entry) return `${kind}: ${alert.track_zone_entry.zone_name}`;
   return `${kind}${others.length ? ` with ${others.join(', ')}` : ''}`;
@@ -176,5 +258,57 @@ function details(alert, now, me) {
     const row = c.right_of_way ? ` · right of way: ${esc(c.right_of_way)}` : '';
     return `<div class="line">your <b>${esc(c.own_operation)}</b> · ${band(o.altitude_lower_m, o.altitude_upper_m)}${row}</div>
       <div class="line">${esc(utc(o.time_start, now))}–${esc(utc(o.time_end, now))} · <span class="countdown" data-window="${esc(o.time_start)}|${esc(o.time_end)}"></span></div>`;
+  }).join('');
+}
+
+/** A resolved alert's facts, in the past tense: what it was about and when, no countdown. */
+function pastDetails(alert, now, me) {
+  const line = (text) => `<div class="line">${text}</div>`;
+  if (alert.site) {
+    const s = alert.site;
+    const whose = (what, id) => (s.party === me ? `your ${what} <b>${esc(id)}</b>` : `${what} <b>${esc(id)}</b> of ${esc(s.party)}`);
+    const lines = [];
+    if (s.subject === 'track') {
+      const who = s.track_id ? whose('track', s.track_id) : 'a track';
+      lines.push(`${who} ${s.inside_now ? 'was inside the buffer' : 'was predicted to enter the buffer'}`);
+    } else {
+      const who = s.operation_id ? whose('operation', s.operation_id) : 'an operation';
+      for (const v of (s.volumes || []).slice(0, SITE_VOLUMES_LISTED)) {
+        const which = Number.isInteger(v.volume) ? `, volume ${v.volume + 1}` : '';
+        lines.push(`${who}${which} came within the buffer ${esc(utc(v.from, now))}–${esc(utc(v.to, now))}`);
+      }
+    }
+    lines.push(`buffer ${km(s.buffer_m)}, notified by ${s.site_owner === me ? 'you' : esc(s.site_owner)}`);
+    return lines.map(line).join('');
+  }
+  if (alert.track_zone_entry) {
+    const z = alert.track_zone_entry;
+    const who = z.party === me ? `your track <b>${esc(z.track_id)}</b>` : z.track_id ? `track <b>${esc(z.track_id)}</b> of ${esc(z.party)}` : `a track of ${esc(z.party)}`;
+    const broken = z.findings.filter((f) => f.broken).map((f) => f.description);
+    return line(`${who} ${z.inside_now ? 'was inside' : 'was predicted to enter'} zone <b>${esc(z.zone_name)}</b> at ${fl(z.altitude_m)}`)
+      + (broken.length ? line(`against: ${broken.map(esc).join('; ')}`) : '');
+  }
+  if (alert.tactical) {
+    const t = alert.tactical;
+    const other = t.other_track ? `${esc(t.other_party)}'s ${esc(t.other_track)}` : esc(t.other_party);
+    const what = t.los_now ? 'lost separation' : 'loss of separation was predicted';
+    return line(`your track ${esc(t.own_track)}: ${what} with ${other} (closest ${km(t.d_cpa_m)})`);
+  }
+  if (alert.nonconformance) {
+    const n = alert.nonconformance;
+    const whose = n.track_id ? `your track ${esc(n.track_id)}${n.operation_id ? ` (operation ${esc(n.operation_id)})` : ''}` : `a track of ${esc(n.track_owner)}`;
+    return line(`${whose} was outside its plan${n.reason ? `: ${esc(n.reason)}` : ''}`);
+  }
+  if (alert.zone_entry) {
+    const z = alert.zone_entry;
+    const who = z.operation_id ? `operation <b>${esc(z.operation_id)}</b>` : `an operation of ${esc(z.party)}`;
+    const first = z.entries[0];
+    return line(`${who} was planned into zone <b>${esc(z.zone_name)}</b>${first ? ` ${esc(utc(first.time_start, now))}–${esc(utc(first.time_end, now))}` : ''}`);
+  }
+  if (alert.incident) return line(esc(alert.incident.narrative || alert.incident.category || ''));
+  return (alert.conflicts || []).map((c) => {
+    const o = c.overlap;
+    const when = o ? ` ${esc(utc(o.time_start, now))}–${esc(utc(o.time_end, now))}` : ' (overlap not released)';
+    return line(`your <b>${esc(c.own_operation)}</b> conflicted with ${esc(c.other_party)}${when}`);
   }).join('');
 }

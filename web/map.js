@@ -6,7 +6,7 @@
 import {
   SEVERITY_COLOUR, SEVERITY_SYMBOL, OWN_COLOUR, OTHER_COLOUR, OWN_TRACK_COLOUR,
   SITE_COLOUR, SITE_INK, SITE_SYMBOL,
-  band, esc, fl, km, scheduleText, siteKind, utc, windowStatus,
+  band, esc, fl, isResolved, km, scheduleText, siteKind, utc, windowStatus,
 } from './format.js';
 
 const L = window.L;
@@ -87,7 +87,7 @@ export class OperationsMap {
       div.innerHTML = '<details open><summary>Legend</summary>'
         + `<div><span class="sw" style="border-color:${OWN_COLOUR};background:${OWN_COLOUR}20"></span>your operations</div>`
         + `<div><span class="sw" style="border-color:${OTHER_COLOUR};border-style:dashed"></span>others' operations released in full</div>`
-        + '<div><b>Conflicts</b>: the part of the other\'s plan within separation of yours</div>'
+        + '<div><b>Conflicts</b> (open ones): the part of the other\'s plan within separation of yours</div>'
         + sev('warning') + sev('caution') + sev('advisory')
         + `<div><span style="color:${OWN_TRACK_COLOUR}">●—</span> your tracks (line: where it will be at the end of the look-ahead, <span class="lookahead">${Math.round((this.lookaheadS ?? DEFAULT_LOOKAHEAD_S) / 60)}</span> min), <span style="color:${OTHER_COLOUR}">●—</span> others' released</div>`
         + `<div><span style="color:${SEVERITY_COLOUR.caution}">◯</span> ring: a track off its plan, in a zone or a buffer (dashed: a convoy as an operation nears)</div>`
@@ -206,9 +206,12 @@ export class OperationsMap {
   }
 
   /**
-   * Redraws the plans: `view` is GET /v1/operations, `severities` maps alert id → severity.
+   * Redraws the plans: `view` is GET /v1/operations, `severities` maps each open alert's id →
+   * severity, `resolved` holds the ids of resolved alerts. The map shows the present: a
+   * resolved alert's overlap region is not drawn at all (the server lists only open conflicts;
+   * this also holds when the two reads straddle a resolution). Its history is in the inbox.
    */
-  drawPlans(view, severities, party) {
+  drawPlans(view, severities, party, resolved = new Set()) {
     for (const group of [this.layers.own, this.layers.released, this.layers.conflicts]) group.clearLayers();
     this.volumes = [];
     this.alertBounds = new Map();
@@ -248,7 +251,7 @@ export class OperationsMap {
       for (const overlap of other.overlaps) overlaps.push({ alertId: other.alert_id, party: other.party, overlap });
     }
     for (const item of overlaps) {
-      if (!item.overlap || !item.overlap.region) continue;
+      if (!item.overlap || !item.overlap.region || resolved.has(item.alertId)) continue;
       const key = `${item.alertId}|${JSON.stringify(item.overlap.region.coordinates[0]?.[0]?.[0])}`;
       if (drawn.has(key)) continue;
       drawn.add(key);
@@ -257,11 +260,11 @@ export class OperationsMap {
       const severity = severities.get(item.alertId);
       const colour = severity ? SEVERITY_COLOUR[severity] : '#9a9a9a';
       const layer = L.geoJSON(item.overlap.region, {
-        style: { color: '#000', weight: 1.5, fillColor: colour, fillOpacity: 0.7 },
+        style: { color: '#000', weight: 1.5, fillColor: colour, fillOpacity: 0.7, className: `conflict-region ${alertClass(item.alertId)}` },
       });
       const label = severity ? `${SEVERITY_SYMBOL[severity]} ${severity.toUpperCase()}` : 'CONFLICT (no alert shown)';
       layer.bindTooltip(`${label} · ${esc(item.party)}`, {
-        permanent: true, direction: 'center', className: `sev-label sev-${severity || 'none'}`,
+        permanent: true, direction: 'center', className: `sev-label sev-${severity || 'none'} ${alertClass(item.alertId)}`,
       });
       layer.bindPopup(conflictPopup(item, severity));
       this.register(layer, this.layers.conflicts, {
@@ -394,6 +397,7 @@ export class OperationsMap {
    * Tactical conflicts as pair lines between the two tracks, labelled with the severity and the
    * time to loss of separation, where the other track is released (its id is in the alert and
    * its position in GET /v1/tracks); under `conflicts_only` only one's own side is known.
+   * Resolved alerts are not drawn: a pair line is always a present danger.
    */
   drawPairLines(alerts, tracks) {
     this.pairLines ||= L.layerGroup().addTo(this.map);
@@ -403,7 +407,7 @@ export class OperationsMap {
     for (const t of tracks.others || []) where.set(`${t.party}:${t.report.track_id}`, t.report);
     for (const alert of alerts) {
       const t = alert.tactical;
-      if (!t || !t.other_track || alert.state !== 'open') continue;
+      if (!t || !t.other_track || isResolved(alert)) continue;
       const a = where.get(`own:${t.own_track}`);
       const b = where.get(`${t.other_party}:${t.other_track}`);
       if (!a || !b) continue;
@@ -413,7 +417,7 @@ export class OperationsMap {
       });
       const when = t.los_now ? 'LoS now' : `LoS in ${Math.max(0, Math.round(t.t_los_s))} s`;
       line.bindTooltip(`${SEVERITY_SYMBOL[alert.severity]} ${alert.severity.toUpperCase()} · ${esc(when)} · ${esc(t.other_party)}`, {
-        permanent: true, direction: 'center', className: `sev-label sev-${alert.severity} pair-label`,
+        permanent: true, direction: 'center', className: `sev-label sev-${alert.severity} pair-label ${alertClass(alert.id)}`,
       });
       this.pairLines.addLayer(line);
     }
@@ -422,13 +426,13 @@ export class OperationsMap {
   /**
    * Marks where each open non-conformance was seen, where a track entered a zone or a site's
    * buffer, and (dashed) where a convoy is expected when an operation comes near it, with the
-   * severity written.
+   * severity written. Resolved alerts are not marked.
    */
   drawAlertMarkers(alerts) {
     this.alertMarkers ||= L.layerGroup().addTo(this.map);
     this.alertMarkers.clearLayers();
     for (const alert of alerts) {
-      if (alert.state !== 'open') continue;
+      if (isResolved(alert)) continue;
       const rings = [];
       if (alert.nonconformance) rings.push([alert.nonconformance.position, 'non-conformance']);
       if (alert.track_zone_entry) rings.push([alert.track_zone_entry.position, 'track in zone']);
@@ -444,22 +448,28 @@ export class OperationsMap {
           dashArray: expected ? '4 4' : null,
         });
         marker.bindTooltip(`${SEVERITY_SYMBOL[alert.severity]} ${alert.severity.toUpperCase()} ${esc(what)}`, {
-          direction: 'bottom', offset: [0, 10], className: `sev-label sev-${alert.severity}`,
+          direction: 'bottom', offset: [0, 10], className: `sev-label sev-${alert.severity} ${alertClass(alert.id)}`,
         });
         this.alertMarkers.addLayer(marker);
       }
     }
   }
 
-  /** Zooms to an alert: its overlap regions, or a given position (at `zoom`). */
-  zoomToAlert(alertId, position, zoom = 10) {
-    const bounds = this.alertBounds.get(alertId);
+  /** Zooms to an alert: its drawn overlap regions, or `regions` (GeoJSON, e.g. a resolved
+   *  conflict's, not drawn), or a given position (at `zoom`). */
+  zoomToAlert(alertId, position, zoom = 10, regions = []) {
+    const bounds = this.alertBounds.get(alertId) || (regions.length ? L.geoJSON(regions).getBounds() : null);
     if (bounds && bounds.isValid()) {
       this.map.flyToBounds(bounds.pad(0.6), { maxZoom: 10, duration: 0.6 });
     } else if (position) {
       this.map.flyTo([position[1], position[0]], zoom, { duration: 0.6 });
     }
   }
+}
+
+/** A CSS class naming an alert on its drawn layers and labels (tests and tools find them by it). */
+function alertClass(id) {
+  return `alert-${String(id).replace(/[^A-Za-z0-9_-]/g, '_')}`;
 }
 
 function trackPopup(report, label, lost) {

@@ -3,16 +3,20 @@
 // so a test can check where the page went and what it was sent.
 
 import { chromium } from 'playwright-core';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './demo.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const ARTIFACTS = path.join(ROOT, 'e2e/artifacts');
 
-/** Empties e2e/artifacts/ so that it holds only the screenshots of this run. */
-export function clearArtifacts() {
-  rmSync(ARTIFACTS, { recursive: true, force: true });
+/** Removes the screenshots whose names start with `prefix` (each test file has its own) from
+ *  e2e/artifacts/, so that it holds only those of this run; test files may run in parallel. */
+export function clearArtifacts(prefix) {
+  if (!existsSync(ARTIFACTS)) return;
+  for (const name of readdirSync(ARTIFACTS)) {
+    if (name.startsWith(prefix)) rmSync(path.join(ARTIFACTS, name), { recursive: true, force: true });
+  }
 }
 
 export async function launch() {

@@ -17,7 +17,7 @@ let russia;
 let conflict;
 
 before(async () => {
-  clearArtifacts();
+  clearArtifacts('two-parties-');
   demo = await startDemo();
   conflict = demo.conflicts.find((c) => c.operation === 'coalition/cap-latakia-north' && c.other === 'russia/patrol-latakia');
   assert.ok(conflict, `the demo prints the VIPER/SOKOL conflict:\n${demo.output}`);
@@ -48,8 +48,8 @@ test('each party signs in and sees the same conflict, from its own side', async 
     // The basemap is drawn (the vendored Natural Earth countries).
     assert.ok(await party.page.locator('.leaflet-basemap-pane path').count() > 0, `${name}: basemap drawn`);
   }
-  await shot(coalition.page, '01-coalition-signed-in');
-  await shot(russia.page, '01-russia-signed-in');
+  await shot(coalition.page, 'two-parties-01-coalition-signed-in');
+  await shot(russia.page, 'two-parties-01-russia-signed-in');
 });
 
 test('selecting an alert with the keyboard zooms the map to its overlap', async () => {
@@ -69,7 +69,7 @@ test('selecting an alert with the keyboard zooms the map to its overlap', async 
   // The VIPER/SOKOL overlap lies off Latakia, around 35.6-35.9 N, 35.7-36.4 E.
   assert.ok(lat > 35.3 && lat < 36.2 && lng > 35.4 && lng < 36.6, `centred on the overlap (${lat}, ${lng})`);
   assert.ok(await alertItem(coalition).evaluate((el) => el.classList.contains('selected')));
-  await shot(page, '02-coalition-alert-selected');
+  await shot(page, 'two-parties-02-coalition-alert-selected');
 });
 
 test('an acknowledgement made with the keyboard in one page appears in the other', async () => {
@@ -79,8 +79,8 @@ test('an acknowledgement made with the keyboard in one page appears in the other
   await alertItem(coalition).locator('text=you acknowledged').waitFor({ timeout: WAIT_MS });
   await alertItem(russia).locator('.acks', { hasText: 'Acknowledged by coalition' }).waitFor({ timeout: WAIT_MS });
   assert.match(await alertItem(russia).locator('.acks').innerText(), /awaiting you \(russia\)/);
-  await shot(coalition.page, '03-coalition-acknowledged');
-  await shot(russia.page, '03-russia-sees-acknowledgement');
+  await shot(coalition.page, 'two-parties-03-coalition-acknowledged');
+  await shot(russia.page, 'two-parties-03-russia-sees-acknowledgement');
 });
 
 test('a hotline message sent from one page arrives in the other, with a read receipt', async () => {
@@ -98,8 +98,8 @@ test('a hotline message sent from one page arrives in the other, with a read rec
   await arrived.waitFor({ timeout: WAIT_MS });
   assert.match(await arrived.innerText(), /flash/i);
   await russia.page.locator('.msg.mine', { hasText: text }).locator('text=read by coalition').waitFor({ timeout: 20000 });
-  await shot(russia.page, '04-russia-sent-message');
-  await shot(coalition.page, '04-coalition-received-message');
+  await shot(russia.page, 'two-parties-04-russia-sent-message');
+  await shot(coalition.page, 'two-parties-04-coalition-received-message');
 });
 
 test('live tracks appear on their owner\'s map with flight level and callsign, not on the other\'s', async () => {
@@ -110,7 +110,7 @@ test('live tracks appear on their owner\'s map with flight level and callsign, n
   // Under the default release (tracks: conflicts_only) russia gets no position of them.
   await russia.page.waitForTimeout(1500);
   assert.equal(await russia.page.locator('.leaflet-tooltip.track-label').count(), 0);
-  await shot(coalition.page, '05-coalition-tracks');
+  await shot(coalition.page, 'two-parties-05-coalition-tracks');
 });
 
 test('the time slider and the altitude filter show only the plans within them', async () => {
@@ -131,7 +131,7 @@ test('the time slider and the altitude filter show only the plans within them', 
   await hidden('COBRA 05');
   await shown('VIPER 11');
   await shown('HAWG 31');
-  await shot(page, '06-coalition-time-filter');
+  await shot(page, 'two-parties-06-coalition-time-filter');
   await page.uncheck('#time-on');
   await shown('COBRA 05');
   // FL250 and above: HAWG 31 (FL164-FL230) goes, VIPER 11 (FL197-FL295) stays.
@@ -193,7 +193,7 @@ test('a suspended agreement freezes the channel: sending is disabled with the re
   assert.ok(await russia.page.locator('#send-button').isDisabled());
   assert.ok(await russia.page.locator('#send-text').isDisabled());
   assert.match(await russia.page.locator('#threads').innerText(), /frozen/);
-  await shot(russia.page, '07-russia-channel-frozen');
+  await shot(russia.page, 'two-parties-07-russia-channel-frozen');
 });
 
 test('with tracks released, a tactical conflict is a pair line with the time to loss of separation', async () => {
@@ -210,7 +210,7 @@ test('with tracks released, a tactical conflict is a pair line with the time to 
   const label = coalition.page.locator('.leaflet-tooltip.pair-label', { hasText: 'unhas' });
   await label.first().waitFor({ timeout: WAIT_MS });
   assert.match(await label.first().innerText(), /(WARNING|CAUTION|ADVISORY) · LoS (now|in \d+ s) · unhas/);
-  await shot(coalition.page, '08-coalition-pair-line');
+  await shot(coalition.page, 'two-parties-08-coalition-pair-line');
   // Russia, whose tracks agreement (none) releases nothing, draws no pair line with unhas.
   assert.equal(await russia.page.locator('.leaflet-tooltip.pair-label').count(), 0);
 });
