@@ -13,12 +13,13 @@ pub(crate) fn client(timeout: Option<Duration>) -> anyhow::Result<reqwest::block
         .context("cannot build an HTTP client")
 }
 
-/// One line for a stream event: `[seq] …`.
-fn describe(seq: u64, data: &Value) -> String {
-    let change = data["change"].as_str().unwrap_or("?");
+/// One line for a stream event, as `(change, what a person reads)`; printed as
+/// `[seq] change what`.
+fn describe(data: &Value) -> (String, String) {
+    let change = data["change"].as_str().unwrap_or("?").to_owned();
     if let Some(alert) = data.get("alert") {
         let mut line = format!(
-            "[{seq}] {change} {} {} {} {}",
+            "{} {} {} {}",
             alert["id"].as_str().unwrap_or("?"),
             alert["kind"].as_str().unwrap_or("?"),
             alert["severity"].as_str().unwrap_or("?"),
@@ -40,10 +41,11 @@ fn describe(seq: u64, data: &Value) -> String {
                 conflict["other_party"].as_str().unwrap_or("?")
             ));
         }
-        line
+        line.push_str(&alert_status(alert));
+        (change, line)
     } else if let Some(message) = data.get("message") {
-        format!(
-            "[{seq}] {change} {} {} from {} to {}: {}",
+        let line = format!(
+            "{} {} from {} to {}: {}",
             message["id"].as_str().unwrap_or("?"),
             message["priority"].as_str().unwrap_or("?"),
             message["from"].as_str().unwrap_or("?"),
@@ -56,11 +58,51 @@ fn describe(seq: u64, data: &Value) -> String {
                     .join(","))
                 .unwrap_or_default(),
             message["text"].as_str().unwrap_or("")
-        )
+        );
+        (change, line)
     } else {
-        format!("[{seq}] {change}")
+        (change, String::new())
     }
 }
+
+/// Where an alert stands for a person: escalated, re-notified, overdue, acknowledged by whom,
+/// resolved and why.
+fn alert_status(alert: &Value) -> String {
+    let mut parts = Vec::new();
+    let count = |field: &str| alert[field].as_u64().unwrap_or(0);
+    if count("escalations") > 0 {
+        parts.push(format!("escalated {}×", count("escalations")));
+    }
+    if count("renotifications") > 0 {
+        parts.push(format!("re-notified {}×", count("renotifications")));
+    }
+    if alert["overdue"].as_bool() == Some(true) {
+        parts.push("OVERDUE: no further reminders".to_owned());
+    }
+    if let Some(by) = alert["acknowledged_by"]
+        .as_object()
+        .filter(|by| !by.is_empty())
+    {
+        let names: Vec<&str> = by.keys().map(String::as_str).collect();
+        parts.push(format!("acknowledged by {}", names.join(", ")));
+    }
+    if alert["state"].as_str() == Some("resolved") {
+        let reason = match alert["resolved_reason"].as_str() {
+            Some("past") => "its window has passed",
+            Some(reason) => reason,
+            None => "condition cleared",
+        };
+        parts.push(format!("resolved: {reason}"));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" · {}", parts.join(" · "))
+    }
+}
+
+/// How many alerts and messages `watch` remembers the last printed line of.
+const LAST_READ_MAX: usize = 100_000;
 
 /// Prints the stream until `exit_after` events (or forever), resuming after every disconnect.
 pub fn watch(
@@ -72,6 +114,9 @@ pub fn watch(
     let client = client(None)?;
     let url = format!("{}/v1/alerts/stream", server.trim_end_matches('/'));
     let mut printed = 0u64;
+    // What was last printed of each alert or message: a change a person cannot read (figures
+    // that round to the same line) prints nothing.
+    let mut last_read: std::collections::HashMap<String, String> = Default::default();
     let mut backoff = Duration::from_millis(200);
     let stdout = std::io::stdout();
     loop {
@@ -98,10 +143,21 @@ pub fn watch(
                     } else if line.is_empty() {
                         if let (Some(seq), false) = (id, data.is_empty()) {
                             let value: Value = serde_json::from_str(&data).unwrap_or(Value::Null);
-                            let mut out = stdout.lock();
-                            writeln!(out, "{}", describe(seq, &value))?;
-                            out.flush()?;
+                            let (change, text) = describe(&value);
                             after = Some(seq);
+                            let subject = text.split_whitespace().next().unwrap_or("").to_owned();
+                            if last_read.get(&subject) == Some(&text) {
+                                id = None;
+                                data.clear();
+                                continue;
+                            }
+                            let mut out = stdout.lock();
+                            writeln!(out, "[{seq}] {change} {text}")?;
+                            out.flush()?;
+                            if last_read.len() >= LAST_READ_MAX {
+                                last_read.clear(); // at worst one repeated line per alert
+                            }
+                            last_read.insert(subject, text);
                             printed += 1;
                             if exit_after.is_some_and(|n| printed >= n) {
                                 return Ok(());
@@ -184,4 +240,44 @@ pub fn send(
         to.join(", ")
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn tactical(change: &str, t_los_s: f64, escalations: u32) -> Value {
+        json!({"seq": 1, "change": change, "alert": {
+            "id": "tc-1", "kind": "tactical_conflict", "severity": "caution", "state": "open",
+            "escalations": escalations, "renotifications": 0, "overdue": false,
+            "acknowledged_by": {},
+            "tactical": {"own_track": "A1", "other_party": "red", "t_los_s": t_los_s, "d_cpa_m": 900.0}}})
+    }
+
+    #[test]
+    fn an_update_whose_printed_figures_did_not_change_reads_the_same() {
+        let (_, first) = describe(&tactical("alert_updated", 77.2, 0));
+        let (_, second) = describe(&tactical("alert_updated", 76.9, 0));
+        assert_eq!(first, second);
+        let (_, later) = describe(&tactical("alert_updated", 70.0, 0));
+        assert_ne!(first, later);
+    }
+
+    #[test]
+    fn escalation_renotification_overdue_and_resolution_are_written_out() {
+        let (change, text) = describe(&tactical("alert_escalated", 70.0, 1));
+        assert_eq!(change, "alert_escalated");
+        assert!(text.ends_with(" · escalated 1×"), "{text}");
+        let mut value = tactical("alert_renotified", 70.0, 2);
+        value["alert"]["renotifications"] = json!(3);
+        value["alert"]["overdue"] = json!(true);
+        let (_, text) = describe(&value);
+        assert!(text.contains("re-notified 3× · OVERDUE"), "{text}");
+        value["alert"]["state"] = json!("resolved");
+        value["alert"]["overdue"] = json!(false);
+        value["alert"]["resolved_reason"] = json!("past");
+        let (_, text) = describe(&value);
+        assert!(text.ends_with("resolved: its window has passed"), "{text}");
+    }
 }

@@ -12,16 +12,19 @@
 //!
 //! Run: `cargo bench -p deconflict-server --bench filing` (STORED=10000 for a quicker run).
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use criterion::Criterion;
 use deconflict_engine::decide::{self, Actor};
-use deconflict_engine::{Domain, Event, MissionType, OperationSpec, PartyId, Role, State};
-use deconflict_geometry::{FootprintSpec, Limits, Volume4dSpec};
+use deconflict_engine::{Event, OperationSpec, PartyId, Role, State};
+use deconflict_geometry::Limits;
 use deconflict_server::{App, Config};
 use deconflict_store::{EventLog, NewEvent, SqliteLog};
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::time::Instant;
+
+mod common;
+use common::percentiles;
 
 const PARTIES: usize = 10;
 
@@ -29,55 +32,9 @@ fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap()
 }
 
+/// The stored and filed plans: over the eastern Mediterranean and the Middle East, in a week.
 fn random_spec(rng: &mut ChaCha8Rng) -> OperationSpec {
-    let lon = rng.random_range(20.0..50.0);
-    let lat = rng.random_range(25.0..45.0);
-    let size_m: f64 = rng.random_range(1_000.0..20_000.0);
-    let footprint = if rng.random_bool(0.5) {
-        FootprintSpec::Circle {
-            center: vec![lon, lat],
-            radius_m: size_m,
-        }
-    } else {
-        let dlat = size_m / 111_000.0;
-        let dlon = dlat / f64::cos(lat.to_radians());
-        let ring = vec![
-            vec![lon - dlon, lat - dlat],
-            vec![lon + dlon, lat - dlat],
-            vec![lon + dlon * 0.6, lat + dlat],
-            vec![lon - dlon, lat + dlat * 0.8],
-            vec![lon - dlon, lat - dlat],
-        ];
-        FootprintSpec::Polygon {
-            coordinates: vec![ring],
-        }
-    };
-    let start = t0() + Duration::seconds(rng.random_range(0..7 * 86_400));
-    let lower = rng.random_range(0.0..12_000.0);
-    OperationSpec {
-        mission_type: MissionType::Patrol,
-        domain: Domain::Air,
-        callsign: None,
-        volumes: vec![Volume4dSpec {
-            footprint,
-            altitude_lower_m: lower,
-            altitude_upper_m: lower + rng.random_range(300.0..3_000.0),
-            time_start: start,
-            time_end: start + Duration::seconds(rng.random_range(3_600..4 * 3_600)),
-        }],
-    }
-}
-
-fn percentiles(mut samples: Vec<f64>) -> String {
-    samples.sort_by(f64::total_cmp);
-    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
-    format!(
-        "p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms  (n = {})",
-        at(0.5),
-        at(0.99),
-        at(1.0),
-        samples.len()
-    )
+    common::random_spec(rng, (20.0, 50.0), (25.0, 45.0), t0(), 7 * 86_400)
 }
 
 /// Decides and applies one command on a bare state, collecting its events for the log.

@@ -1,0 +1,74 @@
+//! What the benchmarks share: random plans of the usual shape, and percentiles.
+
+use chrono::{DateTime, Duration, Utc};
+use deconflict_engine::{Domain, MissionType, OperationSpec};
+use deconflict_geometry::{FootprintSpec, Volume4dSpec};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+/// A plan: a circle or a quadrilateral of 1–20 km somewhere in the box (degrees), a band of
+/// 300–3,000 m between 0 and 15 km, a 1–4 h window starting within `spread_s` of `start`.
+pub fn random_spec(
+    rng: &mut ChaCha8Rng,
+    lon: (f64, f64),
+    lat: (f64, f64),
+    start: DateTime<Utc>,
+    spread_s: i64,
+) -> OperationSpec {
+    let lon = rng.random_range(lon.0..lon.1);
+    let lat = rng.random_range(lat.0..lat.1);
+    let size_m: f64 = rng.random_range(1_000.0..20_000.0);
+    let footprint = if rng.random_bool(0.5) {
+        FootprintSpec::Circle {
+            center: vec![lon, lat],
+            radius_m: size_m,
+        }
+    } else {
+        let dlat = size_m / 111_000.0;
+        let dlon = dlat / f64::cos(lat.to_radians());
+        let ring = vec![
+            vec![lon - dlon, lat - dlat],
+            vec![lon + dlon, lat - dlat],
+            vec![lon + dlon * 0.6, lat + dlat],
+            vec![lon - dlon, lat + dlat * 0.8],
+            vec![lon - dlon, lat - dlat],
+        ];
+        FootprintSpec::Polygon {
+            coordinates: vec![ring],
+        }
+    };
+    let start = start + Duration::seconds(rng.random_range(0..spread_s));
+    let lower = rng.random_range(0.0..12_000.0);
+    OperationSpec {
+        mission_type: MissionType::Patrol,
+        domain: Domain::Air,
+        callsign: None,
+        volumes: vec![Volume4dSpec {
+            footprint,
+            altitude_lower_m: lower,
+            altitude_upper_m: lower + rng.random_range(300.0..3_000.0),
+            time_start: start,
+            time_end: start + Duration::seconds(rng.random_range(3_600..4 * 3_600)),
+        }],
+    }
+}
+
+/// `p50 … p99 … max …` of samples in milliseconds.
+pub fn percentiles(mut samples: Vec<f64>) -> String {
+    samples.sort_by(f64::total_cmp);
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    format!(
+        "p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms  (n = {})",
+        at(0.5),
+        at(0.99),
+        at(1.0),
+        samples.len()
+    )
+}
+
+/// The value at quantile `q` of samples.
+pub fn quantile(samples: &[f64], q: f64) -> f64 {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
