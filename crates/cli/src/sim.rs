@@ -290,7 +290,8 @@ impl Sim {
     }
 
     /// Registers the parties, puts an agreement in force between `p1` and `p2`, and schedules
-    /// every hour's planning and every day's suspension and resumption.
+    /// every hour's planning (which schedules the rest, so a shorter run is a prefix of a
+    /// longer one).
     fn set_up(&mut self, options: &Options) -> anyhow::Result<()> {
         for (index, party) in self.parties.clone().iter().enumerate() {
             let token_hash =
@@ -325,14 +326,6 @@ impl Sim {
             self.command(&Actor::Party(b.clone()), |state, _| {
                 decide::act_on_agreement(state, &b, "a-p1-p2", AgreementAction::Accept)
             })?;
-            for day in 0..i64::from(options.days) {
-                let suspend =
-                    day * 24 * HOUR_US + 10 * HOUR_US + self.rng.random_range(0..1800) * US;
-                let resume =
-                    day * 24 * HOUR_US + 13 * HOUR_US + self.rng.random_range(0..1800) * US;
-                self.schedule(suspend, Action::Agreement(AgreementAction::Suspend));
-                self.schedule(resume, Action::Agreement(AgreementAction::Resume));
-            }
         }
         for hour in 0..i64::from(options.days) * 24 {
             self.schedule(hour * HOUR_US, Action::PlanHour);
@@ -503,6 +496,13 @@ impl Sim {
     fn act(&mut self, action: Action) -> anyhow::Result<()> {
         match action {
             Action::PlanHour => {
+                // Once a day, p2 suspends the agreement in the morning and p1 resumes it.
+                if self.now_us % (24 * HOUR_US) == 0 && self.parties.len() >= 2 {
+                    let suspend = self.now_us + 10 * HOUR_US + self.rng.random_range(0..1800) * US;
+                    let resume = self.now_us + 13 * HOUR_US + self.rng.random_range(0..1800) * US;
+                    self.schedule(suspend, Action::Agreement(AgreementAction::Suspend));
+                    self.schedule(resume, Action::Agreement(AgreementAction::Resume));
+                }
                 for party in 0..self.parties.len() {
                     for _ in 0..self.rng.random_range(1..=3) {
                         let at = self.now_us + self.rng.random_range(0..3600) * US;
