@@ -170,6 +170,8 @@ struct Sim {
     current: Hour,
     hours: Vec<Hour>,
     refused: u64,
+    /// Alerts raised over the run, by alert kind.
+    raised: BTreeMap<String, u64>,
     database: PathBuf,
 }
 
@@ -221,7 +223,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     );
     sim.run(options, &bar)?;
     bar.finish_and_clear();
-    print!("{}", report(options, &storage, &sim.hours, sim.refused));
+    print!("{}", report(options, &storage, &sim));
     if options.timings {
         println!(
             "wall-clock: {:.1} s for {} simulated days",
@@ -273,6 +275,7 @@ impl Sim {
             current: Hour::default(),
             hours: Vec::new(),
             refused: 0,
+            raised: BTreeMap::new(),
             database,
         };
         sim.set_up(options)?;
@@ -436,6 +439,11 @@ impl Sim {
                     .entry(committed.event.kind().to_owned())
                     .or_default() += 1;
                 if let Event::AlertRaised { alert } = &committed.event {
+                    let kind = serde_json::to_value(alert.kind)
+                        .ok()
+                        .and_then(|kind| kind.as_str().map(str::to_owned))
+                        .unwrap_or_else(|| format!("{:?}", alert.kind));
+                    *self.raised.entry(kind).or_default() += 1;
                     for recipient in &alert.recipients {
                         let Some(party) = self.parties.iter().position(|p| p == recipient) else {
                             continue;
@@ -913,7 +921,8 @@ fn slope(values: &[f64]) -> f64 {
 }
 
 /// The table of hours, then the first and last day side by side and the trend.
-fn report(options: &Options, storage: &str, hours: &[Hour], refused: u64) -> String {
+fn report(options: &Options, storage: &str, sim: &Sim) -> String {
+    let (hours, refused) = (&sim.hours[..], sim.refused);
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -1063,6 +1072,15 @@ fn report(options: &Options, storage: &str, hours: &[Hour], refused: u64) -> Str
         out,
         "totals: {}",
         totals
+            .iter()
+            .map(|(kind, count)| format!("{kind}={count}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let _ = writeln!(
+        out,
+        "alerts raised by kind: {}",
+        sim.raised
             .iter()
             .map(|(kind, count)| format!("{kind}={count}"))
             .collect::<Vec<_>>()

@@ -75,5 +75,15 @@ fn a_seeded_day_prints_the_same_bytes_twice_with_alerts_raised_resolved_and_ackn
             "no {kind} events: {totals:?}"
         );
     }
+    let raised = first
+        .lines()
+        .find_map(|line| line.strip_prefix("alerts raised by kind: "))
+        .expect("a line of alerts by kind");
+    for kind in ["strategic_conflict", "tactical_conflict", "nonconformance"] {
+        assert!(
+            raised.contains(&format!("{kind}=")),
+            "no {kind} alerts: {raised}"
+        );
+    }
     assert!(first.contains("trend of open alerts"), "{first}");
 }
