@@ -3,6 +3,7 @@
 //! - `serve`: the HTTP API on an embedded database.
 //! - `demo`: the built-in multi-party scenario, served (or checked and printed with `--check`).
 //! - `audit verify`: checks the hash chain of a database and names the first bad event.
+//! - `sim`: a seeded multi-party week on the real engine and store under a simulated clock.
 
 mod audit;
 mod demo;
@@ -12,6 +13,7 @@ mod loadgen;
 mod replay;
 mod scenario;
 mod serve;
+mod sim;
 mod simulate;
 
 use clap::{Parser, Subcommand};
@@ -145,6 +147,33 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// A deterministic soak: a seeded multi-party week on the real engine and store under a
+    /// simulated clock, one row per simulated hour.
+    Sim {
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Simulated days.
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        /// Number of parties (p1, p2, …).
+        #[arg(long, default_value_t = 4)]
+        parties: usize,
+        /// Simulated seconds between the tactical and escalation passes while tracks fly.
+        #[arg(long, default_value_t = 5)]
+        tick: u32,
+        /// Simulated seconds between two position reports of a track.
+        #[arg(long, default_value_t = 10)]
+        report: u32,
+        /// The database file to create (default: a temporary one).
+        #[arg(long)]
+        database: Option<PathBuf>,
+        /// Print the wall-clock columns as `-`, so that runs with one seed print the same bytes.
+        #[arg(long)]
+        no_timings: bool,
+        /// Hide the progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Audit the event log.
     Audit {
         #[command(subcommand)]
@@ -263,6 +292,26 @@ fn main() -> ExitCode {
             tick,
             quiet,
         } => run_replay(&files, json.as_deref(), tick, quiet),
+        Command::Sim {
+            seed,
+            days,
+            parties,
+            tick,
+            report,
+            database,
+            no_timings,
+            quiet,
+        } => sim::run(&sim::Options {
+            seed,
+            days,
+            parties,
+            tick_s: tick,
+            report_s: report,
+            database,
+            timings: !no_timings,
+            progress: !quiet,
+        })
+        .map(|()| ExitCode::SUCCESS),
         Command::Loadgen {
             flights,
             duration,
