@@ -66,13 +66,14 @@ const HOUR_US: i64 = 3600 * US;
 const M_PER_DEG_LAT: f64 = 111_320.0;
 
 /// The event kinds with a column of their own; any other kind goes to `other`.
-const COLUMNS: [(&str, &str); 9] = [
+const COLUMNS: [(&str, &str); 10] = [
     ("operation_filed", "filed"),
     ("operation_state_changed", "state"),
     ("alert_raised", "raised"),
     ("alert_updated", "updated"),
     ("alert_resolved", "resolvd"),
     ("alert_escalated", "escal"),
+    ("alert_renotified", "renot"),
     ("alert_acknowledged", "acked"),
     ("positions_reported", "posns"),
     ("tracks_lost", "lost"),
@@ -523,8 +524,15 @@ impl Sim {
             Action::Cancel { party, op } => {
                 if self.op_state(party, &op) == Some(OperationState::Filed) {
                     let owner = self.parties[party].clone();
-                    self.command(&Actor::Party(owner.clone()), |state, _| {
-                        decide::change_operation_state(state, &owner, &op, Transition::Cancel, None)
+                    self.command(&Actor::Party(owner.clone()), |state, now| {
+                        decide::change_operation_state(
+                            state,
+                            &owner,
+                            &op,
+                            Transition::Cancel,
+                            None,
+                            now,
+                        )
                     })?;
                 }
             }
@@ -532,8 +540,15 @@ impl Sim {
             Action::End { party, op } => {
                 if self.op_state(party, &op) == Some(OperationState::Active) {
                     let owner = self.parties[party].clone();
-                    self.command(&Actor::Party(owner.clone()), |state, _| {
-                        decide::change_operation_state(state, &owner, &op, Transition::End, None)
+                    self.command(&Actor::Party(owner.clone()), |state, now| {
+                        decide::change_operation_state(
+                            state,
+                            &owner,
+                            &op,
+                            Transition::End,
+                            None,
+                            now,
+                        )
                     })?;
                 }
             }
@@ -545,8 +560,8 @@ impl Sim {
                 });
                 if open {
                     let owner = self.parties[party].clone();
-                    self.command(&Actor::Party(owner.clone()), |state, _| {
-                        decide::acknowledge_alert(state, &owner, &alert.0)
+                    self.command(&Actor::Party(owner.clone()), |state, now| {
+                        decide::acknowledge_alert(state, &owner, &alert.0, now)
                     })?;
                 }
             }
@@ -759,8 +774,8 @@ impl Sim {
             return Ok(());
         }
         let owner = self.parties[party].clone();
-        let activated = self.command(&Actor::Party(owner.clone()), |state, _| {
-            decide::change_operation_state(state, &owner, &op, Transition::Activate, None)
+        let activated = self.command(&Actor::Party(owner.clone()), |state, now| {
+            decide::change_operation_state(state, &owner, &op, Transition::Activate, None, now)
         })?;
         if activated.is_none() || !self.rng.random_bool(0.5) {
             return Ok(());
@@ -936,7 +951,7 @@ fn report(options: &Options, storage: &str, sim: &Sim) -> String {
     );
     let _ = writeln!(
         out,
-        "p50/p99: wall-clock µs of the commands of the hour; pass: median µs of its passes (tactical + escalation)"
+        "p50/p99: wall-clock µs of the commands of the hour; pass: median µs of its passes (tactical + time: escalation, re-notification, plans past)"
     );
     let _ = writeln!(out);
     let mut header = format!("{:>4}", "hour");

@@ -36,6 +36,10 @@ pub struct State {
     /// Open alerts by the kind and condition they are about: a check finds the open alerts it
     /// decides without walking the others (SPEC §6: cost proportional to change).
     open_by_condition: BTreeMap<ConditionKind, BTreeMap<Condition, AlertId>>,
+    /// Each party's open alerts, and its resolved ones by when they were resolved: its inbox
+    /// is read without walking everyone's alerts.
+    open_by_party: HashMap<PartyId, BTreeSet<AlertId>>,
+    resolved_by_party: HashMap<PartyId, BTreeSet<(DateTime<Utc>, AlertId)>>,
     /// How many alerts each condition (by base id) has had: the next one's id is one more.
     alert_generations: HashMap<String, u32>,
     /// Time-ordered queues of what the periodic pass must do when its time comes: escalate or
@@ -520,6 +524,24 @@ impl State {
         self.open_alerts.len()
     }
 
+    /// The open alerts of which `party` is a recipient, in id order.
+    pub fn open_alerts_for<'a>(&'a self, party: &PartyId) -> impl Iterator<Item = &'a Alert> {
+        self.open_by_party
+            .get(party)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.alerts.get(id))
+    }
+
+    /// The resolved alerts of which `party` is a recipient, most recently resolved first.
+    pub fn resolved_alerts_for<'a>(&'a self, party: &PartyId) -> impl Iterator<Item = &'a Alert> {
+        self.resolved_by_party
+            .get(party)
+            .into_iter()
+            .flat_map(|resolved| resolved.iter().rev())
+            .filter_map(|(_, id)| self.alerts.get(id))
+    }
+
     /// The open alert about a condition, if any.
     pub fn open_alert_for(&self, condition: &Condition) -> Option<&Alert> {
         self.open_by_condition
@@ -603,6 +625,22 @@ impl State {
             return;
         };
         let condition = Condition::of(&alert.detail);
+        for party in &alert.recipients {
+            let open = self.open_by_party.entry(party.clone()).or_default();
+            match (alert.state, alert.resolved_at) {
+                (AlertState::Open, _) => {
+                    open.insert(id.clone());
+                }
+                (AlertState::Resolved, resolved_at) => {
+                    open.remove(id);
+                    let at = resolved_at.unwrap_or(alert.updated_at);
+                    self.resolved_by_party
+                        .entry(party.clone())
+                        .or_default()
+                        .insert((at, id.clone()));
+                }
+            }
+        }
         if alert.state == AlertState::Open {
             self.open_alerts.insert(id.clone());
             if let Some(condition) = condition {

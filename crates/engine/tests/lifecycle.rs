@@ -628,3 +628,34 @@ fn the_open_count_and_queues_follow_every_change_and_survive_replay() {
     assert_eq!(world.state.open_alert_count(), 0);
     assert_eq!(world.state.queue_lengths(), (0, 0, 0));
 }
+
+#[test]
+fn a_backlog_of_deadlines_is_worked_off_over_several_passes_never_more_than_the_bound_each() {
+    let mut world = World::new();
+    // 700 alerts raised at t0, nobody acknowledging; no pass runs for an hour (a restart).
+    for i in 0..700 {
+        let lon = -170.0 + f64::from(i % 100) * 3.0;
+        let lat = -60.0 + f64::from(i / 100) * 15.0;
+        world.file(t0(), "blue", &format!("b{i}"), plan_at(lon, lat));
+        world.file(t0(), "red", &format!("r{i}"), plan_at(lon, lat));
+    }
+    assert_eq!(world.state.open_alert_count(), 700);
+    let (first, _) = world.time_pass(at(3_600.0));
+    assert_eq!(first.len(), decide::TIME_PASS_MAX_EVENTS);
+    let (second, _) = world.time_pass(at(3_601.0));
+    assert_eq!(second.len(), 700 - decide::TIME_PASS_MAX_EVENTS);
+    assert!(
+        world.state.alerts().all(|alert| alert.escalations == 1),
+        "each escalated once, the backlog in two passes"
+    );
+    let (third, _) = world.time_pass(at(3_602.0));
+    assert!(
+        third.is_empty(),
+        "the next deadlines are 300 s after each escalation"
+    );
+}
+
+/// A plan a day ahead at (lon, lat).
+fn plan_at(lon: f64, lat: f64) -> OperationSpec {
+    plan(lon, lat, 86_400.0, 90_000.0)
+}

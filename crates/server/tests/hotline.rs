@@ -508,3 +508,59 @@ async fn every_read_endpoint_as_every_party_shows_only_its_own_traffic() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_replayed_stream_shows_each_alert_as_it_was_when_each_event_was_committed() {
+    let clock = ManualClock::at("2030-01-01T06:00:00Z");
+    let server = TestServer::start_with_clock(clock.clone()).await;
+    let blue = server.party("blue", "operator").await;
+    let red = server.party("red", "operator").await;
+    let start = server.log_head().await;
+    server
+        .put(
+            &blue,
+            "/v1/operations/a",
+            &circle_operation(36.0, 35.0, 5000.0),
+        )
+        .await;
+    server
+        .put(
+            &red,
+            "/v1/operations/b",
+            &circle_operation(36.0, 35.0, 5000.0),
+        )
+        .await;
+    clock.advance_s(300.0);
+    assert_eq!(server.app.escalation_pass().unwrap(), 1);
+    server
+        .post(&blue, "/v1/operations/a/cancel", &json!({}))
+        .await;
+    // Replayed from the start, after everything happened.
+    let mut stream = SseClient::connect(&server, &red, None, Some(start)).await;
+    let mut seen = Vec::new();
+    while let Some(event) = stream.next(std::time::Duration::from_secs(2)).await {
+        let alert = &event.data["alert"];
+        seen.push((
+            event.data["change"].as_str().unwrap().to_owned(),
+            alert["state"].as_str().unwrap().to_owned(),
+            alert["severity"].as_str().unwrap().to_owned(),
+            alert["escalations"].as_u64().unwrap(),
+        ));
+        if seen.len() == 3 {
+            break;
+        }
+    }
+    let seen: Vec<(&str, &str, &str, u64)> = seen
+        .iter()
+        .map(|(c, s, v, e)| (c.as_str(), s.as_str(), v.as_str(), *e))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("alert_raised", "open", "advisory", 0),
+            ("alert_escalated", "open", "caution", 1),
+            ("alert_resolved", "resolved", "caution", 1),
+        ],
+        "each event as it was sent, not the alert as it is now"
+    );
+}

@@ -12,6 +12,10 @@
 //! 3. unacknowledged alerts whose deadline has come are escalated one step (below `warning`) or
 //!    re-notified (at `warning`, up to the agreed number of times; then overdue and quiet).
 //!    An alert resolved in steps 1–2 is not escalated.
+//!
+//! One pass logs at most [`TIME_PASS_MAX_EVENTS`] events (one store transaction holds a
+//! bounded batch): a backlog — after a restart, or a burst of filings whose deadlines fall due
+//! together — is worked off over the following passes, soonest first, never refused whole.
 
 use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
@@ -23,6 +27,11 @@ use crate::ids::AlertId;
 use crate::lifecycle::{self, PAST};
 use crate::operation::OperationState;
 use crate::state::State;
+
+/// The most events one pass of time logs; what is left is due at the next pass. Each carries its
+/// alert (a strategic one with its overlap regions, some kilobytes), so the batch stays far
+/// below the store's limits on events and bytes per transaction.
+pub const TIME_PASS_MAX_EVENTS: usize = 500;
 
 /// What one pass of time did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -47,11 +56,19 @@ pub fn time_pass(state: &State, now: DateTime<Utc>) -> Decision<TimeOutcome> {
     let mut resolved: BTreeSet<AlertId> = BTreeSet::new();
 
     for alert in state.due_expiries(now) {
+        if events.len() >= TIME_PASS_MAX_EVENTS {
+            break;
+        }
         resolved.insert(alert.id.clone());
         events.push(lifecycle::resolved_event(alert, now, PAST.to_owned()));
         outcome.alerts_past += 1;
     }
     for operation in state.due_operation_ends(now) {
+        // Alerts of an ended operation left open by the bound are plan alerts already past
+        // (resolved by the next pass) or track alerts (decided by the tactical pass).
+        if events.len() >= TIME_PASS_MAX_EVENTS {
+            break;
+        }
         debug_assert!(operation.state.is_live(), "only live operations are queued");
         events.push(Event::OperationStateChanged {
             key: operation.key.clone(),
@@ -61,12 +78,18 @@ pub fn time_pass(state: &State, now: DateTime<Utc>) -> Decision<TimeOutcome> {
         outcome.operations_ended += 1;
         let reason = "the operation ended: its last window closed".to_owned();
         for alert in state.open_alerts_of(&operation.key) {
+            if events.len() >= TIME_PASS_MAX_EVENTS {
+                break;
+            }
             if resolved.insert(alert.id.clone()) {
                 events.push(lifecycle::resolved_event(alert, now, reason.clone()));
             }
         }
     }
     for alert in state.due_deadlines(now) {
+        if events.len() >= TIME_PASS_MAX_EVENTS {
+            break;
+        }
         if resolved.contains(&alert.id) {
             continue;
         }

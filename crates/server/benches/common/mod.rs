@@ -67,6 +67,7 @@ pub fn percentiles(mut samples: Vec<f64>) -> String {
 }
 
 /// The value at quantile `q` of samples.
+#[allow(dead_code)] // not every bench compares quantiles
 pub fn quantile(samples: &[f64], q: f64) -> f64 {
     let mut sorted = samples.to_vec();
     sorted.sort_by(f64::total_cmp);

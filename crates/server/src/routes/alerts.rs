@@ -18,11 +18,19 @@ use crate::App;
 pub struct AlertFilter {
     /// Only alerts in this state.
     pub state: Option<AlertState>,
+    /// How many resolved alerts to include, the most recently resolved (default 100, at most
+    /// 10,000). Every open alert is always included.
+    pub resolved_limit: Option<usize>,
 }
+
+/// Resolved alerts listed by default: a party's history grows for ever, its inbox should not.
+const RESOLVED_DEFAULT: usize = 100;
+const RESOLVED_MAX: usize = 10_000;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AlertList {
-    /// Most severe first, then most recently updated first.
+    /// Every open alert and the most recently resolved ones (`resolved_limit`): most severe
+    /// first, then most recently updated first.
     pub alerts: Vec<AlertView>,
 }
 
@@ -39,10 +47,23 @@ pub async fn list(
         detail: format!("bad query string: {}", rejection.body_text()),
     })?;
     let viewer = caller.party()?.clone();
+    let resolved_limit = filter.resolved_limit.unwrap_or(RESOLVED_DEFAULT);
+    if resolved_limit > RESOLVED_MAX {
+        return Err(ApiError::InvalidField {
+            pointer: String::new(),
+            detail: format!("resolved_limit {resolved_limit} is over {RESOLVED_MAX}"),
+        });
+    }
     let mut alerts: Vec<AlertView> = app.read(|state| {
-        state
-            .alerts()
-            .filter(|alert| filter.state.is_none_or(|wanted| alert.state == wanted))
+        let open = state.open_alerts_for(&viewer);
+        let resolved = state.resolved_alerts_for(&viewer).take(resolved_limit);
+        let wanted: Vec<&deconflict_engine::Alert> = match filter.state {
+            Some(AlertState::Open) => open.collect(),
+            Some(AlertState::Resolved) => resolved.collect(),
+            None => open.chain(resolved).collect(),
+        };
+        wanted
+            .into_iter()
             .filter_map(|alert| release::alert_view_now(state, alert, &viewer))
             .collect()
     });
