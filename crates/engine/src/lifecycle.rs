@@ -185,6 +185,23 @@ pub struct Rule<'a> {
     pub severity_ratchets: bool,
 }
 
+/// How far a predicted instant (loss of separation, entry into a zone or a site's buffer) must
+/// move before a person is told again: the countdown they see already follows time.
+pub const PREDICTION_MOVED_S: f64 = 5.0;
+
+/// Whether the instant predicted at `old_at` in `old_s` seconds and the one predicted at
+/// `new_at` in `new_s` seconds differ by [`PREDICTION_MOVED_S`] or more. The same prediction
+/// re-evaluated later counts down by itself and is not news.
+pub fn prediction_moved(
+    old_at: DateTime<Utc>,
+    old_s: f64,
+    new_at: DateTime<Utc>,
+    new_s: f64,
+) -> bool {
+    let elapsed_s = (new_at - old_at).num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6;
+    (old_s - elapsed_s - new_s).abs() >= PREDICTION_MOVED_S
+}
+
 /// The default test for an update: any change of severity or figures.
 pub fn any_change(alert: &Alert, found: &Found) -> bool {
     alert.severity != found.severity || alert.detail != found.detail

@@ -659,3 +659,100 @@ fn a_backlog_of_deadlines_is_worked_off_over_several_passes_never_more_than_the_
 fn plan_at(lon: f64, lat: f64) -> OperationSpec {
     plan(lon, lat, 86_400.0, 90_000.0)
 }
+
+#[test]
+fn zone_and_site_alerts_resolve_as_past_when_the_last_volume_near_them_has_ended() {
+    use deconflict_engine::site::{SiteGeometry, SiteKind, SiteSpec};
+    use deconflict_engine::zone::{Enforcement, Schedule, ZoneRule, ZoneSpec};
+    let mut world = World::new();
+    for (id, role) in [("icrc", Role::Humanitarian), ("iraq", Role::Authority)] {
+        let decision =
+            decide::register_party(&world.state, &Actor::Admin, id, id, role, format!("h-{id}"))
+                .unwrap();
+        world.commit(t0(), decision);
+    }
+    let site = SiteSpec {
+        name: "Hospital".to_owned(),
+        kind: SiteKind::Hospital,
+        geometry: SiteGeometry::Point {
+            coordinates: vec![44.0, 33.0],
+        },
+        buffer_m: 2_000.0,
+        schedule: Schedule::default(),
+        description: None,
+    };
+    let decision = decide::publish_site(
+        &world.state,
+        &party("icrc"),
+        "h1",
+        site,
+        t0(),
+        &Limits::default(),
+    )
+    .unwrap();
+    world.commit(t0(), decision);
+    let zone = ZoneSpec {
+        name: "Notified area".to_owned(),
+        footprint: FootprintSpec::Circle {
+            center: vec![44.0, 33.0],
+            radius_m: 50_000.0,
+        },
+        altitude_lower_m: 0.0,
+        altitude_upper_m: 20_000.0,
+        schedule: Schedule::default(),
+        enforcement: Enforcement::Advisory,
+        rules: vec![ZoneRule::Notify],
+    };
+    let decision = decide::publish_zone(
+        &world.state,
+        &party("iraq"),
+        "z1",
+        zone,
+        t0(),
+        &Limits::default(),
+    )
+    .unwrap();
+    world.commit(t0(), decision);
+    // Two volumes over the hospital: the second ends at 7,200 s.
+    let mut spec = plan(44.0, 33.0, 0.0, 3_600.0);
+    let mut later = spec.volumes[0].clone();
+    later.time_start = at(5_000.0);
+    later.time_end = at(7_200.0);
+    spec.volumes.push(later);
+    let events = world.file(t0(), "blue", "b1", spec);
+    assert_eq!(
+        kinds(&events),
+        ["operation_filed", "alert_raised", "alert_raised"],
+        "a zone alert and a site alert"
+    );
+    for id in world.open_ids() {
+        for who in world.state.alert(&id).unwrap().recipients.clone() {
+            world.ack(t0(), &who.0, &id);
+        }
+    }
+    let (events, _) = world.time_pass(at(3_600.0));
+    assert!(
+        events.is_empty(),
+        "the second volume is still to come: {:?}",
+        kinds(&events)
+    );
+    let (events, outcome) = world.time_pass(at(7_200.0));
+    assert_eq!(outcome.alerts_past, 2);
+    assert_eq!(outcome.operations_ended, 1);
+    assert_eq!(
+        kinds(&events),
+        [
+            "alert_resolved",
+            "alert_resolved",
+            "operation_state_changed"
+        ]
+    );
+    for alert in world.state.alerts() {
+        assert_eq!(
+            alert.resolved_reason.as_deref(),
+            Some(PAST),
+            "{:?}",
+            alert.kind
+        );
+    }
+}

@@ -204,7 +204,35 @@ async fn head_on_tracks_raise_one_tactical_alert_that_is_updated_then_resolved()
     let again: Value = server.get(&red, "/v1/alerts").await.json().await.unwrap();
     assert_eq!(again["alerts"].as_array().unwrap().len(), 1);
     assert_eq!(again["alerts"][0]["id"], alert["id"]);
-    assert!(again["alerts"][0]["tactical"]["t_los_s"].as_f64().unwrap() < t_los - 5.0);
+    // The same prediction ten seconds on is not news (the countdown follows time): the alert
+    // still carries the figures it was raised with.
+    assert_eq!(
+        again["alerts"][0]["tactical"]["t_los_s"].as_f64().unwrap(),
+        t_los
+    );
+    assert_eq!(again["alerts"][0]["updated_at"], alert["updated_at"]);
+
+    // Red slows to 50 m/s: the loss of separation comes 7.5 s later: updated, same alert.
+    server
+        .post(
+            &red,
+            "/v1/positions",
+            &json!([report(
+                "r1",
+                later,
+                36.1 - 2000.0 / 91_290.0,
+                35.0,
+                9000.0,
+                50.0,
+                270.0
+            )]),
+        )
+        .await;
+    server.app.tactical_pass().unwrap();
+    let slower: Value = server.get(&red, "/v1/alerts").await.json().await.unwrap();
+    assert_eq!(slower["alerts"][0]["id"], alert["id"]);
+    assert!(slower["alerts"][0]["tactical"]["t_los_s"].as_f64().unwrap() > t_los - 10.0 + 5.0);
+    assert_ne!(slower["alerts"][0]["updated_at"], alert["updated_at"]);
 
     // Red climbs away by 2,000 m: resolved.
     server

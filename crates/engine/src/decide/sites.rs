@@ -535,9 +535,19 @@ fn entry_severity(inside_now: bool, t_entry_s: f64) -> Severity {
     }
 }
 
-/// Whether an entry's figures moved enough for a person to be told again.
-fn entry_changed(old: (bool, f64), new: (bool, f64)) -> bool {
-    old.0 != new.0 || (old.1 - new.1).abs() >= 5.0
+/// Whether an entry's figures moved enough for a person to be told again: inside now or not,
+/// or the predicted instant of entry moved.
+fn entry_changed(old: Entry, new: Entry) -> bool {
+    old.inside_now != new.inside_now
+        || lifecycle::prediction_moved(old.at, old.t_entry_s, new.at, new.t_entry_s)
+}
+
+/// A track's entry into a zone or a site's buffer, as evaluated at `at`.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    inside_now: bool,
+    at: DateTime<Utc>,
+    t_entry_s: f64,
 }
 
 fn reconcile_track_zones(
@@ -561,8 +571,16 @@ fn reconcile_track_zones(
             alert.severity != finding.severity
                 || old.findings != new.findings
                 || entry_changed(
-                    (old.inside_now, old.t_entry_s),
-                    (new.inside_now, new.t_entry_s),
+                    Entry {
+                        inside_now: old.inside_now,
+                        at: old.evaluated_at,
+                        t_entry_s: old.t_entry_s,
+                    },
+                    Entry {
+                        inside_now: new.inside_now,
+                        at: new.evaluated_at,
+                        t_entry_s: new.t_entry_s,
+                    },
                 )
         }
         _ => true,
@@ -579,14 +597,19 @@ fn reconcile_track_zones(
     );
 }
 
-/// A track's entry into a site's buffer: whether inside now, and seconds to entry.
-fn track_entry(detail: &SiteDetail) -> Option<(bool, f64)> {
+/// A track's entry into a site's buffer.
+fn track_entry(detail: &SiteDetail) -> Option<Entry> {
     match &detail.subject {
         SiteSubject::Track {
             inside_now,
             t_entry_s,
+            evaluated_at,
             ..
-        } => Some((*inside_now, *t_entry_s)),
+        } => Some(Entry {
+            inside_now: *inside_now,
+            at: *evaluated_at,
+            t_entry_s: *t_entry_s,
+        }),
         SiteSubject::Operation { .. } => None,
     }
 }
@@ -600,9 +623,9 @@ fn reconcile_track_sites(
     let found: BTreeMap<Condition, Found> = found
         .iter()
         .map(|((track, site), detail)| {
-            let (inside_now, t_entry_s) = track_entry(detail).expect("a track's entry");
+            let entry = track_entry(detail).expect("a track's entry");
             let finding = Found {
-                severity: entry_severity(inside_now, t_entry_s),
+                severity: entry_severity(entry.inside_now, entry.t_entry_s),
                 detail: AlertDetail::SiteProximity(detail.clone()),
             };
             (Condition::TrackSite(track.clone(), site.clone()), finding)

@@ -212,10 +212,12 @@ fn tactical_severity(detail: &TacticalDetail) -> Severity {
     }
 }
 
-/// Whether the figures moved enough for a person to be told again.
+/// Whether the figures moved enough for a person to be told again: loss of separation now
+/// began or ended, the predicted instant of loss moved (not merely came nearer with time), or
+/// the closest approach changed by 10 % (at least 100 m).
 fn materially_changed(old: &TacticalDetail, new: &TacticalDetail) -> bool {
     old.los_now != new.los_now
-        || (old.t_los_s - new.t_los_s).abs() >= 5.0
+        || lifecycle::prediction_moved(old.evaluated_at, old.t_los_s, new.evaluated_at, new.t_los_s)
         || (old.d_cpa_m - new.d_cpa_m).abs() >= (0.1 * old.d_cpa_m).max(100.0)
 }
 
@@ -251,6 +253,16 @@ fn reconcile_tactical(
         false,
         events,
     );
+}
+
+/// A non-conformance reason without its figures: which limits the track is outside of. A track
+/// drifting further out changes the metres every pass, which is not news; leaving another limit,
+/// or coming near another party, is.
+fn reason_shape(reason: &str) -> String {
+    reason
+        .chars()
+        .filter(|c| !c.is_ascii_digit() && *c != '.')
+        .collect()
 }
 
 /// SPEC §5.3: `Some` when the track flies for an operation and is outside all of its active
@@ -372,7 +384,8 @@ fn reconcile_nonconformance(
         .collect();
     let changed = |alert: &Alert, finding: &Found| match (alert.nonconformance(), &finding.detail) {
         (Some(old), AlertDetail::Nonconformance(new)) => {
-            old.reason != new.reason || old.nearby_parties != new.nearby_parties
+            reason_shape(&old.reason) != reason_shape(&new.reason)
+                || old.nearby_parties != new.nearby_parties
         }
         _ => true,
     };
