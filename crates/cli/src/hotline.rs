@@ -65,6 +65,21 @@ fn describe(data: &Value) -> (String, String) {
     }
 }
 
+/// Another party's text with its control characters written out (`\u{1b}`), so nothing it
+/// says can clear, retitle or overwrite the terminal it is printed on. The server refuses them
+/// in what it accepts; this also guards against a server that does not.
+fn escape_controls(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// Where an alert stands for a person: escalated, re-notified, overdue, acknowledged by whom,
 /// resolved and why.
 fn alert_status(alert: &Value) -> String {
@@ -144,6 +159,7 @@ pub fn watch(
                         if let (Some(seq), false) = (id, data.is_empty()) {
                             let value: Value = serde_json::from_str(&data).unwrap_or(Value::Null);
                             let (change, text) = describe(&value);
+                            let (change, text) = (escape_controls(&change), escape_controls(&text));
                             after = Some(seq);
                             let subject = text.split_whitespace().next().unwrap_or("").to_owned();
                             if last_read.get(&subject) == Some(&text) {
@@ -253,6 +269,17 @@ mod tests {
             "escalations": escalations, "renotifications": 0, "overdue": false,
             "acknowledged_by": {},
             "tactical": {"own_track": "A1", "other_party": "red", "t_los_s": t_los_s, "d_cpa_m": 900.0}}})
+    }
+
+    #[test]
+    fn control_characters_are_written_out_never_printed() {
+        let text = "SOKOL 21\u{1b}]0;forged\u{7}\r[99] alert_resolved";
+        let escaped = escape_controls(text);
+        assert!(!escaped.chars().any(char::is_control), "{escaped}");
+        assert!(
+            escaped.contains("\\u{1b}]0;forged\\u{7}\\u{d}[99]"),
+            "{escaped}"
+        );
     }
 
     #[test]

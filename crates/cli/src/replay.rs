@@ -135,7 +135,14 @@ pub fn replay(files: &[PathBuf], tick_s: f64, progress: bool) -> anyhow::Result<
                 next += 1;
             }
             for (owner, reports) in by_owner {
-                let decision = decide::report_positions(&state, &PartyId(owner), reports);
+                // The file's own clock: each report is fed at its recorded time.
+                let decision = decide::report_positions(
+                    &state,
+                    &PartyId(owner),
+                    reports,
+                    now,
+                    &Default::default(),
+                );
                 refused += decision.outcome.1.len();
                 for event in &decision.events {
                     state.apply(now, event);

@@ -488,8 +488,14 @@ impl Sim {
                     continue;
                 }
                 let owner = self.parties[party].clone();
-                self.command(&Actor::Party(owner.clone()), |state, _| {
-                    Ok(decide::report_positions(state, &owner, reports))
+                self.command(&Actor::Party(owner.clone()), |state, now| {
+                    Ok(decide::report_positions(
+                        state,
+                        &owner,
+                        reports,
+                        now,
+                        &Default::default(),
+                    ))
                 })?;
             }
         }

@@ -147,7 +147,15 @@ pub fn report_all(app: &App, flights: &[Flight], t_s: f64) -> anyhow::Result<()>
             .collect();
         app.execute(
             &Actor::Party(owner.clone()),
-            |state, _| Ok(decide::report_positions(state, owner, reports)),
+            |state, now| {
+                Ok(decide::report_positions(
+                    state,
+                    owner,
+                    reports,
+                    now,
+                    &Default::default(),
+                ))
+            },
             |_, _| (),
         )?;
     }

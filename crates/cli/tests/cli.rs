@@ -218,11 +218,14 @@ fn ingest_forwards_an_sbs_feed_over_tcp_to_the_server() {
     let server = Server::start(&directory.path().join("ingest.db"));
     let client = Client::new();
     let blue = register(&client, &server.base, "blue");
-    // A receiver serving its capture on a TCP port, then closing.
+    // A receiver serving its capture on a TCP port, then closing. A live receiver stamps its
+    // lines with the time now, and the server refuses reports far from its clock, so the
+    // capture's times are moved to now (every line moved alike; malformed lines left as they are).
     let capture = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../feeds/tests/data/sbs_capture.txt"),
     )
     .unwrap();
+    let capture = as_if_live(&capture);
     let receiver = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = receiver.local_addr().unwrap().to_string();
     let feeder = std::thread::spawn(move || {
@@ -572,4 +575,40 @@ fn the_live_demo_flies_tracks_that_raise_tactical_and_nonconformance_alerts() {
     for kind in ["strategic_conflict", "tactical_conflict", "nonconformance"] {
         assert!(seen.iter().any(|k| k == kind), "no {kind} alert: {seen:?}");
     }
+}
+
+/// An SBS-1 capture with its date and time fields (the 7th to the 10th: generated date and
+/// time, logged date and time) moved so that its last dated line is now.
+fn as_if_live(capture: &str) -> String {
+    use chrono::{NaiveDateTime, Utc};
+    let parse = |date: &str, time: &str| {
+        NaiveDateTime::parse_from_str(&format!("{date} {time}"), "%Y/%m/%d %H:%M:%S%.3f").ok()
+    };
+    let last = capture
+        .lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            (fields.len() >= 10)
+                .then(|| parse(fields[6], fields[7]))
+                .flatten()
+        })
+        .max()
+        .expect("the capture has a dated line");
+    let shift = Utc::now().naive_utc() - last;
+    capture
+        .lines()
+        .map(|line| {
+            let mut fields: Vec<String> = line.split(',').map(str::to_owned).collect();
+            if fields.len() >= 10 {
+                for (date, time) in [(6, 7), (8, 9)] {
+                    if let Some(at) = parse(&fields[date], &fields[time]) {
+                        let moved = at + shift;
+                        fields[date] = moved.format("%Y/%m/%d").to_string();
+                        fields[time] = moved.format("%H:%M:%S%.3f").to_string();
+                    }
+                }
+            }
+            fields.join(",") + "\n"
+        })
+        .collect()
 }

@@ -30,6 +30,16 @@ pub enum EngineError {
     #[error("{field} must not be empty")]
     Empty { field: &'static str },
 
+    /// A control character (escape, bell, carriage return, NUL, C1 …): shown to another party's
+    /// terminal or page it could clear, retitle or forge what they read.
+    #[error("{field} contains the control character {character} at character {position}: only printable text is accepted{newline}")]
+    ControlCharacter {
+        field: &'static str,
+        character: String,
+        position: usize,
+        newline: &'static str,
+    },
+
     #[error("no {what} with id {id:?}")]
     NotFound { what: &'static str, id: String },
 
@@ -89,9 +99,9 @@ impl EngineError {
             EngineError::NoVolumes | EngineError::TooManyVolumes { .. } => {
                 Some("/volumes".to_owned())
             }
-            EngineError::TooLong { field, .. } | EngineError::Empty { field } => {
-                Some(format!("/{field}"))
-            }
+            EngineError::TooLong { field, .. }
+            | EngineError::Empty { field }
+            | EngineError::ControlCharacter { field, .. } => Some(format!("/{field}")),
             EngineError::UnknownRecipient { field, .. } => Some(format!("/{field}")),
             EngineError::InvalidPlace(_) => Some("/place".to_owned()),
             EngineError::InvalidParameter { field, .. } => Some((*field).to_owned()),

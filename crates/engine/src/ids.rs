@@ -12,9 +12,25 @@ use crate::error::EngineError;
 /// The longest id accepted, in bytes.
 pub const ID_MAX_LEN: usize = 64;
 
-/// Checks an externally chosen id: 1..=64 characters of `A-Z a-z 0-9 . _ -`.
-/// A required text: not blank, and at most `max` characters; the field named otherwise.
+/// A required one-line text (a name, a title): not blank, at most `max` characters, no
+/// control character; the field named otherwise.
 pub(crate) fn check_text(field: &'static str, text: &str, max: usize) -> Result<(), EngineError> {
+    check_nonblank(field, text, max)?;
+    check_printable(field, text, false)
+}
+
+/// A required text that may run over several lines (a message, a narrative): as
+/// [`check_text`], with line feeds and tabs allowed.
+pub(crate) fn check_multiline_text(
+    field: &'static str,
+    text: &str,
+    max: usize,
+) -> Result<(), EngineError> {
+    check_nonblank(field, text, max)?;
+    check_printable(field, text, true)
+}
+
+fn check_nonblank(field: &'static str, text: &str, max: usize) -> Result<(), EngineError> {
     if text.trim().is_empty() {
         return Err(EngineError::Empty { field });
     }
@@ -24,6 +40,33 @@ pub(crate) fn check_text(field: &'static str, text: &str, max: usize) -> Result<
     Ok(())
 }
 
+/// Refuses control characters (C0, DEL, C1): one party's text is printed on another's screen.
+pub fn check_printable(
+    field: &'static str,
+    text: &str,
+    multiline: bool,
+) -> Result<(), EngineError> {
+    let allowed = |c: char| multiline && (c == '\n' || c == '\t');
+    match text
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_control() && !allowed(*c))
+    {
+        None => Ok(()),
+        Some((position, character)) => Err(EngineError::ControlCharacter {
+            field,
+            character: format!("U+{:04X}", u32::from(character)),
+            position,
+            newline: if multiline {
+                " (line feeds and tabs are)"
+            } else {
+                ""
+            },
+        }),
+    }
+}
+
+/// Checks an externally chosen id: 1..=64 characters of `A-Z a-z 0-9 . _ -`.
 pub fn validate_id(field: &'static str, value: &str) -> Result<(), EngineError> {
     let ok = !value.is_empty()
         && value.len() <= ID_MAX_LEN

@@ -88,6 +88,7 @@ impl OperationSpec {
     /// Validates every field and builds the volumes. Errors name the first bad field.
     pub fn validate(&self, limits: &Limits) -> Result<Vec<Volume4d>, EngineError> {
         if let Some(callsign) = &self.callsign {
+            crate::ids::check_printable("callsign", callsign, false)?;
             if callsign.chars().count() > CALLSIGN_MAX_CHARS {
                 return Err(EngineError::TooLong {
                     field: "callsign",

@@ -239,6 +239,9 @@ impl SiteSpec {
     /// Checks the site and builds its shape; the field at fault otherwise.
     pub fn validate(&self, limits: &Limits) -> Result<SiteShape, EngineError> {
         crate::ids::check_text("name", &self.name, NAME_MAX_CHARS)?;
+        if let Some(description) = &self.description {
+            crate::ids::check_printable("description", description, true)?;
+        }
         if self
             .description
             .as_ref()

@@ -122,6 +122,16 @@ impl TrackReport {
                 });
             }
         }
+        if let Some(Err(error)) = self
+            .callsign
+            .as_ref()
+            .map(|c| crate::ids::check_printable("callsign", c, false))
+        {
+            return Err(ReportRefusal {
+                field: "/callsign",
+                reason: error.to_string(),
+            });
+        }
         if self
             .callsign
             .as_ref()

@@ -98,12 +98,14 @@ impl World {
     }
 
     fn report(&mut self, owner: &str, reports: Vec<TrackReport>) {
+        let now = self.log.last().map_or(t0(), |(time, _)| *time);
         let decision = decide::report_positions(
             &self.state,
             &party(owner),
             reports.into_iter().enumerate().collect(),
+            now,
+            &decide::ReportWindow::default(),
         );
-        let now = self.log.last().map_or(t0(), |(time, _)| *time);
         self.commit(now, decision);
     }
 

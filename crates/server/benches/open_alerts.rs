@@ -174,7 +174,15 @@ fn report_tracks(app: &App, time: DateTime<Utc>) {
         .collect();
     app.execute(
         &Actor::Party(owner.clone()),
-        |state, _| Ok(decide::report_positions(state, &owner, reports)),
+        |state, now| {
+            Ok(decide::report_positions(
+                state,
+                &owner,
+                reports,
+                now,
+                &Default::default(),
+            ))
+        },
         |_, _| (),
     )
     .unwrap();

@@ -30,6 +30,8 @@ pub struct Config {
     pub tactical_interval: Option<std::time::Duration>,
     /// Requests per party.
     pub rate_limit: crate::ratelimit::RateLimit,
+    /// How far a position report's time may lie from the server's clock.
+    pub report_window: deconflict_engine::decide::ReportWindow,
 }
 
 impl Config {
@@ -41,6 +43,7 @@ impl Config {
             body_limit_bytes: 8 * 1024 * 1024,
             tactical_interval: Some(std::time::Duration::from_secs(1)),
             rate_limit: crate::ratelimit::RateLimit::default(),
+            report_window: Default::default(),
         }
     }
 }

@@ -88,12 +88,20 @@ fn is_length_limit(error: &axum::Error) -> bool {
     false
 }
 
-/// Parses `bytes` as `T`: syntax errors are `malformed-json`, type errors `invalid-field`.
+/// Why a body or line with something after its JSON value is refused.
+pub const TRAILING_CONTENT: &str =
+    "trailing content after the JSON value: send exactly one value (one per line in NDJSON)";
+
+/// Parses `bytes` as `T`: syntax errors and trailing content are `malformed-json`, type errors
+/// `invalid-field`.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
-    let result: Result<T, _> = serde_path_to_error::deserialize(deserializer);
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let result: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
     match result {
-        Ok(value) => Ok(value),
+        Ok(value) => match deserializer.end() {
+            Ok(()) => Ok(value),
+            Err(_) => Err(ApiError::MalformedJson(TRAILING_CONTENT.to_owned())),
+        },
         Err(error) => {
             let pointer = pointer_of(error.path());
             let inner = error.into_inner();

@@ -53,8 +53,15 @@ pub async fn serve_router(
                 let app = app.clone();
                 match tokio::task::spawn_blocking(move || {
                     let outcome = app.tactical_pass();
-                    if let Err(error) = app.escalation_pass() {
-                        tracing::error!(%error, "escalation pass failed");
+                    match app.time_pass() {
+                        Ok(time) if time != Default::default() => {
+                            tracing::info!(
+                                ?time,
+                                "pass of time: plans past, operations ended, alerts pushed again"
+                            );
+                        }
+                        Ok(_) => {}
+                        Err(error) => tracing::error!(%error, "pass of time failed"),
                     }
                     outcome
                 })

@@ -117,6 +117,7 @@ impl ApiError {
                 E::InvalidId { .. }
                 | E::TooLong { .. }
                 | E::Empty { .. }
+                | E::ControlCharacter { .. }
                 | E::NoVolumes
                 | E::UnknownRecipient { .. }
                 | E::InvalidPlace(_)

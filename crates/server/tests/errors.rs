@@ -352,3 +352,129 @@ async fn metrics_are_exposed_for_prometheus() {
     );
     assert!(text.contains("deconflict_command_seconds"), "{text}");
 }
+
+#[tokio::test]
+async fn trailing_content_after_a_json_value_is_refused_and_changes_nothing() {
+    let (server, blue, head) = setup().await;
+    let plan = operation("patrol", square(30.0, 30.0, 0.1), 5000.0, 8000.0, T0, T1);
+    let mut body = serde_json::to_vec(&plan).unwrap();
+    body.extend_from_slice(b" GARBAGE");
+    let detail = problem(
+        put_raw(&server, &blue, "/v1/operations/trailing", body).await,
+        StatusCode::BAD_REQUEST,
+        "malformed-json",
+    )
+    .await;
+    assert!(
+        detail["detail"]
+            .as_str()
+            .unwrap()
+            .contains("trailing content"),
+        "{detail}"
+    );
+    assert_eq!(server.log_head().await, head);
+
+    // Two reports on one NDJSON line: refused, never half-read.
+    let report = |id: &str| {
+        json!({"track_id": id, "time": T0, "lat_deg": 35.0, "lon_deg": 36.0, "altitude_m": 9000.0,
+               "ground_speed_mps": 200.0, "track_deg": 90.0, "vertical_rate_mps": 0.0})
+        .to_string()
+    };
+    let response = server
+        .client
+        .post(server.url("/v1/positions"))
+        .bearer_auth(&blue)
+        .header("content-type", "application/x-ndjson")
+        .body(format!("{}{}\n", report("a1"), report("b1")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["accepted"], 0, "{body}");
+    assert!(body["refused"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("trailing content"));
+    assert_eq!(server.log_head().await, head);
+}
+
+#[tokio::test]
+async fn control_characters_are_refused_in_texts_names_and_callsigns() {
+    let (server, blue, head) = setup().await;
+    let _red = server.party("red", "operator").await;
+    let head = head + 1;
+    let response = server
+        .post(
+            &blue,
+            "/v1/messages",
+            &json!({"to": ["red"], "priority": "routine", "text": "turn north\u{1b}]0;forged\u{7}"}),
+        )
+        .await;
+    let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field").await;
+    assert_eq!(body["pointer"], "/text");
+    assert!(
+        body["detail"].as_str().unwrap().contains("U+001B"),
+        "{body}"
+    );
+    // A line feed is fine in a message.
+    let response = server
+        .post(
+            &blue,
+            "/v1/messages",
+            &json!({"to": ["red"], "priority": "routine", "text": "line one\nline two"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let head = head + 1;
+    let mut plan = operation("patrol", square(30.0, 30.0, 0.1), 5000.0, 8000.0, T0, T1);
+    plan["callsign"] = json!("VIPER\r11");
+    let body = problem(
+        server.put(&blue, "/v1/operations/cr", &plan).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-field",
+    )
+    .await;
+    assert_eq!(body["pointer"], "/callsign");
+    assert_eq!(server.log_head().await, head);
+}
+
+#[tokio::test]
+async fn authenticated_responses_are_never_cached() {
+    let (server, blue, _) = setup().await;
+    for path in [
+        "/v1/alerts",
+        "/v1/operations",
+        "/v1/operations/existing",
+        "/v1/nowhere",
+    ] {
+        let response = server.get(&blue, path).await;
+        assert_eq!(
+            response.headers()["cache-control"],
+            "no-store",
+            "{path} ({})",
+            response.status()
+        );
+    }
+    // The admin's answer with a new party's token, shown once.
+    let response = server
+        .client
+        .post(server.url("/v1/parties"))
+        .bearer_auth(ADMIN)
+        .json(&json!({"id": "green", "name": "Green", "role": "operator"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let public = server
+        .client
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert!(public
+        .headers()
+        .get("cache-control")
+        .is_none_or(|v| v != "no-store"));
+}

@@ -406,3 +406,100 @@ async fn a_track_outside_its_operation_alerts_its_owner_and_nearby_parties() {
         .iter()
         .all(|a| a["kind"] != "nonconformance"));
 }
+
+#[tokio::test]
+async fn reports_dated_far_from_the_server_clock_are_refused_and_never_freeze_a_track() {
+    let server = TestServer::start_with_clock(ManualClock::at(NOW)).await;
+    let blue = server.party("blue", "operator").await;
+    let head = server.log_head().await;
+    let batch = json!([
+        report(
+            "b1",
+            "9999-12-31T23:59:59Z",
+            36.0,
+            35.0,
+            9000.0,
+            200.0,
+            90.0
+        ),
+        report(
+            "b1",
+            "0001-01-01T00:00:00Z",
+            36.0,
+            35.0,
+            9000.0,
+            200.0,
+            90.0
+        ),
+        report(
+            "b1",
+            "2030-01-01T09:49:59Z",
+            36.0,
+            35.0,
+            9000.0,
+            200.0,
+            90.0
+        ),
+        report(
+            "b1",
+            "2030-01-01T10:01:01Z",
+            36.0,
+            35.0,
+            9000.0,
+            200.0,
+            90.0
+        ),
+    ]);
+    let body: Value = server
+        .post(&blue, "/v1/positions", &batch)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["accepted"], 0, "{body}");
+    let refused = body["refused"].as_array().unwrap();
+    assert_eq!(refused.len(), 4);
+    for (index, refusal) in refused.iter().enumerate() {
+        assert_eq!(refusal["index"], index);
+        assert_eq!(refusal["pointer"], "/time");
+    }
+    assert!(refused[0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("ahead are refused"));
+    assert!(refused[2]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("old are refused"));
+    assert_eq!(server.log_head().await, head, "nothing logged");
+    // The edges of the window are accepted, and the newest report stands.
+    let batch = json!([
+        report(
+            "b1",
+            "2030-01-01T09:50:00Z",
+            36.0,
+            35.0,
+            9000.0,
+            200.0,
+            90.0
+        ),
+        report(
+            "b1",
+            "2030-01-01T10:01:00Z",
+            36.1,
+            35.0,
+            9000.0,
+            200.0,
+            90.0
+        ),
+    ]);
+    let body: Value = server
+        .post(&blue, "/v1/positions", &batch)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["accepted"], 2, "{body}");
+    let tracks: Value = server.get(&blue, "/v1/tracks").await.json().await.unwrap();
+    assert_eq!(tracks["tracks"][0]["report"]["lon_deg"], 36.1);
+}

@@ -63,7 +63,7 @@ pub fn send_message(
     message: NewMessage,
     now: DateTime<Utc>,
 ) -> Result<Decision<String>, EngineError> {
-    check_text("text", &message.text, TEXT_MAX_CHARS)?;
+    crate::ids::check_multiline_text("text", &message.text, TEXT_MAX_CHARS)?;
     let to = recipients(state, from, message.to, "to")?;
     refuse_if_frozen(state, from, &to)?;
     let id = format!("m-{:08}", state.messages_count() + 1);
@@ -168,7 +168,7 @@ pub fn report_incident(
     new: NewIncident,
     now: DateTime<Utc>,
 ) -> Result<Decision<String>, EngineError> {
-    check_text("narrative", &new.narrative, INCIDENT_TEXT_MAX)?;
+    crate::ids::check_multiline_text("narrative", &new.narrative, INCIDENT_TEXT_MAX)?;
     new.place.check().map_err(EngineError::InvalidPlace)?;
     let shared_with = recipients(state, reporter, new.share_with, "share_with")?;
     refuse_if_frozen(state, reporter, &shared_with)?;
@@ -219,7 +219,7 @@ pub fn share_report(
     now: DateTime<Utc>,
 ) -> Result<Decision<String>, EngineError> {
     check_text("title", &title, 200)?;
-    check_text("content", &content, INCIDENT_TEXT_MAX)?;
+    crate::ids::check_multiline_text("content", &content, INCIDENT_TEXT_MAX)?;
     let to = recipients(state, from, to, "to")?;
     refuse_if_frozen(state, from, &to)?;
     let id = format!("r-{:08}", state.reports().count() + 1);

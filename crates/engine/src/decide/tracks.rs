@@ -35,17 +35,67 @@ pub struct Refused {
     pub refusal: ReportRefusal,
 }
 
-/// Accepts a batch of already-parsed reports from `owner`: each is validated, and refused if
-/// its track belongs to another party; the rest become one `PositionsReported` event.
+/// How far a report's time may lie from the receiving clock (SPEC §10). An older report says
+/// nothing about now; a later one comes from a wrong clock. Either, accepted, would stand as
+/// the track's newest report and hide the real ones after it (a report dated 9999 froze its
+/// track), so both are refused with the reason.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReportWindow {
+    pub back_s: f64,
+    pub ahead_s: f64,
+}
+
+impl Default for ReportWindow {
+    /// 10 minutes back, 60 s ahead.
+    fn default() -> Self {
+        Self {
+            back_s: 600.0,
+            ahead_s: 60.0,
+        }
+    }
+}
+
+impl ReportWindow {
+    /// `Err` with the reason when `time` is outside the window around `now`.
+    pub fn check(&self, time: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), ReportRefusal> {
+        let offset_s = (time - now).num_milliseconds() as f64 / 1000.0;
+        let reason = if offset_s < -self.back_s {
+            format!(
+                "{time} is {:.0} s before the receiving clock ({now}): reports more than {:.0} s old are refused",
+                -offset_s, self.back_s
+            )
+        } else if offset_s > self.ahead_s {
+            format!(
+                "{time} is {offset_s:.0} s after the receiving clock ({now}): reports more than {:.0} s ahead are refused",
+                self.ahead_s
+            )
+        } else {
+            return Ok(());
+        };
+        Err(ReportRefusal {
+            field: "/time",
+            reason,
+        })
+    }
+}
+
+/// Accepts a batch of already-parsed reports from `owner`: each is validated, refused if its
+/// time is outside `window` around `now`, and refused if its track belongs to another party;
+/// the rest become one `PositionsReported` event.
 pub fn report_positions(
     state: &State,
     owner: &PartyId,
     reports: Vec<(usize, TrackReport)>,
+    now: DateTime<Utc>,
+    window: &ReportWindow,
 ) -> Decision<(usize, Vec<Refused>)> {
     let mut refused = Vec::new();
     let mut accepted = Vec::with_capacity(reports.len());
     for (index, report) in reports {
-        if let Err(refusal) = report.validate() {
+        if let Err(refusal) = report
+            .validate()
+            .and_then(|()| window.check(report.time, now))
+        {
             refused.push(Refused { index, refusal });
             continue;
         }

@@ -85,8 +85,28 @@ pub fn router_from(api: OpenApiRouter<Arc<App>>, app: Arc<App>) -> Router {
     .merge(crate::ui::router())
     .fallback(no_route)
     .method_not_allowed_fallback(method_not_allowed)
+    .layer(axum::middleware::from_fn(no_store_when_authorized))
     .layer(TraceLayer::new_for_http())
     .with_state(app)
+}
+
+/// A response to a request with credentials carries a party's data, or a token shown once: no
+/// cache, shared or private, may keep it (`Cache-Control: no-store`).
+async fn no_store_when_authorized(
+    request: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let authorized = request
+        .headers()
+        .contains_key(axum::http::header::AUTHORIZATION);
+    let mut response = next.run(request).await;
+    if authorized {
+        response.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+    }
+    response
 }
 
 async fn no_route(request: Request) -> ApiError {

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::body::{pointer_of, strip_position, RawBody};
+use crate::body::{pointer_of, strip_position, RawBody, TRAILING_CONTENT};
 use crate::problem::{ApiError, Problem};
 use crate::App;
 
@@ -46,8 +46,17 @@ fn parse_one(
     if let Ok(report) = serde_json::from_slice::<TrackReport>(value) {
         return Some((index, report));
     }
-    let deserializer = &mut serde_json::Deserializer::from_slice(value);
-    match serde_path_to_error::deserialize::<_, TrackReport>(deserializer) {
+    let mut deserializer = serde_json::Deserializer::from_slice(value);
+    match serde_path_to_error::deserialize::<_, TrackReport>(&mut deserializer) {
+        // `{a}{b}` on one line: the first value read, the rest would be silently dropped.
+        Ok(_) if deserializer.end().is_err() => {
+            refused.push(RefusedReport {
+                index,
+                pointer: None,
+                reason: TRAILING_CONTENT.to_owned(),
+            });
+            None
+        }
         Ok(report) => Some((index, report)),
         Err(error) => {
             let pointer = pointer_of(error.path());
@@ -122,10 +131,15 @@ pub async fn report(
     let owner = caller.party()?.clone();
     let actor = caller.actor();
     let (reports, mut refused) = parse_batch(&body)?;
+    let window = app.config.report_window;
     let (accepted, engine_refused) = tokio::task::spawn_blocking(move || {
         app.execute(
             &actor,
-            |state, _now| Ok(decide::report_positions(state, &owner, reports)),
+            |state, now| {
+                Ok(decide::report_positions(
+                    state, &owner, reports, now, &window,
+                ))
+            },
             |_, outcome| outcome,
         )
     })
