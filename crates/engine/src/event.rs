@@ -150,6 +150,36 @@ pub enum Event {
     },
 }
 
+/// Every kind of event, as stored beside its payload.
+pub const KINDS: &[&str] = &[
+    "party_registered",
+    "operation_filed",
+    "token_issued",
+    "token_revoked",
+    "operation_state_changed",
+    "alert_raised",
+    "alert_updated",
+    "alert_resolved",
+    "positions_reported",
+    "tracks_lost",
+    "alert_acknowledged",
+    "alert_escalated",
+    "alert_renotified",
+    "message_sent",
+    "message_read",
+    "incident_reported",
+    "report_shared",
+    "report_received",
+    "agreement_proposed",
+    "agreement_accepted",
+    "agreement_suspended",
+    "agreement_resumed",
+    "zone_published",
+    "zone_withdrawn",
+    "site_published",
+    "site_withdrawn",
+];
+
 /// An event that could not be read back from the log.
 #[derive(Debug, thiserror::Error)]
 #[error("event of kind {kind:?} cannot be decoded: {source}")]
