@@ -1,9 +1,9 @@
 //! The events of the log (SPEC §8): every state change is one of these.
 //!
-//! An event travels to the store as a `kind` string and a JSON `payload`; the store hashes
-//! the canonical encoding of both into the chain.
-
-use serde::{Deserialize, Serialize};
+//! These are domain events: what the engine decides and applies. How each is written to the
+//! log, version by version, is [`crate::wire`]'s business; an event travels to the store as the
+//! `kind` string and JSON `payload` that [`Event::to_log`] gives, and the store hashes the
+//! canonical encoding of both into the chain.
 
 use crate::agreement::AgreementVersion;
 use crate::alert::Alert;
@@ -14,8 +14,7 @@ use crate::operation::{OperationSpec, OperationState};
 use crate::party::Party;
 use crate::track::TrackReport;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     PartyRegistered {
         party: Party,
@@ -52,7 +51,6 @@ pub enum Event {
         id: AlertId,
         reason: String,
         /// The alert as resolved: what the parties were told (absent in logs written before).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         alert: Option<Box<Alert>>,
     },
     /// A batch of position reports from one party (SPEC §8: one event per batch, with its digest).
@@ -60,14 +58,12 @@ pub enum Event {
         owner: PartyId,
         /// SHA-256 (hex) of the compact JSON encoding of `reports` ([`crate::track::compact`]).
         digest: String,
-        #[serde(with = "crate::track::compact")]
         reports: Vec<TrackReport>,
     },
     AlertAcknowledged {
         id: AlertId,
         party: PartyId,
         /// The alert as acknowledged (absent in logs written before).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         alert: Option<Box<Alert>>,
     },
     /// Not acknowledged in time: severity one step up, pushed again.
@@ -75,7 +71,6 @@ pub enum Event {
         id: AlertId,
         escalations: u32,
         /// The alert as escalated (absent in logs written before).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         alert: Option<Box<Alert>>,
     },
     /// Not acknowledged in time at `warning`: pushed again, at most the agreed number of times.
@@ -180,14 +175,7 @@ pub const KINDS: &[&str] = &[
     "site_withdrawn",
 ];
 
-/// An event that could not be read back from the log.
-#[derive(Debug, thiserror::Error)]
-#[error("event of kind {kind:?} cannot be decoded: {source}")]
-pub struct DecodeError {
-    kind: String,
-    #[source]
-    source: serde_json::Error,
-}
+pub use crate::wire::DecodeError;
 
 impl Event {
     /// The kind string stored beside the payload.
@@ -222,21 +210,18 @@ impl Event {
         }
     }
 
-    /// The payload stored in the log.
-    pub fn payload(&self) -> serde_json::Value {
-        let mut value = serde_json::to_value(self).expect("events always serialise");
-        value
-            .as_object_mut()
-            .and_then(|object| object.remove("payload"))
-            .expect("events are tagged with kind and payload")
+    /// The stored kind (with its version, see [`crate::wire`]) and payload of this event.
+    pub fn to_log(&self) -> (String, serde_json::Value) {
+        crate::wire::encode(self)
     }
 
-    /// Reads an event back from its kind and payload.
+    /// The payload stored in the log.
+    pub fn payload(&self) -> serde_json::Value {
+        self.to_log().1
+    }
+
+    /// Reads an event back from its stored kind and payload, whatever version wrote it.
     pub fn from_parts(kind: &str, payload: serde_json::Value) -> Result<Event, DecodeError> {
-        let value = serde_json::json!({ "kind": kind, "payload": payload });
-        serde_json::from_value(value).map_err(|source| DecodeError {
-            kind: kind.to_owned(),
-            source,
-        })
+        crate::wire::decode(kind, payload)
     }
 }

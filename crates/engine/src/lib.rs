@@ -46,6 +46,7 @@ pub mod state;
 pub mod strategic;
 pub mod tactical;
 pub mod track;
+pub mod wire;
 pub mod zone;
 
 pub use agreement::AgreementParams;

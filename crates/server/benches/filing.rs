@@ -40,12 +40,11 @@ fn random_spec(rng: &mut ChaCha8Rng) -> OperationSpec {
 /// Decides and applies one command on a bare state, collecting its events for the log.
 fn run(state: &mut State, actor: &str, events: &mut Vec<NewEvent>, decided: Vec<Event>) {
     for event in decided {
-        events.push(NewEvent {
-            time: t0(),
-            actor: actor.to_owned(),
-            kind: event.kind().to_owned(),
-            payload: event.payload(),
-        });
+        events.push(deconflict_server::app::new_event(
+            t0(),
+            actor.to_owned(),
+            &event,
+        ));
         state.apply(t0(), &event);
     }
 }

@@ -29,7 +29,7 @@ use deconflict_engine::{Event, PartyId, Role, State, TrackReport};
 use deconflict_geometry::Limits;
 use deconflict_server::app::Clock;
 use deconflict_server::{App, Config};
-use deconflict_store::{EventLog, NewEvent, SqliteLog};
+use deconflict_store::{EventLog, SqliteLog};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
@@ -80,12 +80,11 @@ fn build(region: &Region, stored: usize, database: &std::path::Path, now: Arc<At
     let mut pending = Vec::new();
     let mut commit = |state: &mut State, time, actor: &str, events: Vec<Event>| {
         for event in events {
-            pending.push(NewEvent {
+            pending.push(deconflict_server::app::new_event(
                 time,
-                actor: actor.to_owned(),
-                kind: event.kind().to_owned(),
-                payload: event.payload(),
-            });
+                actor.to_owned(),
+                &event,
+            ));
             state.apply(time, &event);
         }
         if pending.len() >= 5_000 {

@@ -101,6 +101,18 @@ pub fn signing_key_path(database: &std::path::Path) -> PathBuf {
     PathBuf::from(path)
 }
 
+/// The log entry of `event`: its kind and payload in the current wire version
+/// ([`deconflict_engine::wire`]).
+pub fn new_event(time: DateTime<Utc>, actor: String, event: &Event) -> NewEvent {
+    let (kind, payload) = event.to_log();
+    NewEvent {
+        time,
+        actor,
+        kind,
+        payload,
+    }
+}
+
 /// The events of a page read at start-up.
 const REPLAY_PAGE: usize = 10_000;
 
@@ -192,12 +204,7 @@ impl App {
             let new_events = decision
                 .events
                 .iter()
-                .map(|event| NewEvent {
-                    time: now,
-                    actor: actor.log_name(),
-                    kind: event.kind().to_owned(),
-                    payload: event.payload(),
-                })
+                .map(|event| new_event(now, actor.log_name(), event))
                 .collect();
             let stored = core.log.append(new_events)?;
             for (event, stored) in decision.events.into_iter().zip(&stored) {

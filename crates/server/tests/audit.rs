@@ -58,7 +58,7 @@ async fn a_receipt_discloses_what_the_party_was_told_and_verifies() {
         .iter()
         .find_map(|entry| match entry {
             deconflict_store::ReceiptEntry::Disclosed { content, .. }
-                if content["kind"] == "alert_raised" =>
+                if content["kind"] == "alert_raised.v2" =>
             {
                 Some(content.clone())
             }
@@ -117,7 +117,7 @@ async fn an_altered_receipt_fails() {
     let mut value = serde_json::to_value(&original).unwrap();
     // A disclosed figure, changed after the fact.
     for entry in value["entries"].as_array_mut().unwrap() {
-        if entry["content"]["kind"] == "alert_raised" {
+        if entry["content"]["kind"] == "alert_raised.v2" {
             entry["content"]["payload"]["alert"]["severity"] = json!("warning");
         }
     }

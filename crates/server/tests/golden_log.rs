@@ -166,6 +166,36 @@ fn the_sim_log_of_version_1_replays_to_the_same_state() {
     check("log-v1-sim.ndjson", "log-v1-sim.state.json");
 }
 
+/// The guard against a silent format change: every logged event, read and written again by this
+/// build, is the same payload (in its current version, which reads back to the same event).
+#[test]
+fn every_logged_event_is_written_again_as_it_was_or_as_its_next_version() {
+    for log in ["log-v1-demo.ndjson", "log-v1-sim.ndjson"] {
+        for stored in read_log(log) {
+            let event = Event::from_parts(&stored.kind, stored.payload.clone()).unwrap();
+            let (kind, payload) = event.to_log();
+            if kind == stored.kind {
+                assert_eq!(
+                    deconflict_store::canonical_json(&payload),
+                    deconflict_store::canonical_json(&stored.payload),
+                    "{log}: event {} ({kind}) is no longer written as it was: a change of its \
+                     encoding needs a new version in deconflict_engine::wire",
+                    stored.seq
+                );
+            } else {
+                assert_eq!(
+                    deconflict_engine::wire::name_of(&kind),
+                    stored.kind,
+                    "{log}: event {} changed kind",
+                    stored.seq
+                );
+                let again = Event::from_parts(&kind, payload).unwrap();
+                assert_eq!(again, event, "{log}: event {} upgraded differs", stored.seq);
+            }
+        }
+    }
+}
+
 #[test]
 fn the_fixtures_hold_every_kind_of_event() {
     let mut kinds: std::collections::BTreeSet<String> = Default::default();
