@@ -1,14 +1,14 @@
 //! `deconflict loadgen`: a seeded traffic file for tests, replay and benchmarks.
 //!
-//! Flights start from the engine's realistic traffic generator (airways, crossing flows,
-//! climbs and descents, a terminal area); each flies for 20–60 minutes of the file's span,
+//! Flights start from the engine's traffic generator in the shape asked for
+//! (`tactical::traffic`: levels and climbers by default, or airways); each flies for 20–60 minutes of the file's span,
 //! starting at a random time, and reports every `interval_s` seconds along its great-circle
 //! heading (dead reckoning on the sphere, altitude clamped to 0–13,000 m). The same seed gives
 //! the same file.
 
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
-use deconflict_engine::tactical::traffic::generate_traffic;
+use deconflict_engine::tactical::{generate, TrafficShape};
 use deconflict_engine::TrackReport;
 use indicatif::ProgressBar;
 use rand::{Rng, SeedableRng};
@@ -23,12 +23,13 @@ pub struct Plan {
     pub duration_s: i64,
     pub interval_s: i64,
     pub seed: u64,
+    pub shape: TrafficShape,
     pub start: DateTime<Utc>,
 }
 
 /// Every report of the plan, in time order.
 pub fn reports(plan: &Plan) -> Vec<TrackReport> {
-    let initial = generate_traffic(plan.flights, plan.seed, plan.start);
+    let initial = generate(plan.shape, plan.flights, plan.seed, plan.start);
     let mut rng = ChaCha8Rng::seed_from_u64(plan.seed ^ 0x5eed);
     let mut reports = Vec::new();
     for (index, state) in initial.iter().enumerate() {

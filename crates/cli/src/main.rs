@@ -140,6 +140,10 @@ enum Command {
         interval: i64,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Traffic shape: `levels` (uniform density, 60 % on flight levels, 40 % climbing or
+        /// descending anywhere up to 12,500 m) or `airways` (cities, airways, terminal areas).
+        #[arg(long, default_value = "levels")]
+        shape: deconflict_engine::tactical::TrafficShape,
         /// Time of the first report (RFC 3339).
         #[arg(long, default_value = "2030-01-01T00:00:00Z")]
         start: chrono::DateTime<chrono::Utc>,
@@ -317,6 +321,7 @@ fn main() -> ExitCode {
             duration,
             interval,
             seed,
+            shape,
             start,
             out,
         } => {
@@ -325,6 +330,7 @@ fn main() -> ExitCode {
                 duration_s: duration,
                 interval_s: interval,
                 seed,
+                shape,
                 start,
             };
             loadgen::write(&plan, &out).map(|count| {

@@ -1,5 +1,5 @@
 //! Live tracks against zones and protected sites in the periodic pass (SPEC §5.4, §5.5, §10):
-//! 10,000 tracks of realistic traffic (`tactical::generate_traffic`, over 2,000 × 2,000 km
+//! 10,000 tracks of realistic traffic (`tactical::generate` in its airways shape, over 2,000 × 2,000 km
 //! around 10° E 50° N) under a 600 × 400 km zone that denies all but one party, with 20
 //! hospitals and a 300 km convoy route. Measures the whole pass with and without the zone and
 //! sites (the cost of the checks in the pass), and the checks alone: fast at 10,000 tracks, and
@@ -17,7 +17,7 @@ use deconflict_engine::decide::{
 };
 use deconflict_engine::party::Party;
 use deconflict_engine::site::{SiteGeometry, SiteKind, SiteSpec};
-use deconflict_engine::tactical::generate_traffic;
+use deconflict_engine::tactical::{generate, TrafficShape};
 use deconflict_engine::zone::{Enforcement, Schedule, Window, ZoneRule, ZoneSpec};
 use deconflict_engine::{Event, LiveTrack, PartyId, Role, State, TrackReport};
 use deconflict_geometry::FootprintSpec;
@@ -39,7 +39,7 @@ fn party(id: &str, role: Role) -> Event {
 /// The traffic's state, with or without the zone and sites.
 fn world(now: DateTime<Utc>, places: bool) -> State {
     let mut state = State::new();
-    let tracks = generate_traffic(TRACKS, SEED, now);
+    let tracks = generate(TrafficShape::Airways, TRACKS, SEED, now);
     let mut owners: Vec<PartyId> = tracks.iter().map(|t| t.owner.clone()).collect();
     owners.sort();
     owners.dedup();

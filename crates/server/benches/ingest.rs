@@ -10,7 +10,7 @@
 //! Run: `cargo bench -p deconflict-server --bench ingest`
 
 use chrono::{Duration, Utc};
-use deconflict_engine::tactical::traffic::generate_traffic;
+use deconflict_engine::tactical::{generate, TrafficShape};
 use deconflict_engine::TrackReport;
 use deconflict_server::auth::hash_token;
 use deconflict_server::{App, Config};
@@ -65,7 +65,7 @@ async fn run() {
     let _ = hash_token;
 
     let start = Utc::now();
-    let initial = generate_traffic(TRACKS, 7, start);
+    let initial = generate(TrafficShape::Airways, TRACKS, 7, start);
     // One body per (second, party).
     let mut bodies = Vec::new();
     for second in 0..SECONDS_PER_ROUND * ROUNDS {

@@ -44,7 +44,7 @@ pub use kinematics::{
     MAX_ABS_ALTITUDE_M, MAX_EXTRAPOLATION_S, MAX_GROUND_SPEED_MPS, MAX_VERTICAL_RATE_MPS,
 };
 pub use rule::MAX_PAIR_CHORD_M;
-pub use traffic::generate_traffic;
+pub use traffic::{generate, generate_traffic, TrafficShape};
 
 /// One live track's latest report, as the detector needs it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,6 +1,15 @@
-//! A seeded generator of realistic air traffic for benchmarks and `deconflict loadgen`.
+//! Seeded generators of air traffic for benchmarks, tests and `deconflict loadgen`, in two
+//! shapes ([`TrafficShape`]).
 //!
-//! The traffic of a busy continental airspace: cities scattered over a square around 50° N,
+//! **Levels and climbers** ([`TrafficShape::LevelsAndClimbers`], the default): the shape of the
+//! independent traffic that measured the detector from outside (issue 20), which the airways
+//! shape flattered. One aircraft per 100 km² of a square around 50° N, 10° E; 4 parties; 60 %
+//! level on flight levels FL100–FL400, 40 % climbing or descending at 5–15 m/s anywhere between
+//! 0 and 12,500 m; ground speed 60–260 m/s rising with altitude; random headings; every report
+//! at `now`. Climbers spread over every altitude defeat any detector that leans on altitude
+//! bands, so figures are given for this shape.
+//!
+//! **Airways** ([`TrafficShape::Airways`]): the traffic of a busy continental airspace: cities scattered over a square around 50° N,
 //! 10° E whose area grows with the number of tracks (10,000 tracks over 2,000 × 2,000 km, the
 //! density of a European peak hour), and four kinds of flight:
 //! - 55 % cruise along airways between city pairs, at flight levels by direction (eastbound odd,
@@ -28,9 +37,81 @@ const SIDE_PER_10K_TRACKS_M: f64 = 2_000_000.0;
 const CENTRE: [f64; 2] = [10.0, 50.0];
 const PARTIES: u32 = 16;
 
-/// `n` tracks of realistic traffic (see the module documentation), reported up to 30 s
-/// before `now`.
+/// Which traffic to generate (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TrafficShape {
+    /// Uniform density, 60 % on flight levels, 40 % climbing or descending anywhere.
+    #[default]
+    LevelsAndClimbers,
+    /// Airways between cities, terminal areas, holding stacks, low-level traffic.
+    Airways,
+}
+
+impl std::str::FromStr for TrafficShape {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "levels" => Ok(TrafficShape::LevelsAndClimbers),
+            "airways" => Ok(TrafficShape::Airways),
+            other => Err(format!(
+                "unknown traffic shape {other:?}: expected levels or airways"
+            )),
+        }
+    }
+}
+
+/// `n` tracks of the default shape, [`TrafficShape::LevelsAndClimbers`].
 pub fn generate_traffic(n: usize, seed: u64, now: DateTime<Utc>) -> Vec<TrackState> {
+    generate(TrafficShape::default(), n, seed, now)
+}
+
+/// `n` tracks of the given shape at `now` (airways: reported up to 30 s before).
+pub fn generate(shape: TrafficShape, n: usize, seed: u64, now: DateTime<Utc>) -> Vec<TrackState> {
+    match shape {
+        TrafficShape::LevelsAndClimbers => levels_and_climbers(n, seed, now),
+        TrafficShape::Airways => airways(n, seed, now),
+    }
+}
+
+/// Square metres of airspace per aircraft in the levels-and-climbers shape (100 km²).
+const AREA_PER_TRACK_M2: f64 = 100e6;
+const LEVEL_PARTIES: u32 = 4;
+const TOP_OF_CLIMBERS_M: f64 = 12_500.0;
+
+fn levels_and_climbers(n: usize, seed: u64, now: DateTime<Utc>) -> Vec<TrackState> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let half_side_m = (AREA_PER_TRACK_M2 * n as f64).sqrt() / 2.0;
+    (0..n)
+        .map(|i| {
+            let position = random_point(&mut rng, half_side_m);
+            let (altitude_m, vertical_rate_mps) = if rng.random_bool(0.6) {
+                let level = 10 * rng.random_range(10..=40);
+                (f64::from(level) * 100.0 * FOOT_M, 0.0)
+            } else {
+                let rate = rng.random_range(5.0..15.0);
+                let sign = if rng.random_bool(0.5) { 1.0 } else { -1.0 };
+                (rng.random_range(0.0..TOP_OF_CLIMBERS_M), sign * rate)
+            };
+            // 60 m/s near the ground to 260 m/s at the top, ±20 m/s.
+            let speed = 60.0 + 200.0 * (altitude_m / TOP_OF_CLIMBERS_M).min(1.0);
+            let ground_speed_mps = (speed + rng.random_range(-20.0..20.0)).clamp(60.0, 260.0);
+            TrackState {
+                owner: PartyId(format!("party-{}", rng.random_range(0..LEVEL_PARTIES))),
+                track_id: format!("T{i:07}"),
+                time: now,
+                lat_deg: position[1],
+                lon_deg: position[0],
+                altitude_m,
+                ground_speed_mps,
+                track_deg: rng.random_range(0.0..360.0),
+                vertical_rate_mps,
+            }
+        })
+        .collect()
+}
+
+fn airways(n: usize, seed: u64, now: DateTime<Utc>) -> Vec<TrackState> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let side_m = (SIDE_PER_10K_TRACKS_M * (n as f64 / 10_000.0).sqrt()).clamp(200e3, 7_000e3);
     let airspace = Airspace::new(&mut rng, side_m, n);
