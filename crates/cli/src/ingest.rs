@@ -3,12 +3,14 @@
 //! Reads SBS-1 BaseStation text from a TCP connection (`--sbs host:port`, as dump1090/readsb
 //! serve on port 30003) or any supported file (`--file`), assembles position reports, and posts
 //! them as NDJSON to `POST /v1/positions` with the party's token: every second, or every
-//! 1,000 reports, whichever comes first. Malformed lines are counted and reported at the end,
-//! never fatal; refused reports are counted from the server's answers.
+//! 1,000 reports, whichever comes first. Malformed lines (including lines that are not UTF-8 or
+//! longer than [`deconflict_feeds::MAX_LINE_BYTES`], the same cap as files) are counted and
+//! reported at the end, never fatal; refused reports are counted from the server's answers.
+//! Lines from the TCP feed that carry no date and time are given the time they were received.
 
 use anyhow::Context;
-use deconflict_feeds::{PositionReport, SbsAssembler};
-use std::io::{BufRead, BufReader};
+use deconflict_feeds::{LineReader, PositionReport, SbsAssembler};
+use std::io::BufReader;
 use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -88,13 +90,19 @@ pub fn run(
                 .with_context(|| format!("cannot connect to {address}"))?;
             eprintln!("deconflict ingest: reading SBS-1 from {address}");
             let mut assembler = SbsAssembler::new();
-            for line in BufReader::new(stream).lines() {
-                let line = line.with_context(|| format!("the connection to {address} failed"))?;
-                if let Ok(Some(report)) = assembler.push_line(&line) {
+            let mut lines = LineReader::new(BufReader::new(stream));
+            while let Some((number, line)) = lines
+                .next_line()
+                .with_context(|| format!("the connection to {address} failed"))?
+            {
+                let received = Some(chrono::Utc::now());
+                if let Ok(Some(report)) = assembler.push_received(number, line, received) {
                     poster.push(report)?;
                 }
             }
-            assembler.stats().clone()
+            let mut stats = assembler.stats().clone();
+            stats.lines = lines.line_number();
+            stats
         }
         (None, Some(path)) => {
             let reader = std::fs::File::open(path)

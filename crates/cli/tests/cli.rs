@@ -226,12 +226,20 @@ fn ingest_forwards_an_sbs_feed_over_tcp_to_the_server() {
     )
     .unwrap();
     let capture = as_if_live(&capture);
+    // What a flaky receiver also sends: a line that is not UTF-8 and a 1 MiB line, each one
+    // malformed line (the same 64 KiB cap as files), never the end of the feed.
+    let middle = capture.len() / 2 + capture[capture.len() / 2..].find('\n').unwrap() + 1;
+    let mut feed = capture.as_bytes()[..middle].to_vec();
+    feed.extend_from_slice(b"MSG,3,\xff\xfe,garbage\n");
+    feed.extend(std::iter::repeat_n(b'A', 1 << 20));
+    feed.push(b'\n');
+    feed.extend_from_slice(&capture.as_bytes()[middle..]);
     let receiver = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = receiver.local_addr().unwrap().to_string();
     let feeder = std::thread::spawn(move || {
         use std::io::Write;
         let (mut stream, _) = receiver.accept().unwrap();
-        stream.write_all(capture.as_bytes()).unwrap();
+        stream.write_all(&feed).unwrap();
     });
     let output = Command::new(BIN)
         .args(["ingest", "--server", &server.base, "--sbs", &address])
@@ -249,7 +257,7 @@ fn ingest_forwards_an_sbs_feed_over_tcp_to_the_server() {
         stdout.contains("6 reports (6 accepted, 0 refused by the server)"),
         "{stdout}"
     );
-    assert!(stdout.contains("4 malformed"), "{stdout}");
+    assert!(stdout.contains("6 malformed"), "{stdout}");
     let tracks: Value = client
         .get(format!("{}/v1/tracks", server.base))
         .bearer_auth(&blue)

@@ -25,12 +25,13 @@ pub enum FeedFormat {
 
 /// Detects the format from a file's first non-empty line: NDJSON starts with `{`, SBS-1 with
 /// a BaseStation record type (`MSG,`, `SEL,`, `ID,`, `AIR,`, `STA,`, `CLK,`), OpenSky CSV
-/// with its header (`time,icao24`). `None` for anything else.
+/// with a header naming `icao24` and `time` (OpenSky's dumps) or `timestamp` (the `traffic`
+/// library's exports), in any order. `None` for anything else.
 pub fn sniff(first_line: &str) -> Option<FeedFormat> {
     let line = first_line.trim_start_matches('\u{feff}').trim_start();
     if line.starts_with('{') {
         Some(FeedFormat::Ndjson)
-    } else if line.starts_with("time,icao24") {
+    } else if is_opensky_header(line) {
         Some(FeedFormat::OpenSky)
     } else if line
         .split_once(',')
@@ -40,6 +41,14 @@ pub fn sniff(first_line: &str) -> Option<FeedFormat> {
     } else {
         None
     }
+}
+
+fn is_opensky_header(line: &str) -> bool {
+    let names: Vec<&str> = line
+        .split(',')
+        .map(|name| name.trim().trim_matches('"'))
+        .collect();
+    names.contains(&"icao24") && (names.contains(&"time") || names.contains(&"timestamp"))
 }
 
 /// Reads a whole file of any format into reports, in file order, with what happened to

@@ -17,9 +17,9 @@
 //!   [`read_reports`] reads a whole file of any of them.
 //!
 //! # Decisions worth knowing
-//! - SBS-1 carries position (MSG 3) and velocity (MSG 4) in separate messages. A report is
-//!   emitted on each MSG 3 once a velocity no older than [`VELOCITY_MAX_AGE_S`] is known for
-//!   that address; the last callsign (MSG 1) is carried forward while the track lives. See
+//! - SBS-1 carries position (MSG 3) and velocity (MSG 4) in separate messages (readsb also puts
+//!   the velocity on MSG 3). A report is emitted on each MSG 3 once a velocity no older than
+//!   [`VELOCITY_MAX_AGE_S`] is known for that address; the last callsign (MSG 1) is carried forward while the track lives. See
 //!   `sbs`.
 //! - OpenSky rows take the geometric (GNSS) altitude and fall back to the barometric one;
 //!   on-ground rows are kept when they have an altitude; a row's time is when its position
@@ -39,7 +39,7 @@ mod stats;
 
 pub use error::{FeedError, LineError};
 pub use format::{read_reports, sniff, FeedFormat};
-pub use lines::MAX_LINE_BYTES;
+pub use lines::{LineReader, MAX_LINE_BYTES};
 pub use ndjson::parse_ndjson_line;
 pub use opensky::{OpenSkyReader, OPENSKY_HEADER};
 pub use report::{

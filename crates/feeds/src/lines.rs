@@ -15,14 +15,14 @@ pub const MAX_LINE_BYTES: usize = 64 * 1024;
 
 /// Lines of a reader, numbered from 1, with `\n` or `\r\n` endings removed and a UTF-8
 /// byte-order mark removed from the first line.
-pub(crate) struct LineReader<R> {
+pub struct LineReader<R> {
     reader: R,
     line_number: u64,
     buffer: Vec<u8>,
 }
 
 impl<R: BufRead> LineReader<R> {
-    pub(crate) fn new(reader: R) -> Self {
+    pub fn new(reader: R) -> Self {
         LineReader {
             reader,
             line_number: 0,
@@ -31,14 +31,14 @@ impl<R: BufRead> LineReader<R> {
     }
 
     /// The number of the last line returned (0 before the first).
-    pub(crate) fn line_number(&self) -> u64 {
+    pub fn line_number(&self) -> u64 {
         self.line_number
     }
 
     /// The next line and its number, `None` at the end of input. The outer error is an I/O
     /// failure (the read cannot go on); the inner one is a bad line (it can).
     #[allow(clippy::type_complexity)]
-    pub(crate) fn next_line(&mut self) -> io::Result<Option<(u64, Result<&str, LineError>)>> {
+    pub fn next_line(&mut self) -> io::Result<Option<(u64, Result<&str, LineError>)>> {
         self.buffer.clear();
         let mut read_any = false;
         let mut too_long = false;

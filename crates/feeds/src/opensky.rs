@@ -24,6 +24,10 @@
 //!   a row repeating the position time already reported for its `icao24` is ignored. That
 //!   memory is bounded by [`MAX_TRACKS`] and cleared when full (a repeat may then slip
 //!   through once).
+//! - **Heading**: OpenSky writes some tracks as negative degrees (−139.2 for 220.8); every
+//!   finite heading is taken modulo 360.
+//! - **The `traffic` library's exports** (`timestamp`, `latitude`, `groundspeed` in knots,
+//!   altitudes in feet, …) are read too, converted to SI units: see `columns`.
 //! - Repeated header lines (hourly files concatenated) are ignored.
 
 mod columns;
@@ -85,10 +89,10 @@ impl OpenSkyParser {
     }
 
     fn row(&mut self, columns: &Columns, text: &str, line: u64) -> Result<Outcome, LineError> {
-        if text.starts_with("time,") {
-            return Ok(Outcome::Ignored); // a repeated header: no data row starts with a word
-        }
         let fields: Vec<&str> = text.split(',').map(|f| unquote(f.trim())).collect();
+        if fields.get(columns.icao24) == Some(&"icao24") {
+            return Ok(Outcome::Ignored); // a repeated header
+        }
         if fields.len() != columns.count {
             return Err(LineError::FieldCount {
                 line,
@@ -102,17 +106,23 @@ impl OpenSkyParser {
         if icao24.is_empty() {
             return Err(LineError::bad_field(line, "icao24", "", "empty"));
         }
-        let time_s = number(field(columns.time), "time", line)?
+        let time = time_of(field(columns.time), "time", line)?
             .ok_or_else(|| LineError::bad_field(line, "time", "", "empty"))?;
-        let position_time_s = number(optional(columns.lastposupdate), "lastposupdate", line)?;
-        let time = unix_time(position_time_s.unwrap_or(time_s), line)?;
+        let position_time = time_of(optional(columns.lastposupdate), "lastposupdate", line)?;
+        let time = position_time.unwrap_or(time);
+        let units = columns.units;
+        let scaled = |value: Option<f64>, factor: f64| value.map(|v| v * factor);
         let lat_deg = number(field(columns.lat), "lat", line)?;
         let lon_deg = number(field(columns.lon), "lon", line)?;
-        let geo_m = number(optional(columns.geoaltitude), "geoaltitude", line)?;
-        let baro_m = number(optional(columns.baroaltitude), "baroaltitude", line)?;
-        let speed_mps = number(field(columns.velocity), "velocity", line)?;
+        let geo = number(optional(columns.geoaltitude), "geoaltitude", line)?;
+        let geo_m = scaled(geo, units.altitude);
+        let baro = number(optional(columns.baroaltitude), "baroaltitude", line)?;
+        let baro_m = scaled(baro, units.altitude);
+        let speed = number(field(columns.velocity), "velocity", line)?;
+        let speed_mps = scaled(speed, units.speed);
         let heading_deg = number(field(columns.heading), "heading", line)?;
-        let rate_mps = number(optional(columns.vertrate), "vertrate", line)?;
+        let rate = number(optional(columns.vertrate), "vertrate", line)?;
+        let rate_mps = scaled(rate, units.vertical_rate);
         check_on_ground(optional(columns.onground), line)?; // kept either way
         let (Some(lat_deg), Some(lon_deg), Some(altitude_m), Some(speed_mps), Some(heading_deg)) =
             (lat_deg, lon_deg, geo_m.or(baro_m), speed_mps, heading_deg)
@@ -126,11 +136,7 @@ impl OpenSkyParser {
             lon_deg,
             altitude_m,
             ground_speed_mps: speed_mps,
-            track_deg: if heading_deg == 360.0 {
-                0.0
-            } else {
-                heading_deg
-            },
+            track_deg: heading_deg.rem_euclid(360.0),
             vertical_rate_mps: rate_mps.unwrap_or(0.0),
             operation_id: None,
             callsign: Some(callsign).filter(|c| !c.is_empty()).map(str::to_owned),
@@ -234,6 +240,29 @@ fn number(text: &str, field: &'static str, line: u64) -> Result<Option<f64>, Lin
     }
 }
 
+/// A time given as Unix seconds (OpenSky) or as a date and time in UTC (`traffic`, e.g.
+/// `2018-10-01 06:00:00+00:00` or `2018-10-01T06:00:00.5Z`); `None` when empty.
+fn time_of(text: &str, field: &'static str, line: u64) -> Result<Option<DateTime<Utc>>, LineError> {
+    if text.contains('-') && text.len() >= 19 {
+        let iso = text.replacen(' ', "T", 1);
+        if let Ok(time) = DateTime::parse_from_rfc3339(&iso) {
+            return Ok(Some(time.with_timezone(&Utc)));
+        }
+        return match chrono::NaiveDateTime::parse_from_str(&iso, "%Y-%m-%dT%H:%M:%S%.f") {
+            Ok(time) => Ok(Some(time.and_utc())),
+            Err(_) => Err(LineError::bad_field(
+                line,
+                field,
+                text,
+                "neither Unix seconds nor a date and time",
+            )),
+        };
+    }
+    number(text, field, line)?
+        .map(|seconds| unix_time(seconds, line))
+        .transpose()
+}
+
 fn unix_time(seconds: f64, line: u64) -> Result<DateTime<Utc>, LineError> {
     // `as` saturates; anything chrono cannot represent is refused.
     DateTime::from_timestamp_millis((seconds * 1000.0).round() as i64).ok_or_else(|| {
@@ -290,6 +319,16 @@ mod tests {
         assert_eq!((report.ground_speed_mps, report.track_deg), (231.5, 271.2));
         assert_eq!(report.vertical_rate_mps, -3.25);
         assert_eq!((stats.lines, stats.reports), (2, 1));
+    }
+
+    /// 976 of the 5,466 rows of one real OpenSky file had headings like these.
+    #[test]
+    fn negative_headings_are_taken_modulo_360() {
+        let row = ROW.replace(",271.2,", ",-139.2,");
+        let (items, stats) = read(&[OPENSKY_HEADER, &row]);
+        let report = items[0].clone().unwrap();
+        assert!((report.track_deg - 220.8).abs() < 1e-9);
+        assert_eq!(stats.malformed, 0);
     }
 
     #[test]

@@ -2,12 +2,14 @@
 //! position reports.
 //!
 //! SBS-1 spreads what deconflict needs over separate messages per aircraft: position and
-//! altitude in MSG 3, velocity in MSG 4, callsign in MSG 1 (see `record` for the fields).
+//! altitude in MSG 3, velocity in MSG 4, callsign in MSG 1 (see `record` for the fields);
+//! readsb also writes the velocity on MSG 3 when it has one, which is then used at once.
 //! [`SbsAssembler`] keeps, per ICAO address, the last velocity and callsign, and emits a
 //! report on each MSG 3:
 //!
-//! - **Velocity carried forward.** A MSG 3 produces a report once a MSG 4 has been seen for
-//!   that address, with that last velocity, if it was generated no more than
+//! - **Velocity carried forward.** A MSG 3 that carries its own velocity (readsb) is reported
+//!   with it, and that velocity kept. Otherwise a MSG 3 produces a report once a MSG 4 has
+//!   been seen for that address, with that last velocity, if it was generated no more than
 //!   [`VELOCITY_MAX_AGE_S`] (60 s) before or after the position. ADS-B sends velocity twice
 //!   a second, so a 60 s gap means the receiver lost the velocity messages; a turn or climb
 //!   begun since would make a stale velocity mislead conflict prediction, so the position
@@ -19,6 +21,9 @@
 //!   dump1090 drops aircraft) starts afresh: its old velocity and callsign are forgotten.
 //! - **Bound.** At most [`MAX_TRACKS`] addresses are held; when full, expired ones are
 //!   dropped, and if none has expired the message from a new address is ignored.
+//! - **Bad values poison nothing.** A line with an impossible value (a speed below 0 or above
+//!   Mach 6, a track outside 0–360°, NaN) is malformed and changes no state, so the
+//!   aircraft's next valid lines are used as if it had not been sent.
 //!
 //! MSG 1 and MSG 4 lines only update that state (neither reports nor ignored in
 //! [`FeedStats`]); other MSG types (2, 5–8) and the SEL, ID, AIR, STA, CLK records are
@@ -80,11 +85,22 @@ impl SbsAssembler {
         line_number: u64,
         line: Result<&str, LineError>,
     ) -> Result<Option<PositionReport>, LineError> {
+        self.push_received(line_number, line, None)
+    }
+
+    /// As [`Self::push_line`] for a live feed: line `line_number` (or why it could not be
+    /// read), received at `received`, which stands in for empty date and time fields.
+    pub fn push_received(
+        &mut self,
+        line_number: u64,
+        line: Result<&str, LineError>,
+        received: Option<DateTime<Utc>>,
+    ) -> Result<Option<PositionReport>, LineError> {
         let outcome = line.and_then(|text| {
             if text.trim().is_empty() {
                 return Ok(Outcome::Kept);
             }
-            let record = parse_record(text, line_number)?;
+            let record = parse_record(text, line_number, received)?;
             self.apply(record, line_number)
         });
         self.stats.tally(line_number, outcome)
@@ -97,11 +113,13 @@ impl SbsAssembler {
     fn apply(&mut self, record: SbsRecord, line_number: u64) -> Result<Outcome, LineError> {
         let (header, update) = match record {
             SbsRecord::Ignored => return Ok(Outcome::Ignored),
-            SbsRecord::AirbornePosition(_, None) | SbsRecord::AirborneVelocity(_, None) => {
+            SbsRecord::AirbornePosition(_, None, _) | SbsRecord::AirborneVelocity(_, None) => {
                 return Ok(Outcome::Ignored)
             }
             SbsRecord::Identification(header, callsign) => (header, Update::Callsign(callsign)),
-            SbsRecord::AirbornePosition(header, Some(p)) => (header, Update::Position(p)),
+            SbsRecord::AirbornePosition(header, Some(p), velocity) => {
+                (header, Update::Position(p, velocity))
+            }
             SbsRecord::AirborneVelocity(header, Some(v)) => (header, Update::Velocity(v)),
         };
         let Some(track) = self.track(&header) else {
@@ -119,7 +137,10 @@ impl SbsAssembler {
                 track.velocity = Some((velocity, header.time));
                 Ok(Outcome::Kept)
             }
-            Update::Position(position) => {
+            Update::Position(position, velocity) => {
+                if let Some(velocity) = velocity {
+                    track.velocity = Some((velocity, header.time));
+                }
                 let Some(report) = report(header, position, track) else {
                     return Ok(Outcome::Ignored);
                 };
@@ -161,7 +182,7 @@ impl SbsAssembler {
 
 enum Update {
     Callsign(Option<String>),
-    Position(Position),
+    Position(Position, Option<Velocity>),
     Velocity(Velocity),
 }
 
@@ -284,5 +305,55 @@ mod tests {
         sbs.push_line(&velocity(&newcomer, "06:10:00.000")).unwrap();
         assert_eq!(sbs.tracks.len(), 1, "expired tracks dropped");
         assert_eq!(sbs.stats().ignored, 1);
+    }
+
+    #[test]
+    fn a_position_with_its_own_velocity_is_reported_at_once() {
+        let mut sbs = SbsAssembler::new();
+        let line = msg(
+            3,
+            "4CA2D6",
+            "06:00:00.000",
+            ",37000,451,146,51.45735,-1.02826,-64,,0,,0,0",
+        );
+        let report = sbs.push_line(&line).unwrap().unwrap();
+        assert_eq!(report.track_deg, 146.0);
+        // And kept for the positions that follow without one.
+        assert!(sbs
+            .push_line(&position("4CA2D6", "06:00:01.000"))
+            .unwrap()
+            .is_some());
+    }
+
+    #[test]
+    fn an_absurd_velocity_does_not_lose_the_next_valid_position() {
+        let mut sbs = SbsAssembler::new();
+        sbs.push_line(&velocity("4CA2D6", "06:00:00.000")).unwrap();
+        let absurd = msg(4, "4CA2D6", "06:00:00.500", ",,1000000,146,,,-64,,,,,0");
+        assert!(sbs.push_line(&absurd).is_err());
+        let report = sbs
+            .push_line(&position("4CA2D6", "06:00:01.000"))
+            .unwrap()
+            .expect("the earlier valid velocity still goes with the position");
+        assert!((report.ground_speed_mps - 451.0 * 1852.0 / 3600.0).abs() < 1e-9);
+        assert_eq!(sbs.stats().malformed, 1);
+    }
+
+    #[test]
+    fn a_live_line_without_any_time_takes_the_time_it_was_received() {
+        let mut sbs = SbsAssembler::new();
+        let received = "2026-12-06T05:00:00Z".parse().unwrap();
+        let bare = |kind: u8, rest: &str| format!("MSG,{kind},1,1,4CA2D6,1,,,,,{rest}");
+        sbs.push_received(1, Ok(&bare(4, ",,451,146,,,-64,,,,,0")), Some(received))
+            .unwrap();
+        let report = sbs
+            .push_received(
+                2,
+                Ok(&bare(3, ",37000,,,51.45735,-1.02826,,,0,,0,0")),
+                Some(received),
+            )
+            .unwrap()
+            .unwrap();
+        assert_eq!(report.time, received);
     }
 }

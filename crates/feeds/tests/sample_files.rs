@@ -289,3 +289,27 @@ fn reports_round_trip_through_ndjson() {
         assert_eq!(parse_ndjson_line(&line), Ok(report));
     }
 }
+
+#[test]
+fn a_traffic_library_export_is_read_in_si_units() {
+    assert_eq!(
+        sniff(data("traffic_export.csv").lines().next().unwrap()),
+        Some(FeedFormat::OpenSky)
+    );
+    let (reports, stats) = read_file("traffic_export.csv");
+    assert_eq!((reports.len(), stats.ignored, stats.malformed), (3, 1, 0));
+    let first = &reports[0];
+    assert_eq!(first.track_id, "4010e9");
+    assert_eq!(first.time.to_rfc3339(), "2018-10-01T06:00:03.812+00:00");
+    assert_close(first.track_deg, 220.8);
+    assert_close(first.altitude_m, 38_275.0 * 0.3048);
+    assert_close(first.ground_speed_mps, 451.0 * 1852.0 / 3600.0);
+    assert_close(first.vertical_rate_mps, -64.0 * 0.3048 / 60.0);
+    let second = &reports[1];
+    assert_close(second.altitude_m, 24_000.0 * 0.3048);
+    assert_eq!(second.time.to_rfc3339(), "2018-10-01T06:00:05+00:00");
+    let third = &reports[2];
+    assert_close(third.altitude_m, 12_000.0 * 0.3048);
+    assert_eq!((third.track_deg, third.vertical_rate_mps), (0.0, 0.0));
+    assert_eq!(third.callsign, None);
+}

@@ -14,11 +14,16 @@
 //! ```
 //!
 //! Transmission types: 1 identification (callsign), 2 surface position, 3 airborne position
-//! (altitude, latitude, longitude), 4 airborne velocity (ground speed, track, vertical rate),
+//! (altitude, latitude, longitude; readsb also fills ground speed, track and vertical rate
+//! when it has them, and those are then taken with the position), 4 airborne velocity
+//! (ground speed, track, vertical rate),
 //! 5 surveillance altitude, 6 surveillance identity (squawk), 7 air-to-air, 8 all-call reply.
 //! Only 1, 3 and 4 are used; the rest are ignored, as are the non-`MSG` record types.
 //!
-//! Times: fields 7–8 are taken as UTC. readsb writes UTC (`gmtime_r`); dump1090-fa writes
+//! Times: fields 7–8 (generated) are taken as UTC; when they are empty (early dump1090 left
+//! them so) fields 9–10 (logged) are, and when those are empty too the time the line was
+//! received, if the caller knows it (a live feed), else the line is malformed. Fields 7–8 are
+//! taken as UTC. readsb writes UTC (`gmtime_r`); dump1090-fa writes
 //! the receiver's local time (`localtime_r`), so run it with `TZ=UTC` when feeding
 //! deconflict. Altitudes and vertical rates may end in `H` when the decoder runs with GNSS
 //! output (`--gnss`): that is a geometric value, taken as is; otherwise the altitude is
@@ -28,7 +33,9 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
 use crate::error::LineError;
-use crate::report::{FEET_PER_MINUTE_TO_MPS, FEET_TO_M, KNOTS_TO_MPS};
+use crate::report::{
+    FEET_PER_MINUTE_TO_MPS, FEET_TO_M, GROUND_SPEED_MAX_MPS, KNOTS_TO_MPS, VERTICAL_RATE_MAX_MPS,
+};
 
 /// Fields in a `MSG` line; fewer means a truncated line.
 pub(crate) const MSG_FIELD_COUNT: usize = 22;
@@ -38,6 +45,8 @@ const TRANSMISSION_TYPE: usize = 1;
 const HEX_IDENT: usize = 4;
 const DATE_GENERATED: usize = 6;
 const TIME_GENERATED: usize = 7;
+const DATE_LOGGED: usize = 8;
+const TIME_LOGGED: usize = 9;
 const CALLSIGN: usize = 10;
 const ALTITUDE: usize = 11;
 const GROUND_SPEED: usize = 12;
@@ -56,8 +65,9 @@ pub(crate) enum SbsRecord {
     Ignored,
     /// MSG 1. `callsign` is `None` when the field is empty.
     Identification(Header, Option<String>),
-    /// MSG 3. `None` when the decoder had no position or altitude yet.
-    AirbornePosition(Header, Option<Position>),
+    /// MSG 3. `None` when the decoder had no position or altitude yet; the velocity when the
+    /// line carries one (readsb).
+    AirbornePosition(Header, Option<Position>, Option<Velocity>),
     /// MSG 4. `None` when the decoder had no ground speed or track.
     AirborneVelocity(Header, Option<Velocity>),
 }
@@ -67,6 +77,7 @@ pub(crate) enum SbsRecord {
 pub(crate) struct Header {
     /// Lowercase hex ICAO address, or `nonicao-` and the hex for a `~` address.
     pub(crate) track_id: String,
+    /// When generated, else when logged, else when received (see the module docs).
     pub(crate) time: DateTime<Utc>,
 }
 
@@ -85,8 +96,13 @@ pub(crate) struct Velocity {
     pub(crate) vertical_rate_mps: f64,
 }
 
-/// Decodes one non-blank line. `line` is the line number, for errors.
-pub(crate) fn parse_record(text: &str, line: u64) -> Result<SbsRecord, LineError> {
+/// Decodes one non-blank line. `line` is the line number, for errors; `received`, when the
+/// line was received (live feeds), stands in for empty date and time fields.
+pub(crate) fn parse_record(
+    text: &str,
+    line: u64,
+    received: Option<DateTime<Utc>>,
+) -> Result<SbsRecord, LineError> {
     let fields: Vec<&str> = text.trim().split(',').map(str::trim).collect();
     let record_type = fields[0];
     if record_type != "MSG" {
@@ -126,14 +142,16 @@ pub(crate) fn parse_record(text: &str, line: u64) -> Result<SbsRecord, LineError
     }
     let header = Header {
         track_id: track_id(fields[HEX_IDENT], line)?,
-        time: time_generated(fields[DATE_GENERATED], fields[TIME_GENERATED], line)?,
+        time: message_time(&fields, line, received)?,
     };
     Ok(match transmission_type {
         1 => {
             let callsign = Some(fields[CALLSIGN]).filter(|c| !c.is_empty());
             SbsRecord::Identification(header, callsign.map(str::to_owned))
         }
-        3 => SbsRecord::AirbornePosition(header, position(&fields, line)?),
+        3 => {
+            SbsRecord::AirbornePosition(header, position(&fields, line)?, velocity(&fields, line)?)
+        }
         _ => SbsRecord::AirborneVelocity(header, velocity(&fields, line)?),
     })
 }
@@ -151,11 +169,37 @@ fn track_id(hex_ident: &str, line: u64) -> Result<String, LineError> {
     }
 }
 
-fn time_generated(date: &str, time: &str, line: u64) -> Result<DateTime<Utc>, LineError> {
+/// The generated time, else the logged time, else `received`.
+fn message_time(
+    fields: &[&str],
+    line: u64,
+    received: Option<DateTime<Utc>>,
+) -> Result<DateTime<Utc>, LineError> {
+    let given = |date: usize, time: usize| !fields[date].is_empty() || !fields[time].is_empty();
+    if given(DATE_GENERATED, TIME_GENERATED) {
+        let (date, time) = (fields[DATE_GENERATED], fields[TIME_GENERATED]);
+        return date_time(date, time, line, ["date generated", "time generated"]);
+    }
+    if given(DATE_LOGGED, TIME_LOGGED) {
+        let (date, time) = (fields[DATE_LOGGED], fields[TIME_LOGGED]);
+        return date_time(date, time, line, ["date logged", "time logged"]);
+    }
+    received.ok_or_else(|| {
+        let reason = "empty, as is the time logged, and a file has no time of receipt";
+        LineError::bad_field(line, "date generated", "", reason)
+    })
+}
+
+fn date_time(
+    date: &str,
+    time: &str,
+    line: u64,
+    [date_field, time_field]: [&'static str; 2],
+) -> Result<DateTime<Utc>, LineError> {
     let date = NaiveDate::parse_from_str(date, "%Y/%m/%d")
-        .map_err(|_| LineError::bad_field(line, "date generated", date, "not YYYY/MM/DD"))?;
+        .map_err(|_| LineError::bad_field(line, date_field, date, "not YYYY/MM/DD"))?;
     let time = NaiveTime::parse_from_str(time, "%H:%M:%S%.f")
-        .map_err(|_| LineError::bad_field(line, "time generated", time, "not HH:MM:SS.sss"))?;
+        .map_err(|_| LineError::bad_field(line, time_field, time, "not HH:MM:SS.sss"))?;
     Ok(date.and_time(time).and_utc())
 }
 
@@ -180,12 +224,32 @@ fn velocity(fields: &[&str], line: u64) -> Result<Option<Velocity>, LineError> {
     let (Some(speed_kt), Some(track_deg)) = (speed_kt, track_deg) else {
         return Ok(None);
     };
+    let ground_speed_mps = speed_kt * KNOTS_TO_MPS;
+    if !(0.0..=GROUND_SPEED_MAX_MPS).contains(&ground_speed_mps) {
+        let reason = "outside 0 to 3,887 kt";
+        return Err(LineError::bad_field(
+            line,
+            "ground speed",
+            fields[GROUND_SPEED],
+            reason,
+        ));
+    }
+    if !(0.0..=360.0).contains(&track_deg) {
+        let reason = "outside 0 to 360 degrees";
+        return Err(LineError::bad_field(line, "track", fields[TRACK], reason));
+    }
+    // No vertical rate in a line that has a speed and track: taken as level.
+    let vertical_rate_mps = rate_ft_min.unwrap_or(0.0) * FEET_PER_MINUTE_TO_MPS;
+    if vertical_rate_mps.abs() > VERTICAL_RATE_MAX_MPS {
+        let reason = "outside ±98,425 ft/min";
+        let text = fields[VERTICAL_RATE];
+        return Err(LineError::bad_field(line, "vertical rate", text, reason));
+    }
     Ok(Some(Velocity {
-        ground_speed_mps: speed_kt * KNOTS_TO_MPS,
+        ground_speed_mps,
         // Decoders round the track to whole degrees, so 359.6° is written as 360.
         track_deg: if track_deg == 360.0 { 0.0 } else { track_deg },
-        // No vertical rate in a MSG 4 that has a speed and track: taken as level.
-        vertical_rate_mps: rate_ft_min.unwrap_or(0.0) * FEET_PER_MINUTE_TO_MPS,
+        vertical_rate_mps,
     }))
 }
 
@@ -225,8 +289,8 @@ mod tests {
 
     #[test]
     fn airborne_position_is_decoded_in_si_units() {
-        let SbsRecord::AirbornePosition(header, Some(position)) =
-            parse_record(POSITION, 1).unwrap()
+        let SbsRecord::AirbornePosition(header, Some(position), None) =
+            parse_record(POSITION, 1, None).unwrap()
         else {
             panic!("not a position");
         };
@@ -239,7 +303,8 @@ mod tests {
 
     #[test]
     fn airborne_velocity_is_decoded_in_si_units() {
-        let SbsRecord::AirborneVelocity(_, Some(velocity)) = parse_record(VELOCITY, 1).unwrap()
+        let SbsRecord::AirborneVelocity(_, Some(velocity)) =
+            parse_record(VELOCITY, 1, None).unwrap()
         else {
             panic!("not a velocity");
         };
@@ -252,7 +317,8 @@ mod tests {
     #[test]
     fn gnss_suffix_and_track_of_360_are_accepted() {
         let line = VELOCITY.replace(",146,", ",360,").replace("-64", "128H");
-        let SbsRecord::AirborneVelocity(_, Some(velocity)) = parse_record(&line, 1).unwrap() else {
+        let SbsRecord::AirborneVelocity(_, Some(velocity)) = parse_record(&line, 1, None).unwrap()
+        else {
             panic!("not a velocity");
         };
         assert_eq!(velocity.track_deg, 0.0);
@@ -262,21 +328,21 @@ mod tests {
     #[test]
     fn unused_types_are_ignored_and_unknown_ones_are_malformed() {
         let sel = "SEL,,5,179,400AE7,10103,2008/11/28,14:58:51.153,2008/11/28,14:58:51.153,RM";
-        assert_eq!(parse_record(sel, 1), Ok(SbsRecord::Ignored));
+        assert_eq!(parse_record(sel, 1, None), Ok(SbsRecord::Ignored));
         assert_eq!(
-            parse_record("MSG,8,1,1,4CA2D6,1", 1),
+            parse_record("MSG,8,1,1,4CA2D6,1", 1, None),
             Ok(SbsRecord::Ignored)
         );
-        assert!(parse_record("MSX,3,1", 2).is_err());
-        assert!(parse_record("MSG,9,1,1", 2).is_err());
-        assert!(parse_record("MSG,", 2).is_err());
+        assert!(parse_record("MSX,3,1", 2, None).is_err());
+        assert!(parse_record("MSG,9,1,1", 2, None).is_err());
+        assert!(parse_record("MSG,", 2, None).is_err());
     }
 
     #[test]
     fn truncated_and_garbled_lines_name_the_problem() {
         let truncated = &POSITION[..60];
         assert!(matches!(
-            parse_record(truncated, 4),
+            parse_record(truncated, 4, None),
             Err(LineError::FieldCount { line: 4, .. })
         ));
         let cases = [
@@ -290,7 +356,7 @@ mod tests {
             (POSITION.replace("37000", "NaN"), "altitude"),
         ];
         for (line, field) in cases {
-            match parse_record(&line, 5) {
+            match parse_record(&line, 5, None) {
                 Err(LineError::BadField { field: named, .. }) => assert_eq!(named, field),
                 other => panic!("{line}: {other:?}"),
             }
@@ -300,7 +366,7 @@ mod tests {
     #[test]
     fn non_icao_addresses_get_a_distinct_track_id() {
         let line = POSITION.replace("4CA2D6", "~4CA2D6");
-        let SbsRecord::AirbornePosition(header, _) = parse_record(&line, 1).unwrap() else {
+        let SbsRecord::AirbornePosition(header, ..) = parse_record(&line, 1, None).unwrap() else {
             panic!("not a position");
         };
         assert_eq!(header.track_id, "nonicao-4ca2d6");
@@ -310,13 +376,70 @@ mod tests {
     fn empty_values_are_unknown_not_malformed() {
         let line = POSITION.replace("51.45735,-1.02826", ",");
         assert!(matches!(
-            parse_record(&line, 1),
-            Ok(SbsRecord::AirbornePosition(_, None))
+            parse_record(&line, 1, None),
+            Ok(SbsRecord::AirbornePosition(_, None, None))
         ));
         let line = VELOCITY.replace("451,146", ",");
         assert!(matches!(
-            parse_record(&line, 1),
+            parse_record(&line, 1, None),
             Ok(SbsRecord::AirborneVelocity(_, None))
         ));
+    }
+
+    /// readsb (`net_io.c`, `modesSendSBSOutput`) fills speed, track and vertical rate on
+    /// `MSG,3` when it has them.
+    #[test]
+    fn a_position_line_with_a_velocity_carries_it() {
+        let line = "MSG,3,1,1,4CA2D6,1,2015/10/01,06:00:00.123,2015/10/01,06:00:00.150,,37000,451,146,51.45735,-1.02826,-64,,0,,0,0";
+        let Ok(SbsRecord::AirbornePosition(_, Some(_), Some(velocity))) =
+            parse_record(line, 1, None)
+        else {
+            panic!("no velocity with the position");
+        };
+        assert_eq!(velocity.track_deg, 146.0);
+        assert!((velocity.ground_speed_mps - 451.0 * 1852.0 / 3600.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn empty_generated_times_fall_back_to_logged_then_received() {
+        let logged_only = POSITION.replace("2015/10/01,06:00:00.123,", ",,");
+        let SbsRecord::AirbornePosition(header, ..) = parse_record(&logged_only, 1, None).unwrap()
+        else {
+            panic!("not a position");
+        };
+        assert_eq!(header.time.to_rfc3339(), "2015-10-01T06:00:00.150+00:00");
+        let neither = logged_only.replace("2015/10/01,06:00:00.150,", ",,");
+        assert!(matches!(
+            parse_record(&neither, 1, None),
+            Err(LineError::BadField {
+                field: "date generated",
+                ..
+            })
+        ));
+        let received = "2026-12-06T05:00:00Z".parse().unwrap();
+        let SbsRecord::AirbornePosition(header, ..) =
+            parse_record(&neither, 1, Some(received)).unwrap()
+        else {
+            panic!("not a position");
+        };
+        assert_eq!(header.time, received);
+    }
+
+    #[test]
+    fn absurd_velocities_are_malformed() {
+        for (speed, track, rate, field) in [
+            ("-1", "146", "0", "ground speed"),
+            ("1000000", "146", "0", "ground speed"),
+            ("NaN", "146", "0", "ground speed"),
+            ("451", "361", "0", "track"),
+            ("451", "-3", "0", "track"),
+            ("451", "146", "200000", "vertical rate"),
+        ] {
+            let line = VELOCITY.replace("451,146,,,-64", &format!("{speed},{track},,,{rate}"));
+            match parse_record(&line, 1, None) {
+                Err(LineError::BadField { field: named, .. }) => assert_eq!(named, field),
+                other => panic!("{line}: {other:?}"),
+            }
+        }
     }
 }
