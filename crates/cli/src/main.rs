@@ -4,7 +4,9 @@
 //! - `demo`: the built-in multi-party scenario, served (or checked and printed with `--check`).
 //! - `audit verify`: checks the hash chain of a database and names the first bad event.
 //! - `sim`: a seeded multi-party week on the real engine and store under a simulated clock.
+//! - `party`, `agreement`, `ops`: administration through the HTTP API (`admin`).
 
+mod admin;
 mod audit;
 mod demo;
 mod hotline;
@@ -126,6 +128,21 @@ enum Command {
         server: String,
         #[arg(long, env = "DECONFLICT_TOKEN", hide_env_values = true)]
         token: String,
+    },
+    /// Parties and their tokens (through the API of a running server).
+    Party {
+        #[command(subcommand)]
+        command: admin::PartyCommand,
+    },
+    /// Agreements between parties (through the API of a running server).
+    Agreement {
+        #[command(subcommand)]
+        command: admin::AgreementCommand,
+    },
+    /// A party's operations (through the API of a running server).
+    Ops {
+        #[command(subcommand)]
+        command: admin::OpsCommand,
     },
     /// Write a seeded traffic file (NDJSON position reports) for tests, replay and benchmarks.
     Loadgen {
@@ -316,6 +333,9 @@ fn main() -> ExitCode {
             progress: !quiet,
         })
         .map(|()| ExitCode::SUCCESS),
+        Command::Party { command } => admin::party(command).map(|()| ExitCode::SUCCESS),
+        Command::Agreement { command } => admin::agreement(command).map(|()| ExitCode::SUCCESS),
+        Command::Ops { command } => admin::ops(command).map(|()| ExitCode::SUCCESS),
         Command::Loadgen {
             flights,
             duration,

@@ -620,3 +620,125 @@ fn as_if_live(capture: &str) -> String {
         })
         .collect()
 }
+
+/// Runs the CLI against `server` with `token`; (exit success, stdout, stderr).
+fn admin_cli(server: &Server, token: &str, args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(BIN)
+        .args(args)
+        .env("DECONFLICT_SERVER", &server.base)
+        .env("DECONFLICT_TOKEN", token)
+        .env("DECONFLICT_ADMIN_TOKEN", ADMIN)
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn parties_tokens_agreements_and_operations_are_administered_from_the_cli() {
+    let directory = tempfile::tempdir().unwrap();
+    let server = Server::start(&directory.path().join("admin.db"));
+    let token_of = |out: &str| {
+        out.split_whitespace()
+            .find(|w| w.starts_with("dcf_"))
+            .unwrap()
+            .to_owned()
+    };
+    let (ok, out, _) = admin_cli(&server, "", &["party", "add", "blue", "--name", "Blue air"]);
+    assert!(ok, "{out}");
+    let blue = token_of(&out);
+    let (ok, out, _) = admin_cli(&server, "", &["party", "add", "red"]);
+    assert!(ok, "{out}");
+    let red = token_of(&out);
+    // A refusal is one line naming the problem, and a failure exit.
+    let (ok, _, err) = admin_cli(&server, "", &["party", "add", "red"]);
+    assert!(!ok);
+    assert!(err.contains("409 already-exists"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let (_, out, _) = admin_cli(&server, &blue, &["party", "list"]);
+    assert!(
+        out.contains("blue") && out.contains("Blue air") && out.contains("red"),
+        "{out}"
+    );
+
+    // Rotation: a new token works, the old one is revoked.
+    let (ok, out, _) = admin_cli(&server, &blue, &["party", "token", "rotate", "blue"]);
+    assert!(ok, "{out}");
+    let new_blue = token_of(&out);
+    let (ok, out, _) = admin_cli(
+        &server,
+        &new_blue,
+        &["party", "token", "revoke", "blue", "t1"],
+    );
+    assert!(ok, "{out}");
+    let (ok, _, err) = admin_cli(&server, &blue, &["party", "list"]);
+    assert!(!ok && err.contains("401"), "{err}");
+    let (_, out, _) = admin_cli(&server, &new_blue, &["party", "token", "list", "blue"]);
+    assert!(out.contains("t2") && !out.contains("t1"), "{out}");
+
+    // An agreement proposed, accepted, suspended; JSON on request.
+    let (ok, out, err) = admin_cli(
+        &server,
+        &new_blue,
+        &["agreement", "propose", "blue-red", "--with", "red"],
+    );
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("pending, waiting for red"), "{out}");
+    let (ok, out, _) = admin_cli(&server, &red, &["agreement", "accept", "blue-red"]);
+    assert!(ok && out.contains("in force"), "{out}");
+    let (_, out, _) = admin_cli(&server, &red, &["agreement", "list", "--json"]);
+    let listed: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(listed["agreements"][0]["id"], "blue-red");
+
+    // Operations filed from files: the second conflicts with the first.
+    let spec = |lon: f64| {
+        json!({
+            "mission_type": "patrol",
+            "domain": "air",
+            "volumes": [{
+                "footprint": {"type": "Circle", "center": [lon, 35.0], "radius_m": 5000.0},
+                "altitude_lower_m": 1000.0, "altitude_upper_m": 2000.0,
+                "time_start": "2030-01-01T10:00:00Z", "time_end": "2030-01-01T11:00:00Z"
+            }]
+        })
+    };
+    let blue_file = directory.path().join("blue-patrol.json");
+    std::fs::write(&blue_file, spec(36.0).to_string()).unwrap();
+    let (ok, out, err) = admin_cli(
+        &server,
+        &new_blue,
+        &["ops", "file", blue_file.to_str().unwrap()],
+    );
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("filed blue-patrol, version 1; 0 conflicts"),
+        "{out}"
+    );
+    let red_file = directory.path().join("red.json");
+    std::fs::write(&red_file, spec(36.01).to_string()).unwrap();
+    let (ok, out, err) = admin_cli(
+        &server,
+        &red,
+        &[
+            "ops",
+            "file",
+            red_file.to_str().unwrap(),
+            "--id",
+            "red-patrol",
+        ],
+    );
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("1 conflict") && out.contains("with blue"),
+        "{out}"
+    );
+    let (_, out, _) = admin_cli(&server, &new_blue, &["ops", "list"]);
+    assert!(
+        out.contains("blue-patrol") && out.contains("patrol"),
+        "{out}"
+    );
+    server.kill();
+}

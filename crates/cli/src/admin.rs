@@ -1,0 +1,474 @@
+//! Administration from the terminal, through the HTTP API like any other client: parties and
+//! their tokens (`party`), agreements between parties (`agreement`), and a party's operations
+//! (`ops`). Every command takes the server's URL and a bearer token from flags or the
+//! environment, prints what a person reads by default and the server's JSON with `--json`, and
+//! turns a refusal into one line naming the problem (the server's RFC 9457 `detail`).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use reqwest::blocking::{RequestBuilder, Response};
+use serde_json::{json, Value};
+
+/// Where the server is and who is asking.
+#[derive(Args, Debug, Clone)]
+pub struct Connection {
+    /// The server's base URL.
+    #[arg(
+        long,
+        env = "DECONFLICT_SERVER",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    server: String,
+    /// The bearer token: a party's, or the admin token where the command needs it.
+    #[arg(long, env = "DECONFLICT_TOKEN", hide_env_values = true)]
+    token: String,
+    /// Print the server's JSON answer instead of a summary.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Like [`Connection`], with the admin token from `DECONFLICT_ADMIN_TOKEN`.
+#[derive(Args, Debug, Clone)]
+pub struct AdminConnection {
+    /// The server's base URL.
+    #[arg(
+        long,
+        env = "DECONFLICT_SERVER",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    server: String,
+    /// The admin token (or an admin party's token).
+    #[arg(long, env = "DECONFLICT_ADMIN_TOKEN", hide_env_values = true)]
+    token: String,
+    /// Print the server's JSON answer instead of a summary.
+    #[arg(long)]
+    json: bool,
+}
+
+impl From<AdminConnection> for Connection {
+    fn from(admin: AdminConnection) -> Self {
+        Connection {
+            server: admin.server,
+            token: admin.token,
+            json: admin.json,
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PartyCommand {
+    /// Register a party (admin); prints its token, shown only once.
+    Add {
+        /// 1–64 characters of A-Z a-z 0-9 . _ -
+        id: String,
+        /// Its name as others read it (default: the id).
+        #[arg(long)]
+        name: Option<String>,
+        /// operator, humanitarian, authority or admin.
+        #[arg(long, default_value = "operator")]
+        role: String,
+        #[command(flatten)]
+        connection: AdminConnection,
+    },
+    /// List the registered parties.
+    List {
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// A party's tokens: issue a new one (rotate), list their ids, revoke one.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Issue a further token to a party (itself, or any with the admin token). Rotate by
+    /// switching to the new token, then revoking the old one.
+    Rotate {
+        party: String,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// The ids of a party's valid tokens.
+    List {
+        party: String,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Revoke a token by its id: requests with it are refused from now on.
+    Revoke {
+        party: String,
+        token_id: String,
+        #[command(flatten)]
+        connection: Connection,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AgreementCommand {
+    /// Propose an agreement (or a new version of one) between the caller and other parties.
+    Propose {
+        /// The agreement's id; proposing again under it proposes a new version.
+        id: String,
+        /// Another party it binds (repeat for several); the caller is always one.
+        #[arg(long = "with", required = true)]
+        with: Vec<String>,
+        /// A JSON file of its parameters (separation, look-ahead, release; see
+        /// `GET /openapi.json`, `AgreementParams`); default: SPEC §7's defaults.
+        #[arg(long)]
+        params: Option<PathBuf>,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Accept the pending version of an agreement.
+    Accept {
+        id: String,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Suspend an agreement (freezes it for every party).
+    Suspend {
+        id: String,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// Resume a suspended agreement.
+    Resume {
+        id: String,
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// The agreements the caller is party to.
+    List {
+        #[command(flatten)]
+        connection: Connection,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OpsCommand {
+    /// The caller's operations.
+    List {
+        #[command(flatten)]
+        connection: Connection,
+    },
+    /// File (or replace) an operation from a JSON file of its spec, as `PUT /v1/operations/{id}`
+    /// takes it; prints the conflicts found.
+    File {
+        file: PathBuf,
+        /// The operation's id (default: the file's name without its extension).
+        #[arg(long)]
+        id: Option<String>,
+        #[command(flatten)]
+        connection: Connection,
+    },
+}
+
+/// A refused or failed request, as one line.
+fn answer(response: Response) -> anyhow::Result<Value> {
+    let status = response.status();
+    let text = response.text().context("the server's answer was cut off")?;
+    let body: Value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    if status.is_success() {
+        return Ok(body);
+    }
+    let detail = body["detail"]
+        .as_str()
+        .or(body["title"].as_str())
+        .unwrap_or("no detail");
+    let kind = body["type"]
+        .as_str()
+        .and_then(|t| t.rsplit('/').next())
+        .unwrap_or("");
+    anyhow::bail!("the server refused ({} {kind}): {detail}", status.as_u16())
+}
+
+impl Connection {
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.server.trim_end_matches('/'))
+    }
+
+    fn send(
+        &self,
+        request: impl FnOnce(&reqwest::blocking::Client, String) -> RequestBuilder,
+        path: &str,
+    ) -> anyhow::Result<Value> {
+        let client = crate::hotline::client(Some(Duration::from_secs(30)))?;
+        let url = self.url(path);
+        let response = request(&client, url.clone())
+            .bearer_auth(&self.token)
+            .send()
+            .with_context(|| format!("cannot reach {url}"))?;
+        answer(response)
+    }
+
+    fn get(&self, path: &str) -> anyhow::Result<Value> {
+        self.send(|client, url| client.get(url), path)
+    }
+
+    fn post(&self, path: &str, body: Option<&Value>) -> anyhow::Result<Value> {
+        self.send(
+            |client, url| match body {
+                Some(body) => client.post(url).json(body),
+                None => client.post(url),
+            },
+            path,
+        )
+    }
+
+    /// Prints `value` as JSON with `--json`, else what `summary` says.
+    fn print(&self, value: &Value, summary: impl FnOnce(&Value) -> String) {
+        if self.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(value).unwrap_or_default()
+            );
+        } else {
+            let text = summary(value);
+            if !text.is_empty() {
+                println!("{text}");
+            }
+        }
+    }
+}
+
+fn text<'a>(value: &'a Value, key: &str) -> &'a str {
+    value[key].as_str().unwrap_or("-")
+}
+
+fn list(values: &Value, key: &str) -> Vec<Value> {
+    values[key].as_array().cloned().unwrap_or_default()
+}
+
+pub fn party(command: PartyCommand) -> anyhow::Result<()> {
+    match command {
+        PartyCommand::Add {
+            id,
+            name,
+            role,
+            connection,
+        } => {
+            let connection = Connection::from(connection);
+            let body =
+                json!({ "name": name.unwrap_or_else(|| id.clone()), "id": id, "role": role });
+            let party = connection.post("/v1/parties", Some(&body))?;
+            connection.print(&party, |p| {
+                format!(
+                    "registered {} ({}, {})\ntoken (shown only now): {}",
+                    text(p, "id"),
+                    text(p, "name"),
+                    text(p, "role"),
+                    text(p, "token")
+                )
+            });
+        }
+        PartyCommand::List { connection } => {
+            let parties = connection.get("/v1/parties")?;
+            connection.print(&parties, |all| {
+                let mut lines = vec![format!("{:<20} {:<14} name", "party", "role")];
+                for p in all.as_array().cloned().unwrap_or_default() {
+                    lines.push(format!(
+                        "{:<20} {:<14} {}",
+                        text(&p, "id"),
+                        text(&p, "role"),
+                        text(&p, "name")
+                    ));
+                }
+                lines.join("\n")
+            });
+        }
+        PartyCommand::Token { command } => token(command)?,
+    }
+    Ok(())
+}
+
+fn token(command: TokenCommand) -> anyhow::Result<()> {
+    match command {
+        TokenCommand::Rotate { party, connection } => {
+            let issued = connection.post(&format!("/v1/parties/{party}/tokens"), None)?;
+            connection.print(&issued, |t| {
+                format!(
+                    "issued token {} to {party} (shown only now): {}\nswitch to it, then: deconflict party token revoke {party} OLD_TOKEN_ID",
+                    text(t, "token_id"),
+                    text(t, "token")
+                )
+            });
+        }
+        TokenCommand::List { party, connection } => {
+            let tokens = connection.get(&format!("/v1/parties/{party}/tokens"))?;
+            connection.print(&tokens, |t| {
+                let ids: Vec<String> = list(t, "token_ids")
+                    .iter()
+                    .filter_map(|id| id.as_str().map(str::to_owned))
+                    .collect();
+                format!("valid tokens of {party}: {}", ids.join(", "))
+            });
+        }
+        TokenCommand::Revoke {
+            party,
+            token_id,
+            connection,
+        } => {
+            let answer = connection.send(
+                |client, url| client.delete(url),
+                &format!("/v1/parties/{party}/tokens/{token_id}"),
+            )?;
+            connection.print(&answer, |_| format!("revoked token {token_id} of {party}"));
+        }
+    }
+    Ok(())
+}
+
+fn agreement_line(a: &Value) -> String {
+    let parties: Vec<&str> = a["parties"]
+        .as_array()
+        .map(|p| p.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let state = if !a["suspended"].is_null() {
+        "suspended".to_owned()
+    } else if !a["pending"].is_null() {
+        let waiting: Vec<&str> = parties
+            .iter()
+            .copied()
+            .filter(|p| {
+                !a["pending"]["accepted_by"]
+                    .as_array()
+                    .is_some_and(|by| by.iter().any(|b| b == p))
+            })
+            .collect();
+        format!(
+            "version {} pending, waiting for {}",
+            a["pending"]["version"],
+            waiting.join(", ")
+        )
+    } else {
+        format!("version {} in force", a["in_force"]["version"])
+    };
+    format!("{:<24} {:<30} {state}", text(a, "id"), parties.join(", "))
+}
+
+pub fn agreement(command: AgreementCommand) -> anyhow::Result<()> {
+    match command {
+        AgreementCommand::Propose {
+            id,
+            with,
+            params,
+            connection,
+        } => {
+            let params: Value = match params {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    serde_json::from_str(&text)
+                        .with_context(|| format!("{} is not JSON", path.display()))?
+                }
+                None => {
+                    serde_json::to_value(deconflict_engine::agreement::AgreementParams::default())?
+                }
+            };
+            let me = connection.get("/v1/parties/me")?;
+            let mut parties = vec![text(&me, "id").to_owned()];
+            parties.extend(with);
+            parties.sort();
+            parties.dedup();
+            let body = json!({ "id": id, "parties": parties, "params": params });
+            let agreement = connection.post("/v1/agreements", Some(&body))?;
+            connection.print(&agreement, agreement_line);
+        }
+        AgreementCommand::Accept { id, connection } => {
+            let agreement = connection.post(&format!("/v1/agreements/{id}/accept"), None)?;
+            connection.print(&agreement, agreement_line);
+        }
+        AgreementCommand::Suspend { id, connection } => {
+            let agreement = connection.post(&format!("/v1/agreements/{id}/suspend"), None)?;
+            connection.print(&agreement, agreement_line);
+        }
+        AgreementCommand::Resume { id, connection } => {
+            let agreement = connection.post(&format!("/v1/agreements/{id}/resume"), None)?;
+            connection.print(&agreement, agreement_line);
+        }
+        AgreementCommand::List { connection } => {
+            let agreements = connection.get("/v1/agreements")?;
+            connection.print(&agreements, |all| {
+                let mut lines = vec![format!("{:<24} {:<30} state", "agreement", "parties")];
+                lines.extend(list(all, "agreements").iter().map(agreement_line));
+                lines.join("\n")
+            });
+        }
+    }
+    Ok(())
+}
+
+pub fn ops(command: OpsCommand) -> anyhow::Result<()> {
+    match command {
+        OpsCommand::List { connection } => {
+            let operations = connection.get("/v1/operations")?;
+            connection.print(&operations, |all| {
+                let mut lines = vec![format!(
+                    "{:<28} {:<10} {:<9} mission",
+                    "operation", "state", "version"
+                )];
+                for o in list(all, "operations") {
+                    lines.push(format!(
+                        "{:<28} {:<10} {:<9} {}",
+                        text(&o, "id"),
+                        text(&o, "state"),
+                        o["version"].to_string(),
+                        text(&o, "mission_type")
+                    ));
+                }
+                lines.join("\n")
+            });
+        }
+        OpsCommand::File {
+            file,
+            id,
+            connection,
+        } => {
+            let id = match id {
+                Some(id) => id,
+                None => file
+                    .file_stem()
+                    .and_then(|stem| stem.to_str())
+                    .map(str::to_owned)
+                    .context("give the operation's id with --id")?,
+            };
+            let text_of_file = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let spec: Value = serde_json::from_str(&text_of_file)
+                .with_context(|| format!("{} is not JSON", file.display()))?;
+            let filed = connection.send(
+                |client, url| client.put(url).json(&spec),
+                &format!("/v1/operations/{id}"),
+            )?;
+            connection.print(&filed, |o| {
+                let conflicts = list(o, "conflicts");
+                let mut lines = vec![format!(
+                    "filed {id}, version {}; {} conflict{}",
+                    o["version"],
+                    conflicts.len(),
+                    if conflicts.len() == 1 { "" } else { "s" }
+                )];
+                for c in conflicts {
+                    lines.push(format!(
+                        "  volume {} with {} (alert {})",
+                        c["own_volume"],
+                        text(&c, "other_party"),
+                        text(&c, "alert_id")
+                    ));
+                }
+                lines.join("\n")
+            });
+        }
+    }
+    Ok(())
+}
