@@ -1,6 +1,6 @@
 //! Administration from the terminal, through the HTTP API like any other client: parties and
 //! their tokens (`party`), agreements between parties (`agreement`), and a party's operations
-//! (`ops`). Every command takes the server's URL and a bearer token from flags or the
+//! (`ops`), and a whole scenario in the demo's format (`scenario load`). Every command takes the server's URL and a bearer token from flags or the
 //! environment, prints what a person reads by default and the server's JSON with `--json`, and
 //! turns a refusal into one line naming the problem (the server's RFC 9457 `detail`).
 
@@ -166,6 +166,23 @@ pub enum OpsCommand {
         id: Option<String>,
         #[command(flatten)]
         connection: Connection,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ScenarioCommand {
+    /// Load a scenario in the demo's format (`scenarios/syria-2015.json`: parties, zones,
+    /// protected sites, operations with times as offsets) into a running server through its
+    /// API: registers the parties (admin token; they must be new) and, as each owner, publishes
+    /// the zones, notifies the sites and files the operations. Prints each party's token.
+    Load {
+        file: PathBuf,
+        /// The scenario's start, to which its time offsets are added (RFC 3339; default: the
+        /// next full hour).
+        #[arg(long)]
+        at: Option<chrono::DateTime<chrono::Utc>>,
+        #[command(flatten)]
+        connection: AdminConnection,
     },
 }
 
@@ -470,5 +487,88 @@ pub fn ops(command: OpsCommand) -> anyhow::Result<()> {
             });
         }
     }
+    Ok(())
+}
+
+pub fn scenario(command: ScenarioCommand) -> anyhow::Result<()> {
+    let ScenarioCommand::Load {
+        file,
+        at,
+        connection,
+    } = command;
+    let admin = Connection::from(connection);
+    let text = std::fs::read_to_string(&file)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    let scenario = crate::scenario::load(&text)?;
+    let start = at.unwrap_or_else(|| crate::demo::next_full_hour(chrono::Utc::now()));
+    let mut tokens = serde_json::Map::new();
+    for party in &scenario.parties {
+        let body = json!({ "id": party.id, "name": party.name, "role": party.role });
+        let registered = admin
+            .post("/v1/parties", Some(&body))
+            .with_context(|| format!("cannot register party {}", party.id))?;
+        tokens.insert(party.id.clone(), registered["token"].clone());
+    }
+    let as_owner = |owner: &str| -> anyhow::Result<Connection> {
+        let token = tokens[owner]
+            .as_str()
+            .with_context(|| format!("the scenario has no party {owner:?}"))?;
+        Ok(Connection {
+            token: token.to_owned(),
+            ..admin.clone()
+        })
+    };
+    let put = |connection: &Connection, path: String, body: Value| {
+        connection.send(|client, url| client.put(url).json(&body), &path)
+    };
+    for zone in &scenario.zones {
+        put(
+            &as_owner(&zone.owner)?,
+            format!("/v1/zones/{}", zone.id),
+            serde_json::to_value(&zone.spec)?,
+        )
+        .with_context(|| format!("cannot publish zone {}", zone.id))?;
+    }
+    for site in &scenario.sites {
+        put(
+            &as_owner(&site.owner)?,
+            format!("/v1/sites/{}", site.id),
+            serde_json::to_value(site.spec_at(start))?,
+        )
+        .with_context(|| format!("cannot notify site {}", site.id))?;
+    }
+    let mut conflicts = 0;
+    for operation in &scenario.operations {
+        let filed = put(
+            &as_owner(&operation.owner)?,
+            format!("/v1/operations/{}", operation.id),
+            serde_json::to_value(operation.spec_at(start))?,
+        )
+        .with_context(|| format!("cannot file operation {}/{}", operation.owner, operation.id))?;
+        conflicts += list(&filed, "conflicts").len();
+    }
+    let summary = json!({
+        "scenario": scenario.name,
+        "start": start,
+        "parties": tokens,
+        "zones": scenario.zones.len(),
+        "sites": scenario.sites.len(),
+        "operations": scenario.operations.len(),
+    });
+    admin.print(&summary, |s| {
+        let mut lines = vec![format!(
+            "loaded {}: {} parties, {} zones, {} sites, {} operations ({conflicts} conflicts seen by their owners), start {}",
+            scenario.name,
+            scenario.parties.len(),
+            scenario.zones.len(),
+            scenario.sites.len(),
+            scenario.operations.len(),
+            start.to_rfc3339()
+        )];
+        for (party, token) in s["parties"].as_object().into_iter().flatten() {
+            lines.push(format!("token for {party:<12} {}", token.as_str().unwrap_or("?")));
+        }
+        lines.join("\n")
+    });
     Ok(())
 }

@@ -142,7 +142,7 @@ pub fn run(
     })
 }
 
-fn next_full_hour(now: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn next_full_hour(now: DateTime<Utc>) -> DateTime<Utc> {
     now.duration_trunc(TimeDelta::hours(1)).unwrap_or(now) + TimeDelta::hours(1)
 }
 

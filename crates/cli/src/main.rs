@@ -139,6 +139,11 @@ enum Command {
         #[command(subcommand)]
         command: admin::AgreementCommand,
     },
+    /// Load a scenario file into a running server (through its API).
+    Scenario {
+        #[command(subcommand)]
+        command: admin::ScenarioCommand,
+    },
     /// A party's operations (through the API of a running server).
     Ops {
         #[command(subcommand)]
@@ -336,6 +341,7 @@ fn main() -> ExitCode {
         Command::Party { command } => admin::party(command).map(|()| ExitCode::SUCCESS),
         Command::Agreement { command } => admin::agreement(command).map(|()| ExitCode::SUCCESS),
         Command::Ops { command } => admin::ops(command).map(|()| ExitCode::SUCCESS),
+        Command::Scenario { command } => admin::scenario(command).map(|()| ExitCode::SUCCESS),
         Command::Loadgen {
             flights,
             duration,

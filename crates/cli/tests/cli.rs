@@ -742,3 +742,62 @@ fn parties_tokens_agreements_and_operations_are_administered_from_the_cli() {
     );
     server.kill();
 }
+
+#[test]
+fn the_demo_scenario_loads_into_a_running_server_with_the_conflicts_demo_check_finds() {
+    let directory = tempfile::tempdir().unwrap();
+    let server = Server::start(&directory.path().join("scenario.db"));
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/syria-2015.json");
+    let at = "2031-03-01T06:00:00Z";
+    let (ok, out, err) = admin_cli(
+        &server,
+        "",
+        &[
+            "scenario",
+            "load",
+            scenario.to_str().unwrap(),
+            "--at",
+            at,
+            "--json",
+        ],
+    );
+    assert!(ok, "{out}{err}");
+    let loaded: Value = serde_json::from_str(&out).unwrap();
+    let tokens = loaded["parties"].as_object().unwrap().clone();
+    assert_eq!(tokens.len(), 5);
+    // Every strategic conflict, as every party is told of it.
+    let client = Client::new();
+    let mut strategic = std::collections::BTreeSet::new();
+    for token in tokens.values() {
+        let alerts: Value = client
+            .get(format!("{}/v1/alerts", server.base))
+            .bearer_auth(token.as_str().unwrap())
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        for alert in alerts["alerts"].as_array().unwrap() {
+            if alert["kind"] == "strategic_conflict" {
+                strategic.insert(alert["id"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    let check = Command::new(BIN)
+        .args(["demo", "--check", "--at", at])
+        .output()
+        .unwrap();
+    let check = String::from_utf8(check.stdout).unwrap();
+    let expected = format!("{} strategic conflicts found", strategic.len());
+    assert!(check.contains(&expected), "{expected} not in:\n{check}");
+    for id in &strategic {
+        assert!(check.contains(id.as_str()), "{id} not in:\n{check}");
+    }
+    // Loading again is refused, naming the party that exists.
+    let (ok, _, err) = admin_cli(
+        &server,
+        "",
+        &["scenario", "load", scenario.to_str().unwrap()],
+    );
+    assert!(!ok && err.contains("cannot register party"), "{err}");
+    server.kill();
+}
