@@ -36,11 +36,9 @@ pub fn run(
     };
     let directory = tempfile::tempdir().context("cannot create a temporary directory")?;
     let admin_token = generate_token();
-    let app = App::open(Config::new(
-        directory.path().join("demo.db"),
-        admin_token.clone(),
-    ))
-    .context("cannot open the demo database")?;
+    let database = directory.path().join("demo.db");
+    let app = App::open(Config::new(database.clone(), admin_token.clone()))
+        .context("cannot open the demo database")?;
     let scenario = scenario::load(scenario::SYRIA_2015)?;
     let tokens = load_scenario(&app, &scenario, start)?;
     let flights: Vec<crate::simulate::Flight> = if traffic {
@@ -79,13 +77,24 @@ pub fn run(
         for (party, token) in &tokens {
             println!("token for {party:<10} {token}");
         }
+        println!(
+            "database: {} (temporary: removed when the demo stops)",
+            database.display()
+        );
         println!();
+        println!("for the commands below and the README's, in another shell:");
+        println!(
+            "  export DECONFLICT_SERVER=http://{address} DECONFLICT_ADMIN_TOKEN={admin_token} DECONFLICT_TOKEN={}",
+            tokens[0].1
+        );
+        println!();
+        let bin = invocation();
         println!(
             "try: curl -H 'Authorization: Bearer {}' http://{address}/v1/alerts",
             tokens[0].1
         );
         println!(
-            "or follow a party's alerts live: deconflict watch --server http://{address} --after 0 --token {}",
+            "or follow a party's alerts live: {bin} watch --server http://{address} --after 0 --token {}",
             tokens[0].1
         );
         let head = app.sign_head().context("cannot sign the log head")?;
@@ -94,11 +103,11 @@ pub fn run(
             head.seq, head.public_key
         );
         println!(
-            "  deconflict audit receipt --server http://{address} --token {} --out {}.receipt.json",
+            "  {bin} audit receipt --server http://{address} --token {} --out {}.receipt.json",
             tokens[0].1, tokens[0].0
         );
         println!(
-            "  deconflict audit verify --receipt {}.receipt.json --public-key {}",
+            "  {bin} audit verify --receipt {}.receipt.json --public-key {}",
             tokens[0].0, head.public_key
         );
         if !flights.is_empty() {
@@ -140,6 +149,29 @@ pub fn run(
         drop(directory);
         Ok(())
     })
+}
+
+/// How to run this binary from the current directory: `deconflict` when that is what the
+/// PATH finds, else its path (e.g. `target/debug/deconflict` after `cargo run`), so that the
+/// commands the demo prints run as printed.
+fn invocation() -> String {
+    let Ok(exe) = std::env::current_exe() else {
+        return "deconflict".to_owned();
+    };
+    let on_path = std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| {
+            dir.join("deconflict")
+                .canonicalize()
+                .is_ok_and(|found| exe.canonicalize().is_ok_and(|exe| exe == found))
+        })
+    });
+    if on_path {
+        return "deconflict".to_owned();
+    }
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| exe.strip_prefix(cwd).ok().map(std::path::Path::to_path_buf));
+    relative.unwrap_or(exe).display().to_string()
 }
 
 pub(crate) fn next_full_hour(now: DateTime<Utc>) -> DateTime<Utc> {
