@@ -178,6 +178,11 @@ fn pruning_replaces_only_old_batches_by_their_digest_and_the_chain_still_verifie
     let report = SqliteLog::open_read_only(&path).unwrap().verify().unwrap();
     assert_eq!(report.first_bad, None);
     assert_eq!((report.events_checked, report.events_pruned), (6, 2));
+    let decoded = deconflict_store::verify_events(all_events(&log).into_iter());
+    assert_eq!(
+        decoded, report,
+        "the decoded events verify as the stored columns do"
+    );
 
     let read = all_events(&log);
     for (seq, (now, before)) in (1..).zip(read.iter().zip(&unpruned)) {
