@@ -3,11 +3,13 @@
 //! - `serve`: the HTTP API on an embedded database.
 //! - `demo`: the built-in multi-party scenario, served (or checked and printed with `--check`).
 //! - `audit verify`: checks the hash chain of a database and names the first bad event.
+//! - `db compact`: retention by hand: old position batches pruned to their digest, file shrunk.
 //! - `sim`: a seeded multi-party week on the real engine and store under a simulated clock.
 //! - `party`, `agreement`, `ops`: administration through the HTTP API (`admin`).
 
 mod admin;
 mod audit;
+mod db;
 mod demo;
 mod hotline;
 mod ingest;
@@ -47,6 +49,10 @@ enum Command {
         /// The admin token that registers parties.
         #[arg(long, env = "DECONFLICT_ADMIN_TOKEN", hide_env_values = true)]
         admin_token: String,
+        /// Position batches older than this many days are pruned to their digest, hourly, in
+        /// the background (at least 1; alerts and everything else are kept).
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+        retention_days: u32,
     },
     /// Run the built-in scenario (Syria and the eastern Mediterranean, 2015) and serve it.
     Demo {
@@ -205,6 +211,28 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Maintain a database file.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Prune position batches older than the horizon to their digest (the chain still
+    /// verifies, receipts say what was pruned; everything else is kept), then shrink the file.
+    Compact {
+        /// The database file.
+        #[arg(long)]
+        database: PathBuf,
+        /// Keep position batches of the last this many days whole (at least 1).
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+        retention_days: u32,
+        /// Hide the progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -261,7 +289,16 @@ fn main() -> ExitCode {
             database,
             listen,
             admin_token,
-        } => serve::run(database, listen, admin_token).map(|()| ExitCode::SUCCESS),
+            retention_days,
+        } => serve::run(database, listen, admin_token, retention_days).map(|()| ExitCode::SUCCESS),
+        Command::Db {
+            command:
+                DbCommand::Compact {
+                    database,
+                    retention_days,
+                    quiet,
+                },
+        } => db::compact(&database, retention_days, quiet).map(|()| ExitCode::SUCCESS),
         Command::Demo {
             check,
             listen,

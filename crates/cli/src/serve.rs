@@ -23,13 +23,20 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-pub fn run(database: PathBuf, listen: SocketAddr, admin_token: String) -> anyhow::Result<()> {
+pub fn run(
+    database: PathBuf,
+    listen: SocketAddr,
+    admin_token: String,
+    retention_days: u32,
+) -> anyhow::Result<()> {
     anyhow::ensure!(
         admin_token.len() >= 16,
         "the admin token must be at least 16 characters long"
     );
     init_logging();
-    let app = App::open(Config::new(database.clone(), admin_token))
+    let mut config = Config::new(database.clone(), admin_token);
+    config.retention_horizon = Some(chrono::TimeDelta::days(i64::from(retention_days)));
+    let app = App::open(config)
         .with_context(|| format!("cannot open database {}", database.display()))?;
     runtime()?.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)

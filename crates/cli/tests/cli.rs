@@ -194,14 +194,25 @@ fn acknowledged_writes_survive_kill_9_and_audit_catches_an_edited_event() {
     // Someone with access to the file moves Red's operation 4: the chain no longer verifies.
     let connection = rusqlite::Connection::open(&database).unwrap();
     connection
-        .execute_batch("DROP TRIGGER IF EXISTS events_no_update;")
-        .unwrap();
-    let changed = connection
-        .execute(
-            "UPDATE events SET payload = replace(payload, '36.05', '36.5') WHERE seq = 4",
-            [],
+        .execute_batch(
+            "DROP TRIGGER IF EXISTS events_no_update; \
+             DROP TRIGGER IF EXISTS events_update_only_prunes;",
         )
         .unwrap();
+    // A long payload is stored as a zstd frame (schema version 3): then a byte of it is edited.
+    let codec: String = connection
+        .query_row("SELECT codec FROM events WHERE seq = 4", [], |row| {
+            row.get(0)
+        })
+        .unwrap();
+    let edit = match codec.as_str() {
+        "json" => "UPDATE events SET payload = replace(payload, '36.05', '36.5') WHERE seq = 4",
+        _ => {
+            "UPDATE events SET payload = substr(payload, 1, length(payload) - 1) || x'ff' \
+              WHERE seq = 4"
+        }
+    };
+    let changed = connection.execute(edit, []).unwrap();
     assert_eq!(changed, 1);
     drop(connection);
     let (code, stdout) = audit(&database);

@@ -42,6 +42,22 @@ pub struct TrackReport {
     pub callsign: Option<String>,
 }
 
+/// What receivers resolve, and so what is kept of a report (see [`TrackReport::quantised`]):
+/// 1e-7° of latitude and longitude (about 1 cm), 1 cm of altitude, 1 cm/s of ground speed and
+/// vertical rate, 0.01° of track, and whole milliseconds of time. ADS-B itself resolves about
+/// 5 m, 25 ft, 1 kt and 1 s; finer digits are noise that costs log space (a random 17-digit
+/// float compresses to half what a quantised one does) and buys no detection.
+pub const LAT_LON_STEPS_PER_DEG: f64 = 1e7;
+pub const ALTITUDE_STEPS_PER_M: f64 = 100.0;
+pub const SPEED_STEPS_PER_MPS: f64 = 100.0;
+pub const TRACK_STEPS_PER_DEG: f64 = 100.0;
+
+/// `value` rounded to the nearest multiple of `1 / steps_per_unit`, as the f64 nearest that
+/// decimal (so it prints in few digits), without a negative zero.
+fn quantise(value: f64, steps_per_unit: f64) -> f64 {
+    (value * steps_per_unit).round() / steps_per_unit + 0.0
+}
+
 /// Why a report was refused: the field and the reason.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{field}: {reason}")]
@@ -76,6 +92,26 @@ fn check_range(
 }
 
 impl TrackReport {
+    /// The report as it is kept: each value rounded to what receivers resolve (the constants
+    /// above), time cut to whole milliseconds, a track of 360.00° after rounding made 0°.
+    /// Applied when a report is accepted, before its event is decided, so the event logged,
+    /// the live state and a replay hold the same bits. Idempotent, and keeps a valid report
+    /// valid (every range bound is a multiple of its step).
+    pub fn quantised(mut self) -> TrackReport {
+        use chrono::SubsecRound as _;
+        self.time = self.time.trunc_subsecs(3);
+        self.lat_deg = quantise(self.lat_deg, LAT_LON_STEPS_PER_DEG);
+        self.lon_deg = quantise(self.lon_deg, LAT_LON_STEPS_PER_DEG);
+        self.altitude_m = quantise(self.altitude_m, ALTITUDE_STEPS_PER_M);
+        self.ground_speed_mps = quantise(self.ground_speed_mps, SPEED_STEPS_PER_MPS);
+        self.vertical_rate_mps = quantise(self.vertical_rate_mps, SPEED_STEPS_PER_MPS);
+        self.track_deg = match quantise(self.track_deg, TRACK_STEPS_PER_DEG) {
+            track_deg if track_deg >= 360.0 => 0.0,
+            track_deg => track_deg,
+        };
+        self
+    }
+
     /// Range and finiteness checks; the first bad field is named.
     pub fn validate(&self) -> Result<(), ReportRefusal> {
         let id_ok = !self.track_id.is_empty()
@@ -146,6 +182,61 @@ impl TrackReport {
     }
 }
 
+#[cfg(test)]
+mod quantise_tests {
+    use super::*;
+
+    fn report() -> TrackReport {
+        TrackReport {
+            track_id: "4ca2d6".into(),
+            time: "2030-01-01T00:00:01.250999999Z".parse().unwrap(),
+            lat_deg: 35.123456789123,
+            lon_deg: -179.99999999,
+            altitude_m: 11269.98765,
+            ground_speed_mps: 232.01449,
+            track_deg: 359.9951,
+            vertical_rate_mps: -0.001,
+            operation_id: None,
+            callsign: None,
+        }
+    }
+
+    #[test]
+    fn quantised_values_are_the_resolved_decimals_and_print_short() {
+        let q = report().quantised();
+        assert_eq!(
+            q.time,
+            "2030-01-01T00:00:01.250Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        assert_eq!(q.lat_deg.to_string(), "35.1234568");
+        assert_eq!(q.lon_deg.to_string(), "-180");
+        assert_eq!(q.altitude_m.to_string(), "11269.99");
+        assert_eq!(q.ground_speed_mps.to_string(), "232.01");
+        assert_eq!(q.track_deg, 0.0, "360.00 wraps to 0");
+        assert!(q.vertical_rate_mps == 0.0 && q.vertical_rate_mps.is_sign_positive());
+        assert_eq!(q.validate(), Ok(()));
+    }
+
+    #[test]
+    fn quantising_is_idempotent() {
+        let mut rng_state = 0x2545f4914f6cdd1du64;
+        for _ in 0..10_000 {
+            rng_state ^= rng_state << 13;
+            rng_state ^= rng_state >> 7;
+            rng_state ^= rng_state << 17;
+            let unit = (rng_state >> 11) as f64 / (1u64 << 53) as f64;
+            let mut r = report();
+            r.lat_deg = unit * 180.0 - 90.0;
+            r.lon_deg = unit * 360.0 - 180.0;
+            r.altitude_m = unit * 30_500.0 - 500.0;
+            r.track_deg = unit * 360.0;
+            let once = r.quantised();
+            assert_eq!(once.clone().quantised(), once);
+            assert_eq!(once.validate(), Ok(()));
+        }
+    }
+}
+
 /// The latest state of one track.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LiveTrack {
@@ -167,7 +258,13 @@ impl LiveTrack {
 /// The compact log encoding of a batch of reports: each report as an array
 /// `[track_id, time, lat, lon, altitude, ground_speed, track, vertical_rate, operation_id, callsign]`
 /// instead of an object. Position batches are most of the log by volume; without the keys they
-/// are about half the size, and much cheaper to encode, hash and store.
+/// are about half the size, and much cheaper to encode, hash and store. The values are the
+/// quantised ones ([`TrackReport::quantised`]), which the store's compression brings to about
+/// 30 bytes a report.
+///
+/// A batch pruned by retention (`deconflict_store::SqliteLog::prune`, the subtree `/reports`)
+/// reads back with `reports: null`, which decodes as no reports: replaying it changes nothing.
+/// Its tracks were lost long before the horizon, and every later report of them is kept.
 pub mod compact {
     use super::TrackReport;
     use chrono::{DateTime, Utc};
@@ -221,7 +318,8 @@ pub mod compact {
     pub fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Vec<TrackReport>, D::Error> {
-        let rows = Vec::<Row>::deserialize(deserializer)?;
+        // `null`: pruned by retention (see the module docs).
+        let rows = Option::<Vec<Row>>::deserialize(deserializer)?.unwrap_or_default();
         Ok(rows
             .into_iter()
             .map(
@@ -285,6 +383,14 @@ pub mod compact {
             assert!(text.starts_with(r#"[["4ca2d6""#), "{text}");
             let back: Batch = serde_json::from_str(&text).unwrap();
             assert_eq!(back.0, vec![report]);
+        }
+
+        #[test]
+        fn a_pruned_batch_reads_as_no_reports() {
+            #[derive(Deserialize)]
+            struct Batch(#[serde(with = "super")] Vec<TrackReport>);
+            let back: Batch = serde_json::from_str("null").unwrap();
+            assert!(back.0.is_empty());
         }
     }
 }

@@ -32,6 +32,11 @@ pub struct Config {
     pub rate_limit: crate::ratelimit::RateLimit,
     /// How far a position report's time may lie from the server's clock.
     pub report_window: deconflict_engine::decide::ReportWindow,
+    /// Position batches older than this are pruned to their digest in the background
+    /// (`retention`; at least a day); `None`: never. Default 30 days (SPEC §8).
+    pub retention_horizon: Option<chrono::TimeDelta>,
+    /// How often the retention task runs (default hourly).
+    pub retention_interval: std::time::Duration,
 }
 
 impl Config {
@@ -44,6 +49,8 @@ impl Config {
             tactical_interval: Some(std::time::Duration::from_secs(1)),
             rate_limit: crate::ratelimit::RateLimit::default(),
             report_window: Default::default(),
+            retention_horizon: Some(chrono::TimeDelta::days(30)),
+            retention_interval: std::time::Duration::from_secs(3600),
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod body;
 pub mod openapi;
 pub mod problem;
 pub mod ratelimit;
+pub mod retention;
 pub mod routes;
 pub mod telemetry;
 pub mod ui;
@@ -94,6 +95,7 @@ pub async fn serve_router(
             }
         })
     };
+    let retention = retention::spawn(app.clone());
     let result = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
         .await;
@@ -101,5 +103,8 @@ pub async fn serve_router(
         ticker.abort();
     }
     signer.abort();
+    if let Some(retention) = retention {
+        retention.abort();
+    }
     result
 }

@@ -5,6 +5,7 @@
 use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::Value;
 
+use crate::codec::StoredPayload;
 use crate::hash::{format_time, time_problem};
 use crate::redact::{content_digest_of_columns, NodeDigest, Salt};
 use crate::{
@@ -19,7 +20,8 @@ pub(crate) struct PreparedEvent {
     pub actor: String,
     pub kind: String,
     pub payload: Value,
-    pub payload_text: String,
+    /// The canonical payload text as it goes into the `payload` column (`codec.rs`).
+    pub stored_payload: StoredPayload,
     /// Fresh random salt of the event's content digest.
     pub salt: Salt,
     /// The salted content digest, computed here, before the append's write transaction takes
@@ -28,7 +30,11 @@ pub(crate) struct PreparedEvent {
 }
 
 /// Checks the batch against the limits and prepares every event, or refuses the whole batch.
-pub(crate) fn prepare_batch(events: Vec<NewEvent>) -> Result<Vec<PreparedEvent>, StoreError> {
+/// `compress`: whether payloads may be stored compressed (`codec.rs`).
+pub(crate) fn prepare_batch(
+    events: Vec<NewEvent>,
+    compress: bool,
+) -> Result<Vec<PreparedEvent>, StoreError> {
     if events.len() > MAX_APPEND_BATCH_EVENTS {
         return Err(StoreError::BatchTooLarge {
             events: events.len(),
@@ -38,9 +44,9 @@ pub(crate) fn prepare_batch(events: Vec<NewEvent>) -> Result<Vec<PreparedEvent>,
     let mut payload_bytes_total = 0usize;
     let mut prepared = Vec::with_capacity(events.len());
     for (index, event) in events.into_iter().enumerate() {
-        let event =
-            prepare_event(event).map_err(|reason| StoreError::InvalidEvent { index, reason })?;
-        payload_bytes_total += event.payload_text.len();
+        let (event, payload_bytes) = prepare_event(event, compress)
+            .map_err(|reason| StoreError::InvalidEvent { index, reason })?;
+        payload_bytes_total += payload_bytes;
         if payload_bytes_total > MAX_APPEND_BATCH_PAYLOAD_BYTES {
             return Err(StoreError::BatchPayloadTooLarge {
                 bytes: payload_bytes_total,
@@ -52,7 +58,8 @@ pub(crate) fn prepare_batch(events: Vec<NewEvent>) -> Result<Vec<PreparedEvent>,
     Ok(prepared)
 }
 
-fn prepare_event(event: NewEvent) -> Result<PreparedEvent, String> {
+/// The prepared event and its canonical payload's length in bytes.
+fn prepare_event(event: NewEvent, compress: bool) -> Result<(PreparedEvent, usize), String> {
     check_label("actor", &event.actor, MAX_ACTOR_BYTES)?;
     check_label("kind", &event.kind, MAX_KIND_BYTES)?;
     if let Some(problem) = time_problem(&event.time) {
@@ -73,18 +80,26 @@ fn prepare_event(event: NewEvent) -> Result<PreparedEvent, String> {
     let time = event.time.trunc_subsecs(6);
     let time_text = format_time(&time);
     let salt = Salt::random();
-    let content_digest =
-        content_digest_of_columns(&time_text, &event.actor, &event.kind, &event.payload, &salt);
-    Ok(PreparedEvent {
+    let content_digest = content_digest_of_columns(
+        &time_text,
+        &event.actor,
+        &event.kind,
+        &event.payload,
+        &salt,
+        &[],
+    );
+    let payload_bytes = payload_text.len();
+    let prepared = PreparedEvent {
         time_text,
         time,
         actor: event.actor,
         kind: event.kind,
         payload: event.payload,
-        payload_text,
+        stored_payload: StoredPayload::encode(payload_text, compress),
         salt,
         content_digest,
-    })
+    };
+    Ok((prepared, payload_bytes))
 }
 
 /// Actor and kind are identifiers: non-empty, bounded, no control characters (which also keeps
@@ -161,7 +176,7 @@ mod tests {
     #[test]
     fn invalid_event_names_its_index_and_problem() {
         let batch = vec![event("a", "k", json!(1)), event("a", "", json!(1))];
-        let error = prepare_batch(batch).err().unwrap();
+        let error = prepare_batch(batch, true).err().unwrap();
         assert!(
             matches!(&error, StoreError::InvalidEvent { index: 1, reason } if reason == "kind is empty"),
             "{error}"
@@ -170,14 +185,16 @@ mod tests {
 
     #[test]
     fn control_characters_and_long_labels_are_refused() {
-        assert!(prepare_event(event("a\0b", "k", json!(1))).is_err());
-        assert!(prepare_event(event(&"a".repeat(MAX_ACTOR_BYTES + 1), "k", json!(1))).is_err());
-        assert!(prepare_event(event(&"a".repeat(MAX_ACTOR_BYTES), "k", json!(1))).is_ok());
+        assert!(prepare_event(event("a\0b", "k", json!(1)), true).is_err());
+        assert!(
+            prepare_event(event(&"a".repeat(MAX_ACTOR_BYTES + 1), "k", json!(1)), true).is_err()
+        );
+        assert!(prepare_event(event(&"a".repeat(MAX_ACTOR_BYTES), "k", json!(1)), true).is_ok());
     }
 
     #[test]
     fn too_deep_payload_is_refused_before_it_can_become_unreadable() {
-        let error = prepare_event(event("a", "k", nested(MAX_PAYLOAD_DEPTH + 1))).err();
+        let error = prepare_event(event("a", "k", nested(MAX_PAYLOAD_DEPTH + 1)), true).err();
         assert!(error.unwrap().contains("nested deeper"));
     }
 
@@ -185,7 +202,7 @@ mod tests {
     fn batch_over_the_event_limit_is_refused_whole() {
         let batch = vec![event("a", "k", json!(null)); MAX_APPEND_BATCH_EVENTS + 1];
         assert!(matches!(
-            prepare_batch(batch),
+            prepare_batch(batch, true),
             Err(StoreError::BatchTooLarge { events, max: MAX_APPEND_BATCH_EVENTS })
                 if events == MAX_APPEND_BATCH_EVENTS + 1
         ));
@@ -194,7 +211,7 @@ mod tests {
     #[test]
     fn oversized_payload_is_refused() {
         let big = json!("x".repeat(MAX_PAYLOAD_BYTES));
-        let error = prepare_event(event("a", "k", big)).err().unwrap();
+        let error = prepare_event(event("a", "k", big), true).err().unwrap();
         assert!(error.contains("more than the maximum"), "{error}");
     }
 }

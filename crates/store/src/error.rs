@@ -31,9 +31,9 @@ pub enum StoreError {
     /// The file was written by an older build whose hash chain this build cannot verify
     /// (version 1 hashed payload text; version 2 commits to salted, redactable digests).
     #[error(
-        "event log schema version {found} predates this build's version {supported} (the hash \
-         chain changed to salted, redactable digests); it cannot be opened or verified by this \
-         build: verify it with the build that wrote it, and start a new log"
+        "event log schema version {found} predates version {supported}, the oldest this build \
+         reads (the hash chain changed to salted, redactable digests); it cannot be opened or \
+         verified by this build: verify it with the build that wrote it, and start a new log"
     )]
     OutdatedSchema {
         found: String,
@@ -41,7 +41,7 @@ pub enum StoreError {
     },
 
     /// The file was written by a newer (or unknown) schema version.
-    #[error("event log schema version {found:?} is not supported (this build reads version {supported})")]
+    #[error("event log schema version {found:?} is not supported (this build reads versions up to {supported})")]
     UnsupportedSchema {
         found: String,
         supported: &'static str,

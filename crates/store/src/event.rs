@@ -1,8 +1,12 @@
 //! The event types and the [`EventLog`] trait: the one narrow interface the server uses, so
 //! another backend (PostgreSQL) can be added without touching anything else.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 
+use crate::receipt::parse_pointer;
+use crate::redact::{parse_hex32, NodeDigest};
 use crate::{Disclosure, Receipt, Salt, SignedHead, StoreError};
 
 /// An event as the caller hands it to [`EventLog::append`]; the log assigns `seq` and hashes.
@@ -38,6 +42,39 @@ pub struct StoredEvent {
     /// never reach a party that may not see the whole event. Receipts disclose derived salts of
     /// the released subtrees instead. Its `Debug` form does not show it.
     pub salt: Salt,
+    /// `Some` when retention pruned part of the payload ([`crate::SqliteLog::prune`]): each
+    /// pruned subtree reads back as `null` in `payload`, and its salted digest is kept here, so
+    /// the chain still verifies. `None` for an event read back whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pruned: Option<Pruned>,
+}
+
+/// What retention removed from an event, and when.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pruned {
+    /// When the event was pruned (whole microseconds).
+    pub at: DateTime<Utc>,
+    /// RFC 6901 pointer into the payload → the salted digest (64 lowercase hex digits,
+    /// `redact.rs`) of the subtree that was there and is now `null`.
+    pub digests: BTreeMap<String, String>,
+}
+
+impl Pruned {
+    /// The pruned subtrees as (tokens of the pointer into the payload, digest); a pointer or
+    /// digest that does not parse is named.
+    pub(crate) fn nodes(&self) -> Result<Vec<(Vec<String>, NodeDigest)>, String> {
+        self.digests
+            .iter()
+            .map(|(pointer, digest)| {
+                let path = parse_pointer(pointer).map_err(|error| error.to_string())?;
+                let digest = parse_hex32(digest).ok_or_else(|| {
+                    format!("pruned digest of {pointer:?} is not 64 lowercase hex digits")
+                })?;
+                Ok((path, digest))
+            })
+            .collect()
+    }
 }
 
 /// The one narrow interface the server uses, so a PostgreSQL backend can be added later without

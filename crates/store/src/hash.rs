@@ -19,8 +19,10 @@
 //! - `content_digest` is the salted, redactable BLAKE3 digest of the event's content object
 //!   `{"actor", "kind", "payload", "time"}`, specified byte by byte in `redact.rs`
 //!   ([`crate::content_digest`]). It is computed from the stored columns: `time` exactly as
-//!   stored, `actor` and `kind` byte for byte, the `payload` column parsed as JSON, and the
-//!   `salt` column (64 lowercase hex digits).
+//!   stored, `actor` and `kind` byte for byte, the `payload` column parsed as JSON (after
+//!   decompressing it when its `codec` is `zstd`, see `codec.rs`; a subtree pruned by retention
+//!   counts as the digest recorded in `pruned`, see `redact.rs`), and the `salt` column (64
+//!   lowercase hex digits).
 //!
 //! The stored `time` is RFC 3339 in UTC with exactly six fractional digits and a literal `Z`,
 //! i.e. chrono/strftime `%Y-%m-%dT%H:%M:%S%.6fZ`, e.g. `2025-03-01T12:00:00.250000Z` (years

@@ -14,6 +14,11 @@
 //! - `hash.rs` defines [`canonical_json`] and [`event_hash`], and `redact.rs` the salted content
 //!   digest ([`content_digest`]) the hash commits to; both document their encoding byte by byte,
 //!   so a third party can verify a log without this code.
+//! - `codec.rs` says how a payload's canonical text is kept: as is, or compressed (zstd) when
+//!   long; the hashes never see the difference.
+//! - Retention (`sqlite/prune.rs`, [`SqliteLog::prune`]): the caller names kinds, a subtree of
+//!   their payload and a cut-off time; each such older event keeps only that subtree's salted
+//!   digest ([`Pruned`]), so the chain, `verify` and receipts still cover it whole.
 //! - `verify.rs` walks a chain and names the first bad event ([`verify_events`],
 //!   [`SqliteLog::verify`]); `batch.rs` validates an append batch against the limits below.
 //! - `receipt.rs` lets a party keep proof of what it was told: the server signs chain heads
@@ -26,6 +31,7 @@
 //! before anything is written.
 
 mod batch;
+mod codec;
 mod error;
 mod event;
 mod hash;
@@ -34,8 +40,9 @@ mod redact;
 mod sqlite;
 mod verify;
 
+pub use codec::COMPRESS_MIN_BYTES;
 pub use error::StoreError;
-pub use event::{EventLog, NewEvent, StoredEvent};
+pub use event::{EventLog, NewEvent, Pruned, StoredEvent};
 pub use hash::{canonical_json, event_hash, GENESIS_HASH};
 pub use receipt::{
     receipt_entry, verify_receipt, Disclosure, HeadSigner, Receipt, ReceiptEntry, ReceiptError,
@@ -44,7 +51,7 @@ pub use receipt::{
 pub use redact::{
     content_digest, event_content, event_content_digest, is_leaf, node_digest, NodeDigest, Salt,
 };
-pub use sqlite::SqliteLog;
+pub use sqlite::{PruneOutcome, PrunePolicy, SqliteLog, VacuumOutcome, PRUNE_CHUNK_EVENTS};
 pub use verify::{verify_events, BadEvent, VerifyReport};
 
 /// Most events one `append` accepts; a bigger batch is refused whole with

@@ -17,6 +17,10 @@
 //! events, in that order, after an event whose hash is `prev_hash`. Two receipts join when the
 //! later one's `prev_hash` is the earlier one's head hash.
 //!
+//! A pruned event (retention, `sqlite/prune.rs`) is still covered: its pruned subtrees appear as
+//! redacted digests, and the entry's `pruned` note says what was pruned and when, so a party
+//! learns that the data is gone rather than withheld, and the chain still leads to the head.
+//!
 //! The pieces: `receipt/disclosure.rs` ([`Disclosure`], JSON pointers, building an entry),
 //! `receipt/check.rs` ([`verify_receipt`]), `receipt/signing.rs` ([`HeadSigner`],
 //! [`SignedHead`]). Building a receipt from a log is the backend's job
@@ -32,11 +36,12 @@ mod disclosure;
 mod signing;
 
 pub use check::verify_receipt;
+pub(crate) use disclosure::parse_pointer;
 pub use disclosure::Disclosure;
 pub use signing::{HeadSigner, SignedHead};
 
 use crate::redact::event_content_digest;
-use crate::StoredEvent;
+use crate::{Pruned, StoredEvent};
 
 /// The `format` of every receipt this build writes and verifies.
 pub const RECEIPT_FORMAT: &str = "deconflict-receipt-v1";
@@ -70,6 +75,10 @@ pub enum ReceiptEntry {
         /// The event's content digest, 64 lowercase hex digits.
         content_digest: String,
         hash: String,
+        /// Present when retention pruned the event: what was pruned and when (a note; the
+        /// digest above already stands for the event as it was).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pruned: Option<Pruned>,
     },
     /// Some or all of the event's content is disclosed.
     Disclosed {
@@ -84,6 +93,12 @@ pub enum ReceiptEntry {
         /// pointer is here; a real `null` is revealed through `salts` like any value.
         redacted: BTreeMap<String, String>,
         hash: String,
+        /// Present when retention pruned the event: which subtrees of the payload are gone
+        /// (each is one of the `redacted` digests, under `/payload`, or lies inside one) and
+        /// when. A party is told that the data it would have seen there no longer exists,
+        /// rather than that it is withheld.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pruned: Option<Pruned>,
     },
 }
 
@@ -150,11 +165,13 @@ pub fn receipt_entry(event: &StoredEvent, disclosure: &Disclosure) -> ReceiptEnt
             salts: disclosed.salts,
             redacted: disclosed.redacted,
             hash: event.hash.clone(),
+            pruned: event.pruned.clone(),
         },
         None => ReceiptEntry::Opaque {
             seq: event.seq,
             content_digest: hex::encode(event_content_digest(event)),
             hash: event.hash.clone(),
+            pruned: event.pruned.clone(),
         },
     }
 }

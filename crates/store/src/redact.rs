@@ -37,7 +37,9 @@
 //! - A non-leaf array: `H_"deconflict-array-v1"(u64be(n) || child digests in order)`.
 //!
 //! The content digest is the digest of the content object; the event hash (`hash.rs`) commits to
-//! it. Every leaf is salted, so a redacted low-entropy value (`"military"`, `true`, a squawk code)
+//! it. Because any subtree counts only through its digest, retention can drop a subtree of an
+//! old event and keep its digest (`sqlite/prune.rs`): the content digest, and so every hash of
+//! the chain, is unchanged ([`event_content_digest`] takes the recorded digests). Every leaf is salted, so a redacted low-entropy value (`"military"`, `true`, a squawk code)
 //! cannot be found by hashing candidates.
 
 use std::sync::LazyLock;
@@ -150,28 +152,38 @@ pub fn content_digest(
     payload: &Value,
     salt: &Salt,
 ) -> NodeDigest {
-    content_digest_of_columns(&format_time(time), actor, kind, payload, salt)
+    content_digest_of_columns(&format_time(time), actor, kind, payload, salt, &[])
 }
 
-/// The content digest of a stored event, from its fields.
+/// The content digest of a stored event, from its fields. For a pruned event the recorded
+/// digest of each pruned subtree stands in for it (a record that does not parse is ignored,
+/// which shows as a digest that does not match, never as a panic).
 pub fn event_content_digest(event: &StoredEvent) -> NodeDigest {
-    content_digest(
-        &event.time,
+    let pruned = event
+        .pruned
+        .as_ref()
+        .and_then(|pruned| pruned.nodes().ok())
+        .unwrap_or_default();
+    content_digest_of_columns(
+        &format_time(&event.time),
         &event.actor,
         &event.kind,
         &event.payload,
         &event.salt,
+        &pruned,
     )
 }
 
 /// The content digest with the time as its stored text, without building the content object
-/// (the append path must not copy a 10,000-report payload just to hash it).
+/// (the append path must not copy a 10,000-report payload just to hash it). `pruned` lists the
+/// subtrees of the payload that retention replaced by their digests (paths into the payload).
 pub(crate) fn content_digest_of_columns(
     time_text: &str,
     actor: &str,
     kind: &str,
     payload: &Value,
     salt: &Salt,
+    pruned: &[(Vec<String>, NodeDigest)],
 ) -> NodeDigest {
     let mut scratch = String::new();
     let string_leaf = |key: &str, text: &str, scratch: &mut String| {
@@ -182,7 +194,11 @@ pub(crate) fn content_digest_of_columns(
     let actor_digest = string_leaf("actor", actor, &mut scratch);
     let kind_digest = string_leaf("kind", kind, &mut scratch);
     let time_digest = string_leaf("time", time_text, &mut scratch);
-    let payload_digest = node_digest_with(payload, &salt.child("payload"), &mut scratch);
+    let pruned: Vec<(&[String], &NodeDigest)> = pruned
+        .iter()
+        .map(|(path, digest)| (path.as_slice(), digest))
+        .collect();
+    let payload_digest = pruned_node_digest(payload, &salt.child("payload"), &pruned, &mut scratch);
     let children = [actor_digest, kind_digest, payload_digest, time_digest];
     object_digest(CONTENT_KEYS.into_iter().zip(children))
 }
@@ -248,6 +264,53 @@ fn node_digest_with(value: &Value, salt: &Salt, scratch: &mut String) -> NodeDig
             }))
         }
         _ => unreachable!("scalars are leaves"),
+    }
+}
+
+/// [`node_digest_with`] of a value in which retention replaced the subtrees at the `pruned`
+/// paths by placeholders: each such subtree contributes its recorded digest. Every node on a
+/// path to a pruned subtree is hashed as the container it was (an object or a non-leaf array;
+/// pruning is refused anywhere else), whatever its placeholders make it look like now. A path
+/// that does not lead through a container of `value` is ignored: a wrong record then shows as
+/// a digest that does not match.
+pub(crate) fn pruned_node_digest(
+    value: &Value,
+    salt: &Salt,
+    pruned: &[(&[String], &NodeDigest)],
+    scratch: &mut String,
+) -> NodeDigest {
+    if pruned.is_empty() {
+        return node_digest_with(value, salt, scratch);
+    }
+    if let Some((_, digest)) = pruned.iter().find(|(path, _)| path.is_empty()) {
+        return **digest;
+    }
+    let below = |key: &str| -> Vec<(&[String], &NodeDigest)> {
+        pruned
+            .iter()
+            .filter(|(path, _)| path[0] == key)
+            .map(|(path, digest)| (&path[1..], *digest))
+            .collect()
+    };
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            object_digest(entries.into_iter().map(|(key, child)| {
+                let digest = pruned_node_digest(child, &salt.child(key), &below(key), scratch);
+                (key.as_str(), digest)
+            }))
+        }
+        Value::Array(items) if !items.is_empty() => {
+            let mut index_text = String::new();
+            array_digest(items.iter().enumerate().map(|(index, child)| {
+                index_text.clear();
+                push_decimal(index, &mut index_text);
+                let child_pruned = below(&index_text);
+                pruned_node_digest(child, &salt.child(&index_text), &child_pruned, scratch)
+            }))
+        }
+        _ => node_digest_with(value, salt, scratch),
     }
 }
 
@@ -362,6 +425,7 @@ mod tests {
             prev_hash: String::new(),
             hash: String::new(),
             salt: salt(),
+            pruned: None,
         };
         let expected = node_digest(&event_content(&event), &salt());
         assert_eq!(
@@ -369,6 +433,34 @@ mod tests {
             expected
         );
         assert_eq!(event_content_digest(&event), expected);
+    }
+
+    #[test]
+    fn a_subtree_replaced_by_its_digest_leaves_the_content_digest_unchanged() {
+        let payload = json!({
+            "owner": "p",
+            "reports": [["t", 1.5, 2], ["u", -0.5, null]],
+            "meta": { "a": [{ "b": true }, 5], "e": {} },
+        });
+        let whole = content_digest(&time(), "a", "k", &payload, &salt());
+        let payload_salt = salt().child("payload");
+        for path in [&["reports"][..], &[], &["meta", "a", "0"], &["meta", "a"]] {
+            let mut pruned_payload = payload.clone();
+            let node = path
+                .iter()
+                .fold(&mut pruned_payload, |node, token| match node {
+                    Value::Array(items) => &mut items[token.parse::<usize>().unwrap()],
+                    node => &mut node[*token],
+                });
+            let node_salt = path.iter().fold(payload_salt.clone(), |s, t| s.child(t));
+            let digest = node_digest(node, &node_salt);
+            *node = Value::Null;
+            let pruned = [(path.iter().map(|t| t.to_string()).collect(), digest)];
+            let time_text = format_time(&time());
+            let recomputed =
+                content_digest_of_columns(&time_text, "a", "k", &pruned_payload, &salt(), &pruned);
+            assert_eq!(recomputed, whole, "{path:?}");
+        }
     }
 
     #[test]

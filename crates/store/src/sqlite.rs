@@ -1,12 +1,22 @@
 //! The embedded backend: one SQLite file in WAL mode with `synchronous=FULL`.
 //!
-//! Schema (version 2): `events` holds one row per event with every hashed column as text
+//! Schema (version 3): `events` holds one row per event with every hashed column as text
 //! (including the content digest's `salt`), so verification recomputes everything from the
-//! stored bytes; `snapshots` holds opaque state blobs keyed by the seq they were taken after;
-//! `signed_heads` keeps every signed chain head handed out (see `sqlite/receipts.rs`); `meta`
-//! holds `schema_version`. Triggers make `events` and `signed_heads` append-only against
-//! accidental writes; deliberate tampering is what the hash chain catches. The DML is
-//! plain SQL that PostgreSQL and CockroachDB also accept; only the DDL and pragmas are SQLite's.
+//! stored bytes; the payload is its canonical JSON text, stored as is or as a zstd frame of it
+//! as the row's `codec` says (`codec.rs`); `pruned_at` and `pruned` are null unless retention
+//! pruned the event (`sqlite/prune.rs`). `snapshots` holds opaque state blobs keyed by the seq
+//! they were taken after; `signed_heads` keeps every signed chain head handed out (see
+//! `sqlite/receipts.rs`); `meta` holds `schema_version`. Triggers make `events` and
+//! `signed_heads` append-only against accidental writes, but for the one deliberate update,
+//! pruning; deliberate tampering is what the hash chain catches. The DML is plain SQL that
+//! PostgreSQL and CockroachDB also accept; only the DDL and pragmas are SQLite's.
+//!
+//! Versions: 2 added the salts (a version 1 file is refused, see [`StoreError::OutdatedSchema`]);
+//! 3 added `codec`, `pruned_at`, `pruned`, the index of unpruned events by kind and time, and
+//! the trigger that lets pruning through. A version 2 file is migrated when opened for writing
+//! (three columns added with defaults that describe its rows exactly, so not one stored byte of
+//! an event changes and its chain verifies as before), and read as it is when opened read-only.
+//! A new file is created at version 2 and migrated, so both take the one path.
 //!
 //! One writer per file is assumed: the head is cached in memory, but every append re-reads the
 //! head inside its `BEGIN IMMEDIATE` transaction, so even a second writer cannot fork the chain.
@@ -16,8 +26,11 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
+mod prune;
 mod receipts;
 mod rows;
+
+pub use prune::{PruneOutcome, PrunePolicy, VacuumOutcome, PRUNE_CHUNK_EVENTS};
 
 use rows::{raw_columns, read_head, seq_from_sql, seq_to_sql};
 
@@ -27,10 +40,13 @@ use crate::{event_hash, EventLog, NewEvent, StoreError, StoredEvent, VerifyRepor
 use crate::{Disclosure, Receipt, SignedHead};
 use crate::{MAX_SNAPSHOT_BYTES, SNAPSHOTS_KEPT};
 
-/// The schema version this build writes and reads. Version 1 hashed the payload text directly
+/// The schema version this build writes. Version 1 hashed the payload text directly
 /// (`deconflict-event-v1`) and had no salts; its chains cannot be re-expressed as version 2
 /// without re-hashing, which would defeat the point of the chain, so it is refused.
-const SCHEMA_VERSION: &str = "2";
+const SCHEMA_VERSION: &str = "3";
+
+/// The oldest schema version this build reads (and migrates when opened for writing).
+const OLDEST_READABLE_VERSION: &str = "2";
 
 /// How long a statement waits for another connection's lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -38,7 +54,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Rows read per query while verifying, bounding memory on any log size.
 const VERIFY_PAGE_ROWS: i64 = 1_000;
 
-const SCHEMA: &str = "
+/// The schema of version 2, as it was; new files start here and are migrated.
+const SCHEMA_V2: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY,
@@ -69,22 +86,59 @@ CREATE TRIGGER IF NOT EXISTS signed_heads_no_delete BEFORE DELETE ON signed_head
     BEGIN SELECT RAISE(ABORT, 'signed heads are append-only'); END;
 ";
 
-/// Events after a seq, ascending, bounded; the column order is what `rows` decodes.
-pub(crate) const SELECT_EVENTS: &str =
-    "SELECT seq, time, actor, kind, payload, prev_hash, hash, salt \
-     FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+/// Version 2 → 3. The defaults describe every version 2 row exactly (text payload, not
+/// pruned). The update trigger lets exactly one kind of update through: one that prunes an
+/// unpruned event (sets `pruned_at` and `pruned`) and changes none of the columns the hash
+/// commits to directly; the new payload is then checked by the chain like any other (its
+/// pruned subtrees by their recorded digests). Deletes stay refused.
+const MIGRATION_V3: &str = "
+ALTER TABLE events ADD COLUMN codec TEXT NOT NULL DEFAULT 'json';
+ALTER TABLE events ADD COLUMN pruned_at TEXT;
+ALTER TABLE events ADD COLUMN pruned TEXT;
+DROP TRIGGER IF EXISTS events_no_update;
+CREATE TRIGGER events_update_only_prunes BEFORE UPDATE ON events
+    WHEN OLD.pruned_at IS NOT NULL OR NEW.pruned_at IS NULL OR NEW.pruned IS NULL
+        OR NEW.seq IS NOT OLD.seq OR NEW.time IS NOT OLD.time OR NEW.actor IS NOT OLD.actor
+        OR NEW.kind IS NOT OLD.kind OR NEW.prev_hash IS NOT OLD.prev_hash
+        OR NEW.hash IS NOT OLD.hash OR NEW.salt IS NOT OLD.salt
+    BEGIN SELECT RAISE(ABORT, 'events are append-only; the one update allowed prunes an event once'); END;
+CREATE INDEX events_unpruned_by_kind_time ON events (kind, time) WHERE pruned_at IS NULL;
+UPDATE meta SET value = '3' WHERE key = 'schema_version';
+";
+
+/// Events after a seq, ascending, bounded; the column order is what `rows` decodes. A version
+/// 2 file has no codec or pruned columns: its rows are text and unpruned.
+pub(crate) fn select_events(schema_version: u32) -> &'static str {
+    match schema_version {
+        2 => {
+            "SELECT seq, time, actor, kind, payload, prev_hash, hash, salt, 'json', NULL, NULL \
+             FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+        }
+        _ => {
+            "SELECT seq, time, actor, kind, payload, prev_hash, hash, salt, codec, pruned_at, \
+             pruned FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+        }
+    }
+}
 
 /// An [`EventLog`] in one SQLite file.
 pub struct SqliteLog {
     connection: Connection,
     read_only: bool,
+    /// The file's schema version: 3, or 2 for a version 2 file opened read-only.
+    schema_version: u32,
+    /// Whether appended payloads may be stored compressed (`codec.rs`); on unless turned off.
+    compress: bool,
     /// Head as of the last open or append (writable handles only).
     cached_head: Option<(u64, String)>,
 }
 
 impl SqliteLog {
     /// Creates or opens; WAL mode, synchronous=FULL (an acknowledged append survives kill -9 and
-    /// power loss), schema created if missing (with a schema version row).
+    /// power loss), schema created if missing (with a schema version row), an older readable
+    /// schema migrated. A new file is set to `auto_vacuum=INCREMENTAL`, so the pages retention
+    /// frees can be given back to the file system while the server runs (see
+    /// [`SqliteLog::vacuum`]).
     pub fn open(path: &Path) -> Result<SqliteLog, StoreError> {
         let mut connection = Connection::open(path)?;
         connection.busy_timeout(BUSY_TIMEOUT)?;
@@ -99,6 +153,10 @@ impl SqliteLog {
                 path: path.to_path_buf(),
             });
         }
+        if table_count == 0 {
+            // Only takes effect before the first table is created.
+            connection.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+        }
         let mode: String =
             connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
@@ -106,21 +164,29 @@ impl SqliteLog {
         }
         connection.pragma_update(None, "synchronous", "FULL")?;
         let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        if table_count > 0 {
-            // An older schema is refused before any of this version's tables are added to it.
-            check_schema_version(&transaction, path)?;
+        let version = match table_count {
+            // An unreadable schema is refused before anything is changed in it.
+            0 => None,
+            _ => Some(check_schema_version(&transaction, path)?),
+        };
+        if version.is_none() {
+            transaction.execute_batch(SCHEMA_V2)?;
+            transaction.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
+                params![OLDEST_READABLE_VERSION],
+            )?;
         }
-        transaction.execute_batch(SCHEMA)?;
-        transaction.execute(
-            "INSERT INTO meta (key, value) VALUES ('schema_version', ?1) ON CONFLICT (key) DO NOTHING",
-            params![SCHEMA_VERSION],
-        )?;
-        check_schema_version(&transaction, path)?;
+        if version.unwrap_or(2) == 2 {
+            transaction.execute_batch(MIGRATION_V3)?;
+        }
+        let schema_version = check_schema_version(&transaction, path)?;
         transaction.commit()?;
         let cached_head = read_head(&connection)?;
         Ok(SqliteLog {
             connection,
             read_only: false,
+            schema_version,
+            compress: true,
             cached_head,
         })
     }
@@ -150,12 +216,25 @@ impl SqliteLog {
                 path: path.to_path_buf(),
             });
         }
-        check_schema_version(&connection, path)?;
+        let schema_version = check_schema_version(&connection, path)?;
         Ok(SqliteLog {
             connection,
             read_only: true,
+            schema_version,
+            compress: true,
             cached_head: None,
         })
+    }
+
+    /// Turns compression of appended payloads on (the default) or off; off writes every payload
+    /// as text, as schema version 2 did (benchmarks compare the two; reading is unaffected).
+    pub fn set_compression(&mut self, compress: bool) {
+        self.compress = compress;
+    }
+
+    /// The file's schema version (3 for any file opened for writing).
+    pub fn schema_version(&self) -> u32 {
+        self.schema_version
     }
 
     /// Walks the whole log from seq 1 in pages inside one read transaction (a consistent view
@@ -163,7 +242,7 @@ impl SqliteLog {
     /// checking links and contiguity; returns the first bad event.
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
         let transaction = self.connection.unchecked_transaction()?;
-        let mut statement = transaction.prepare(SELECT_EVENTS)?;
+        let mut statement = transaction.prepare(select_events(self.schema_version))?;
         let mut walk = ChainWalk::new();
         let mut after_seq = 0i64;
         loop {
@@ -200,7 +279,7 @@ impl EventLog for SqliteLog {
         if events.is_empty() {
             return Ok(Vec::new());
         }
-        let prepared = prepare_batch(events)?;
+        let prepared = prepare_batch(events, self.compress)?;
         let transaction = self
             .connection
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -209,8 +288,8 @@ impl EventLog for SqliteLog {
         let mut stored = Vec::with_capacity(prepared.len());
         {
             let mut insert = transaction.prepare_cached(
-                "INSERT INTO events (seq, time, actor, kind, payload, prev_hash, hash, salt) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO events (seq, time, actor, kind, payload, prev_hash, hash, salt, codec) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )?;
             for event in prepared {
                 seq += 1;
@@ -221,10 +300,11 @@ impl EventLog for SqliteLog {
                     event.time_text,
                     event.actor,
                     event.kind,
-                    event.payload_text,
+                    event.stored_payload.to_sql(),
                     prev_hash,
                     hash,
-                    event.salt.to_hex()
+                    event.salt.to_hex(),
+                    event.stored_payload.codec().name()
                 ])?;
                 stored.push(StoredEvent {
                     seq,
@@ -235,6 +315,7 @@ impl EventLog for SqliteLog {
                     prev_hash: std::mem::replace(&mut prev_hash, hash.clone()),
                     hash,
                     salt: event.salt,
+                    pruned: None,
                 });
             }
         }
@@ -248,7 +329,9 @@ impl EventLog for SqliteLog {
             return Ok(Vec::new()); // Past any seq SQLite can hold.
         };
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut statement = self.connection.prepare_cached(SELECT_EVENTS)?;
+        let mut statement = self
+            .connection
+            .prepare_cached(select_events(self.schema_version))?;
         let mut rows = statement.query(params![after_seq, limit])?;
         let mut events = Vec::new();
         while let Some(row) = rows.next()? {
@@ -342,7 +425,8 @@ fn has_meta_table(connection: &Connection) -> Result<bool, StoreError> {
     Ok(found.is_some())
 }
 
-fn check_schema_version(connection: &Connection, path: &Path) -> Result<(), StoreError> {
+/// The file's schema version if this build reads it (2 or 3); otherwise the error to refuse it.
+fn check_schema_version(connection: &Connection, path: &Path) -> Result<u32, StoreError> {
     let version: Option<String> = connection
         .query_row(
             "SELECT value FROM meta WHERE key = 'schema_version'",
@@ -351,10 +435,12 @@ fn check_schema_version(connection: &Connection, path: &Path) -> Result<(), Stor
         )
         .optional()?;
     match version {
-        Some(version) if version == SCHEMA_VERSION => Ok(()),
+        Some(version) if version == SCHEMA_VERSION || version == OLDEST_READABLE_VERSION => {
+            Ok(version.parse().expect("the readable versions are numbers"))
+        }
         Some(found) if is_older_schema(&found) => Err(StoreError::OutdatedSchema {
             found,
-            supported: SCHEMA_VERSION,
+            supported: OLDEST_READABLE_VERSION,
         }),
         Some(found) => Err(StoreError::UnsupportedSchema {
             found,
@@ -366,9 +452,11 @@ fn check_schema_version(connection: &Connection, path: &Path) -> Result<(), Stor
     }
 }
 
-/// True if `found` is a schema version number below this build's.
+/// True if `found` is a schema version number below the oldest this build reads.
 fn is_older_schema(found: &str) -> bool {
-    let current: u32 = SCHEMA_VERSION.parse().expect("SCHEMA_VERSION is a number");
+    let current: u32 = OLDEST_READABLE_VERSION
+        .parse()
+        .expect("a version is a number");
     found.parse::<u32>().is_ok_and(|found| found < current)
 }
 
@@ -379,6 +467,7 @@ mod tests {
     #[test]
     fn an_unknown_schema_version_is_unsupported() {
         assert!(!is_older_schema("3"));
+        assert!(!is_older_schema("2"));
         assert!(!is_older_schema("x"));
         assert!(is_older_schema("1"));
     }

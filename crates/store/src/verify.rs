@@ -3,17 +3,22 @@
 //! One [`ChainWalk`] holds the control flow; each backend feeds it the columns exactly as stored.
 //! [`verify_events`] is the backend-neutral entry point over already-decoded events.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use crate::hash::{format_time, parse_time, time_problem};
-use crate::redact::{content_digest_of_columns, Salt};
-use crate::{canonical_json, event_hash, StoredEvent, GENESIS_HASH};
+use crate::redact::{content_digest_of_columns, NodeDigest, Salt};
+use crate::{canonical_json, event_hash, Pruned, StoredEvent, GENESIS_HASH};
 
 /// The outcome of walking a log from seq 1.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct VerifyReport {
     /// Events that passed every check before the walk ended (all of them on a clean log).
     pub events_checked: u64,
+    /// Of those, events whose payload retention pruned to digests (checked through them).
+    #[serde(default)]
+    pub events_pruned: u64,
     /// (seq, hash) of the last event that passed: the log's head when `first_bad` is None.
     pub head: Option<(u64, String)>,
     /// The first event that does not match, if any; the walk stops there.
@@ -38,6 +43,9 @@ pub(crate) struct RawEvent<'a> {
     pub prev_hash: &'a str,
     pub hash: &'a str,
     pub salt: &'a str,
+    /// `pruned_at` and `pruned` when retention pruned the event (`sqlite/prune.rs`): the time
+    /// text, and canonical JSON `{pointer into the payload: digest hex}`.
+    pub pruned: Option<(&'a str, &'a str)>,
 }
 
 /// Walk state: what the next event must look like to continue the chain.
@@ -45,6 +53,7 @@ pub(crate) struct ChainWalk {
     next_seq: u64,
     prev_hash: String,
     events_passed: u64,
+    events_pruned: u64,
     first_bad: Option<BadEvent>,
 }
 
@@ -54,6 +63,7 @@ impl ChainWalk {
             next_seq: 1,
             prev_hash: GENESIS_HASH.to_string(),
             events_passed: 0,
+            events_pruned: 0,
             first_bad: None,
         }
     }
@@ -98,6 +108,7 @@ impl ChainWalk {
                 self.next_seq = event.seq + 1;
                 self.prev_hash = event.hash.to_string();
                 self.events_passed += 1;
+                self.events_pruned += u64::from(event.pruned.is_some());
             }
         }
     }
@@ -125,8 +136,22 @@ impl ChainWalk {
             Ok(payload) => payload,
             Err(error) => return Some((expected, format!("payload is not valid JSON: {error}"))),
         };
-        let digest =
-            content_digest_of_columns(event.time, event.actor, event.kind, &payload, &salt);
+        let pruned = match event
+            .pruned
+            .map(|(at, digests)| pruned_nodes(at, digests, &payload))
+        {
+            None => Vec::new(),
+            Some(Ok(nodes)) => nodes,
+            Some(Err(reason)) => return Some((expected, reason)),
+        };
+        let digest = content_digest_of_columns(
+            event.time,
+            event.actor,
+            event.kind,
+            &payload,
+            &salt,
+            &pruned,
+        );
         if event_hash(event.seq, event.prev_hash, &digest) != event.hash {
             return Some((
                 expected,
@@ -146,10 +171,45 @@ impl ChainWalk {
         let head = (self.events_passed > 0).then(|| (self.next_seq - 1, self.prev_hash));
         VerifyReport {
             events_checked: self.events_passed,
+            events_pruned: self.events_pruned,
             head,
             first_bad: self.first_bad,
         }
     }
+}
+
+/// The pruned subtrees recorded for an event, checked for form: the time text canonical, the
+/// record canonical JSON of pointer → digest, and `null` in the payload at each pointer (so
+/// nothing stored there can be taken for data). Whether the digests are right is the hash's job.
+fn pruned_nodes(
+    at: &str,
+    digests: &str,
+    payload: &Value,
+) -> Result<Vec<(Vec<String>, NodeDigest)>, String> {
+    let at = parse_time(at).map_err(|reason| format!("pruned_at: {reason}"))?;
+    let digests_map: BTreeMap<String, String> = serde_json::from_str(digests)
+        .map_err(|error| format!("pruned is not an object of pointer to digest: {error}"))?;
+    let record = Pruned {
+        at,
+        digests: digests_map,
+    };
+    if canonical_json(&serde_json::to_value(&record.digests).expect("a map serialises")) != digests
+        || record.digests.is_empty()
+    {
+        return Err("pruned is not a non-empty canonical JSON object".to_string());
+    }
+    let nodes = record.nodes()?;
+    for (path, _) in &nodes {
+        let placeholder = path.iter().try_fold(payload, |node, token| match node {
+            Value::Object(map) => map.get(token),
+            Value::Array(items) => token.parse::<usize>().ok().and_then(|i| items.get(i)),
+            _ => None,
+        });
+        if placeholder != Some(&Value::Null) {
+            return Err("payload is not null where it was pruned".to_string());
+        }
+    }
+    Ok(nodes)
 }
 
 /// Names a wrong position. `found` is wide enough for a stored seq edited to be negative.
@@ -186,6 +246,10 @@ pub fn verify_events(events: impl Iterator<Item = StoredEvent>) -> VerifyReport 
         let time = format_time(&event.time);
         let payload = canonical_json(&event.payload);
         let salt = event.salt.to_hex();
+        let pruned = event.pruned.as_ref().map(|pruned| {
+            let digests = serde_json::to_value(&pruned.digests).expect("a map serialises");
+            (format_time(&pruned.at), canonical_json(&digests))
+        });
         walk.check_stored(&RawEvent {
             seq: event.seq,
             time: &time,
@@ -195,6 +259,9 @@ pub fn verify_events(events: impl Iterator<Item = StoredEvent>) -> VerifyReport 
             prev_hash: &event.prev_hash,
             hash: &event.hash,
             salt: &salt,
+            pruned: pruned
+                .as_ref()
+                .map(|(at, digests)| (at.as_str(), digests.as_str())),
         });
         if walk.is_broken() {
             break;
@@ -229,6 +296,7 @@ mod tests {
                 prev_hash: std::mem::replace(&mut prev_hash, hash.clone()),
                 hash,
                 salt,
+                pruned: None,
             });
         }
         events
@@ -257,6 +325,7 @@ mod tests {
             report,
             VerifyReport {
                 events_checked: 0,
+                events_pruned: 0,
                 head: None,
                 first_bad: None
             }
@@ -326,7 +395,7 @@ mod tests {
         let time = "2025-01-01T00:00:00.000000Z";
         let salt = Salt::from_bytes([1; 32]);
         let value = serde_json::from_str(payload).unwrap();
-        let digest = content_digest_of_columns(time, "a", "k", &value, &salt);
+        let digest = content_digest_of_columns(time, "a", "k", &value, &salt, &[]);
         let hash = event_hash(1, GENESIS_HASH, &digest);
         walk.check_stored(&RawEvent {
             seq: 1,
@@ -337,6 +406,7 @@ mod tests {
             prev_hash: GENESIS_HASH,
             hash: &hash,
             salt: &salt.to_hex(),
+            pruned: None,
         });
         let bad = walk.report().first_bad.unwrap();
         assert_eq!(
@@ -368,6 +438,7 @@ mod tests {
             prev_hash: GENESIS_HASH,
             hash: GENESIS_HASH,
             salt: &"AB".repeat(32),
+            pruned: None,
         });
         let bad = walk.report().first_bad.unwrap();
         assert_eq!(

@@ -38,7 +38,7 @@ fn log_file(events: u64) -> (TempDir, PathBuf) {
 fn tamper(path: &Path, sql: &str) {
     let connection = rusqlite::Connection::open(path).unwrap();
     connection
-        .execute_batch("DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete;")
+        .execute_batch("DROP TRIGGER events_update_only_prunes; DROP TRIGGER events_no_delete;")
         .unwrap();
     let changed = connection.execute(sql, []).unwrap();
     assert_eq!(

@@ -79,9 +79,10 @@ impl ReportWindow {
     }
 }
 
-/// Accepts a batch of already-parsed reports from `owner`: each is validated, refused if its
-/// time is outside `window` around `now`, and refused if its track belongs to another party;
-/// the rest become one `PositionsReported` event.
+/// Accepts a batch of already-parsed reports from `owner`: each is validated, quantised to what
+/// receivers resolve ([`TrackReport::quantised`]), refused if its time is outside `window`
+/// around `now`, and refused if its track belongs to another party; the rest become one
+/// `PositionsReported` event.
 pub fn report_positions(
     state: &State,
     owner: &PartyId,
@@ -92,10 +93,13 @@ pub fn report_positions(
     let mut refused = Vec::new();
     let mut accepted = Vec::with_capacity(reports.len());
     for (index, report) in reports {
-        if let Err(refusal) = report
-            .validate()
-            .and_then(|()| window.check(report.time, now))
-        {
+        if let Err(refusal) = report.validate() {
+            refused.push(Refused { index, refusal });
+            continue;
+        }
+        // Kept as receivers resolve it, before anything is decided on it (`track::quantised`).
+        let report = report.quantised();
+        if let Err(refusal) = window.check(report.time, now) {
             refused.push(Refused { index, refusal });
             continue;
         }

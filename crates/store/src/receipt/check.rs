@@ -14,7 +14,7 @@ use super::disclosure::push_token;
 use super::{Receipt, ReceiptEntry, ReceiptError, ReceiptReport, RECEIPT_FORMAT};
 use crate::redact::{array_digest, node_digest, object_digest, parse_hex32, push_decimal};
 use crate::redact::{NodeDigest, Salt};
-use crate::{event_hash, GENESIS_HASH};
+use crate::{event_hash, Pruned, GENESIS_HASH};
 
 /// Checks `receipt` completely and says what it covers, or names the first thing wrong: the
 /// format, the head's signature, then entry by entry (seq, content digest, hash), then that the
@@ -82,9 +82,13 @@ pub fn verify_receipt(receipt: &Receipt) -> Result<ReceiptReport, ReceiptError> 
                 salts,
                 redacted,
                 hash,
+                pruned,
                 ..
             } => {
                 report.entries_disclosed += 1;
+                if let Some(pruned) = pruned {
+                    check_pruned_note(pruned, redacted).map_err(bad)?;
+                }
                 (
                     disclosed_digest(content, salts, redacted).map_err(bad)?,
                     hash,
@@ -106,6 +110,29 @@ pub fn verify_receipt(receipt: &Receipt) -> Result<ReceiptReport, ReceiptError> 
         ));
     }
     Ok(report)
+}
+
+/// A disclosed entry's note of pruned subtrees must agree with it: each pruned subtree is one
+/// of the redacted digests (the same digest, under `/payload`) or lies inside a redacted one.
+/// So a note can never claim that something revealed was pruned.
+fn check_pruned_note(pruned: &Pruned, redacted: &BTreeMap<String, String>) -> Result<(), String> {
+    for (pointer, digest) in &pruned.digests {
+        let content_pointer = format!("/payload{pointer}");
+        let covered = match redacted.get(&content_pointer) {
+            Some(redacted_digest) => redacted_digest == digest,
+            None => redacted.keys().any(|redacted_pointer| {
+                redacted_pointer.is_empty()
+                    || content_pointer.starts_with(&format!("{redacted_pointer}/"))
+            }),
+        };
+        if !covered {
+            return Err(format!(
+                "the note says {pointer:?} was pruned, but the entry does not redact it with \
+                 that digest"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The pieces of a disclosed entry and the pointers of them the walk has used.
@@ -249,7 +276,68 @@ mod tests {
             prev_hash: GENESIS_HASH.into(),
             hash: String::new(),
             salt: Salt::from_bytes([3; 32]),
+            pruned: None,
         }
+    }
+
+    /// [`event`] with `/rows` of its payload pruned as retention does it.
+    fn pruned_event() -> StoredEvent {
+        let mut event = event();
+        let salt = event.salt.child("payload").child("rows");
+        let digest = hex::encode(node_digest(&event.payload["rows"], &salt));
+        event.payload["rows"] = Value::Null;
+        event.pruned = Some(crate::Pruned {
+            at: Utc.with_ymd_and_hms(2025, 4, 1, 0, 0, 0).unwrap(),
+            digests: BTreeMap::from([("/rows".to_string(), digest)]),
+        });
+        event
+    }
+
+    #[test]
+    fn a_pruned_event_disclosed_in_any_way_recomputes_its_digest_and_says_it_was_pruned() {
+        let expected = event_content_digest(&event());
+        assert_eq!(event_content_digest(&pruned_event()), expected);
+        for pointers in [
+            &[""][..],
+            &["/payload"],
+            &["/payload/rows"],
+            &["/time"],
+            &[],
+        ] {
+            let disclosure = Disclosure::of_pointers(pointers).unwrap();
+            match receipt_entry(&pruned_event(), &disclosure) {
+                ReceiptEntry::Disclosed {
+                    content,
+                    salts,
+                    redacted,
+                    pruned,
+                    ..
+                } => {
+                    assert_eq!(disclosed_digest(&content, &salts, &redacted), Ok(expected));
+                    assert!(
+                        redacted.contains_key("/payload/rows") || redacted.contains_key("/payload")
+                    );
+                    let note = pruned.expect("the entry says it was pruned");
+                    assert_eq!(check_pruned_note(&note, &redacted), Ok(()), "{pointers:?}");
+                }
+                ReceiptEntry::Opaque {
+                    content_digest,
+                    pruned,
+                    ..
+                } => {
+                    assert!(pointers.is_empty());
+                    assert_eq!(content_digest, hex::encode(expected));
+                    assert!(pruned.is_some());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_note_cannot_claim_that_a_revealed_subtree_was_pruned() {
+        let pruned = pruned_event().pruned.unwrap();
+        let redacted = BTreeMap::from([("/payload/meta".to_string(), "00".repeat(32))]);
+        assert!(check_pruned_note(&pruned, &redacted).is_err());
     }
 
     type Parts = (Value, BTreeMap<String, String>, BTreeMap<String, String>);

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 
 use super::ReceiptError;
-use crate::redact::{event_content, is_leaf, node_digest, push_decimal, Salt};
+use crate::redact::{event_content, is_leaf, pruned_node_digest, push_decimal, NodeDigest, Salt};
 use crate::StoredEvent;
 
 /// The parts of one event's content a party may see: whole subtrees named by JSON pointers.
@@ -75,6 +75,23 @@ impl Disclosure {
             return None;
         }
         let content = event_content(event);
+        // Pruned subtrees are gone: each is cut as redacted, with its recorded digest.
+        let pruned_nodes: Vec<(Vec<String>, NodeDigest)> = event
+            .pruned
+            .as_ref()
+            .and_then(|pruned| pruned.nodes().ok())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(path, digest)| {
+                let mut content_path = vec!["payload".to_string()];
+                content_path.extend(path);
+                (content_path, digest)
+            })
+            .collect();
+        let pruned: Vec<(&[String], &NodeDigest)> = pruned_nodes
+            .iter()
+            .map(|(path, digest)| (path.as_slice(), digest))
+            .collect();
         let paths: Vec<&[String]> = self
             .paths
             .iter()
@@ -90,13 +107,17 @@ impl Disclosure {
             redacted: BTreeMap::new(),
         };
         let mut pointer = String::new();
-        disclosed.content = cut(&content, &event.salt, &mut pointer, &paths, &mut disclosed);
+        let cutting = Cutting {
+            paths: &paths,
+            pruned: &pruned,
+        };
+        disclosed.content = cut(&content, &event.salt, &mut pointer, cutting, &mut disclosed);
         Some(disclosed)
     }
 }
 
 /// Splits an RFC 6901 pointer into unescaped tokens (`~1` is `/`, `~0` is `~`).
-fn parse_pointer(pointer: &str) -> Result<Vec<String>, ReceiptError> {
+pub(crate) fn parse_pointer(pointer: &str) -> Result<Vec<String>, ReceiptError> {
     let invalid = |reason| ReceiptError::InvalidPointer {
         pointer: pointer.to_string(),
         reason,
@@ -168,33 +189,63 @@ fn array_index(token: &str) -> Option<usize> {
     (digits && canonical).then(|| token.parse().ok()).flatten()
 }
 
+/// The disclosure paths and the pruned subtrees that continue into one node.
+#[derive(Clone, Copy)]
+struct Cutting<'a> {
+    paths: &'a [&'a [String]],
+    pruned: &'a [(&'a [String], &'a NodeDigest)],
+}
+
 /// The skeleton of `node` (at `pointer`, salted `salt`) for the `paths` that continue into it,
-/// each of which names a node; records revealed salts and redacted digests in `out`.
+/// each of which names a node; records revealed salts and redacted digests in `out`. A pruned
+/// subtree is always redacted with its recorded digest; a revealed node holding one is revealed
+/// child by child around it.
 fn cut(
     node: &Value,
     salt: &Salt,
     pointer: &mut String,
-    paths: &[&[String]],
+    cutting: Cutting<'_>,
     out: &mut Disclosed,
 ) -> Value {
-    if paths.iter().any(|path| path.is_empty()) {
+    let Cutting { paths, pruned } = cutting;
+    if let Some((_, digest)) = pruned.iter().find(|(path, _)| path.is_empty()) {
+        out.redacted.insert(pointer.clone(), hex::encode(digest));
+        return Value::Null;
+    }
+    let revealed = paths.iter().any(|path| path.is_empty());
+    let container = matches!(node, Value::Object(map) if !map.is_empty())
+        || matches!(node, Value::Array(items) if !items.is_empty());
+    if revealed && (pruned.is_empty() || !container) {
         out.salts.insert(pointer.clone(), salt.to_hex());
         return node.clone();
     }
     if paths.is_empty() {
-        let digest = node_digest(node, salt);
+        let digest = pruned_node_digest(node, salt, pruned, &mut String::new());
         out.redacted.insert(pointer.clone(), hex::encode(digest));
         return Value::Null;
     }
+    let reveal_all: [&[String]; 1] = [&[]];
     let mut child = |key: &str, value: &Value, pointer: &mut String| {
-        let rest: Vec<&[String]> = paths
+        let rest: Vec<&[String]> = match revealed {
+            true => reveal_all.to_vec(),
+            false => paths
+                .iter()
+                .filter(|path| path[0] == key)
+                .map(|path| &path[1..])
+                .collect(),
+        };
+        let rest_pruned: Vec<(&[String], &NodeDigest)> = pruned
             .iter()
-            .filter(|path| path[0] == key)
-            .map(|path| &path[1..])
+            .filter(|(path, _)| path[0] == key)
+            .map(|(path, digest)| (&path[1..], *digest))
             .collect();
         let length = pointer.len();
         push_token(pointer, key);
-        let skeleton = cut(value, &salt.child(key), pointer, &rest, out);
+        let cutting = Cutting {
+            paths: &rest,
+            pruned: &rest_pruned,
+        };
+        let skeleton = cut(value, &salt.child(key), pointer, cutting, out);
         pointer.truncate(length);
         skeleton
     };

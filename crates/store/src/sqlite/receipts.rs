@@ -4,7 +4,7 @@
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::rows::{raw_columns, seq_from_sql, seq_to_sql};
-use super::{SqliteLog, SELECT_EVENTS, VERIFY_PAGE_ROWS};
+use super::{select_events, SqliteLog, VERIFY_PAGE_ROWS};
 use crate::receipt::{receipt_entry, Disclosure, Receipt, SignedHead, RECEIPT_FORMAT};
 use crate::{StoreError, StoredEvent, GENESIS_HASH};
 use crate::{MAX_RECEIPT_DISCLOSED_BYTES, MAX_RECEIPT_EVENTS};
@@ -43,7 +43,7 @@ impl SqliteLog {
             .ok_or_else(|| range_error(format!("event {after} is not in the log")))?;
         let mut entries = Vec::with_capacity(usize::try_from(events).unwrap_or(0));
         let mut disclosed_bytes = 0usize;
-        let mut statement = transaction.prepare(SELECT_EVENTS)?;
+        let mut statement = transaction.prepare(select_events(self.schema_version))?;
         let mut cursor = after;
         while cursor < head.seq {
             let page_rows = (head.seq - cursor).min(VERIFY_PAGE_ROWS as u64);

@@ -4,14 +4,17 @@
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, Row};
 
+use crate::codec::{decompress, Codec};
 use crate::hash::parse_time;
 use crate::verify::RawEvent;
-use crate::{Salt, StoreError, StoredEvent};
+use crate::{Pruned, Salt, StoreError, StoredEvent};
 
-/// One events row as owned text, before any decoding.
+/// One events row as owned text, before any decoding; the payload already decompressed.
 pub(super) struct RawColumns {
     seq: u64,
     texts: [String; 7], // time, actor, kind, payload, prev_hash, hash, salt
+    /// `pruned_at` and `pruned`, when retention pruned the event.
+    pruned: Option<(String, String)>,
 }
 
 impl RawColumns {
@@ -26,6 +29,10 @@ impl RawColumns {
             prev_hash,
             hash,
             salt,
+            pruned: self
+                .pruned
+                .as_ref()
+                .map(|(at, digests)| (at.as_str(), digests.as_str())),
         }
     }
 
@@ -43,6 +50,17 @@ impl RawColumns {
             .map_err(|error| corrupt(format!("payload is not valid JSON: {error}")))?;
         let salt = Salt::from_hex(&salt)
             .ok_or_else(|| corrupt("salt is not 64 lowercase hex digits".to_string()))?;
+        let pruned = match self.pruned {
+            None => None,
+            Some((at, digests)) => Some(Pruned {
+                at: parse_time(&at).map_err(corrupt)?,
+                digests: serde_json::from_str(&digests).map_err(|error| {
+                    corrupt(format!(
+                        "pruned is not an object of pointer to digest: {error}"
+                    ))
+                })?,
+            }),
+        };
         Ok(StoredEvent {
             seq,
             time,
@@ -52,6 +70,7 @@ impl RawColumns {
             prev_hash,
             hash,
             salt,
+            pruned,
         })
     }
 }
@@ -66,17 +85,30 @@ const TEXT_COLUMNS: [&str; 7] = [
     "salt",
 ];
 
-/// Reads a row of [`super::SELECT_EVENTS`]; the inner `Err` names a column that is not UTF-8 text
-/// (the file was edited), the outer one is an SQLite failure.
+/// Reads a row of [`super::select_events`]; the inner `Err` names a column that is not UTF-8 text
+/// or a payload that does not decompress (the file was edited), the outer one is an SQLite
+/// failure.
 pub(super) fn raw_columns(row: &Row<'_>) -> Result<Result<RawColumns, String>, StoreError> {
     let seq = match u64::try_from(row.get::<_, i64>(0)?) {
         Ok(seq) => seq,
         Err(_) => return Ok(Err("seq is negative".to_string())), // Named as out of order.
     };
+    let codec_name = match row.get_ref(8)? {
+        ValueRef::Text(bytes) => std::str::from_utf8(bytes).ok(),
+        _ => None,
+    };
+    let Some(codec) = codec_name.and_then(Codec::from_name) else {
+        return Ok(Err(format!("codec of event {seq} is not json or zstd")));
+    };
     let mut texts: [String; 7] = Default::default();
     for (index, name) in TEXT_COLUMNS.iter().enumerate() {
-        let text = match row.get_ref(index + 1)? {
-            ValueRef::Text(bytes) => std::str::from_utf8(bytes).map(str::to_string).ok(),
+        let text = match (row.get_ref(index + 1)?, codec, *name) {
+            (ValueRef::Blob(frame), Codec::Zstd, "payload") => match decompress(frame) {
+                Ok(text) => Some(text),
+                Err(reason) => return Ok(Err(format!("event {seq}: {reason}"))),
+            },
+            (ValueRef::Text(_), Codec::Zstd, "payload") => None,
+            (ValueRef::Text(bytes), _, _) => std::str::from_utf8(bytes).map(str::to_string).ok(),
             _ => None,
         };
         match text {
@@ -88,7 +120,21 @@ pub(super) fn raw_columns(row: &Row<'_>) -> Result<Result<RawColumns, String>, S
             }
         }
     }
-    Ok(Ok(RawColumns { seq, texts }))
+    let pruned = match (row.get_ref(9)?, row.get_ref(10)?) {
+        (ValueRef::Null, ValueRef::Null) => None,
+        (ValueRef::Text(at), ValueRef::Text(digests)) => {
+            match (std::str::from_utf8(at), std::str::from_utf8(digests)) {
+                (Ok(at), Ok(digests)) => Some((at.to_string(), digests.to_string())),
+                _ => return Ok(Err(format!("pruned columns of event {seq} are not UTF-8"))),
+            }
+        }
+        _ => {
+            return Ok(Err(format!(
+                "pruned_at and pruned of event {seq} are not both text or both null"
+            )))
+        }
+    };
+    Ok(Ok(RawColumns { seq, texts, pruned }))
 }
 
 pub(super) fn read_head(connection: &Connection) -> Result<Option<(u64, String)>, StoreError> {

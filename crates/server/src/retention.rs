@@ -1,0 +1,119 @@
+//! Retention (SPEC §8): position batches older than the horizon are pruned to their digest, in
+//! the background, while the server runs.
+//!
+//! What is pruned: the `reports` of `positions_reported` events whose time is older than
+//! `Config::retention_horizon` (default 30 days) before the server's clock. What is kept: of
+//! those events, everything else (owner, the batch's SHA-256 digest, actor, time) and the
+//! salted digest of the reports, so the chain and every receipt still verify; every other
+//! event whole (alerts, operations, messages, tracks lost …). Replay skips a pruned batch
+//! (`engine::track::compact`): its tracks were lost long before the horizon, and each live
+//! track's latest report is newer than it. So the live state after a restart is the same; what
+//! a pruned log no longer knows is the tracks whose every report was pruned (lost at least the
+//! horizon ago): their last report, and which party first reported their id, which another
+//! party may then report again.
+//!
+//! The task opens its own connection to the database (the store is one file; the writer's lock
+//! is taken a chunk of a few dozen events at a time, see `deconflict_store::PRUNE_CHUNK_EVENTS`,
+//! so commands wait tens of milliseconds at most), runs first a minute after start and then
+//! every `Config::retention_interval` (default hourly), and gives the freed pages back with an
+//! incremental vacuum when the file was created by a build that sets it up (a file from before
+//! needs one `deconflict db compact` to be converted; until then freed pages are reused by new
+//! appends, so the file stops growing but does not shrink).
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use deconflict_store::{PruneOutcome, PrunePolicy, SqliteLog, StoreError, VacuumOutcome};
+
+use crate::App;
+
+/// The event kind whose payload subtree retention prunes, and that subtree.
+pub const PRUNED_KIND: &str = "positions_reported";
+pub const PRUNED_POINTER: &str = "/reports";
+
+/// The shortest horizon accepted: a day. It must exceed the track staleness limit and the
+/// report window (a report may arrive 10 minutes late) by far, or a replay could lose a live
+/// track's latest report.
+pub const MIN_HORIZON: chrono::TimeDelta = chrono::TimeDelta::days(1);
+
+/// When the task first runs after the server starts.
+const FIRST_RUN_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// What retention prunes when the clock reads `now`.
+pub fn policy(now: DateTime<Utc>, horizon: chrono::TimeDelta) -> PrunePolicy {
+    PrunePolicy {
+        kinds: vec![PRUNED_KIND.to_owned()],
+        pointer: PRUNED_POINTER.to_owned(),
+        before: now - horizon,
+    }
+}
+
+/// One run: prunes what `policy` names and, if anything was pruned, releases the freed pages
+/// without rewriting the file.
+pub fn run_once(
+    database: &Path,
+    now: DateTime<Utc>,
+    horizon: chrono::TimeDelta,
+) -> Result<(PruneOutcome, Option<VacuumOutcome>), StoreError> {
+    let mut log = SqliteLog::open(database)?;
+    let outcome = log.prune(&policy(now, horizon), now, &mut |_| {})?;
+    let vacuum = match outcome.events_pruned {
+        0 => None,
+        _ => Some(log.vacuum(false)?),
+    };
+    Ok((outcome, vacuum))
+}
+
+/// Starts the periodic task if the configuration asks for retention and names a file.
+pub fn spawn(app: Arc<App>) -> Option<tokio::task::JoinHandle<()>> {
+    let horizon = app.config.retention_horizon?;
+    if app.config.database.as_os_str().is_empty() {
+        return None;
+    }
+    let horizon = horizon.max(MIN_HORIZON);
+    let interval = app.config.retention_interval;
+    Some(tokio::spawn(async move {
+        let start = tokio::time::Instant::now() + FIRST_RUN_AFTER;
+        let mut timer = tokio::time::interval_at(start, interval);
+        timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            timer.tick().await;
+            let app = app.clone();
+            let run = tokio::task::spawn_blocking(move || {
+                run_once(&app.config.database, app.now(), horizon)
+            });
+            match run.await {
+                Ok(Ok((outcome, vacuum))) if outcome.events_pruned > 0 => tracing::info!(
+                    batches_pruned = outcome.events_pruned,
+                    payload_bytes_freed = outcome
+                        .payload_bytes_before
+                        .saturating_sub(outcome.payload_bytes_after),
+                    database_bytes_before = vacuum.as_ref().map(|v| v.bytes_before),
+                    database_bytes_after = vacuum.as_ref().map(|v| v.bytes_after),
+                    horizon_days = horizon.num_days(),
+                    "retention: position batches pruned to their digest"
+                ),
+                Ok(Ok(_)) => tracing::debug!("retention: nothing to prune"),
+                Ok(Err(error)) => tracing::error!(%error, "retention failed"),
+                Err(error) => tracing::error!(%error, "retention panicked"),
+            }
+        }
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pruned_kind_is_the_engines_position_batch() {
+        let event = deconflict_engine::Event::PositionsReported {
+            owner: deconflict_engine::PartyId("p".into()),
+            digest: String::new(),
+            reports: Vec::new(),
+        };
+        assert_eq!(event.kind(), PRUNED_KIND);
+        assert!(event.payload().get(&PRUNED_POINTER[1..]).is_some());
+    }
+}
