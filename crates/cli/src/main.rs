@@ -45,6 +45,8 @@ enum Command {
         /// The admin token that registers parties.
         #[arg(long, env = "DECONFLICT_ADMIN_TOKEN", hide_env_values = true)]
         admin_token: String,
+        #[command(flatten)]
+        limits: serve::LimitFlags,
     },
     /// Run the built-in scenario (Syria and the eastern Mediterranean, 2015) and serve it.
     Demo {
@@ -235,7 +237,8 @@ fn main() -> ExitCode {
             database,
             listen,
             admin_token,
-        } => serve::run(database, listen, admin_token).map(|()| ExitCode::SUCCESS),
+            limits,
+        } => serve::run(database, listen, admin_token, limits).map(|()| ExitCode::SUCCESS),
         Command::Demo {
             check,
             listen,

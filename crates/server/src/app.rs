@@ -32,6 +32,14 @@ pub struct Config {
     pub rate_limit: crate::ratelimit::RateLimit,
     /// How far a position report's time may lie from the server's clock.
     pub report_window: deconflict_engine::decide::ReportWindow,
+    /// Connection and request limits: timeouts, connection cap, concurrent requests per caller,
+    /// body budget (see [`crate::limits`]).
+    pub server_limits: crate::limits::ServerLimits,
+    /// When set, `GET /metrics` needs `Authorization: Bearer <this token>`; when unset it is
+    /// open (for a scraper on a trusted network).
+    pub metrics_token: Option<String>,
+    /// How far ahead of the server's clock an operation's window may reach.
+    pub operation_horizon: deconflict_engine::decide::OperationHorizon,
 }
 
 impl Config {
@@ -44,6 +52,9 @@ impl Config {
             tactical_interval: Some(std::time::Duration::from_secs(1)),
             rate_limit: crate::ratelimit::RateLimit::default(),
             report_window: Default::default(),
+            server_limits: Default::default(),
+            metrics_token: None,
+            operation_horizon: Default::default(),
         }
     }
 }
