@@ -113,3 +113,34 @@ pub async fn limit_in_progress(
     request.extensions_mut().insert(Resolved(caller));
     next.run(request).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_caller_has_its_own_slots_given_back_when_a_request_ends() {
+        let slots = Arc::new(RequestSlots::default());
+        let blue = Slot::Party(PartyId("blue".to_owned()));
+        let first = slots.try_take(blue.clone(), 2).unwrap();
+        let _second = slots.try_take(blue.clone(), 2).unwrap();
+        assert!(slots.try_take(blue.clone(), 2).is_none());
+        // Others are counted apart: another party, the admin, the unauthenticated.
+        let _red = slots
+            .try_take(Slot::Party(PartyId("red".to_owned())), 2)
+            .unwrap();
+        let _admin = slots.try_take(Slot::Admin, 1).unwrap();
+        assert!(slots.try_take(Slot::Admin, 1).is_none());
+        let _anonymous = slots.try_take(Slot::Unauthenticated, 1).unwrap();
+        assert!(slots.try_take(Slot::Unauthenticated, 1).is_none());
+        drop(first);
+        assert!(slots.try_take(blue, 2).is_some());
+        drop(_anonymous);
+        assert!(slots.try_take(Slot::Unauthenticated, 1).is_some());
+        // A caller with nothing in progress leaves no entry behind.
+        drop(_red);
+        assert!(!slots
+            .counts()
+            .contains_key(&Slot::Party(PartyId("red".to_owned()))));
+    }
+}
