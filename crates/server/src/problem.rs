@@ -46,7 +46,7 @@ pub enum ApiError {
     RateLimited { retry_after_s: u64 },
     #[error("the request body stopped arriving: nothing came for {timeout_s} s")]
     BodyTimeout { timeout_s: u64 },
-    #[error("line {line} of the upload is longer than the limit of {limit_bytes} bytes (a position report is a few hundred): end each report with a newline")]
+    #[error("line {line} (counted from 0) of the upload is longer than the limit of {limit_bytes} bytes (a position report is a few hundred): end each report with a newline")]
     LineTooLong { line: usize, limit_bytes: usize },
     #[error("{limit} requests of {who} are already in progress; wait for one to finish (retry after 1 s)")]
     TooManyInProgress { who: String, limit: usize },

@@ -15,8 +15,9 @@ use std::sync::Arc;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::body::TRAILING_CONTENT;
-use crate::body::{self, pointer_of, strip_position, BodyBudget, BodyReader, Held, RawBody};
+use crate::body::{
+    self, pointer_of, strip_position, BodyBudget, BodyReader, Held, RawBody, TRAILING_CONTENT,
+};
 use crate::problem::{ApiError, Problem};
 use crate::App;
 
