@@ -233,7 +233,16 @@ fn load_scenario(
         app.execute(
             &Actor::Party(owner.clone()),
             |state, now| {
-                decide::file_operation(state, &owner, &operation.id, spec, None, now, &limits)
+                decide::file_operation(
+                    state,
+                    &owner,
+                    &operation.id,
+                    spec,
+                    None,
+                    now,
+                    &limits,
+                    &Default::default(),
+                )
             },
             |_, _| (),
         )

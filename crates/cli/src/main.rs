@@ -53,6 +53,8 @@ enum Command {
         /// the background (at least 1; alerts and everything else are kept).
         #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
         retention_days: u32,
+        #[command(flatten)]
+        limits: serve::LimitFlags,
     },
     /// Run the built-in scenario (Syria and the eastern Mediterranean, 2015) and serve it.
     Demo {
@@ -290,7 +292,9 @@ fn main() -> ExitCode {
             listen,
             admin_token,
             retention_days,
-        } => serve::run(database, listen, admin_token, retention_days).map(|()| ExitCode::SUCCESS),
+            limits,
+        } => serve::run(database, listen, admin_token, retention_days, limits)
+            .map(|()| ExitCode::SUCCESS),
         Command::Db {
             command:
                 DbCommand::Compact {

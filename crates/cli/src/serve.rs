@@ -1,6 +1,8 @@
 //! `deconflict serve`.
 
 use anyhow::Context;
+use deconflict_engine::decide::OperationHorizon;
+use deconflict_server::limits::ServerLimits;
 use deconflict_server::{App, Config};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -23,19 +25,131 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+/// The server's limits (`deconflict_server::limits`), each with what a client sees at it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LimitFlags {
+    /// Seconds a client has to send a request's headers, from connecting or from the first
+    /// byte of a later request; then the connection is closed unanswered.
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    pub header_timeout_s: f64,
+    /// The longest pause, in seconds, between two pieces of a request body; then the request is
+    /// answered 408 and the connection closed.
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    pub body_timeout_s: f64,
+    /// Seconds a kept-alive connection may wait idle for its next request; then it is closed.
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    pub idle_timeout_s: f64,
+    /// Connections open at once; beyond it new connections wait in the listen backlog.
+    #[arg(long, default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Requests of one party in progress at once; beyond it 429 with Retry-After.
+    #[arg(long, default_value_t = 16)]
+    pub max_requests_per_party: usize,
+    /// Requests with the admin token in progress at once; beyond it 429 with Retry-After.
+    #[arg(long, default_value_t = 16)]
+    pub max_requests_admin: usize,
+    /// Requests without a valid token in progress at once, all together; beyond it 503.
+    #[arg(long, default_value_t = 64)]
+    pub max_requests_unauthenticated: usize,
+    /// MiB of request bodies held in memory at once, all connections together; a body that
+    /// would exceed it is answered 503 with Retry-After.
+    #[arg(long, default_value_t = 128)]
+    pub body_budget_mib: usize,
+    /// KiB of the longest line of an NDJSON upload; a longer line is answered 413.
+    #[arg(long, default_value_t = 64)]
+    pub max_line_kib: usize,
+    /// Days ahead of the server's clock an operation's window may reach; a plan beyond it is
+    /// refused (422 beyond-horizon).
+    #[arg(long, default_value_t = 365)]
+    pub operation_horizon_days: u32,
+    /// When set, GET /metrics needs 'Authorization: Bearer <this token>' (401 otherwise); when
+    /// not set, /metrics is open to anyone who can reach the server.
+    #[arg(long, env = "DECONFLICT_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+}
+
+impl LimitFlags {
+    /// Applies the flags to `config`; refuses values no server can run with.
+    fn apply(self, config: &mut Config) -> anyhow::Result<()> {
+        let seconds = |name: &str, value: f64| {
+            anyhow::ensure!(
+                value.is_finite() && value > 0.0 && value <= 86_400.0,
+                "--{name} must be a number of seconds above 0 and at most a day, not {value}"
+            );
+            Ok(std::time::Duration::from_secs_f64(value))
+        };
+        for (name, value) in [
+            ("max-connections", self.max_connections),
+            ("max-requests-per-party", self.max_requests_per_party),
+            ("max-requests-admin", self.max_requests_admin),
+            (
+                "max-requests-unauthenticated",
+                self.max_requests_unauthenticated,
+            ),
+            ("body-budget-mib", self.body_budget_mib),
+            ("max-line-kib", self.max_line_kib),
+        ] {
+            anyhow::ensure!(value > 0, "--{name} must be at least 1");
+        }
+        config.server_limits = ServerLimits {
+            header_read_timeout: seconds("header-timeout-s", self.header_timeout_s)?,
+            request_body_timeout: seconds("body-timeout-s", self.body_timeout_s)?,
+            keep_alive_idle_timeout: seconds("idle-timeout-s", self.idle_timeout_s)?,
+            max_connections: self.max_connections,
+            max_requests_per_party: self.max_requests_per_party,
+            max_requests_admin: self.max_requests_admin,
+            max_requests_unauthenticated: self.max_requests_unauthenticated,
+            body_budget_bytes: self.body_budget_mib.saturating_mul(1024 * 1024),
+            ndjson_line_max_bytes: self.max_line_kib.saturating_mul(1024),
+        };
+        config.operation_horizon = OperationHorizon {
+            ahead_days: self.operation_horizon_days,
+        };
+        if let Some(token) = &self.metrics_token {
+            anyhow::ensure!(
+                token.len() >= 16,
+                "the metrics token must be at least 16 characters long"
+            );
+        }
+        config.metrics_token = self.metrics_token;
+        Ok(())
+    }
+}
+
+/// Every connection is a file descriptor: raise the soft limit to the hard one, and say so
+/// if the connection cap could still run the process out of them.
+fn check_open_files(max_connections: usize) {
+    /// The database, its journal, the log and the runtime's own.
+    const RESERVED_FILES: u64 = 64;
+    match deconflict_server::connections::raise_open_files_limit() {
+        Ok(limit) if (max_connections as u64).saturating_add(RESERVED_FILES) > limit => {
+            tracing::warn!(
+                open_files_limit = limit,
+                max_connections,
+                "the open-files limit is below the connection cap: past it, accepting waits and is retried"
+            );
+        }
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, "cannot read the open-files limit"),
+    }
+}
+
 pub fn run(
     database: PathBuf,
     listen: SocketAddr,
     admin_token: String,
     retention_days: u32,
+    limits: LimitFlags,
 ) -> anyhow::Result<()> {
     anyhow::ensure!(
         admin_token.len() >= 16,
         "the admin token must be at least 16 characters long"
     );
-    init_logging();
     let mut config = Config::new(database.clone(), admin_token);
+    limits.apply(&mut config)?;
+    init_logging();
     config.retention_horizon = Some(chrono::TimeDelta::days(i64::from(retention_days)));
+    check_open_files(config.server_limits.max_connections);
     let app = App::open(config)
         .with_context(|| format!("cannot open database {}", database.display()))?;
     runtime()?.block_on(async move {

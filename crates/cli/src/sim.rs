@@ -651,7 +651,16 @@ impl Sim {
         let owner = self.parties[party].clone();
         let limits = self.app.config.limits;
         let filed = self.command(&Actor::Party(owner.clone()), |state, now| {
-            decide::file_operation(state, &owner, &op, spec, None, now, &limits)
+            decide::file_operation(
+                state,
+                &owner,
+                &op,
+                spec,
+                None,
+                now,
+                &limits,
+                &Default::default(),
+            )
         })?;
         if filed.is_none() {
             return Ok(());
@@ -752,7 +761,16 @@ impl Sim {
         let owner = self.parties[party].clone();
         let limits = self.app.config.limits;
         let filed = self.command(&Actor::Party(owner.clone()), |state, now| {
-            decide::file_operation(state, &owner, &op, spec, Some(version), now, &limits)
+            decide::file_operation(
+                state,
+                &owner,
+                &op,
+                spec,
+                Some(version),
+                now,
+                &limits,
+                &Default::default(),
+            )
         })?;
         if filed.is_some() {
             self.plans.insert((party, op), plan);

@@ -74,6 +74,8 @@ impl Server {
         let mut child = Command::new(BIN)
             .args(["serve", "--listen", listen, "--database"])
             .arg(database)
+            // The plans here are dated 2030, beyond a year of the real clock.
+            .args(["--operation-horizon-days", "36500"])
             .env("DECONFLICT_ADMIN_TOKEN", ADMIN)
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")

@@ -81,6 +81,14 @@ pub enum EngineError {
         volume: usize,
     },
 
+    #[error("volume {volume} ends at {time_end}, beyond the horizon of {horizon_days} days ahead of the server's clock ({limit}): file plans at most {horizon_days} days ahead")]
+    BeyondHorizon {
+        volume: usize,
+        time_end: chrono::DateTime<chrono::Utc>,
+        horizon_days: u32,
+        limit: chrono::DateTime<chrono::Utc>,
+    },
+
     #[error("only {needed} may {action}")]
     Forbidden {
         needed: &'static str,
@@ -106,6 +114,9 @@ impl EngineError {
             EngineError::InvalidPlace(_) => Some("/place".to_owned()),
             EngineError::InvalidParameter { field, .. } => Some((*field).to_owned()),
             EngineError::ZoneRefused { volume, .. } => Some(format!("/volumes/{volume}")),
+            EngineError::BeyondHorizon { volume, .. } => {
+                Some(format!("/volumes/{volume}/time_end"))
+            }
             EngineError::InvalidId { field, .. }
                 if *field != "operation id" && *field != "zone id" =>
             {

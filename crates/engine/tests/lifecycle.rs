@@ -77,6 +77,7 @@ impl World {
             None,
             now,
             &Limits::default(),
+            &Default::default(),
         )
         .unwrap();
         self.commit(now, decision).0

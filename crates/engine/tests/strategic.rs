@@ -43,6 +43,7 @@ fn file(state: &mut State, owner: &str, id: &str, spec: OperationSpec) -> Vec<Ev
         None,
         t0(),
         &Limits::default(),
+        &Default::default(),
     )
     .unwrap();
     for event in &decision.events {
@@ -376,4 +377,78 @@ fn replaying_the_events_rebuilds_the_same_state() {
         let back = Event::from_parts(&kind, payload).unwrap();
         assert_eq!(&back, event);
     }
+}
+
+#[test]
+fn filing_beyond_the_horizon_is_refused_naming_the_volume_and_logs_nothing() {
+    let state = state_with_parties();
+    let horizon = decide::OperationHorizon { ahead_days: 365 };
+    let day_s = 86_400;
+    let far = spec(vec![
+        volume(square(35.0, 35.0, 0.1), 1000.0, 2000.0, 0, 3600),
+        volume(
+            square(35.0, 35.0, 0.1),
+            1000.0,
+            2000.0,
+            364 * day_s,
+            366 * day_s,
+        ),
+    ]);
+    let owner = PartyId("p0".to_owned());
+    let refused = decide::file_operation(
+        &state,
+        &owner,
+        "far",
+        far,
+        None,
+        t0(),
+        &Limits::default(),
+        &horizon,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            deconflict_engine::EngineError::BeyondHorizon {
+                volume: 1,
+                horizon_days: 365,
+                ..
+            }
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(refused.pointer().as_deref(), Some("/volumes/1/time_end"));
+    assert!(refused.to_string().contains("365 days"), "{refused}");
+
+    // Ending exactly at the horizon is within it; the clock that decides is the one passed in.
+    let within = spec(vec![volume(
+        square(35.0, 35.0, 0.1),
+        1000.0,
+        2000.0,
+        364 * day_s,
+        365 * day_s,
+    )]);
+    let filed = decide::file_operation(
+        &state,
+        &owner,
+        "within",
+        within.clone(),
+        None,
+        t0(),
+        &Limits::default(),
+        &horizon,
+    )
+    .unwrap();
+    assert!(filed.outcome.created);
+    assert!(decide::file_operation(
+        &state,
+        &owner,
+        "within",
+        within,
+        None,
+        t0() - Duration::seconds(1),
+        &Limits::default(),
+        &horizon,
+    )
+    .is_err());
 }

@@ -37,6 +37,11 @@ async fn run() {
     let admin = "delivery-bench-admin-token-00".to_owned();
     let mut config = Config::new(directory.path().join("delivery.db"), admin.clone());
     config.tactical_interval = None;
+    // The plans lie in 2030 against the real clock; 1,000 streams stay open beside the
+    // requests, and each is a connection and a file descriptor.
+    config.operation_horizon.ahead_days = 36_500;
+    config.server_limits.max_connections = 4_096;
+    deconflict_server::connections::raise_open_files_limit().unwrap();
     let app = Arc::new(App::open(config).unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -86,6 +86,7 @@ fn main() {
             None,
             t0(),
             &limits,
+            &Default::default(),
         )
         .unwrap();
         run(&mut state, &owner.0, &mut pending, decided.events);
@@ -120,6 +121,7 @@ fn main() {
             None,
             t0(),
             &limits,
+            &Default::default(),
         )
         .unwrap();
         conflicts += decided.outcome.conflicts.len();
@@ -153,7 +155,18 @@ fn main() {
         app.execute(
             &actor,
             |state, now| {
-                decide::file_operation(state, &owner, &format!("app{i}"), spec, None, now, &limits)
+                // The plans lie in 2030, the clock is the real one: no horizon here.
+                let horizon = decide::OperationHorizon { ahead_days: 36_500 };
+                decide::file_operation(
+                    state,
+                    &owner,
+                    &format!("app{i}"),
+                    spec,
+                    None,
+                    now,
+                    &limits,
+                    &horizon,
+                )
             },
             |_, outcome| outcome.conflicts.len(),
         )
@@ -172,7 +185,17 @@ fn main() {
         b.iter_batched(
             || random_spec(&mut rng),
             |spec| {
-                decide::file_operation(&state, &owner, "crit", spec, None, t0(), &limits).unwrap()
+                decide::file_operation(
+                    &state,
+                    &owner,
+                    "crit",
+                    spec,
+                    None,
+                    t0(),
+                    &limits,
+                    &Default::default(),
+                )
+                .unwrap()
             },
             criterion::BatchSize::SmallInput,
         )

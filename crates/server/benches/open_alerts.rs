@@ -113,9 +113,17 @@ fn build(region: &Region, stored: usize, database: &std::path::Path, now: Arc<At
             t0() + Duration::days(1),
             7 * 86_400,
         );
-        let decided =
-            decide::file_operation(&state, &owner, &format!("op{i}"), spec, None, time, &limits)
-                .unwrap();
+        let decided = decide::file_operation(
+            &state,
+            &owner,
+            &format!("op{i}"),
+            spec,
+            None,
+            time,
+            &limits,
+            &Default::default(),
+        )
+        .unwrap();
         commit(&mut state, time, &owner.0, decided.events);
         if (i + 1) % FILED_PER_S == 0 {
             // The server's pass of time runs every second while the world fills.
@@ -244,7 +252,16 @@ fn measure(region: &Region, stored: usize) -> Figures {
         app.execute(
             &Actor::Party(owner.clone()),
             |state, now| {
-                decide::file_operation(state, &owner, &format!("new{i}"), spec, None, now, &limits)
+                decide::file_operation(
+                    state,
+                    &owner,
+                    &format!("new{i}"),
+                    spec,
+                    None,
+                    now,
+                    &limits,
+                    &Default::default(),
+                )
             },
             |_, _| (),
         )

@@ -37,6 +37,14 @@ pub struct Config {
     pub retention_horizon: Option<chrono::TimeDelta>,
     /// How often the retention task runs (default hourly).
     pub retention_interval: std::time::Duration,
+    /// Connection and request limits: timeouts, connection cap, concurrent requests per caller,
+    /// body budget (see [`crate::limits`]).
+    pub server_limits: crate::limits::ServerLimits,
+    /// When set, `GET /metrics` needs `Authorization: Bearer <this token>`; when unset it is
+    /// open (for a scraper on a trusted network).
+    pub metrics_token: Option<String>,
+    /// How far ahead of the server's clock an operation's window may reach.
+    pub operation_horizon: deconflict_engine::decide::OperationHorizon,
 }
 
 impl Config {
@@ -51,6 +59,9 @@ impl Config {
             report_window: Default::default(),
             retention_horizon: Some(chrono::TimeDelta::days(30)),
             retention_interval: std::time::Duration::from_secs(3600),
+            server_limits: Default::default(),
+            metrics_token: None,
+            operation_horizon: Default::default(),
         }
     }
 }

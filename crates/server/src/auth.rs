@@ -51,33 +51,48 @@ impl Caller {
     }
 }
 
+/// The caller as [`crate::concurrency`] resolved it (`None`: no valid token), so that the
+/// token is hashed and looked up once per request.
+#[derive(Debug, Clone)]
+pub struct Resolved(pub Option<Caller>);
+
+/// The caller a request's `Authorization` header names.
+pub fn resolve(app: &App, headers: &axum::http::HeaderMap) -> Result<Caller, ApiError> {
+    let header = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .ok_or(ApiError::Unauthenticated("no Authorization header"))?;
+    let token = header
+        .to_str()
+        .ok()
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+        .ok_or(ApiError::Unauthenticated(
+            "the Authorization header must be 'Bearer <token>'",
+        ))?;
+    let hash = hash_token(token);
+    if hash == app.admin_token_hash() {
+        return Ok(Caller::Admin);
+    }
+    app.read(|state| state.party_by_token_hash(&hash).cloned())
+        .map(Caller::Party)
+        .ok_or(ApiError::Unauthenticated("the token is not valid"))
+}
+
 impl FromRequestParts<Arc<App>> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or(ApiError::Unauthenticated("no Authorization header"))?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|token| !token.is_empty())
-            .ok_or(ApiError::Unauthenticated(
-                "the Authorization header must be 'Bearer <token>'",
-            ))?;
-        let hash = hash_token(token);
-        if hash == app.admin_token_hash() {
-            return Ok(Caller::Admin);
+        let caller = match parts.extensions.get::<Resolved>() {
+            Some(Resolved(Some(caller))) => caller.clone(),
+            // Not resolved, or no valid token: resolving again names the problem.
+            _ => resolve(app, &parts.headers)?,
+        };
+        if let Caller::Party(party) = &caller {
+            app.rate_limiter
+                .check(&party.id, app.config.rate_limit)
+                .map_err(|retry_after_s| ApiError::RateLimited { retry_after_s })?;
         }
-        let party = app
-            .read(|state| state.party_by_token_hash(&hash).cloned())
-            .ok_or(ApiError::Unauthenticated("the token is not valid"))?;
-        app.rate_limiter
-            .check(&party.id, app.config.rate_limit)
-            .map_err(|retry_after_s| ApiError::RateLimited { retry_after_s })?;
-        Ok(Caller::Party(party))
+        Ok(caller)
     }
 }

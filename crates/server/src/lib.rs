@@ -5,13 +5,20 @@
 //!   acknowledged request is never lost and a refused one changes nothing.
 //! - [`auth`]: bearer tokens; only their SHA-256 hashes are stored.
 //! - [`problem`]: every error as RFC 9457 `application/problem+json`.
-//! - [`body`]: the JSON body extractor: size limit, and a JSON pointer for every bad field.
+//! - [`body`]: the JSON body extractor: size limit, global budget, and a JSON pointer for
+//!   every bad field.
+//! - [`connections`]: the accept loop: connection cap, header, body and idle timeouts;
+//!   [`concurrency`]: requests in progress per caller; [`limits`]: every limit, its default and
+//!   what a client sees at it.
 //! - [`routes`]: one module per resource; [`openapi`]: the OpenAPI 3.1 document.
 //! - [`ui`]: the browser map (`web/`, embedded), served at `/` as a client of the API.
 
 pub mod app;
 pub mod auth;
 pub mod body;
+pub mod concurrency;
+pub mod connections;
+pub mod limits;
 pub mod openapi;
 pub mod problem;
 pub mod ratelimit;
@@ -96,9 +103,7 @@ pub async fn serve_router(
         })
     };
     let retention = retention::spawn(app.clone());
-    let result = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let result = connections::serve(listener, router, app.config.server_limits, shutdown).await;
     if let Some(ticker) = ticker {
         ticker.abort();
     }

@@ -44,6 +44,14 @@ pub enum ApiError {
     BadHeader(String),
     #[error("too many requests from this party; retry after {retry_after_s} s")]
     RateLimited { retry_after_s: u64 },
+    #[error("the request body stopped arriving: nothing came for {timeout_s} s")]
+    BodyTimeout { timeout_s: u64 },
+    #[error("line {line} (counted from 0) of the upload is longer than the limit of {limit_bytes} bytes (a position report is a few hundred): end each report with a newline")]
+    LineTooLong { line: usize, limit_bytes: usize },
+    #[error("{limit} requests of {who} are already in progress; wait for one to finish (retry after 1 s)")]
+    TooManyInProgress { who: String, limit: usize },
+    #[error("{0}; retry after 1 s")]
+    ServerBusy(String),
     #[error("there is no resource at {0}")]
     NoRoute(String),
     #[error("method {0} is not allowed here")]
@@ -102,6 +110,26 @@ impl ApiError {
                 "Too many requests",
             ),
             ApiError::BadHeader(_) => (StatusCode::BAD_REQUEST, "bad-header", "Bad header"),
+            ApiError::BodyTimeout { .. } => (
+                StatusCode::REQUEST_TIMEOUT,
+                "request-timeout",
+                "Request body timed out",
+            ),
+            ApiError::LineTooLong { .. } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "line-too-long",
+                "Line too long",
+            ),
+            ApiError::TooManyInProgress { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-requests",
+                "Too many requests in progress",
+            ),
+            ApiError::ServerBusy(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server-busy",
+                "Server busy",
+            ),
             ApiError::NoRoute(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             ApiError::MethodNotAllowed(_) => (
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -151,6 +179,11 @@ impl ApiError {
                     (StatusCode::CONFLICT, "channel-frozen", "Channel frozen")
                 }
                 E::Forbidden { .. } => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+                E::BeyondHorizon { .. } => (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "beyond-horizon",
+                    "Beyond the filing horizon",
+                ),
                 E::ZoneRefused { .. } => (
                     StatusCode::CONFLICT,
                     "zone-violation",
@@ -194,10 +227,24 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if let ApiError::RateLimited { retry_after_s } = &self {
+        let retry_after_s = match &self {
+            ApiError::RateLimited { retry_after_s } => Some(*retry_after_s),
+            ApiError::TooManyInProgress { .. } | ApiError::ServerBusy(_) => Some(1),
+            _ => None,
+        };
+        if let Some(retry_after_s) = retry_after_s {
             if let Ok(value) = HeaderValue::from_str(&retry_after_s.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
             }
+        }
+        if matches!(
+            self,
+            ApiError::BodyTimeout { .. } | ApiError::LineTooLong { .. }
+        ) {
+            // The rest of the body is not read: the connection cannot carry another request.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         if status == StatusCode::UNAUTHORIZED {
             response

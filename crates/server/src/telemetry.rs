@@ -27,7 +27,36 @@ pub fn handle() -> &'static PrometheusHandle {
     })
 }
 
-/// `GET /metrics`: the Prometheus text exposition format.
+/// `GET /metrics`: the Prometheus text exposition format. With a metrics token configured
+/// (`--metrics-token`) it needs `Authorization: Bearer <that token>` (401 otherwise): the
+/// figures show system-wide activity that no party should read. Without one it is open, for a
+/// scraper on a trusted network.
+pub async fn metrics(
+    axum::extract::State(app): axum::extract::State<std::sync::Arc<crate::App>>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if let Some(expected) = &app.config.metrics_token {
+        let given = headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim);
+        // Compared by hash, so the comparison's time says nothing about the token.
+        let authorized = given.is_some_and(|given| {
+            crate::auth::hash_token(given) == crate::auth::hash_token(expected)
+        });
+        if !authorized {
+            return crate::problem::ApiError::Unauthenticated(
+                "/metrics needs the metrics token: Authorization: Bearer <token>",
+            )
+            .into_response();
+        }
+    }
+    render().await.into_response()
+}
+
+/// The metrics text, with its content type.
 pub async fn render() -> ([(axum::http::header::HeaderName, &'static str); 1], String) {
     (
         [(

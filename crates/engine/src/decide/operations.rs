@@ -29,7 +29,44 @@ pub struct FilingOutcome {
     pub conflicts: Vec<StrategicConflict>,
 }
 
-/// Files a new operation or replaces one (PUT semantics), and detects its conflicts.
+/// How far ahead of the deciding clock an operation's window may reach (SPEC §10). A plan for
+/// 9999 would stay live, indexed and checked against every filing for ever, and no pass of
+/// time would end it; a real plan is filed days or weeks ahead, so a window ending more than a
+/// year ahead comes from a mistake or from someone filling the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OperationHorizon {
+    pub ahead_days: u32,
+}
+
+impl Default for OperationHorizon {
+    /// One year (365 days).
+    fn default() -> Self {
+        OperationHorizon { ahead_days: 365 }
+    }
+}
+
+impl OperationHorizon {
+    /// `Err` naming the first volume whose window ends (or starts) beyond the horizon.
+    pub fn check(&self, volumes: &[Volume4d], now: DateTime<Utc>) -> Result<(), EngineError> {
+        let limit = now + chrono::Duration::days(i64::from(self.ahead_days));
+        // A window ends after it starts (validated), so its end is the one to check.
+        for (index, volume) in volumes.iter().enumerate() {
+            if volume.time_end() > limit {
+                return Err(EngineError::BeyondHorizon {
+                    volume: index,
+                    time_end: volume.time_end(),
+                    horizon_days: self.ahead_days,
+                    limit,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Files a new operation or replaces one (PUT semantics), and detects its conflicts. A plan
+/// reaching beyond `horizon` is refused (an unchanged one filed again is not: it adds nothing).
+#[allow(clippy::too_many_arguments)]
 pub fn file_operation(
     state: &State,
     owner: &PartyId,
@@ -38,6 +75,7 @@ pub fn file_operation(
     if_match: Option<u64>,
     now: DateTime<Utc>,
     limits: &Limits,
+    horizon: &OperationHorizon,
 ) -> Result<Decision<FilingOutcome>, EngineError> {
     validate_id("operation id", id)?;
     let key = OperationKey {
@@ -81,6 +119,7 @@ pub fn file_operation(
             });
         }
     }
+    horizon.check(&volumes, now)?;
     super::zones::hard_refusal(state, owner, spec.mission_type, &volumes)?;
     let version = existing.map_or(1, |current| current.version + 1);
     let conflicts = find_conflicts(state, &key, &volumes);

@@ -74,6 +74,7 @@ pub fn router(app: Arc<App>) -> Router {
 pub fn router_from(api: OpenApiRouter<Arc<App>>, app: Arc<App>) -> Router {
     let (api, document) = api.split_for_parts();
     let document = Arc::new(document);
+    let slots = Arc::new(crate::concurrency::RequestSlots::default());
     api.route(
         "/openapi.json",
         get(move || {
@@ -81,11 +82,18 @@ pub fn router_from(api: OpenApiRouter<Arc<App>>, app: Arc<App>) -> Router {
             async move { Json(document.as_ref().clone()) }
         }),
     )
-    .route("/metrics", get(crate::telemetry::render))
+    .route("/metrics", get(crate::telemetry::metrics))
     .merge(crate::ui::router())
     .fallback(no_route)
     .method_not_allowed_fallback(method_not_allowed)
     .layer(axum::middleware::from_fn(no_store_when_authorized))
+    .layer(axum::Extension(crate::body::BodyBudget::new(
+        app.config.server_limits.body_budget_bytes,
+    )))
+    .layer(axum::middleware::from_fn_with_state(
+        (app.clone(), slots),
+        crate::concurrency::limit_in_progress,
+    ))
     .layer(TraceLayer::new_for_http())
     .with_state(app)
 }

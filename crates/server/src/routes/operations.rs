@@ -73,9 +73,12 @@ pub async fn file(
     let task_app = app.clone();
     let (created, view) = tokio::task::spawn_blocking(move || {
         let limits = task_app.config.limits;
+        let horizon = task_app.config.operation_horizon;
         task_app.execute(
             &actor,
-            |state, now| decide::file_operation(state, &owner, &id, spec, expected, now, &limits),
+            |state, now| {
+                decide::file_operation(state, &owner, &id, spec, expected, now, &limits, &horizon)
+            },
             |state, outcome| {
                 let view = own_view(state, &owner, &outcome.key.id.0)
                     .expect("a filed operation is readable by its owner");

@@ -3,8 +3,9 @@
 //! A batch is a JSON array (`application/json`) or one report per line (`application/x-ndjson`).
 //! Each report is checked on its own: a malformed or out-of-range report, or one for a track
 //! that another party reports, is refused with its index and reason, and the rest are kept.
+//! NDJSON is parsed a line at a time as it arrives, so an upload never holds its whole text.
 
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::Json;
 use deconflict_engine::decide;
 use deconflict_engine::release::{self, ReleasedTrackView};
@@ -14,7 +15,9 @@ use std::sync::Arc;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::body::{pointer_of, strip_position, RawBody, TRAILING_CONTENT};
+use crate::body::{
+    self, pointer_of, strip_position, BodyBudget, BodyReader, Held, RawBody, TRAILING_CONTENT,
+};
 use crate::problem::{ApiError, Problem};
 use crate::App;
 
@@ -73,64 +76,143 @@ fn parse_one(
 /// The reports that could be read, each with its position, and the ones that could not.
 type ParsedBatch = (Vec<(usize, TrackReport)>, Vec<RefusedReport>);
 
-/// Splits the body into reports, recording the ones that cannot be read.
-fn parse_batch(body: &RawBody) -> Result<ParsedBatch, ApiError> {
+/// The NDJSON media types.
+fn is_ndjson(media_type: &str) -> bool {
+    matches!(
+        media_type,
+        "application/x-ndjson" | "application/ndjson" | "application/jsonl"
+    )
+}
+
+/// Reads an NDJSON upload a line at a time as it arrives: an unfinished upload holds one
+/// unfinished line (at most [`ServerLimits::ndjson_line_max_bytes`]) and the reports parsed so
+/// far, which take their share of the body budget (returned with them).
+///
+/// [`ServerLimits::ndjson_line_max_bytes`]: crate::limits::ServerLimits::ndjson_line_max_bytes
+async fn read_ndjson(request: Request, app: &App) -> Result<(ParsedBatch, Held), ApiError> {
+    let budget = body::budget_of(&request);
+    let max_line_bytes = app.config.server_limits.ndjson_line_max_bytes;
+    let mut reader = BodyReader::new(request, app);
+    let mut batch = NdjsonBatch::default();
+    let mut line = Vec::new();
+    let too_long = |index| ApiError::LineTooLong {
+        line: index,
+        limit_bytes: max_line_bytes,
+    };
+    while let Some(chunk) = reader.next_chunk().await? {
+        let mut rest = &chunk[..];
+        while let Some(newline) = rest.iter().position(|b| *b == b'\n') {
+            let (head, tail) = rest.split_at(newline);
+            if line.len() + head.len() > max_line_bytes {
+                return Err(too_long(batch.next_index));
+            }
+            if line.is_empty() {
+                batch.take_line(head, &budget)?;
+            } else {
+                line.extend_from_slice(head);
+                batch.take_line(&line, &budget)?;
+                line.clear();
+            }
+            rest = &tail[1..];
+        }
+        if line.len() + rest.len() > max_line_bytes {
+            return Err(too_long(batch.next_index));
+        }
+        line.extend_from_slice(rest);
+    }
+    if !line.is_empty() {
+        batch.take_line(&line, &budget)?;
+    }
+    Ok(((batch.reports, batch.refused), batch.held))
+}
+
+/// An NDJSON upload's reports so far.
+#[derive(Default)]
+struct NdjsonBatch {
+    reports: Vec<(usize, TrackReport)>,
+    refused: Vec<RefusedReport>,
+    held: Held,
+    /// The index of the next line (counted from 0, blank lines included).
+    next_index: usize,
+}
+
+impl NdjsonBatch {
+    fn take_line(&mut self, line: &[u8], budget: &BodyBudget) -> Result<(), ApiError> {
+        let index = self.next_index;
+        self.next_index += 1;
+        let line = line.trim_ascii();
+        if line.is_empty() {
+            return Ok(());
+        }
+        let total = self.reports.len() + self.refused.len() + 1;
+        if total > MAX_REPORTS_PER_REQUEST {
+            return Err(too_many(total));
+        }
+        // A parsed report costs about its text, and never less than its struct.
+        self.held
+            .take(budget, line.len().max(std::mem::size_of::<TrackReport>()))?;
+        self.reports
+            .extend(parse_one(index, line, &mut self.refused));
+        Ok(())
+    }
+}
+
+fn too_many(total: usize) -> ApiError {
+    ApiError::InvalidField {
+        pointer: String::new(),
+        detail: format!("{total} reports in one request; send at most {MAX_REPORTS_PER_REQUEST}"),
+    }
+}
+
+/// Splits a JSON array body into reports, recording the ones that cannot be read.
+fn parse_array(bytes: &[u8]) -> Result<ParsedBatch, ApiError> {
     let mut refused = Vec::new();
     let mut reports = Vec::new();
-    match body.media_type.as_str() {
-        "application/x-ndjson" | "application/ndjson" | "application/jsonl" => {
-            for (index, line) in body.bytes.split(|b| *b == b'\n').enumerate() {
-                let line = line.trim_ascii();
-                if line.is_empty() {
-                    continue;
+    let elements: Vec<&serde_json::value::RawValue> =
+        serde_json::from_slice(bytes).map_err(|error| {
+            if error.is_data() {
+                ApiError::InvalidField {
+                    pointer: String::new(),
+                    detail: "the body must be a JSON array of position reports".to_owned(),
                 }
-                reports.extend(parse_one(index, line, &mut refused));
+            } else {
+                ApiError::MalformedJson(error.to_string())
             }
-        }
-        "application/json" => {
-            let elements: Vec<&serde_json::value::RawValue> = serde_json::from_slice(&body.bytes)
-                .map_err(|error| {
-                if error.is_data() {
-                    ApiError::InvalidField {
-                        pointer: String::new(),
-                        detail: "the body must be a JSON array of position reports".to_owned(),
-                    }
-                } else {
-                    ApiError::MalformedJson(error.to_string())
-                }
-            })?;
-            for (index, element) in elements.into_iter().enumerate() {
-                reports.extend(parse_one(index, element.get().as_bytes(), &mut refused));
-            }
-        }
-        _ => return Err(ApiError::UnsupportedMediaType),
+        })?;
+    if elements.len() > MAX_REPORTS_PER_REQUEST {
+        return Err(too_many(elements.len()));
     }
-    let total = reports.len() + refused.len();
-    if total > MAX_REPORTS_PER_REQUEST {
-        return Err(ApiError::InvalidField {
-            pointer: String::new(),
-            detail: format!(
-                "{total} reports in one request; send at most {MAX_REPORTS_PER_REQUEST}"
-            ),
-        });
+    for (index, element) in elements.into_iter().enumerate() {
+        reports.extend(parse_one(index, element.get().as_bytes(), &mut refused));
     }
     Ok((reports, refused))
 }
 
 /// Reports positions of the caller's tracks. Refused reports are listed; the others are kept.
 #[utoipa::path(post, path = "/v1/positions", tag = "tracks",
-    request_body(content = Vec<TrackReport>, description = "a JSON array, or NDJSON with content type application/x-ndjson"),
+    request_body(content = Vec<TrackReport>, description = "a JSON array, or NDJSON with content type application/x-ndjson (read a line at a time; a line may be at most 64 KiB by default)"),
     security(("bearer" = [])),
     responses((status = 200, body = PositionsAccepted), (status = 400, body = Problem),
-              (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)))]
+              (status = 408, body = Problem), (status = 413, body = Problem),
+              (status = 415, body = Problem), (status = 422, body = Problem),
+              (status = 429, body = Problem), (status = 503, body = Problem)))]
 pub async fn report(
     State(app): State<Arc<App>>,
     caller: Caller,
-    body: RawBody,
+    request: Request,
 ) -> Result<Json<PositionsAccepted>, ApiError> {
     let owner = caller.party()?.clone();
     let actor = caller.actor();
-    let (reports, mut refused) = parse_batch(&body)?;
+    let media_type = body::media_type(&request);
+    // What the reports hold of the body budget is given back once they are decided.
+    let ((reports, mut refused), _held) = if is_ndjson(&media_type) {
+        read_ndjson(request, &app).await?
+    } else if media_type == "application/json" {
+        let body = RawBody::read(request, &app).await?;
+        (parse_array(&body.bytes)?, body.into_held())
+    } else {
+        return Err(ApiError::UnsupportedMediaType);
+    };
     let window = app.config.report_window;
     let (accepted, engine_refused) = tokio::task::spawn_blocking(move || {
         app.execute(

@@ -11,6 +11,11 @@ use std::sync::{Arc, Mutex};
 
 pub const ADMIN: &str = "test-admin-token-0123456789";
 
+/// The tests' plans are dated 2030 whatever the clock, beyond the default 1-year horizon of a
+/// real clock: the helpers widen it (the horizon is tested with [`TestServer::start_with_config`]).
+pub const WIDE_HORIZON: deconflict_engine::decide::OperationHorizon =
+    deconflict_engine::decide::OperationHorizon { ahead_days: 36_500 };
+
 /// A clock the test moves by hand.
 #[derive(Clone)]
 pub struct ManualClock(pub Arc<Mutex<DateTime<Utc>>>);
@@ -48,6 +53,22 @@ impl TestServer {
         server
     }
 
+    /// A server with exactly the given settings (no horizon widened), its clock moved by the
+    /// test, no periodic tactical pass.
+    pub async fn start_with_config(clock: ManualClock, mut config: Config) -> TestServer {
+        let directory = tempfile::tempdir().unwrap();
+        let database = directory.path().join("test.db");
+        config.database = database.clone();
+        config.tactical_interval = None;
+        let log = deconflict_store::SqliteLog::open(&database).unwrap();
+        let app = App::with_log(config, Box::new(log), Arc::new(move || clock.now())).unwrap();
+        let app = Arc::new(app);
+        let router = deconflict_server::router(app.clone());
+        let mut server = Self::serve_router(app, router, database).await;
+        server._directory = Some(directory);
+        server
+    }
+
     /// A server whose clock the test moves, with no periodic tactical pass.
     pub async fn start_with_clock(clock: ManualClock) -> TestServer {
         Self::start_with_api(clock, deconflict_server::routes::api()).await
@@ -62,6 +83,7 @@ impl TestServer {
         let database = directory.path().join("test.db");
         let mut config = Config::new(database.clone(), ADMIN.to_owned());
         config.tactical_interval = None;
+        config.operation_horizon = WIDE_HORIZON;
         let log = deconflict_store::SqliteLog::open(&database).unwrap();
         let app = App::with_log(config, Box::new(log), Arc::new(move || clock.now())).unwrap();
         let app = Arc::new(app);
@@ -75,6 +97,7 @@ impl TestServer {
     pub async fn start_on(database: PathBuf, mut config: Config) -> TestServer {
         config.database = database.clone();
         config.tactical_interval = None;
+        config.operation_horizon = WIDE_HORIZON;
         let app = Arc::new(App::open(config).unwrap());
         Self::serve_app(app, database).await
     }
