@@ -761,7 +761,10 @@ fn the_demo_scenario_loads_into_a_running_server_with_the_conflicts_demo_check_f
     let directory = tempfile::tempdir().unwrap();
     let server = Server::start(&directory.path().join("scenario.db"));
     let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/syria-2015.json");
-    let at = "2031-03-01T06:00:00Z";
+    // A day from now, on the hour: within the server's operation horizon.
+    let at = (chrono::Utc::now() + chrono::TimeDelta::days(1))
+        .format("%Y-%m-%dT%H:00:00Z")
+        .to_string();
     let (ok, out, err) = admin_cli(
         &server,
         "",
@@ -770,7 +773,7 @@ fn the_demo_scenario_loads_into_a_running_server_with_the_conflicts_demo_check_f
             "load",
             scenario.to_str().unwrap(),
             "--at",
-            at,
+            &at,
             "--json",
         ],
     );
@@ -778,6 +781,13 @@ fn the_demo_scenario_loads_into_a_running_server_with_the_conflicts_demo_check_f
     let loaded: Value = serde_json::from_str(&out).unwrap();
     let tokens = loaded["parties"].as_object().unwrap().clone();
     assert_eq!(tokens.len(), 5);
+    // Loading again is refused, naming the party that exists.
+    let (ok, _, err) = admin_cli(
+        &server,
+        "",
+        &["scenario", "load", scenario.to_str().unwrap()],
+    );
+    assert!(!ok && err.contains("cannot register party"), "{err}");
     // Every strategic conflict, as every party is told of it.
     let client = Client::new();
     let mut strategic = std::collections::BTreeSet::new();
@@ -795,16 +805,6 @@ fn the_demo_scenario_loads_into_a_running_server_with_the_conflicts_demo_check_f
             }
         }
     }
-    let check = Command::new(BIN)
-        .args(["demo", "--check", "--at", at])
-        .output()
-        .unwrap();
-    let check = String::from_utf8(check.stdout).unwrap();
-    let expected = format!("{} strategic conflicts found", strategic.len());
-    assert!(check.contains(&expected), "{expected} not in:\n{check}");
-    for id in &strategic {
-        assert!(check.contains(id.as_str()), "{id} not in:\n{check}");
-    }
     // Loading again is refused, naming the party that exists.
     let (ok, _, err) = admin_cli(
         &server,
@@ -812,5 +812,19 @@ fn the_demo_scenario_loads_into_a_running_server_with_the_conflicts_demo_check_f
         &["scenario", "load", scenario.to_str().unwrap()],
     );
     assert!(!ok && err.contains("cannot register party"), "{err}");
+    let check = Command::new(BIN)
+        .args(["demo", "--check", "--at", &at])
+        .output()
+        .unwrap();
+    let check_err = String::from_utf8_lossy(&check.stderr).into_owned();
+    let check = String::from_utf8(check.stdout).unwrap();
     server.kill();
+    let expected = format!("{} strategic conflicts found", strategic.len());
+    assert!(
+        check.contains(&expected),
+        "{expected} not in:\n{check}{check_err}"
+    );
+    for id in &strategic {
+        assert!(check.contains(id.as_str()), "{id} not in:\n{check}");
+    }
 }
