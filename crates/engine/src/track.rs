@@ -147,7 +147,7 @@ impl TrackReport {
 }
 
 /// The latest state of one track.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LiveTrack {
     pub owner: PartyId,
     pub report: TrackReport,
