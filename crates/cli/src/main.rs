@@ -45,6 +45,13 @@ enum Command {
         /// The admin token that registers parties.
         #[arg(long, env = "DECONFLICT_ADMIN_TOKEN", hide_env_values = true)]
         admin_token: String,
+        /// Snapshot the state every N logged events (0: not by count). Start-up loads the
+        /// newest snapshot and replays only the events after it.
+        #[arg(long, default_value_t = deconflict_server::app::SNAPSHOT_EVERY_EVENTS)]
+        snapshot_every_events: u64,
+        /// Snapshot the state every T minutes if anything was logged (0: not by time).
+        #[arg(long, default_value_t = deconflict_server::app::SNAPSHOT_INTERVAL.as_secs() / 60)]
+        snapshot_every_minutes: u64,
     },
     /// Run the built-in scenario (Syria and the eastern Mediterranean, 2015) and serve it.
     Demo {
@@ -235,7 +242,15 @@ fn main() -> ExitCode {
             database,
             listen,
             admin_token,
-        } => serve::run(database, listen, admin_token).map(|()| ExitCode::SUCCESS),
+            snapshot_every_events,
+            snapshot_every_minutes,
+        } => {
+            let snapshots = serve::Snapshots {
+                every_events: snapshot_every_events,
+                every_minutes: snapshot_every_minutes,
+            };
+            serve::run(database, listen, admin_token, snapshots).map(|()| ExitCode::SUCCESS)
+        }
         Command::Demo {
             check,
             listen,

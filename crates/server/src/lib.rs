@@ -7,6 +7,7 @@
 //! - [`problem`]: every error as RFC 9457 `application/problem+json`.
 //! - [`body`]: the JSON body extractor: size limit, and a JSON pointer for every bad field.
 //! - [`routes`]: one module per resource; [`openapi`]: the OpenAPI 3.1 document.
+//! - [`snapshot`]: start-up from the newest usable snapshot, and the task that takes them.
 //! - [`ui`]: the browser map (`web/`, embedded), served at `/` as a client of the API.
 
 pub mod app;
@@ -16,6 +17,7 @@ pub mod openapi;
 pub mod problem;
 pub mod ratelimit;
 pub mod routes;
+pub mod snapshot;
 pub mod telemetry;
 pub mod ui;
 
@@ -77,6 +79,7 @@ pub async fn serve_router(
             }
         })
     });
+    let _snapshots = snapshot::spawn(app.clone());
     // SPEC §8: the head is signed periodically as well as on demand.
     let signer = {
         let app = app.clone();
