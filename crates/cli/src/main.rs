@@ -55,6 +55,13 @@ enum Command {
         retention_days: u32,
         #[command(flatten)]
         limits: serve::LimitFlags,
+        /// Snapshot the state every N logged events (0: not by count). Start-up loads the
+        /// newest snapshot and replays only the events after it.
+        #[arg(long, default_value_t = deconflict_server::app::SNAPSHOT_EVERY_EVENTS)]
+        snapshot_every_events: u64,
+        /// Snapshot the state every T minutes if anything was logged (0: not by time).
+        #[arg(long, default_value_t = deconflict_server::app::SNAPSHOT_INTERVAL.as_secs() / 60)]
+        snapshot_every_minutes: u64,
     },
     /// Run the built-in scenario (Syria and the eastern Mediterranean, 2015) and serve it.
     Demo {
@@ -293,8 +300,23 @@ fn main() -> ExitCode {
             admin_token,
             retention_days,
             limits,
-        } => serve::run(database, listen, admin_token, retention_days, limits)
-            .map(|()| ExitCode::SUCCESS),
+            snapshot_every_events,
+            snapshot_every_minutes,
+        } => {
+            let snapshots = serve::Snapshots {
+                every_events: snapshot_every_events,
+                every_minutes: snapshot_every_minutes,
+            };
+            serve::run(
+                database,
+                listen,
+                admin_token,
+                retention_days,
+                limits,
+                snapshots,
+            )
+            .map(|()| ExitCode::SUCCESS)
+        }
         Command::Db {
             command:
                 DbCommand::Compact {

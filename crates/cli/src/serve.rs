@@ -134,12 +134,20 @@ fn check_open_files(max_connections: usize) {
     }
 }
 
+/// When to snapshot the state (`deconflict serve --snapshot-every-…`); 0 turns one off.
+#[derive(Debug, Clone, Copy)]
+pub struct Snapshots {
+    pub every_events: u64,
+    pub every_minutes: u64,
+}
+
 pub fn run(
     database: PathBuf,
     listen: SocketAddr,
     admin_token: String,
     retention_days: u32,
     limits: LimitFlags,
+    snapshots: Snapshots,
 ) -> anyhow::Result<()> {
     anyhow::ensure!(
         admin_token.len() >= 16,
@@ -150,16 +158,31 @@ pub fn run(
     init_logging();
     config.retention_horizon = Some(chrono::TimeDelta::days(i64::from(retention_days)));
     check_open_files(config.server_limits.max_connections);
+    config.snapshot_every_events = Some(snapshots.every_events).filter(|&n| n > 0);
+    config.snapshot_interval = Some(snapshots.every_minutes)
+        .filter(|&m| m > 0)
+        .map(|m| std::time::Duration::from_secs(m.saturating_mul(60)));
     let app = App::open(config)
         .with_context(|| format!("cannot open database {}", database.display()))?;
-    runtime()?.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("cannot listen on {listen}"))?;
-        tracing::info!(address = %listener.local_addr()?, database = %database.display(), "serving");
-        deconflict_server::serve(listener, Arc::new(app), shutdown_signal()).await?;
-        Ok(())
-    })
+    let app = Arc::new(app);
+    runtime()?.block_on({
+        let app = app.clone();
+        async move {
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}"))?;
+            tracing::info!(address = %listener.local_addr()?, database = %database.display(), "serving");
+            deconflict_server::serve(listener, app, shutdown_signal()).await?;
+            anyhow::Ok(())
+        }
+    })?;
+    // A graceful stop leaves a snapshot at the head, so the next start replays nothing.
+    if app.config.snapshot_every_events.is_some() || app.config.snapshot_interval.is_some() {
+        if let Err(error) = app.snapshot() {
+            tracing::error!(%error, "the snapshot at shutdown failed");
+        }
+    }
+    Ok(())
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -215,8 +215,10 @@ impl Event {
         crate::wire::encode(self)
     }
 
-    /// The payload stored in the log.
-    pub fn payload(&self) -> serde_json::Value {
+    /// The payload stored in the log. Crate-private: outside the engine, a payload is only ever
+    /// written together with its kind ([`Event::to_log`]), since the kind carries the version
+    /// that says how the payload reads.
+    pub(crate) fn payload(&self) -> serde_json::Value {
         self.to_log().1
     }
 

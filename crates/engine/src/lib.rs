@@ -19,7 +19,8 @@
 //! - [`index`]: the R-tree that finds candidate volume pairs fast.
 //! - [`alert`]: what parties are told, with ids stable per condition; [`lifecycle`]: how an
 //!   alert is raised, updated, resolved, escalated and re-notified (SPEC §6), in one place.
-//! - [`event`], [`state`], [`decide`]: the log's events, the fold and the commands.
+//! - [`event`], [`state`], [`decide`]: the log's events, the fold and the commands;
+//!   [`snapshot`]: the state as bytes, so start-up replays only the log's tail.
 //! - [`track`]: position reports and the live picture; [`tactical`]: track-against-track detection.
 //! - [`zone`]: zones and their rules; [`site`]: protected sites; [`predict`]: when a live
 //!   track first comes near a zone or a site.
@@ -42,6 +43,7 @@ pub mod party;
 pub mod predict;
 pub mod release;
 pub mod site;
+pub mod snapshot;
 pub mod state;
 pub mod strategic;
 pub mod tactical;

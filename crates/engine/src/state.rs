@@ -690,6 +690,187 @@ impl State {
     }
 }
 
+impl State {
+    /// The snapshot body of this state, borrowing from it (see [`crate::snapshot`]).
+    pub(crate) fn to_snapshot_body(&self) -> crate::snapshot::BodyRef<'_> {
+        use crate::snapshot::{OperationRecord, PlaceRecord};
+        crate::snapshot::BodyOf {
+            events_applied: self.events_applied,
+            parties: &self.parties,
+            tokens: &self.tokens,
+            tokens_issued: self.tokens_issued.clone(),
+            operations: self
+                .operations
+                .values()
+                .map(|operation| OperationRecord {
+                    key: operation.key.clone(),
+                    spec: &operation.spec,
+                    state: operation.state,
+                    version: operation.version,
+                    filed_at: operation.filed_at,
+                    updated_at: operation.updated_at,
+                })
+                .collect(),
+            alerts: &self.alerts,
+            alert_generations: self
+                .alert_generations
+                .iter()
+                .map(|(base, count)| (base.clone(), *count))
+                .collect(),
+            resolved_by_party: self.resolved_by_party.iter().collect(),
+            deadlines: self.deadlines.entries(),
+            expiries: self.expiries.entries(),
+            operation_ends: self.operation_ends.entries(),
+            tracks: &self.tracks,
+            messages: &self.messages,
+            incidents: &self.incidents,
+            reports: &self.reports,
+            agreements: self.agreements.clone(),
+            zones: self
+                .zones
+                .values()
+                .map(|zone| PlaceRecord {
+                    id: zone.id.clone(),
+                    owner: zone.owner.clone(),
+                    spec: &zone.spec,
+                    version: zone.version,
+                    updated_at: zone.updated_at,
+                })
+                .collect(),
+            sites: self
+                .sites
+                .values()
+                .map(|site| PlaceRecord {
+                    id: site.id.clone(),
+                    owner: site.owner.clone(),
+                    spec: &site.spec,
+                    version: site.version,
+                    updated_at: site.updated_at,
+                })
+                .collect(),
+        }
+    }
+
+    /// The state a snapshot body describes, with everything derived rebuilt: volumes,
+    /// footprints and shapes by the validation replay uses, the R-tree, the token-hash lookup,
+    /// the live tracks, and the open-alert indexes (one open alert per condition, so the
+    /// condition index does not depend on the order alerts were raised in). An invalid spec
+    /// is an error: the caller discards the snapshot and replays.
+    pub(crate) fn from_snapshot_body(body: crate::snapshot::Body) -> Result<State, String> {
+        let mut state = State {
+            events_applied: body.events_applied,
+            parties: body.parties,
+            tokens: body.tokens,
+            tokens_issued: body.tokens_issued,
+            alerts: body.alerts,
+            alert_generations: body.alert_generations.into_iter().collect(),
+            resolved_by_party: body.resolved_by_party.into_iter().collect(),
+            deadlines: TimeQueue::from_entries(body.deadlines),
+            expiries: TimeQueue::from_entries(body.expiries),
+            operation_ends: TimeQueue::from_entries(body.operation_ends),
+            tracks: body.tracks,
+            messages: body.messages,
+            incidents: body.incidents,
+            reports: body.reports,
+            agreements: body.agreements,
+            ..State::default()
+        };
+        for (party, tokens) in &state.tokens {
+            for hash in tokens.values() {
+                state
+                    .party_by_token_hash
+                    .insert(hash.clone(), party.clone());
+            }
+        }
+        for record in body.operations {
+            let volumes = record
+                .spec
+                .validate(&replay_limits())
+                .map_err(|error| format!("operation {:?}: {error}", record.key))?;
+            if record.state.is_live() {
+                state.index.insert(&record.key, &volumes);
+            }
+            let operation = Operation {
+                key: record.key.clone(),
+                spec: record.spec,
+                volumes,
+                state: record.state,
+                version: record.version,
+                filed_at: record.filed_at,
+                updated_at: record.updated_at,
+            };
+            state.operations.insert(record.key, operation);
+        }
+        for record in body.zones {
+            let footprint = record
+                .spec
+                .validate(&replay_limits())
+                .map_err(|error| format!("zone {}: {error}", record.id))?;
+            let zone = crate::zone::Zone {
+                id: record.id.clone(),
+                owner: record.owner,
+                spec: record.spec,
+                version: record.version,
+                footprint,
+                updated_at: record.updated_at,
+            };
+            state.zones.insert(record.id, zone);
+        }
+        for record in body.sites {
+            let shape = record
+                .spec
+                .validate(&replay_limits())
+                .map_err(|error| format!("site {}: {error}", record.id))?;
+            let site = crate::site::Site {
+                id: record.id.clone(),
+                owner: record.owner,
+                spec: record.spec,
+                version: record.version,
+                shape,
+                updated_at: record.updated_at,
+            };
+            state.sites.insert(record.id, site);
+        }
+        state.live_tracks = state
+            .tracks
+            .iter()
+            .filter(|(_, track)| !track.lost)
+            .map(|(id, _)| id.clone())
+            .collect();
+        state.reindex_alerts_from_scratch();
+        Ok(state)
+    }
+
+    /// Rebuilds the indexes that are a function of the alerts alone: by operation, open, open
+    /// by condition, open by party.
+    fn reindex_alerts_from_scratch(&mut self) {
+        for alert in self.alerts.values() {
+            for operation in alert.operations() {
+                self.alerts_by_operation
+                    .entry(operation.clone())
+                    .or_default()
+                    .insert(alert.id.clone());
+            }
+            if alert.state != AlertState::Open {
+                continue;
+            }
+            self.open_alerts.insert(alert.id.clone());
+            for party in &alert.recipients {
+                self.open_by_party
+                    .entry(party.clone())
+                    .or_default()
+                    .insert(alert.id.clone());
+            }
+            if let Some(condition) = Condition::of(&alert.detail) {
+                self.open_by_condition
+                    .entry(condition.kind())
+                    .or_default()
+                    .insert(condition, alert.id.clone());
+            }
+        }
+    }
+}
+
 /// Puts the pending version in force once every named party has accepted it; true if it did.
 fn promote_if_accepted(agreement: &mut Agreement) -> bool {
     let accepted = agreement.pending.as_ref().is_some_and(|pending| {
@@ -743,5 +924,18 @@ impl<K: Ord + Clone + std::hash::Hash> TimeQueue<K> {
 
     fn len(&self) -> usize {
         self.at.len()
+    }
+
+    /// Every (instant, key), soonest first: what a snapshot stores.
+    fn entries(&self) -> Vec<(DateTime<Utc>, K)> {
+        self.by_time.iter().cloned().collect()
+    }
+
+    fn from_entries(entries: Vec<(DateTime<Utc>, K)>) -> Self {
+        let mut queue = Self::default();
+        for (time, key) in entries {
+            queue.set(key, time);
+        }
+        queue
     }
 }

@@ -238,7 +238,7 @@ mod quantise_tests {
 }
 
 /// The latest state of one track.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LiveTrack {
     pub owner: PartyId,
     pub report: TrackReport,

@@ -31,7 +31,7 @@ use deconflict_engine::decide::{self, Actor, ReportWindow};
 use deconflict_engine::tactical::traffic::generate_traffic;
 use deconflict_engine::{Event, PartyId, Role, TrackReport};
 use deconflict_server::{App, Config};
-use deconflict_store::{EventLog, NewEvent, SqliteLog};
+use deconflict_store::{EventLog, SqliteLog};
 use rand::{Rng, SeedableRng};
 use sha2::{Digest, Sha256};
 
@@ -130,12 +130,11 @@ fn stored_bytes_per_report(
                 digest,
                 reports,
             };
-            log.append(vec![NewEvent {
-                time: traffic[second][0][0].time,
-                actor: format!("p{party}"),
-                kind: event.kind().to_owned(),
-                payload: event.payload(),
-            }])
+            log.append(vec![deconflict_server::app::new_event(
+                traffic[second][0][0].time,
+                format!("p{party}"),
+                &event,
+            )])
             .unwrap();
         }
     }

@@ -3,7 +3,8 @@
 //! Every command follows the same path: lock, decide (pure, against the current state),
 //! append the decided events to the log (one transaction, durable when it returns), apply
 //! them to the state, unlock. If deciding fails nothing is written; if the append fails
-//! nothing is applied. At start-up the state is rebuilt by applying the whole log.
+//! nothing is applied. At start-up the state is rebuilt from the newest usable snapshot and
+//! the log after it, or from the whole log ([`crate::snapshot`]).
 
 use chrono::{DateTime, SubsecRound, Utc};
 use deconflict_engine::decide::{Actor, Decision};
@@ -45,7 +46,19 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// How far ahead of the server's clock an operation's window may reach.
     pub operation_horizon: deconflict_engine::decide::OperationHorizon,
+    /// Snapshot the state once this many events were logged since the last snapshot
+    /// (default 100,000: about a second of replay saved each time); `None`: not by count.
+    pub snapshot_every_events: Option<u64>,
+    /// Snapshot the state this long after the last one if anything was logged since
+    /// (default 10 minutes), so a quiet server restarts from a recent state too; `None`: not by
+    /// time.
+    pub snapshot_interval: Option<std::time::Duration>,
 }
+
+/// Default of [`Config::snapshot_every_events`].
+pub const SNAPSHOT_EVERY_EVENTS: u64 = 100_000;
+/// Default of [`Config::snapshot_interval`].
+pub const SNAPSHOT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
 
 impl Config {
     pub fn new(database: PathBuf, admin_token: String) -> Self {
@@ -62,6 +75,8 @@ impl Config {
             server_limits: Default::default(),
             metrics_token: None,
             operation_horizon: Default::default(),
+            snapshot_every_events: Some(SNAPSHOT_EVERY_EVENTS),
+            snapshot_interval: Some(SNAPSHOT_INTERVAL),
         }
     }
 }
@@ -110,6 +125,21 @@ pub struct App {
     signer: HeadSigner,
     pub config: Config,
     clock: Clock,
+    /// How the state was rebuilt at start-up.
+    startup: crate::snapshot::Startup,
+    /// The seq of the newest snapshot taken or loaded, and when: what the next one is due from.
+    last_snapshot: Mutex<(u64, std::time::Instant)>,
+}
+
+/// A snapshot taken by [`App::snapshot`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotTaken {
+    /// The seq it was taken after.
+    pub seq: u64,
+    pub bytes: usize,
+    /// Time spent encoding and storing it, under the writer lock.
+    pub encode_s: f64,
+    pub store_s: f64,
 }
 
 /// Where the head-signing key of a database is kept: beside it, `<database>.signing-key`.
@@ -131,11 +161,8 @@ pub fn new_event(time: DateTime<Utc>, actor: String, event: &Event) -> NewEvent 
     }
 }
 
-/// The events of a page read at start-up.
-const REPLAY_PAGE: usize = 10_000;
-
 impl App {
-    /// Opens the database and rebuilds the state from its whole log.
+    /// Opens the database and rebuilds the state (from a snapshot and the log after it).
     pub fn open(config: Config) -> Result<App, StoreError> {
         let log = SqliteLog::open(&config.database)?;
         Self::with_log(config, Box::new(log), Arc::new(Utc::now))
@@ -147,26 +174,8 @@ impl App {
         log: Box<dyn EventLog>,
         clock: Clock,
     ) -> Result<App, StoreError> {
-        let mut state = State::new();
-        let mut after = 0;
-        loop {
-            let page = log.read_from(after, REPLAY_PAGE)?;
-            let Some(last) = page.last() else { break };
-            after = last.seq;
-            for stored in page {
-                let event = Event::from_parts(&stored.kind, stored.payload).map_err(|error| {
-                    StoreError::Corrupt {
-                        seq: stored.seq,
-                        reason: error.to_string(),
-                    }
-                })?;
-                state.apply(stored.time, &event);
-            }
-        }
-        tracing::info!(
-            events = state.events_applied(),
-            "state rebuilt from the event log"
-        );
+        let (state, startup) = crate::snapshot::restore(&*log)?;
+        let last_snapshot = (startup.snapshot_seq.unwrap_or(0), std::time::Instant::now());
         // Install the metrics recorder before anything is counted.
         crate::telemetry::handle();
         let signer = if config.database.as_os_str().is_empty() {
@@ -182,7 +191,81 @@ impl App {
             signer,
             config,
             clock,
+            startup,
+            last_snapshot: Mutex::new(last_snapshot),
         })
+    }
+
+    /// How the state was rebuilt at start-up: from which snapshot, how many events replayed.
+    pub fn startup(&self) -> &crate::snapshot::Startup {
+        &self.startup
+    }
+
+    /// Whether a snapshot is due: `snapshot_every_events` logged since the last one, or
+    /// `snapshot_interval` passed and something logged since.
+    pub fn snapshot_due(&self) -> bool {
+        let head = self
+            .lock()
+            .log
+            .head()
+            .ok()
+            .flatten()
+            .map_or(0, |(seq, _)| seq);
+        let (seq, at) = *self
+            .last_snapshot
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let logged = head.saturating_sub(seq);
+        let by_count = self
+            .config
+            .snapshot_every_events
+            .is_some_and(|every| logged >= every.max(1));
+        let by_time = self
+            .config
+            .snapshot_interval
+            .is_some_and(|every| logged > 0 && at.elapsed() >= every);
+        by_count || by_time
+    }
+
+    /// Snapshots the state as of the log's head and stores it (`None`: empty log, or a
+    /// snapshot at this head exists already). Holds the writer lock while it encodes and
+    /// stores, so the snapshot is exactly the state after its seq; see ARCHITECTURE.md for how
+    /// long that is.
+    pub fn snapshot(&self) -> Result<Option<SnapshotTaken>, StoreError> {
+        let mut core = self.lock();
+        let head = core.log.head()?.map_or(0, |(seq, _)| seq);
+        let mut last = self
+            .last_snapshot
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if head == last.0 {
+            return Ok(None);
+        }
+        let started = std::time::Instant::now();
+        let Some((position, bytes)) = crate::snapshot::encode_at_head(&core.state, &*core.log)?
+        else {
+            return Ok(None);
+        };
+        let encode_s = started.elapsed().as_secs_f64();
+        core.log.save_snapshot(position.seq, &bytes)?;
+        drop(core);
+        let store_s = started.elapsed().as_secs_f64() - encode_s;
+        *last = (position.seq, std::time::Instant::now());
+        let taken = SnapshotTaken {
+            seq: position.seq,
+            bytes: bytes.len(),
+            encode_s,
+            store_s,
+        };
+        tracing::info!(
+            seq = taken.seq,
+            bytes = taken.bytes,
+            encode_ms = encode_s * 1e3,
+            store_ms = store_s * 1e3,
+            "snapshot taken"
+        );
+        metrics::histogram!("deconflict_snapshot_seconds").record(encode_s + store_s);
+        Ok(Some(taken))
     }
 
     pub fn admin_token_hash(&self) -> &str {

@@ -11,6 +11,7 @@
 //!   [`concurrency`]: requests in progress per caller; [`limits`]: every limit, its default and
 //!   what a client sees at it.
 //! - [`routes`]: one module per resource; [`openapi`]: the OpenAPI 3.1 document.
+//! - [`snapshot`]: start-up from the newest usable snapshot, and the task that takes them.
 //! - [`ui`]: the browser map (`web/`, embedded), served at `/` as a client of the API.
 
 pub mod app;
@@ -24,6 +25,7 @@ pub mod problem;
 pub mod ratelimit;
 pub mod retention;
 pub mod routes;
+pub mod snapshot;
 pub mod telemetry;
 pub mod ui;
 
@@ -85,6 +87,7 @@ pub async fn serve_router(
             }
         })
     });
+    let _snapshots = snapshot::spawn(app.clone());
     // SPEC §8: the head is signed periodically as well as on demand.
     let signer = {
         let app = app.clone();

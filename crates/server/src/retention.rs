@@ -114,6 +114,6 @@ mod tests {
             reports: Vec::new(),
         };
         assert_eq!(event.kind(), PRUNED_KIND);
-        assert!(event.payload().get(&PRUNED_POINTER[1..]).is_some());
+        assert!(event.to_log().1.get(&PRUNED_POINTER[1..]).is_some());
     }
 }

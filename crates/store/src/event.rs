@@ -100,6 +100,10 @@ pub trait EventLog: Send {
     /// The snapshot with the highest seq, if any.
     fn latest_snapshot(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
 
+    /// The snapshot with the highest seq below `seq`, if any: where start-up falls back to
+    /// when a newer snapshot cannot be used.
+    fn snapshot_before(&self, seq: u64) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
+
     /// A receipt of events `(after, head.seq]` leading to the signed `head`, each event disclosed
     /// as `disclose` says (see [`crate::SqliteLog::receipt`]). A `dyn`-compatible form, for a
     /// server that holds a `Box<dyn EventLog>`.

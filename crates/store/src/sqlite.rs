@@ -400,15 +400,20 @@ impl EventLog for SqliteLog {
     }
 
     fn latest_snapshot(&self) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
-        let latest: Option<(i64, Vec<u8>)> = self
+        self.snapshot_before(u64::MAX)
+    }
+
+    fn snapshot_before(&self, seq: u64) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        let before = i64::try_from(seq).unwrap_or(i64::MAX);
+        let found: Option<(i64, Vec<u8>)> = self
             .connection
             .query_row(
-                "SELECT seq, state FROM snapshots ORDER BY seq DESC LIMIT 1",
-                [],
+                "SELECT seq, state FROM snapshots WHERE seq < ?1 ORDER BY seq DESC LIMIT 1",
+                params![before],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )
             .optional()?;
-        latest
+        found
             .map(|(seq, state)| Ok((seq_from_sql(seq)?, state)))
             .transpose()
     }

@@ -134,6 +134,23 @@ fn snapshots_roundtrip_and_the_latest_wins() {
 }
 
 #[test]
+fn older_snapshots_are_found_newest_first_below_a_seq() {
+    let (_dir, mut log) = temp_log();
+    log.append((1..=10).map(event).collect()).unwrap();
+    log.save_snapshot(3, b"three").unwrap();
+    log.save_snapshot(7, b"seven").unwrap();
+    assert_eq!(
+        log.snapshot_before(7).unwrap(),
+        Some((3, b"three".to_vec()))
+    );
+    assert_eq!(
+        log.snapshot_before(8).unwrap(),
+        Some((7, b"seven".to_vec()))
+    );
+    assert_eq!(log.snapshot_before(3).unwrap(), None);
+}
+
+#[test]
 fn snapshot_ahead_of_the_head_is_refused() {
     let (_dir, mut log) = temp_log();
     log.append(vec![event(1)]).unwrap();
