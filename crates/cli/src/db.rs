@@ -32,7 +32,14 @@ pub fn compact(database: &Path, retention_days: u32, quiet: bool) -> anyhow::Res
         .with_context(|| format!("cannot open database {}", database.display()))?;
     let file_bytes_before = file_bytes(database);
     let now = Utc::now();
-    let policy = retention::policy(now, horizon);
+    // The server's default report window: the margin that keeps a replay exact (the proof is
+    // in `deconflict_engine::decide::retention`). A horizon shorter than the server's own
+    // makes a replay forget lost tracks the running server still knows until it forgets them.
+    let policy = retention::policy(
+        now,
+        horizon,
+        &deconflict_engine::decide::ReportWindow::default(),
+    );
     let candidates = log.count_prunable(&policy)?;
     let bar = match quiet {
         true => ProgressBar::hidden(),
@@ -56,7 +63,8 @@ pub fn compact(database: &Path, retention_days: u32, quiet: bool) -> anyhow::Res
         false => "free pages released by incremental vacuum",
     };
     println!(
-        "{} position batches older than {retention_days} days ({}) pruned to their digest; \
+        "{} position batches logged before {} ({retention_days} days, the report window and an \
+         hour ago) pruned to their digest; \
          {} bytes freed ({} → {} bytes; {how})",
         outcome.events_pruned,
         policy.before.format("%Y-%m-%dT%H:%M:%SZ"),

@@ -26,7 +26,7 @@ fn db_compact_prunes_old_position_batches_shrinks_the_file_and_the_chain_still_v
     assert!(ok, "{stderr}");
     // The fixture's two batches are from January 2025, long past 30 days.
     assert!(
-        stdout.starts_with("2 position batches older than 30 days"),
+        stdout.starts_with("2 position batches logged before"),
         "{stdout}"
     );
     assert!(stdout.contains("file rewritten by VACUUM"), "{stdout}");

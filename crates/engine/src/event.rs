@@ -143,6 +143,12 @@ pub enum Event {
     TracksLost {
         track_ids: Vec<String>,
     },
+    /// Lost tracks whose last report batch is older than the retention horizon, forgotten
+    /// (their last report, and which party owns their id). Logged so that the live state and a
+    /// replay of the log whose old batches retention pruned agree (`decide::forget_tracks`).
+    TracksForgotten {
+        track_ids: Vec<String>,
+    },
 }
 
 /// Every kind of event, as stored beside its payload.
@@ -173,6 +179,7 @@ pub const KINDS: &[&str] = &[
     "zone_withdrawn",
     "site_published",
     "site_withdrawn",
+    "tracks_forgotten",
 ];
 
 pub use crate::wire::DecodeError;
@@ -207,6 +214,7 @@ impl Event {
             Event::ZoneWithdrawn { .. } => "zone_withdrawn",
             Event::SitePublished { .. } => "site_published",
             Event::SiteWithdrawn { .. } => "site_withdrawn",
+            Event::TracksForgotten { .. } => "tracks_forgotten",
         }
     }
 

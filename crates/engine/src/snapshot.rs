@@ -46,7 +46,8 @@ use crate::zone::ZoneSpec;
 use crate::State;
 
 /// The version of the snapshot format this build writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// 2: tracks carry the time they were last seen (`LiveTrack::seen_at`), for retention.
+pub const FORMAT_VERSION: u32 = 2;
 
 const MAGIC: &[u8; 8] = b"DCSNAP\0\0";
 const HEADER_LEN: usize = 8 + 4 + 8 + 32 + 8;

@@ -52,6 +52,9 @@ pub struct State {
     tracks: BTreeMap<String, LiveTrack>,
     /// The ids of the tracks not lost.
     live_tracks: BTreeSet<String>,
+    /// The lost tracks by when they were last seen ([`LiveTrack::seen_at`]), oldest first:
+    /// what `decide::forget_tracks` reads, without walking every track.
+    lost_by_seen: BTreeSet<(DateTime<Utc>, String)>,
     /// Messages by id (ids are sequential, so this is sending order).
     messages: BTreeMap<String, Message>,
     incidents: BTreeMap<String, Incident>,
@@ -187,11 +190,24 @@ impl State {
                 for report in reports {
                     match self.tracks.get_mut(&report.track_id) {
                         Some(track) => {
+                            // Another party's report of this id was refused when decided.
+                            if &track.owner != owner {
+                                continue;
+                            }
+                            if track.lost {
+                                self.lost_by_seen
+                                    .remove(&(track.seen_at, report.track_id.clone()));
+                            }
+                            track.seen_at = track.seen_at.max(time);
                             // Reports may arrive out of order: the newest wins.
-                            if &track.owner == owner && report.time >= track.report.time {
+                            if report.time >= track.report.time {
                                 track.report = report.clone();
                                 track.lost = false;
                                 self.live_tracks.insert(report.track_id.clone());
+                            }
+                            if track.lost {
+                                self.lost_by_seen
+                                    .insert((track.seen_at, report.track_id.clone()));
                             }
                         }
                         None => {
@@ -201,6 +217,7 @@ impl State {
                                     owner: owner.clone(),
                                     report: report.clone(),
                                     lost: false,
+                                    seen_at: time,
                                 },
                             );
                             self.live_tracks.insert(report.track_id.clone());
@@ -360,6 +377,16 @@ impl State {
                     if let Some(track) = self.tracks.get_mut(id) {
                         track.lost = true;
                         self.live_tracks.remove(id);
+                        self.lost_by_seen.insert((track.seen_at, id.clone()));
+                    }
+                }
+            }
+            Event::TracksForgotten { track_ids } => {
+                for id in track_ids {
+                    // Absent in a replay of a log whose batches of this track were all pruned.
+                    if let Some(track) = self.tracks.remove(id) {
+                        self.live_tracks.remove(id);
+                        self.lost_by_seen.remove(&(track.seen_at, id.clone()));
                     }
                 }
             }
@@ -613,6 +640,17 @@ impl State {
         )
     }
 
+    /// The lost tracks last seen before `before`, oldest first.
+    pub fn lost_tracks_seen_before(
+        &self,
+        before: DateTime<Utc>,
+    ) -> impl Iterator<Item = &LiveTrack> {
+        self.lost_by_seen
+            .iter()
+            .take_while(move |(seen_at, _)| *seen_at < before)
+            .filter_map(|(_, id)| self.tracks.get(id))
+    }
+
     /// The tracks not lost, in id order.
     pub fn live_tracks(&self) -> impl Iterator<Item = &LiveTrack> {
         self.live_tracks.iter().filter_map(|id| self.tracks.get(id))
@@ -836,6 +874,12 @@ impl State {
             .iter()
             .filter(|(_, track)| !track.lost)
             .map(|(id, _)| id.clone())
+            .collect();
+        state.lost_by_seen = state
+            .tracks
+            .iter()
+            .filter(|(_, track)| track.lost)
+            .map(|(id, track)| (track.seen_at, id.clone()))
             .collect();
         state.reindex_alerts_from_scratch();
         Ok(state)

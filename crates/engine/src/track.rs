@@ -244,6 +244,11 @@ pub struct LiveTrack {
     pub report: TrackReport,
     /// No report for longer than [`STALE_AFTER_S`]: no longer extrapolated or checked.
     pub lost: bool,
+    /// The time of the last logged batch that carried a report of this track, whether or not
+    /// that report was newer than [`LiveTrack::report`] (reports may arrive out of order).
+    /// Retention prunes batches by this time, so a track is forgotten by it
+    /// (`decide::forget_tracks`): see there why a replay then agrees with the live state.
+    pub seen_at: DateTime<Utc>,
 }
 
 impl LiveTrack {

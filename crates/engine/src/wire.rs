@@ -226,6 +226,9 @@ pub enum LogEvent {
     TracksLost {
         track_ids: Vec<String>,
     },
+    TracksForgotten {
+        track_ids: Vec<String>,
+    },
 }
 
 impl From<&Party> for PartyV1 {
@@ -418,6 +421,7 @@ macro_rules! same_fields {
             SitePublished { id, owner, version, spec },
             SiteWithdrawn { id },
             TracksLost { track_ids },
+            TracksForgotten { track_ids },
         })
     };
     (@ $value:expr, $from:ident, $to:ident, $rest:expr, { $($variant:ident { $($field:ident),* }),* $(,)? }) => {

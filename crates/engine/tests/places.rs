@@ -151,6 +151,7 @@ impl Case {
                 callsign: None,
             },
             lost: false,
+            seen_at: at(-self.age_s),
         }
     }
 

@@ -359,10 +359,24 @@ impl App {
     }
 
     /// As [`App::escalation_pass`], with everything it did.
+    /// With retention on, the same pass forgets the lost tracks last seen more than the
+    /// horizon ago (`decide::forget_tracks`), before retention may prune their batches.
     pub fn time_pass(&self) -> Result<deconflict_engine::decide::TimeOutcome, CommandError> {
+        let forget_after = self
+            .config
+            .retention_horizon
+            .map(|horizon| horizon.max(crate::retention::MIN_HORIZON));
         self.execute(
             &Actor::System,
-            |state, now| Ok(deconflict_engine::decide::time_pass(state, now)),
+            |state, now| {
+                let mut decision = deconflict_engine::decide::time_pass(state, now);
+                if let Some(horizon) = forget_after {
+                    let forgotten = deconflict_engine::decide::forget_tracks(state, now, horizon);
+                    decision.outcome.tracks_forgotten = forgotten.outcome;
+                    decision.events.extend(forgotten.events);
+                }
+                Ok(decision)
+            },
             |_, outcome| outcome,
         )
     }

@@ -1,16 +1,16 @@
 //! Retention (SPEC §8): position batches older than the horizon are pruned to their digest, in
 //! the background, while the server runs.
 //!
-//! What is pruned: the `reports` of `positions_reported` events whose time is older than
-//! `Config::retention_horizon` (default 30 days) before the server's clock. What is kept: of
-//! those events, everything else (owner, the batch's SHA-256 digest, actor, time) and the
-//! salted digest of the reports, so the chain and every receipt still verify; every other
-//! event whole (alerts, operations, messages, tracks lost …). Replay skips a pruned batch
-//! (`engine::track::compact`): its tracks were lost long before the horizon, and each live
-//! track's latest report is newer than it. So the live state after a restart is the same; what
-//! a pruned log no longer knows is the tracks whose every report was pruned (lost at least the
-//! horizon ago): their last report, and which party first reported their id, which another
-//! party may then report again.
+//! What is pruned: the `reports` of `positions_reported` events older than
+//! `Config::retention_horizon` (default 30 days) plus a margin (the report window and an hour,
+//! `decide::prune_before`) before the server's clock. What is kept: of those events,
+//! everything else (owner, the batch's SHA-256 digest, actor, time) and the salted digest of
+//! the reports, so the chain and every receipt still verify; every other event whole (alerts,
+//! operations, messages, tracks lost …). Replay skips a pruned batch
+//! (`engine::track::compact`). The server's time pass forgets lost tracks last seen more than
+//! the horizon ago, by a logged event (`decide::forget_tracks`), before any of their batches
+//! can be pruned; so a replay of the pruned log gives exactly the live state (the proof is in
+//! `engine::decide::retention`).
 //!
 //! The task opens its own connection to the database (the store is one file; the writer's lock
 //! is taken a chunk of a few dozen events at a time, see `deconflict_store::PRUNE_CHUNK_EVENTS`,
@@ -24,6 +24,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use deconflict_engine::decide::ReportWindow;
 use deconflict_store::{PruneOutcome, PrunePolicy, SqliteLog, StoreError, VacuumOutcome};
 
 use crate::App;
@@ -40,12 +41,18 @@ pub const MIN_HORIZON: chrono::TimeDelta = chrono::TimeDelta::days(1);
 /// When the task first runs after the server starts.
 const FIRST_RUN_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// What retention prunes when the clock reads `now`.
-pub fn policy(now: DateTime<Utc>, horizon: chrono::TimeDelta) -> PrunePolicy {
+/// What retention prunes when the clock reads `now`, for a server that forgets tracks after
+/// `horizon` and accepts reports within `window`: batches older than the horizon plus a margin
+/// (`decide::prune_before`, which proves that a replay of the pruned log is then exact).
+pub fn policy(
+    now: DateTime<Utc>,
+    horizon: chrono::TimeDelta,
+    window: &ReportWindow,
+) -> PrunePolicy {
     PrunePolicy {
         kinds: vec![PRUNED_KIND.to_owned()],
         pointer: PRUNED_POINTER.to_owned(),
-        before: now - horizon,
+        before: deconflict_engine::decide::prune_before(now, horizon, window),
     }
 }
 
@@ -55,9 +62,10 @@ pub fn run_once(
     database: &Path,
     now: DateTime<Utc>,
     horizon: chrono::TimeDelta,
+    window: &ReportWindow,
 ) -> Result<(PruneOutcome, Option<VacuumOutcome>), StoreError> {
     let mut log = SqliteLog::open(database)?;
-    let outcome = log.prune(&policy(now, horizon), now, &mut |_| {})?;
+    let outcome = log.prune(&policy(now, horizon, window), now, &mut |_| {})?;
     let vacuum = match outcome.events_pruned {
         0 => None,
         _ => Some(log.vacuum(false)?),
@@ -81,7 +89,12 @@ pub fn spawn(app: Arc<App>) -> Option<tokio::task::JoinHandle<()>> {
             timer.tick().await;
             let app = app.clone();
             let run = tokio::task::spawn_blocking(move || {
-                run_once(&app.config.database, app.now(), horizon)
+                run_once(
+                    &app.config.database,
+                    app.now(),
+                    horizon,
+                    &app.config.report_window,
+                )
             });
             match run.await {
                 Ok(Ok((outcome, vacuum))) if outcome.events_pruned > 0 => tracing::info!(

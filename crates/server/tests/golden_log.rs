@@ -9,6 +9,11 @@
 //! - `log-v1-sim.ndjson`: the first 810 events of `deconflict sim --days 1 --parties 2
 //!   --report 120 --tick 30` (agreements suspended and resumed, escalation, re-notification,
 //!   tracks lost).
+//! - `log-v2-retention.ndjson`: written by the build of 2026-12-06 after tracks were forgotten
+//!   by retention (event `tracks_forgotten`): the scenario of `retention.rs`'s first test (two
+//!   encounters 40 days apart), its first minute's 120 position batches pruned by the retention
+//!   task to their digest (`pruned` on each). Written by that test with
+//!   `DECONFLICT_WRITE_RETENTION_FIXTURE=<path>`.
 //!
 //! Together they hold every kind of event. Each must still verify as a chain and replay to the
 //! state in `log-v1-*.state.json`, which was written by that same build. The summary names what
@@ -166,12 +171,24 @@ fn the_sim_log_of_version_1_replays_to_the_same_state() {
     check("log-v1-sim.ndjson", "log-v1-sim.state.json");
 }
 
+#[test]
+fn a_log_pruned_by_retention_replays_to_the_same_state() {
+    check("log-v2-retention.ndjson", "log-v2-retention.state.json");
+}
+
+const LOGS: [&str; 3] = [
+    "log-v1-demo.ndjson",
+    "log-v1-sim.ndjson",
+    "log-v2-retention.ndjson",
+];
+
 /// The guard against a silent format change: every logged event, read and written again by this
 /// build, is the same payload (in its current version, which reads back to the same event).
 #[test]
 fn every_logged_event_is_written_again_as_it_was_or_as_its_next_version() {
-    for log in ["log-v1-demo.ndjson", "log-v1-sim.ndjson"] {
-        for stored in read_log(log) {
+    for log in LOGS {
+        // A pruned event no longer holds what was written (its digest does, in `pruned`).
+        for stored in read_log(log).into_iter().filter(|e| e.pruned.is_none()) {
             let event = Event::from_parts(&stored.kind, stored.payload.clone()).unwrap();
             let (kind, payload) = event.to_log();
             if kind == stored.kind {
@@ -199,7 +216,7 @@ fn every_logged_event_is_written_again_as_it_was_or_as_its_next_version() {
 #[test]
 fn the_fixtures_hold_every_kind_of_event() {
     let mut kinds: std::collections::BTreeSet<String> = Default::default();
-    for log in ["log-v1-demo.ndjson", "log-v1-sim.ndjson"] {
+    for log in LOGS {
         kinds.extend(read_log(log).into_iter().map(|e| e.kind));
     }
     for kind in deconflict_engine::event::KINDS {

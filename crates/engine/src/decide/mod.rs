@@ -14,6 +14,7 @@
 mod agreements;
 mod hotline;
 mod operations;
+mod retention;
 mod sites;
 mod time;
 mod tracks;
@@ -22,6 +23,7 @@ mod zones;
 pub use agreements::*;
 pub use hotline::*;
 pub use operations::*;
+pub use retention::*;
 pub use sites::*;
 pub use time::*;
 pub use tracks::*;

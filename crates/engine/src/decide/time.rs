@@ -40,6 +40,9 @@ pub struct TimeOutcome {
     pub operations_ended: usize,
     pub escalated: usize,
     pub renotified: usize,
+    /// Lost tracks forgotten by retention (`forget_tracks`, run beside this pass by a server
+    /// that prunes).
+    pub tracks_forgotten: usize,
 }
 
 impl TimeOutcome {
