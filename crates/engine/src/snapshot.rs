@@ -80,12 +80,28 @@ pub enum SnapshotError {
 
 /// Encodes `state`, taken after the log position `at`.
 pub fn encode(state: &State, at: &SnapshotPosition) -> Result<Vec<u8>, SnapshotError> {
+    frame(encode_body(state)?, at)
+}
+
+/// The body of a snapshot of `state`: the only part that reads the state, so a server holds
+/// its writer lock for this and does the rest ([`frame`]: digest and header) without it.
+pub fn encode_body(state: &State) -> Result<EncodedBody, SnapshotError> {
+    rmp_serde::to_vec_named(&state.to_snapshot_body())
+        .map(EncodedBody)
+        .map_err(|error| SnapshotError::Body(error.to_string()))
+}
+
+/// An encoded snapshot body, not yet framed. It owns its bytes: the state may change while it
+/// is framed and stored.
+pub struct EncodedBody(Vec<u8>);
+
+/// Frames an encoded body as the snapshot taken after `at`: header, SHA-256 digest, body.
+pub fn frame(body: EncodedBody, at: &SnapshotPosition) -> Result<Vec<u8>, SnapshotError> {
     let head = hex::decode(&at.head_hash)
         .ok()
         .filter(|bytes| bytes.len() == 32)
         .ok_or_else(|| SnapshotError::BadHeadHash(at.head_hash.clone()))?;
-    let body = rmp_serde::to_vec_named(&state.to_snapshot_body())
-        .map_err(|error| SnapshotError::Body(error.to_string()))?;
+    let body = body.0;
     let mut bytes = Vec::with_capacity(HEADER_LEN + DIGEST_LEN + body.len());
     bytes.extend_from_slice(MAGIC);
     bytes.extend_from_slice(&FORMAT_VERSION.to_le_bytes());

@@ -14,7 +14,8 @@
 //! count in the next:
 //! - `open`: `App::open` to ready, from the snapshot (`SAMPLES` runs, median), and the VmRSS
 //!   after it; then the steady state: 120 simulated seconds of the same traffic through
-//!   `App::execute` with the 1 s passes, and VmRSS again;
+//!   `App::execute` with the 1 s passes, and VmRSS again, and a snapshot of it (how long the
+//!   writer lock is held for its body and for storing it);
 //! - `replay`: the full replay that start-up used to do, timed on the first `REPLAY_EVENTS`
 //!   (default 500,000) events and extrapolated linearly to the whole log.
 //!
@@ -291,6 +292,19 @@ fn child_open(path: &Path, steady: bool) {
         app.tactical_pass().unwrap();
         app.time_pass().unwrap();
     }
+    // A snapshot of the steady state, as the server takes one every 100,000 events: how long
+    // commands wait for it (the writer lock is held for the body, then for the store).
+    let taken = app
+        .snapshot()
+        .unwrap()
+        .expect("events were logged since start-up");
+    eprintln!(
+        "snapshot of the steady state: {} bytes; writer lock held {:.1} ms for the body and          {:.1} ms for the store; digest and header {:.1} ms without it",
+        taken.bytes,
+        taken.body_s * 1e3,
+        taken.store_s * 1e3,
+        (taken.encode_s - taken.body_s) * 1e3
+    );
     println!("steady rss {:.1}", vm_rss_mib());
 }
 

@@ -137,8 +137,11 @@ pub struct SnapshotTaken {
     /// The seq it was taken after.
     pub seq: u64,
     pub bytes: usize,
-    /// Time spent encoding and storing it, under the writer lock.
+    /// Time spent encoding the state's body, under the writer lock (commands wait).
+    pub body_s: f64,
+    /// Time spent encoding in all: the body, then its digest and header without the lock.
     pub encode_s: f64,
+    /// Time spent storing it, under the writer lock again (commands wait).
     pub store_s: f64,
 }
 
@@ -228,38 +231,53 @@ impl App {
     }
 
     /// Snapshots the state as of the log's head and stores it (`None`: empty log, or a
-    /// snapshot at this head exists already). Holds the writer lock while it encodes and
-    /// stores, so the snapshot is exactly the state after its seq; see ARCHITECTURE.md for how
-    /// long that is.
+    /// snapshot at this head exists already). Holds the writer lock only while it encodes the
+    /// state's body, so the snapshot is exactly the state after its seq; the digest is taken
+    /// without it, and the lock is taken again to store (commands logged meanwhile come after
+    /// the snapshot's seq, as its position says). See ARCHITECTURE.md for how long each is.
     pub fn snapshot(&self) -> Result<Option<SnapshotTaken>, StoreError> {
-        let mut core = self.lock();
-        let head = core.log.head()?.map_or(0, |(seq, _)| seq);
+        // Held throughout: one snapshot at a time. Never taken while holding the core lock.
         let mut last = self
             .last_snapshot
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if head == last.0 {
-            return Ok(None);
-        }
         let started = std::time::Instant::now();
-        let Some((position, bytes)) = crate::snapshot::encode_at_head(&core.state, &*core.log)?
-        else {
-            return Ok(None);
+        let (position, body) = {
+            let core = self.lock();
+            let head = core.log.head()?.map_or(0, |(seq, _)| seq);
+            if head == last.0 {
+                return Ok(None);
+            }
+            let Some(encoded) = crate::snapshot::encode_body_at_head(&core.state, &*core.log)?
+            else {
+                return Ok(None);
+            };
+            encoded
         };
+        let body_s = started.elapsed().as_secs_f64();
+        let seq = position.seq;
+        let bytes = deconflict_engine::snapshot::frame(body, &position).map_err(|error| {
+            StoreError::Corrupt {
+                seq,
+                reason: format!("the snapshot cannot be framed: {error}"),
+            }
+        })?;
         let encode_s = started.elapsed().as_secs_f64();
-        core.log.save_snapshot(position.seq, &bytes)?;
-        drop(core);
-        let store_s = started.elapsed().as_secs_f64() - encode_s;
+        let storing = std::time::Instant::now();
+        self.lock().log.save_snapshot(position.seq, &bytes)?;
+        let store_s = storing.elapsed().as_secs_f64();
         *last = (position.seq, std::time::Instant::now());
         let taken = SnapshotTaken {
             seq: position.seq,
             bytes: bytes.len(),
+            body_s,
             encode_s,
             store_s,
         };
         tracing::info!(
             seq = taken.seq,
             bytes = taken.bytes,
+            body_ms_locked = body_s * 1e3,
             encode_ms = encode_s * 1e3,
             store_ms = store_s * 1e3,
             "snapshot taken"

@@ -115,6 +115,23 @@ fn usable(log: &dyn EventLog, seq: u64, bytes: &[u8]) -> Result<State, String> {
     Ok(state)
 }
 
+/// Encodes the body of a snapshot of `state` as taken after the log's head (`None` for an
+/// empty log): the part that must see the state unchanged; [`snapshot::frame`] does the rest.
+pub fn encode_body_at_head(
+    state: &State,
+    log: &dyn EventLog,
+) -> Result<Option<(SnapshotPosition, snapshot::EncodedBody)>, StoreError> {
+    let Some((seq, head_hash)) = log.head()? else {
+        return Ok(None);
+    };
+    let position = SnapshotPosition { seq, head_hash };
+    let body = snapshot::encode_body(state).map_err(|error| StoreError::Corrupt {
+        seq,
+        reason: format!("the state cannot be encoded as a snapshot: {error}"),
+    })?;
+    Ok(Some((position, body)))
+}
+
 /// Encodes `state` as taken after the log's head; `None` for an empty log.
 pub fn encode_at_head(
     state: &State,

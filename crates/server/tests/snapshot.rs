@@ -114,13 +114,28 @@ fn busy(app: &App, round: usize) {
 
 /// The state of the whole log, replayed from the first event, as snapshot bytes.
 fn full_replay_bytes(database: &Path) -> Vec<u8> {
+    let head = SqliteLog::open(database)
+        .unwrap()
+        .head()
+        .unwrap()
+        .unwrap()
+        .0;
+    replay_bytes(database, head)
+}
+
+/// The state after the log's first `upto` events, replayed, as the snapshot bytes at `upto`.
+fn replay_bytes(database: &Path, upto: u64) -> Vec<u8> {
     let log = SqliteLog::open(database).unwrap();
     let mut state = State::new();
     let mut after = 0;
-    loop {
-        let page = log.read_from(after, 1_000).unwrap();
+    let mut head_hash = String::new();
+    while after < upto {
+        let page = log
+            .read_from(after, 1_000.min((upto - after) as usize))
+            .unwrap();
         let Some(last) = page.last() else { break };
         after = last.seq;
+        head_hash = last.hash.clone();
         for stored in page {
             state.apply(
                 stored.time,
@@ -128,8 +143,56 @@ fn full_replay_bytes(database: &Path) -> Vec<u8> {
             );
         }
     }
-    let (seq, head_hash) = log.head().unwrap().unwrap();
-    snapshot::encode(&state, &SnapshotPosition { seq, head_hash }).unwrap()
+    assert_eq!(after, upto, "the log has {upto} events");
+    snapshot::encode(
+        &state,
+        &SnapshotPosition {
+            seq: upto,
+            head_hash,
+        },
+    )
+    .unwrap()
+}
+
+/// The writer lock is held only while the body is encoded: snapshots taken while commands run
+/// on another thread are still each exactly the state after their seq.
+#[test]
+fn snapshots_taken_while_commands_run_are_each_the_state_after_their_seq() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("events.db");
+    let app = Arc::new(open(&database));
+    busy(&app, 0);
+    let writer = {
+        let app = app.clone();
+        std::thread::spawn(move || {
+            for round in 1..30 {
+                busy(&app, round);
+            }
+        })
+    };
+    let mut taken = Vec::new();
+    while !writer.is_finished() {
+        if let Some(snapshot) = app.snapshot().unwrap() {
+            taken.push(snapshot.seq);
+        }
+    }
+    writer.join().unwrap();
+    assert!(taken.len() >= 2, "snapshots taken meanwhile: {taken:?}");
+    let log = SqliteLog::open(&database).unwrap();
+    let mut below = u64::MAX;
+    let mut checked = 0;
+    while let Some((seq, bytes)) = log.snapshot_before(below).unwrap() {
+        assert!(taken.contains(&seq));
+        assert!(
+            bytes == replay_bytes(&database, seq),
+            "the snapshot at {seq} is the state after event {seq}"
+        );
+        below = seq;
+        checked += 1;
+    }
+    assert!(checked >= 2, "the newest snapshots are kept");
+    drop(app);
+    assert_eq!(app_bytes(&open(&database)), full_replay_bytes(&database));
 }
 
 fn app_bytes(app: &App) -> Vec<u8> {
