@@ -4,7 +4,11 @@
 //! traffic shapes (`tactical::traffic`): `levels` (the default: uniform density, 60 % on flight
 //! levels, 40 % climbing or descending anywhere from 0 to 12,500 m, the shape of the independent
 //! traffic of issue 20) and `airways` (cities, airways, terminal areas: easier for the detector).
-//! Every answer is checked against the exhaustive pass where that finishes.
+//! Every answer is checked against the exhaustive pass where that finishes, and against the pass
+//! before issue 20 (`previous_reused`: one box per track over the whole look-ahead), which runs in
+//! the same process as the baseline. The working memory printed is the reused detector's
+//! buffers (their capacity in bytes, `TacticalDetector::working_bytes`) after a pass, divided by
+//! the number of tracks.
 //!
 //! `cargo bench -p deconflict-engine --bench tactical` (all), or a filter such as
 //! `-- 'tactical/levels/detect/10000'`. `DECONFLICT_BENCH_MAX_TRACKS=100000` leaves out the
@@ -16,7 +20,8 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use deconflict_engine::tactical::{
-    detect, detect_exhaustive, generate, TacticalDetector, TacticalParams, TrafficShape,
+    detect, detect_exhaustive, generate, LookaheadBoxDetector, TacticalDetector, TacticalParams,
+    TrafficShape,
 };
 
 const SEED: u64 = 2030;
@@ -42,7 +47,15 @@ fn tactical_pass(c: &mut Criterion) {
             }
             let tracks = generate(shape, n, SEED, now);
             let found = detect(&tracks, now, &params);
-            eprintln!("{name}, {n} tracks: {} conflicting pairs", found.len());
+            let mut detector = TacticalDetector::default();
+            detector.detect(&tracks, now, &params);
+            eprintln!(
+                "{name}, {n} tracks: {} conflicting pairs; working memory {:.0} bytes per track",
+                found.len(),
+                detector.working_bytes() as f64 / n as f64
+            );
+            let mut previous = LookaheadBoxDetector::default();
+            assert_eq!(found, previous.detect(&tracks, now, &params));
             if n <= 10_000 {
                 assert_eq!(found, detect_exhaustive(&tracks, now, &params));
                 group.bench_with_input(BenchmarkId::new("exhaustive", n), &tracks, |b, tracks| {
@@ -55,11 +68,15 @@ fn tactical_pass(c: &mut Criterion) {
             group.bench_with_input(BenchmarkId::new("detect", n), &tracks, |b, tracks| {
                 b.iter(|| detect(black_box(tracks), now, &params))
             });
-            let mut detector = TacticalDetector::default();
             group.bench_with_input(
                 BenchmarkId::new("detector_reused", n),
                 &tracks,
                 |b, tracks| b.iter(|| detector.detect(black_box(tracks), now, &params)),
+            );
+            group.bench_with_input(
+                BenchmarkId::new("previous_reused", n),
+                &tracks,
+                |b, tracks| b.iter(|| previous.detect(black_box(tracks), now, &params)),
             );
         }
         group.finish();

@@ -226,7 +226,7 @@ impl Cells {
 
 /// Stable least-significant-digit radix sort of `values` by their top 32 bits, of which only the
 /// lowest `key_bits` may be set.
-fn radix_sort_high(values: &mut Vec<u64>, key_bits: u32, scratch: &mut Vec<u64>) {
+pub(crate) fn radix_sort_high(values: &mut Vec<u64>, key_bits: u32, scratch: &mut Vec<u64>) {
     const DIGIT_BITS: u32 = 11;
     const DIGITS: usize = 1 << DIGIT_BITS;
     scratch.clear();
