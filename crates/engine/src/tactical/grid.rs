@@ -84,6 +84,18 @@ impl Grid {
         self.cells = Some(cells);
     }
 
+    /// Bytes held by the buffers (their capacity).
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        use std::mem::size_of;
+        (self.by_home.capacity()
+            + self.entries.capacity()
+            + self.scratch.capacity()
+            + self.cell.capacity())
+            * size_of::<u64>()
+            + self.sorted.capacity() * size_of::<SweptBox>()
+            + self.extents.capacity() * size_of::<f64>()
+    }
+
     /// The boxes in the grid's order ("ranks"), as indices into the indexed boxes: keeping what
     /// goes with each box in this order keeps it close in memory too.
     pub(crate) fn order(&self) -> impl Iterator<Item = usize> + '_ {
