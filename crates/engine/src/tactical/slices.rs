@@ -62,6 +62,14 @@
 //! [`SpaceTime`] and is reused from one pass to the next: a pass allocates nothing but its
 //! answer once the buffers have grown. Traffic spread over more than a hemisphere folds onto
 //! itself on the two ground axes: still correct, slower (a deployment shards by region).
+//!
+//! **Why it is not faster than the grid** (counted on 10,000 `levels` tracks, 2026-12-06): a
+//! slice box is never narrower than `2g ≈ H` (9.3 km) on the ground, about the traffic's 10 km
+//! spacing, so cutting the look-ahead shrinks boxes little while each slice enters every track
+//! again; and a climber crosses 3–4 bands of `V` in a 60 s slice. The pass made 22 entries per
+//! track, 174,000 same-cell checks, examined 22,000 pairs in their reference cells (15,600 for
+//! the first time), of which 6,100 passed the exact space-time test and 3,361 conflict: about
+//! what the grid does with one box per track, at a similar cost per check.
 
 use super::grid::radix_sort_high;
 use super::kinematics::{dot, Kinematics, Vec3};
