@@ -4,7 +4,11 @@
 //! traffic shapes (`tactical::traffic`): `levels` (the default: uniform density, 60 % on flight
 //! levels, 40 % climbing or descending anywhere from 0 to 12,500 m, the shape of the independent
 //! traffic of issue 20) and `airways` (cities, airways, terminal areas: easier for the detector).
-//! Every answer is checked against the exhaustive pass where that finishes.
+//! Beside them, in the same process, `space_time_reused`: the space-time index of issue 20
+//! (`SpaceTimeDetector`: the look-ahead in slices, cells of ground times altitude bands). Every
+//! answer is checked against the exhaustive pass where that finishes, and the two fast passes
+//! against each other everywhere. The working memory printed is each reused detector's buffers
+//! (their capacity in bytes, `working_bytes`) after one pass, divided by the number of tracks.
 //!
 //! `cargo bench -p deconflict-engine --bench tactical` (all), or a filter such as
 //! `-- 'tactical/levels/detect/10000'`. `DECONFLICT_BENCH_MAX_TRACKS=100000` leaves out the
@@ -16,7 +20,8 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use deconflict_engine::tactical::{
-    detect, detect_exhaustive, generate, TacticalDetector, TacticalParams, TrafficShape,
+    detect, detect_exhaustive, generate, SpaceTimeDetector, TacticalDetector, TacticalParams,
+    TrafficShape,
 };
 
 const SEED: u64 = 2030;
@@ -42,7 +47,17 @@ fn tactical_pass(c: &mut Criterion) {
             }
             let tracks = generate(shape, n, SEED, now);
             let found = detect(&tracks, now, &params);
-            eprintln!("{name}, {n} tracks: {} conflicting pairs", found.len());
+            let mut detector = TacticalDetector::default();
+            detector.detect(&tracks, now, &params);
+            let mut space_time = SpaceTimeDetector::default();
+            assert_eq!(found, space_time.detect(&tracks, now, &params));
+            eprintln!(
+                "{name}, {n} tracks: {} conflicting pairs; working memory {:.0} bytes per track \
+                 (space-time index {:.0})",
+                found.len(),
+                detector.working_bytes() as f64 / n as f64,
+                space_time.working_bytes() as f64 / n as f64,
+            );
             if n <= 10_000 {
                 assert_eq!(found, detect_exhaustive(&tracks, now, &params));
                 group.bench_with_input(BenchmarkId::new("exhaustive", n), &tracks, |b, tracks| {
@@ -55,11 +70,15 @@ fn tactical_pass(c: &mut Criterion) {
             group.bench_with_input(BenchmarkId::new("detect", n), &tracks, |b, tracks| {
                 b.iter(|| detect(black_box(tracks), now, &params))
             });
-            let mut detector = TacticalDetector::default();
             group.bench_with_input(
                 BenchmarkId::new("detector_reused", n),
                 &tracks,
                 |b, tracks| b.iter(|| detector.detect(black_box(tracks), now, &params)),
+            );
+            group.bench_with_input(
+                BenchmarkId::new("space_time_reused", n),
+                &tracks,
+                |b, tracks| b.iter(|| space_time.detect(black_box(tracks), now, &params)),
             );
         }
         group.finish();

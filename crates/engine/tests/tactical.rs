@@ -1,10 +1,12 @@
-//! Tactical detection through the engine's public interface: the fast pass equals the
-//! exhaustive one on random clustered traffic (antimeridian, poles, extreme speeds, stale
-//! reports), and the rule's figures and boundaries are those of SPEC §5.2.
+//! Tactical detection through the engine's public interface: the fast pass (and the space-time
+//! index of issue 20 beside it) equals the exhaustive one on random clustered
+//! traffic (antimeridian, poles, closure rates up to 10,000 m/s, climbers, stale reports), and
+//! the rule's figures and boundaries are those of SPEC §5.2.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use deconflict_engine::tactical::{
-    detect, detect_exhaustive, generate_traffic, pair_conflict, TacticalParams, TrackState,
+    detect, detect_exhaustive, generate_traffic, pair_conflict, SpaceTimeDetector,
+    TacticalDetector, TacticalParams, TrackState, MAX_GROUND_SPEED_MPS,
 };
 use deconflict_engine::{PartyId, Severity};
 use geographiclib_rs::{DirectGeodesic, Geodesic, InverseGeodesic};
@@ -280,13 +282,14 @@ struct Scene {
     params: TacticalParams,
 }
 
-/// Centre: mid-latitudes, across the antimeridian, or near either pole.
+/// Centre: mid-latitudes, across the antimeridian, near either pole, or on it.
 fn centre() -> impl Strategy<Value = (f64, f64)> {
     prop_oneof![
-        (-180.0..180.0, -60.0..60.0),
-        (Just(180.0), -70.0..70.0),
-        (-180.0..180.0, 85.0..89.0),
-        (-180.0..180.0, -89.0..-85.0),
+        4 => (-180.0..180.0, -60.0..60.0),
+        4 => (Just(180.0), -70.0..70.0),
+        2 => (-180.0..180.0, 85.0..89.0),
+        2 => (-180.0..180.0, -89.0..-85.0),
+        1 => (-180.0..180.0, prop_oneof![Just(90.0), Just(-90.0)]),
     ]
 }
 
@@ -304,23 +307,31 @@ fn params() -> impl Strategy<Value = TacticalParams> {
     ]
 }
 
-/// Per track: (azimuth, distance fraction, partner offset?), (level, jitter, speed, heading
-/// inward?, heading), (vertical rate, age, owner).
+/// Per track: (azimuth, distance fraction, partner offset and head-on?), (level, jitter, speed,
+/// heading inward?, heading), (vertical rate, age, owner).
 type Draw = (
-    (f64, f64, Option<(f64, usize)>),
+    (f64, f64, Option<(f64, usize, bool)>),
     (u8, usize, f64, bool, f64),
     (f64, f64, u8),
 );
 
 fn draw() -> impl Strategy<Value = Draw> {
-    let speed = prop_oneof![Just(0.0), Just(250.0), 30.0..300.0, 300.0..1_000.0];
+    // Up to the plausibility limit: head-on pairs close at up to 10,000 m/s.
+    let speed = prop_oneof![
+        2 => Just(0.0),
+        2 => Just(250.0),
+        4 => 30.0..300.0,
+        2 => 300.0..1_000.0,
+        1 => 1_000.0..MAX_GROUND_SPEED_MPS,
+        1 => Just(MAX_GROUND_SPEED_MPS),
+    ];
     let rate = prop_oneof![3 => Just(0.0), 1 => -20.0..20.0, 1 => -60.0..60.0];
     let age = prop_oneof![Just(0.0), 0.0..30.0];
     (
         (
             0.0..360.0,
             0.0..1.0,
-            proptest::option::weighted(0.3, (0.0..360.0, 0..6usize)),
+            proptest::option::weighted(0.3, (0.0..360.0, 0..6usize, any::<bool>())),
         ),
         (0..3u8, 0..10usize, speed, any::<bool>(), 0.0..360.0),
         (rate, age, 0..4u8),
@@ -352,10 +363,15 @@ fn scene() -> impl Strategy<Value = Scene> {
                 let (level, jitter, speed, inward, heading) = motion;
                 let mut t = match (partner, tracks.last()) {
                     // Exactly about the horizontal minimum from the previous track, same motion.
-                    (Some((az, k)), Some(previous)) => {
+                    // or head-on towards it at the same speed (twice the closure rate).
+                    (Some((az, k, head_on)), Some(previous)) => {
                         let mut t = previous.clone();
                         let distance = params.separation_horizontal_m + near_minimum[k];
                         (t.lon_deg, t.lat_deg) = offset(t.lon_deg, t.lat_deg, az, distance);
+                        if head_on {
+                            t.track_deg = (t.track_deg + 180.0).rem_euclid(360.0);
+                            t.vertical_rate_mps = -t.vertical_rate_mps;
+                        }
                         t
                     }
                     _ => {
@@ -380,28 +396,49 @@ fn scene() -> impl Strategy<Value = Scene> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(ProptestConfig::with_cases(10_000))]
 
+    /// Each case runs both fast passes, each through a detector whose buffers hold another pass
+    /// (the same scene reversed), as a server's does.
     #[test]
     fn fast_pass_equals_exhaustive_pass_on_random_clustered_scenes(scene in scene()) {
-        let fast = detect(&scene.tracks, now(), &scene.params);
         let exhaustive = detect_exhaustive(&scene.tracks, now(), &scene.params);
-        prop_assert_eq!(fast, exhaustive);
+        let reversed: Vec<TrackState> = scene.tracks.iter().rev().cloned().collect();
+        let mut detector = TacticalDetector::default();
+        detector.detect(&reversed, now(), &scene.params);
+        prop_assert_eq!(&detector.detect(&scene.tracks, now(), &scene.params), &exhaustive);
+        let mut space_time = SpaceTimeDetector::default();
+        space_time.detect(&reversed, now(), &scene.params);
+        prop_assert_eq!(space_time.detect(&scene.tracks, now(), &scene.params), exhaustive);
     }
 }
 
-/// The scenes above are worth testing on: most of them hold a conflict.
+/// The scenes above are worth testing on: most of them hold a conflict, and conflicts include
+/// pairs closing faster than 2,000 m/s, pairs near a pole and pairs across the antimeridian.
 #[test]
 fn random_scenes_mostly_hold_conflicts() {
     let mut runner = TestRunner::deterministic();
     let strategy = scene();
     let (mut with_conflicts, mut pairs, cases) = (0, 0, 2_000);
+    let (mut fast_closing, mut polar, mut antimeridian) = (0, 0, 0);
     for _ in 0..cases {
         let scene = strategy.new_tree(&mut runner).unwrap().current();
         let found = detect_exhaustive(&scene.tracks, now(), &scene.params);
         with_conflicts += usize::from(!found.is_empty());
         pairs += found.len();
+        for c in &found {
+            let (a, b) = (&scene.tracks[c.a], &scene.tracks[c.b]);
+            let closing = (c.horizontal_distance_now_m - c.d_cpa_m) / c.t_cpa_s.max(1e-9);
+            fast_closing += usize::from(c.t_cpa_s > 0.0 && closing > 2_000.0);
+            polar += usize::from(a.lat_deg.abs() > 85.0 && b.lat_deg.abs() > 85.0);
+            antimeridian += usize::from(a.lon_deg * b.lon_deg < 0.0 && a.lon_deg.abs() > 179.0);
+        }
     }
-    println!("{with_conflicts} of {cases} scenes hold a conflict ({pairs} conflicting pairs)");
+    println!(
+        "{with_conflicts} of {cases} scenes hold a conflict ({pairs} conflicting pairs; \
+         {fast_closing} closing faster than 2,000 m/s, {polar} near a pole, {antimeridian} across \
+         the antimeridian)"
+    );
     assert!(with_conflicts * 2 > cases, "{with_conflicts} of {cases}");
+    assert!(fast_closing > 50 && polar > 200 && antimeridian > 50);
 }

@@ -84,6 +84,18 @@ impl Grid {
         self.cells = Some(cells);
     }
 
+    /// Bytes held by the buffers (their capacity).
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        use std::mem::size_of;
+        (self.by_home.capacity()
+            + self.entries.capacity()
+            + self.scratch.capacity()
+            + self.cell.capacity())
+            * size_of::<u64>()
+            + self.sorted.capacity() * size_of::<SweptBox>()
+            + self.extents.capacity() * size_of::<f64>()
+    }
+
     /// The boxes in the grid's order ("ranks"), as indices into the indexed boxes: keeping what
     /// goes with each box in this order keeps it close in memory too.
     pub(crate) fn order(&self) -> impl Iterator<Item = usize> + '_ {
@@ -226,7 +238,7 @@ impl Cells {
 
 /// Stable least-significant-digit radix sort of `values` by their top 32 bits, of which only the
 /// lowest `key_bits` may be set.
-fn radix_sort_high(values: &mut Vec<u64>, key_bits: u32, scratch: &mut Vec<u64>) {
+pub(crate) fn radix_sort_high(values: &mut Vec<u64>, key_bits: u32, scratch: &mut Vec<u64>) {
     const DIGIT_BITS: u32 = 11;
     const DIGITS: usize = 1 << DIGIT_BITS;
     scratch.clear();

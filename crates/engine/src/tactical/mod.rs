@@ -17,9 +17,19 @@
 //!   occupies several, so no speed is too fast), with a sweep on altitude inside each cell. Pairs
 //!   whose boxes overlap then meet an exact closest-approach test of their reaches, and only
 //!   survivors meet the rule.
+//! - `slices`: a space-time index (issue 20), [`SpaceTimeDetector`]. The look-ahead is cut into slices; in each, every track's
+//!   reach is a box on two ground axes and altitude, entered in cells of the ground times
+//!   altitude bands, so a climber meets only the tracks at the altitudes it crosses when it
+//!   crosses them. Pairs that share a cell in some slice meet an exact space-time test (do the
+//!   ground points come within reach while the altitudes are within the vertical minimum?) and
+//!   only survivors meet the rule. Its proof, beside the code, takes `reach`'s claim instant by
+//!   instant. Tracks are held as structures of arrays, owners as numbers, and every buffer is
+//!   kept from one pass to the next. It is not faster than `grid` on the benchmark traffic
+//!   (ARCHITECTURE.md gives the figures), so [`detect`] keeps `grid`; it is tested and
+//!   benchmarked beside it.
 //!
-//! The fast pass therefore skips only pairs the exhaustive pass also rejects, and both call the
-//! same rule on the same numbers in the same order: the results are identical, bit for bit.
+//! Both fast passes skip only pairs the exhaustive pass also rejects, and call the same rule on
+//! the same numbers: the results are identical, bit for bit.
 //! [`traffic`] is a seeded generator of realistic traffic, for benchmarks and `loadgen`.
 //!
 //! Pure and deterministic: `now` is passed in, and outputs are sorted by `(a, b)`.
@@ -33,6 +43,7 @@ mod grid;
 mod kinematics;
 mod reach;
 mod rule;
+mod slices;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -222,9 +233,48 @@ pub fn detect(
     TacticalDetector::default().detect(tracks, now, params)
 }
 
+/// The space-time index of issue 20 ([`slices`]): the same result as [`detect_exhaustive`],
+/// always, with tracks as structures of arrays, owners as numbers and about 240 bytes per track
+/// of working memory, but not faster than [`TacticalDetector`] on the benchmark traffic (see
+/// ARCHITECTURE.md), so not the one [`detect`] uses. Kept, tested and benchmarked beside it.
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct SpaceTimeDetector {
+    index: slices::SpaceTime,
+}
+
+impl SpaceTimeDetector {
+    /// The same result as [`detect_exhaustive`], always, sorted by `(a, b)`.
+    pub fn detect(
+        &mut self,
+        tracks: &[TrackState],
+        now: DateTime<Utc>,
+        params: &TacticalParams,
+    ) -> Vec<TacticalConflict> {
+        let mut conflicts = Vec::new();
+        if !params.is_usable() {
+            return conflicts;
+        }
+        assert!(tracks.len() < 1 << 32, "too many tracks for one pass");
+        let motions = tracks
+            .iter()
+            .enumerate()
+            .filter_map(|(i, report)| Some((i as u32, Kinematics::at(report, now)?)));
+        self.index.detect(tracks, motions, params, &mut conflicts);
+        conflicts.sort_unstable_by_key(|c| (c.a, c.b));
+        conflicts
+    }
+
+    /// Bytes of working memory the detector holds between passes (the capacity of its
+    /// buffers; its answer is the caller's).
+    pub fn working_bytes(&self) -> usize {
+        self.index.capacity_bytes()
+    }
+}
+
 /// The fast pass with its working memory kept from one pass to the next (about 400 bytes
 /// per track), for a caller that runs it every few seconds: it then allocates nothing but its
-/// answer.
+/// answer. One box per track over the whole look-ahead in [`grid`]'s cells.
 #[derive(Debug, Default)]
 pub struct TacticalDetector {
     live: Vec<Live>,
@@ -298,5 +348,14 @@ impl TacticalDetector {
         });
         conflicts.sort_unstable_by_key(|c| (c.a, c.b));
         conflicts
+    }
+
+    /// Bytes of working memory the detector holds between passes (the capacity of its
+    /// buffers; its answer is the caller's).
+    pub fn working_bytes(&self) -> usize {
+        use std::mem::size_of;
+        (self.live.capacity() + self.ordered.capacity()) * size_of::<Live>()
+            + self.boxes.capacity() * size_of::<reach::SweptBox>()
+            + self.grid.capacity_bytes()
     }
 }

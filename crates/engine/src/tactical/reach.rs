@@ -42,7 +42,7 @@ const NORMAL_TURN_PER_M: f64 = A_M * A_M / (B_M * B_M * B_M);
 const GROUND_MARGIN_M: f64 = 1.0;
 /// Added to each track's altitude reach (m): far above rounding, far below the 1 cm
 /// allowance, so that two level tracks at adjacent flight levels (304.8 m apart) stay apart.
-const ALTITUDE_MARGIN_M: f64 = 1e-6;
+pub(crate) const ALTITUDE_MARGIN_M: f64 = 1e-6;
 
 /// How far beyond its own path a track's ground reach extends (`g` above, m).
 pub(crate) fn ground_growth_m(motion: &Kinematics, params: &TacticalParams) -> f64 {
@@ -91,6 +91,11 @@ impl GridFrame {
 
     fn apply(&self, v: Vec3) -> Vec3 {
         self.axes.map(|axis| dot(axis, v))
+    }
+
+    /// `v` on the first two axes (the ground plane at the traffic's mean "up").
+    pub(crate) fn ground(&self, v: Vec3) -> [f64; 2] {
+        [dot(self.axes[0], v), dot(self.axes[1], v)]
     }
 }
 
