@@ -30,8 +30,10 @@ mod prune;
 mod receipts;
 mod rows;
 
+pub(crate) use prune::prune_event;
 pub use prune::{PruneOutcome, PrunePolicy, VacuumOutcome, PRUNE_CHUNK_EVENTS};
 
+pub(crate) use rows::RawColumns;
 use rows::{raw_columns, read_head, seq_from_sql, seq_to_sql};
 
 use crate::batch::prepare_batch;
