@@ -24,7 +24,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use deconflict_store::{PruneOutcome, PrunePolicy, SqliteLog, StoreError, VacuumOutcome};
+use deconflict_store::{AnyLog, Database, PruneOutcome, PrunePolicy, StoreError, VacuumOutcome};
 
 use crate::App;
 
@@ -50,17 +50,17 @@ pub fn policy(now: DateTime<Utc>, horizon: chrono::TimeDelta) -> PrunePolicy {
 }
 
 /// One run: prunes what `policy` names and, if anything was pruned, releases the freed pages
-/// without rewriting the file.
+/// without rewriting the file (SQLite; PostgreSQL's autovacuum does that by itself, `None`).
 pub fn run_once(
     database: &Path,
     now: DateTime<Utc>,
     horizon: chrono::TimeDelta,
 ) -> Result<(PruneOutcome, Option<VacuumOutcome>), StoreError> {
-    let mut log = SqliteLog::open(database)?;
+    let mut log = AnyLog::open(&Database::from_path(database))?;
     let outcome = log.prune(&policy(now, horizon), now, &mut |_| {})?;
     let vacuum = match outcome.events_pruned {
         0 => None,
-        _ => Some(log.vacuum(false)?),
+        _ => log.release_space(false)?,
     };
     Ok((outcome, vacuum))
 }

@@ -111,6 +111,26 @@ impl AnyLog {
         }
     }
 
+    /// Imports `events` (a whole log, as `db export` writes it) into this empty log: verified
+    /// as a chain from seq 1 first, written as they are in one transaction, then the log
+    /// verified again; refused whole ([`StoreError::ImportRefused`]) otherwise. Returns the
+    /// report of the imported chain.
+    pub fn import(&mut self, events: Vec<StoredEvent>) -> Result<VerifyReport, StoreError> {
+        let (report, rows) = crate::import::prepare_import(events, true)?;
+        match self {
+            AnyLog::Sqlite(log) => log.import_rows(&rows)?,
+            AnyLog::Postgres(log) => log.import_rows(rows)?,
+        }
+        let stored = self.verify()?;
+        if stored.first_bad.is_some() || stored.head != report.head {
+            return Err(StoreError::Corrupt {
+                seq: stored.first_bad.map_or(0, |bad| bad.seq),
+                reason: "the imported log does not verify as its input did".into(),
+            });
+        }
+        Ok(report)
+    }
+
     fn inner(&self) -> &dyn EventLog {
         match self {
             AnyLog::Sqlite(log) => log,

@@ -24,6 +24,10 @@ pub enum StoreError {
     #[error("the PostgreSQL connection was lost")]
     ConnectionLost,
 
+    /// An import was refused whole: the events do not verify, or the target is not empty.
+    #[error("import refused, nothing written: {reason}")]
+    ImportRefused { reason: String },
+
     /// A file-system call outside SQLite failed.
     #[error("cannot access {path}: {source}", path = path.display())]
     Io {

@@ -36,6 +36,7 @@ mod database;
 mod error;
 mod event;
 mod hash;
+mod import;
 mod postgres;
 mod receipt;
 mod redact;

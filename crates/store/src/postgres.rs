@@ -274,6 +274,55 @@ impl PgLog {
         })
     }
 
+    /// Writes a verified chain into this empty log in one transaction (`import.rs`), moving
+    /// the chain head to its last event.
+    pub(crate) fn import_rows(
+        &mut self,
+        rows: Vec<crate::import::ImportRow>,
+    ) -> Result<(), StoreError> {
+        self.refuse_if_read_only()?;
+        self.worker.call(move |client| {
+            retrying(client, |transaction| {
+                let row = transaction
+                    .query_one("SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE", &[])?;
+                let head_seq = seq_from_sql(row.try_get(0)?)?;
+                if head_seq > 0 {
+                    return Err(crate::import::not_empty(head_seq));
+                }
+                let insert = transaction.prepare(
+                    "INSERT INTO events (seq, time, actor, kind, payload, codec, prev_hash, \
+                     hash, salt, pruned_at, pruned) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )?;
+                for row in &rows {
+                    transaction.execute(
+                        &insert,
+                        &[
+                            &seq_to_sql(row.seq)?,
+                            &row.time,
+                            &row.actor,
+                            &row.kind,
+                            &row.payload.as_bytes(),
+                            &row.payload.codec().name(),
+                            &row.prev_hash,
+                            &row.hash,
+                            &row.salt,
+                            &row.pruned.as_ref().map(|(at, _)| at.as_str()),
+                            &row.pruned.as_ref().map(|(_, digests)| digests.as_str()),
+                        ],
+                    )?;
+                }
+                if let Some(last) = rows.last() {
+                    transaction.execute(
+                        "UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1",
+                        &[&seq_to_sql(last.seq)?, &last.hash],
+                    )?;
+                }
+                Ok(())
+            })
+        })
+    }
+
     fn refuse_if_read_only(&self) -> Result<(), StoreError> {
         match self.read_only {
             true => Err(StoreError::ReadOnly),

@@ -425,3 +425,44 @@ fn a_newer_postgres_schema_version_is_refused_and_migrations_apply_once() {
         );
     }
 }
+
+#[test]
+fn pruning_keeps_the_chain_and_is_done_once_on_both_backends() {
+    use deconflict_store::PrunePolicy;
+    for (backend, mut log) in support::logs("pruning_keeps_the_chain_and_is_done_once") {
+        let batch = |n: u64| NewEvent {
+            kind: "positions_reported".into(),
+            payload: json!({ "owner": "p", "reports": [[n, 1.5, 2.5], [n + 1, 3.5, 4.5]] }),
+            ..event(n)
+        };
+        let stored = log
+            .append(vec![batch(1), event(2), batch(3), batch(4)])
+            .unwrap();
+        let policy = PrunePolicy {
+            kinds: vec!["positions_reported".into()],
+            pointer: "/reports".into(),
+            before: stored[2].time + chrono::Duration::microseconds(1),
+        };
+        assert_eq!(
+            log.count_prunable(&policy).unwrap(),
+            2,
+            "{}",
+            backend.name()
+        );
+        let now = Utc.with_ymd_and_hms(2025, 7, 1, 0, 0, 0).unwrap();
+        let outcome = log.prune(&policy, now, &mut |_| {}).unwrap();
+        assert_eq!(outcome.events_pruned, 2, "{}", backend.name());
+        assert_eq!(
+            log.prune(&policy, now, &mut |_| {}).unwrap().events_pruned,
+            0
+        );
+        let report = log.verify().unwrap();
+        assert_eq!(report.first_bad, None, "{}", backend.name());
+        assert_eq!((report.events_checked, report.events_pruned), (4, 2));
+        assert_eq!(report.head, Some((4, stored[3].hash.clone())));
+        let read = log.read_from(0, 10).unwrap();
+        assert_eq!(read[0].payload["reports"], serde_json::Value::Null);
+        assert_eq!(read[0].pruned.as_ref().unwrap().at, now);
+        assert_eq!(read[3], stored[3], "the newer batch is whole");
+    }
+}
