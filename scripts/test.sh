@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, every test of every crate, then the browser map's
-# end-to-end tests. The Rust part needs nothing but the toolchain (the database is embedded);
-# the e2e step installs Debian's Chromium and the npm test driver (e2e/) when missing.
+# end-to-end tests. The store runs on SQLite (embedded) and PostgreSQL: a throwaway PostgreSQL
+# server is started for the run (scripts/postgres.sh, which installs Debian's `postgresql` when
+# missing) and stopped at the end; the store's tests run on both backends each, and the
+# server's tests run a second time on PostgreSQL (DECONFLICT_TEST_STORE=postgres). The e2e step
+# installs Debian's Chromium and the npm test driver (e2e/) when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+source scripts/postgres.sh
+start_test_postgres
 echo "== cargo test"
 cargo test --workspace --locked
+echo "== cargo test: the server's storage, API, stream and crash tests again, on PostgreSQL"
+DECONFLICT_TEST_STORE=postgres cargo test -p deconflict-server --tests --locked
 
 # The browser map, end to end: Debian's Chromium driven by playwright-core from npm (never
 # `playwright install`, which downloads a browser). Installs what is missing without asking.

@@ -1,17 +1,18 @@
 //! `deconflict audit verify --db FILE | --receipt FILE`, `deconflict audit receipt`.
 
 use anyhow::Context;
-use deconflict_store::SqliteLog;
+use deconflict_store::{AnyLog, Database};
 use std::path::Path;
 use std::process::ExitCode;
 
 /// Exit 0 when the chain verifies, 1 when an event does not match (named on stdout).
 pub fn verify(db: &Path) -> anyhow::Result<ExitCode> {
-    let log =
-        SqliteLog::open_read_only(db).with_context(|| format!("cannot open {}", db.display()))?;
+    let database = Database::from_path(db);
+    let log = AnyLog::open_read_only(&database)
+        .with_context(|| format!("cannot open {}", database.display()))?;
     let report = log
         .verify()
-        .with_context(|| format!("cannot read the event log in {}", db.display()))?;
+        .with_context(|| format!("cannot read the event log in {}", database.display()))?;
     match report.first_bad {
         None => {
             match report.head {

@@ -40,7 +40,8 @@ struct Cli {
 enum Command {
     /// Serve the HTTP API on an embedded database.
     Serve {
-        /// The database file (created if missing).
+        /// The database file (created if missing), or a postgres:// URL of a shared PostgreSQL
+        /// database (several nodes may serve one).
         #[arg(long, default_value = "deconflict.db")]
         database: PathBuf,
         /// Address to listen on.
@@ -232,7 +233,7 @@ enum DbCommand {
     /// Prune position batches older than the horizon to their digest (the chain still
     /// verifies, receipts say what was pruned; everything else is kept), then shrink the file.
     Compact {
-        /// The database file.
+        /// The database file, or a postgres:// URL.
         #[arg(long)]
         database: PathBuf,
         /// Keep position batches of the last this many days whole (at least 1).
@@ -242,6 +243,21 @@ enum DbCommand {
         #[arg(long)]
         quiet: bool,
     },
+    /// Write the whole event log to stdout as NDJSON, one event a line (the chain verified on
+    /// the way out); for `db import` into another store. Holds every salt: keep it as secret as
+    /// the database.
+    Export {
+        /// The database file, or a postgres:// URL.
+        #[arg(long)]
+        database: PathBuf,
+    },
+    /// Read what `db export` wrote from stdin into an empty database (file or postgres:// URL,
+    /// created if missing); refused whole unless the events verify as one chain.
+    Import {
+        /// The database file, or a postgres:// URL.
+        #[arg(long)]
+        database: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -250,8 +266,8 @@ enum AuditCommand {
     /// offline (--receipt), and report the first event that does not match.
     #[command(group = clap::ArgGroup::new("what").required(true).args(["db", "receipt"]))]
     Verify {
-        /// The database file.
-        #[arg(long)]
+        /// The database file, or a postgres:// URL.
+        #[arg(long, alias = "database")]
         db: Option<PathBuf>,
         /// A receipt saved with `deconflict audit receipt`.
         #[arg(long)]
@@ -325,6 +341,24 @@ fn main() -> ExitCode {
                     quiet,
                 },
         } => db::compact(&database, retention_days, quiet).map(|()| ExitCode::SUCCESS),
+        Command::Db {
+            command: DbCommand::Export { database },
+        } => db::export(&database, &mut std::io::stdout().lock()).map(|head| {
+            match head {
+                Some((seq, hash)) => eprintln!("exported {seq} events; head hash {hash}"),
+                None => eprintln!("the event log is empty; nothing exported"),
+            }
+            ExitCode::SUCCESS
+        }),
+        Command::Db {
+            command: DbCommand::Import { database },
+        } => db::import(&database, &mut std::io::stdin().lock()).map(|head| {
+            match head {
+                Some((seq, hash)) => println!("imported {seq} events; head hash {hash}"),
+                None => println!("nothing to import: the input holds no events"),
+            }
+            ExitCode::SUCCESS
+        }),
         Command::Demo {
             check,
             listen,

@@ -162,8 +162,8 @@ pub fn run(
     config.snapshot_interval = Some(snapshots.every_minutes)
         .filter(|&m| m > 0)
         .map(|m| std::time::Duration::from_secs(m.saturating_mul(60)));
-    let app = App::open(config)
-        .with_context(|| format!("cannot open database {}", database.display()))?;
+    let shown = deconflict_store::Database::from_path(&database).display();
+    let app = App::open(config).with_context(|| format!("cannot open database {shown}"))?;
     let app = Arc::new(app);
     runtime()?.block_on({
         let app = app.clone();
@@ -171,7 +171,7 @@ pub fn run(
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
-            tracing::info!(address = %listener.local_addr()?, database = %database.display(), "serving");
+            tracing::info!(address = %listener.local_addr()?, database = %shown, "serving");
             deconflict_server::serve(listener, app, shutdown_signal()).await?;
             anyhow::Ok(())
         }

@@ -11,7 +11,7 @@ use deconflict_engine::decide::{Actor, Decision};
 use deconflict_engine::{EngineError, Event, State};
 use deconflict_geometry::Limits;
 use deconflict_store::{
-    Disclosure, EventLog, HeadSigner, NewEvent, Receipt, SignedHead, SqliteLog, StoreError,
+    AnyLog, Database, Disclosure, EventLog, HeadSigner, NewEvent, Receipt, SignedHead, StoreError,
 };
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -19,8 +19,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// How the server is set up.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// The embedded database file; created if missing.
+    /// The embedded database file (created if missing), or a `postgres://` URL of a shared
+    /// PostgreSQL database ([`deconflict_store::Database::from_path`]).
     pub database: PathBuf,
+    /// The head-signing key file; `None`: [`signing_key_path`] of the database.
+    pub signing_key: Option<PathBuf>,
     /// The bearer token that may register parties. Compared by hash only.
     pub admin_token: String,
     pub limits: Limits,
@@ -64,6 +67,7 @@ impl Config {
     pub fn new(database: PathBuf, admin_token: String) -> Self {
         Self {
             database,
+            signing_key: None,
             admin_token,
             limits: Limits::default(),
             body_limit_bytes: 8 * 1024 * 1024,
@@ -145,8 +149,16 @@ pub struct SnapshotTaken {
     pub store_s: f64,
 }
 
-/// Where the head-signing key of a database is kept: beside it, `<database>.signing-key`.
+/// Where the head-signing key of a database is kept: beside an SQLite file,
+/// `<database>.signing-key`; for a PostgreSQL database, the file `DECONFLICT_SIGNING_KEY` names,
+/// else `deconflict-postgres.signing-key` in the working directory (nodes sharing a database
+/// should be given the same key file, so every head is signed by one key).
 pub fn signing_key_path(database: &std::path::Path) -> PathBuf {
+    if let Database::Postgres(_) = Database::from_path(database) {
+        return std::env::var_os("DECONFLICT_SIGNING_KEY")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("deconflict-postgres.signing-key"));
+    }
     let mut path = database.as_os_str().to_owned();
     path.push(".signing-key");
     PathBuf::from(path)
@@ -167,7 +179,7 @@ pub fn new_event(time: DateTime<Utc>, actor: String, event: &Event) -> NewEvent 
 impl App {
     /// Opens the database and rebuilds the state (from a snapshot and the log after it).
     pub fn open(config: Config) -> Result<App, StoreError> {
-        let log = SqliteLog::open(&config.database)?;
+        let log = AnyLog::open(&Database::from_path(&config.database))?;
         Self::with_log(config, Box::new(log), Arc::new(Utc::now))
     }
 
@@ -184,7 +196,9 @@ impl App {
         let signer = if config.database.as_os_str().is_empty() {
             HeadSigner::from_seed(rand::random())
         } else {
-            HeadSigner::load_or_create(&signing_key_path(&config.database))?
+            let path =
+                (config.signing_key.clone()).unwrap_or_else(|| signing_key_path(&config.database));
+            HeadSigner::load_or_create(&path)?
         };
         Ok(App {
             core: Mutex::new(Core { state, log }),

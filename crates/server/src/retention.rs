@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use deconflict_engine::decide::ReportWindow;
-use deconflict_store::{PruneOutcome, PrunePolicy, SqliteLog, StoreError, VacuumOutcome};
+use deconflict_store::{AnyLog, Database, PruneOutcome, PrunePolicy, StoreError, VacuumOutcome};
 
 use crate::App;
 
@@ -57,18 +57,18 @@ pub fn policy(
 }
 
 /// One run: prunes what `policy` names and, if anything was pruned, releases the freed pages
-/// without rewriting the file.
+/// without rewriting the file (SQLite; PostgreSQL's autovacuum does that by itself, `None`).
 pub fn run_once(
     database: &Path,
     now: DateTime<Utc>,
     horizon: chrono::TimeDelta,
     window: &ReportWindow,
 ) -> Result<(PruneOutcome, Option<VacuumOutcome>), StoreError> {
-    let mut log = SqliteLog::open(database)?;
+    let mut log = AnyLog::open(&Database::from_path(database))?;
     let outcome = log.prune(&policy(now, horizon, window), now, &mut |_| {})?;
     let vacuum = match outcome.events_pruned {
         0 => None,
-        _ => Some(log.vacuum(false)?),
+        _ => log.release_space(false)?,
     };
     Ok((outcome, vacuum))
 }

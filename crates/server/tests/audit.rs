@@ -154,7 +154,8 @@ async fn the_head_is_signed_by_a_key_that_survives_a_restart() {
     assert_eq!(first, again, "an unchanged head is signed once");
     assert_eq!(first["seq"], server.log_head().await);
     let database = server.database.clone();
-    let key_file = deconflict_server::app::signing_key_path(&database);
+    let key_file = (server.app.config.signing_key.clone())
+        .unwrap_or_else(|| deconflict_server::app::signing_key_path(&database));
     assert!(key_file.exists(), "the key is kept beside the database");
     let directory = server.stop().await;
     let server = TestServer::start_on(

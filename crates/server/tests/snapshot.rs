@@ -10,8 +10,10 @@ use deconflict_engine::{
 };
 use deconflict_geometry::{FootprintSpec, Limits, Volume4dSpec};
 use deconflict_server::{App, Config};
-use deconflict_store::{EventLog, SqliteLog};
+use deconflict_store::EventLog;
 use std::path::Path;
+
+mod common;
 use std::sync::Arc;
 
 fn open(database: &Path) -> App {
@@ -19,7 +21,7 @@ fn open(database: &Path) -> App {
     config.tactical_interval = None;
     App::with_log(
         config,
-        Box::new(SqliteLog::open(database).unwrap()),
+        Box::new(common::open_log(database)),
         Arc::new(Utc::now),
     )
     .unwrap()
@@ -114,18 +116,13 @@ fn busy(app: &App, round: usize) {
 
 /// The state of the whole log, replayed from the first event, as snapshot bytes.
 fn full_replay_bytes(database: &Path) -> Vec<u8> {
-    let head = SqliteLog::open(database)
-        .unwrap()
-        .head()
-        .unwrap()
-        .unwrap()
-        .0;
+    let head = common::open_log(database).head().unwrap().unwrap().0;
     replay_bytes(database, head)
 }
 
 /// The state after the log's first `upto` events, replayed, as the snapshot bytes at `upto`.
 fn replay_bytes(database: &Path, upto: u64) -> Vec<u8> {
-    let log = SqliteLog::open(database).unwrap();
+    let log = common::open_log(database);
     let mut state = State::new();
     let mut after = 0;
     let mut head_hash = String::new();
@@ -159,7 +156,7 @@ fn replay_bytes(database: &Path, upto: u64) -> Vec<u8> {
 #[test]
 fn snapshots_taken_while_commands_run_are_each_the_state_after_their_seq() {
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("events.db");
+    let (database, _postgres) = common::test_database(dir.path());
     let app = Arc::new(open(&database));
     busy(&app, 0);
     let writer = {
@@ -178,7 +175,7 @@ fn snapshots_taken_while_commands_run_are_each_the_state_after_their_seq() {
     }
     writer.join().unwrap();
     assert!(taken.len() >= 2, "snapshots taken meanwhile: {taken:?}");
-    let log = SqliteLog::open(&database).unwrap();
+    let log = common::open_log(&database);
     let mut below = u64::MAX;
     let mut checked = 0;
     while let Some((seq, bytes)) = log.snapshot_before(below).unwrap() {
@@ -216,7 +213,7 @@ fn log_with_two_snapshots(database: &Path) -> (u64, u64, u64) {
 #[test]
 fn a_restart_loads_the_latest_snapshot_and_replays_only_the_tail() {
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("events.db");
+    let (database, _postgres) = common::test_database(dir.path());
     let (_, second, head) = log_with_two_snapshots(&database);
     let app = open(&database);
     assert_eq!(app.startup().snapshot_seq, Some(second));
@@ -239,7 +236,7 @@ fn a_restart_loads_the_latest_snapshot_and_replays_only_the_tail() {
 
 /// Replaces the stored snapshot at `seq` by `f` of it.
 fn tamper(database: &Path, seq: u64, f: impl FnOnce(Vec<u8>) -> Vec<u8>) {
-    let mut log = SqliteLog::open(database).unwrap();
+    let mut log = common::open_log(database);
     let (found, bytes) = log.snapshot_before(seq + 1).unwrap().unwrap();
     assert_eq!(found, seq);
     log.save_snapshot(seq, &f(bytes)).unwrap();
@@ -248,7 +245,7 @@ fn tamper(database: &Path, seq: u64, f: impl FnOnce(Vec<u8>) -> Vec<u8>) {
 #[test]
 fn a_corrupt_snapshot_falls_back_to_an_older_one_and_the_state_is_still_right() {
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("events.db");
+    let (database, _postgres) = common::test_database(dir.path());
     let (first, second, head) = log_with_two_snapshots(&database);
     tamper(&database, second, |mut bytes| {
         let middle = bytes.len() / 2;
@@ -270,7 +267,7 @@ fn a_corrupt_snapshot_falls_back_to_an_older_one_and_the_state_is_still_right() 
 #[test]
 fn with_every_snapshot_unusable_the_whole_log_is_replayed() {
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("events.db");
+    let (database, _postgres) = common::test_database(dir.path());
     let (first, second, head) = log_with_two_snapshots(&database);
     tamper(&database, second, |bytes| bytes[..bytes.len() - 1].to_vec());
     tamper(&database, first, |mut bytes| {
@@ -290,7 +287,7 @@ fn with_every_snapshot_unusable_the_whole_log_is_replayed() {
 #[test]
 fn a_snapshot_whose_head_hash_does_not_match_the_log_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("events.db");
+    let (database, _postgres) = common::test_database(dir.path());
     let (first, second, head) = log_with_two_snapshots(&database);
     // A well-formed snapshot, digest and all, of the right state, claiming another chain.
     tamper(&database, second, |bytes| {
@@ -315,14 +312,14 @@ fn a_snapshot_whose_head_hash_does_not_match_the_log_is_refused() {
 #[test]
 fn a_snapshot_is_due_after_the_configured_count_of_events() {
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("events.db");
+    let (database, _postgres) = common::test_database(dir.path());
     let mut config = Config::new(database.clone(), "snapshot-test-admin-token".into());
     config.tactical_interval = None;
     config.snapshot_every_events = Some(4);
     config.snapshot_interval = None;
     let app = App::with_log(
         config,
-        Box::new(SqliteLog::open(&database).unwrap()),
+        Box::new(common::open_log(&database)),
         Arc::new(Utc::now),
     )
     .unwrap();

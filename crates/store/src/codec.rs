@@ -84,6 +84,14 @@ impl StoredPayload {
         }
     }
 
+    /// The column's bytes: the UTF-8 text, or the zstd frame.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        match self {
+            StoredPayload::Text(text) => text.as_bytes(),
+            StoredPayload::Compressed(frame) => frame,
+        }
+    }
+
     pub(crate) fn to_sql(&self) -> rusqlite::types::ToSqlOutput<'_> {
         use rusqlite::types::{ToSqlOutput, ValueRef};
         match self {

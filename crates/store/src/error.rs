@@ -12,6 +12,22 @@ pub enum StoreError {
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
 
+    /// A PostgreSQL call failed (connection refused or lost, a statement refused, ...).
+    #[error("postgres: {}", postgres_message(.0))]
+    Postgres(#[from] postgres::Error),
+
+    /// A `postgres://` database URL that does not parse.
+    #[error("database URL {url} is not valid: {reason}")]
+    DatabaseUrl { url: String, reason: String },
+
+    /// The PostgreSQL connection's thread is gone (the connection broke); reopen the log.
+    #[error("the PostgreSQL connection was lost")]
+    ConnectionLost,
+
+    /// An import was refused whole: the events do not verify, or the target is not empty.
+    #[error("import refused, nothing written: {reason}")]
+    ImportRefused { reason: String },
+
     /// A file-system call outside SQLite failed.
     #[error("cannot access {path}: {source}", path = path.display())]
     Io {
@@ -108,4 +124,16 @@ pub enum StoreError {
     /// A stored row could not be turned back into an event. `audit verify` gives the full story.
     #[error("event log is corrupt at event {seq}: {reason}")]
     Corrupt { seq: u64, reason: String },
+}
+
+/// A PostgreSQL error with the server's own message when there is one (the client's `Display`
+/// says only "db error").
+fn postgres_message(error: &postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{} ({}): {}", db.severity(), db.code().code(), db.message()),
+        None => match std::error::Error::source(error) {
+            Some(source) => format!("{error}: {source}"),
+            None => error.to_string(),
+        },
+    }
 }

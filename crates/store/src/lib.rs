@@ -32,18 +32,24 @@
 
 mod batch;
 mod codec;
+mod database;
 mod error;
 mod event;
 mod hash;
+mod import;
+mod postgres;
 mod receipt;
 mod redact;
 mod sqlite;
+pub mod testing;
 mod verify;
 
 pub use codec::COMPRESS_MIN_BYTES;
+pub use database::{AnyLog, Database};
 pub use error::StoreError;
 pub use event::{EventLog, NewEvent, Pruned, StoredEvent};
 pub use hash::{canonical_json, event_hash, GENESIS_HASH};
+pub use postgres::{is_postgres_url, redact_url, PgLog};
 pub use receipt::{
     receipt_entry, verify_receipt, Disclosure, HeadSigner, Receipt, ReceiptEntry, ReceiptError,
     ReceiptReport, SignedHead, RECEIPT_FORMAT,

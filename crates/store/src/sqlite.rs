@@ -30,8 +30,10 @@ mod prune;
 mod receipts;
 mod rows;
 
+pub(crate) use prune::prune_event;
 pub use prune::{PruneOutcome, PrunePolicy, VacuumOutcome, PRUNE_CHUNK_EVENTS};
 
+pub(crate) use rows::RawColumns;
 use rows::{raw_columns, read_head, seq_from_sql, seq_to_sql};
 
 use crate::batch::prepare_batch;
@@ -263,6 +265,44 @@ impl SqliteLog {
                 return Ok(walk.report());
             }
         }
+    }
+
+    /// Writes a verified chain into this empty log in one transaction (`import.rs`).
+    pub(crate) fn import_rows(
+        &mut self,
+        rows: &[crate::import::ImportRow],
+    ) -> Result<(), StoreError> {
+        self.refuse_if_read_only()?;
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if let Some((head_seq, _)) = read_head(&transaction)? {
+            return Err(crate::import::not_empty(head_seq));
+        }
+        {
+            let mut insert = transaction.prepare_cached(
+                "INSERT INTO events (seq, time, actor, kind, payload, prev_hash, hash, salt, \
+                 codec, pruned_at, pruned) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?;
+            for row in rows {
+                insert.execute(params![
+                    seq_to_sql(row.seq)?,
+                    row.time,
+                    row.actor,
+                    row.kind,
+                    row.payload.to_sql(),
+                    row.prev_hash,
+                    row.hash,
+                    row.salt,
+                    row.payload.codec().name(),
+                    row.pruned.as_ref().map(|(at, _)| at),
+                    row.pruned.as_ref().map(|(_, digests)| digests),
+                ])?;
+            }
+        }
+        transaction.commit()?;
+        self.cached_head = read_head(&self.connection)?;
+        Ok(())
     }
 
     fn refuse_if_read_only(&self) -> Result<(), StoreError> {

@@ -9,6 +9,8 @@ use deconflict_store::{
 use serde_json::json;
 use tempfile::TempDir;
 
+mod support;
+
 fn event(n: u64) -> NewEvent {
     let time = Utc.with_ymd_and_hms(2025, 6, 1, 8, 30, 0).unwrap()
         + chrono::Duration::nanoseconds(n as i64 * 1_000_001_999);
@@ -32,150 +34,157 @@ fn truncated_to_micros(time: DateTime<Utc>) -> DateTime<Utc> {
 
 #[test]
 fn append_then_read_returns_exactly_the_stored_events() {
-    let (_dir, mut log) = temp_log();
-    let new_events: Vec<NewEvent> = (1..=5).map(event).collect();
-    let stored = log.append(new_events.clone()).unwrap();
-    assert_eq!(log.read_from(0, 100).unwrap(), stored);
-    for (new_event, stored_event) in new_events.iter().zip(&stored) {
-        assert_eq!(stored_event.time, truncated_to_micros(new_event.time));
-        assert_ne!(
-            stored_event.time, new_event.time,
-            "the fixture has sub-µs digits to cut"
-        );
-        assert_eq!(stored_event.actor, new_event.actor);
-        assert_eq!(stored_event.kind, new_event.kind);
-        assert_eq!(stored_event.payload, new_event.payload);
+    for (_backend, mut log) in support::logs("append_then_read_returns_exactly_the_stored_events") {
+        let new_events: Vec<NewEvent> = (1..=5).map(event).collect();
+        let stored = log.append(new_events.clone()).unwrap();
+        assert_eq!(log.read_from(0, 100).unwrap(), stored);
+        for (new_event, stored_event) in new_events.iter().zip(&stored) {
+            assert_eq!(stored_event.time, truncated_to_micros(new_event.time));
+            assert_ne!(
+                stored_event.time, new_event.time,
+                "the fixture has sub-µs digits to cut"
+            );
+            assert_eq!(stored_event.actor, new_event.actor);
+            assert_eq!(stored_event.kind, new_event.kind);
+            assert_eq!(stored_event.payload, new_event.payload);
+        }
     }
 }
 
 #[test]
 fn stored_hashes_follow_the_documented_encoding() {
-    let (_dir, mut log) = temp_log();
-    let stored = log.append((1..=3).map(event).collect()).unwrap();
-    let mut prev_hash = GENESIS_HASH.to_string();
-    for stored_event in &stored {
-        assert_eq!(stored_event.prev_hash, prev_hash);
-        let digest = content_digest(
-            &stored_event.time,
-            &stored_event.actor,
-            &stored_event.kind,
-            &stored_event.payload,
-            &stored_event.salt,
-        );
-        let expected = event_hash(stored_event.seq, &prev_hash, &digest);
-        assert_eq!(stored_event.hash, expected);
-        prev_hash = expected;
+    for (_backend, mut log) in support::logs("stored_hashes_follow_the_documented_encoding") {
+        let stored = log.append((1..=3).map(event).collect()).unwrap();
+        let mut prev_hash = GENESIS_HASH.to_string();
+        for stored_event in &stored {
+            assert_eq!(stored_event.prev_hash, prev_hash);
+            let digest = content_digest(
+                &stored_event.time,
+                &stored_event.actor,
+                &stored_event.kind,
+                &stored_event.payload,
+                &stored_event.salt,
+            );
+            let expected = event_hash(stored_event.seq, &prev_hash, &digest);
+            assert_eq!(stored_event.hash, expected);
+            prev_hash = expected;
+        }
     }
 }
 
 #[test]
 fn seqs_are_contiguous_across_batches() {
-    let (_dir, mut log) = temp_log();
-    assert_eq!(log.head().unwrap(), None);
-    for batch in [
-        vec![event(1)],
-        (2..=4).map(event).collect(),
-        vec![],
-        vec![event(5)],
-    ] {
-        log.append(batch).unwrap();
+    for (_backend, mut log) in support::logs("seqs_are_contiguous_across_batches") {
+        assert_eq!(log.head().unwrap(), None);
+        for batch in [
+            vec![event(1)],
+            (2..=4).map(event).collect(),
+            vec![],
+            vec![event(5)],
+        ] {
+            log.append(batch).unwrap();
+        }
+        let seqs: Vec<u64> = log
+            .read_from(0, 100)
+            .unwrap()
+            .iter()
+            .map(|e| e.seq)
+            .collect();
+        assert_eq!(seqs, vec![1, 2, 3, 4, 5]);
+        let page: Vec<u64> = log.read_from(2, 2).unwrap().iter().map(|e| e.seq).collect();
+        assert_eq!(page, vec![3, 4]);
+        assert!(log.read_from(5, 100).unwrap().is_empty());
+        assert!(log.read_from(u64::MAX, 100).unwrap().is_empty());
+        assert!(log.read_from(0, 0).unwrap().is_empty());
+        assert_eq!(log.read_from(0, usize::MAX).unwrap().len(), 5);
     }
-    let seqs: Vec<u64> = log
-        .read_from(0, 100)
-        .unwrap()
-        .iter()
-        .map(|e| e.seq)
-        .collect();
-    assert_eq!(seqs, vec![1, 2, 3, 4, 5]);
-    let page: Vec<u64> = log.read_from(2, 2).unwrap().iter().map(|e| e.seq).collect();
-    assert_eq!(page, vec![3, 4]);
-    assert!(log.read_from(5, 100).unwrap().is_empty());
-    assert!(log.read_from(u64::MAX, 100).unwrap().is_empty());
-    assert!(log.read_from(0, 0).unwrap().is_empty());
-    assert_eq!(log.read_from(0, usize::MAX).unwrap().len(), 5);
 }
 
 #[test]
 fn reopening_keeps_the_head_and_the_chain_continues() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("events.db");
-    let first = {
-        let mut log = SqliteLog::open(&path).unwrap();
-        log.append((1..=3).map(event).collect()).unwrap()
-    };
-    let mut log = SqliteLog::open(&path).unwrap();
-    assert_eq!(log.head().unwrap(), Some((3, first[2].hash.clone())));
-    let next = log.append(vec![event(4)]).unwrap();
-    assert_eq!(
-        (next[0].seq, next[0].prev_hash.as_str()),
-        (4, first[2].hash.as_str())
-    );
-    let report = log.verify().unwrap();
-    assert_eq!(report.first_bad, None);
-    assert_eq!(report.head, Some((4, next[0].hash.clone())));
+    for backend in support::backends("reopening_keeps_the_head_and_the_chain_continues") {
+        let first = {
+            let mut log = backend.open();
+            log.append((1..=3).map(event).collect()).unwrap()
+        };
+        let mut log = backend.open();
+        assert_eq!(log.head().unwrap(), Some((3, first[2].hash.clone())));
+        let next = log.append(vec![event(4)]).unwrap();
+        assert_eq!(
+            (next[0].seq, next[0].prev_hash.as_str()),
+            (4, first[2].hash.as_str())
+        );
+        let report = log.verify().unwrap();
+        assert_eq!(report.first_bad, None);
+        assert_eq!(report.head, Some((4, next[0].hash.clone())));
+    }
 }
 
 #[test]
 fn snapshots_roundtrip_and_the_latest_wins() {
-    let (_dir, mut log) = temp_log();
-    assert_eq!(log.latest_snapshot().unwrap(), None);
-    log.append((1..=10).map(event).collect()).unwrap();
-    log.save_snapshot(3, b"three").unwrap();
-    log.save_snapshot(7, b"seven").unwrap();
-    log.save_snapshot(5, b"five").unwrap();
-    assert_eq!(log.latest_snapshot().unwrap(), Some((7, b"seven".to_vec())));
-    log.save_snapshot(7, b"seven again").unwrap();
-    assert_eq!(
-        log.latest_snapshot().unwrap(),
-        Some((7, b"seven again".to_vec()))
-    );
-    log.save_snapshot(10, &[]).unwrap();
-    assert_eq!(log.latest_snapshot().unwrap(), Some((10, Vec::new())));
+    for (_backend, mut log) in support::logs("snapshots_roundtrip_and_the_latest_wins") {
+        assert_eq!(log.latest_snapshot().unwrap(), None);
+        log.append((1..=10).map(event).collect()).unwrap();
+        log.save_snapshot(3, b"three").unwrap();
+        log.save_snapshot(7, b"seven").unwrap();
+        log.save_snapshot(5, b"five").unwrap();
+        assert_eq!(log.latest_snapshot().unwrap(), Some((7, b"seven".to_vec())));
+        log.save_snapshot(7, b"seven again").unwrap();
+        assert_eq!(
+            log.latest_snapshot().unwrap(),
+            Some((7, b"seven again".to_vec()))
+        );
+        log.save_snapshot(10, &[]).unwrap();
+        assert_eq!(log.latest_snapshot().unwrap(), Some((10, Vec::new())));
+    }
 }
 
 #[test]
 fn older_snapshots_are_found_newest_first_below_a_seq() {
-    let (_dir, mut log) = temp_log();
-    log.append((1..=10).map(event).collect()).unwrap();
-    log.save_snapshot(3, b"three").unwrap();
-    log.save_snapshot(7, b"seven").unwrap();
-    assert_eq!(
-        log.snapshot_before(7).unwrap(),
-        Some((3, b"three".to_vec()))
-    );
-    assert_eq!(
-        log.snapshot_before(8).unwrap(),
-        Some((7, b"seven".to_vec()))
-    );
-    assert_eq!(log.snapshot_before(3).unwrap(), None);
+    for (_backend, mut log) in support::logs("older_snapshots_are_found_newest_first_below_a_seq") {
+        log.append((1..=10).map(event).collect()).unwrap();
+        log.save_snapshot(3, b"three").unwrap();
+        log.save_snapshot(7, b"seven").unwrap();
+        assert_eq!(
+            log.snapshot_before(7).unwrap(),
+            Some((3, b"three".to_vec()))
+        );
+        assert_eq!(
+            log.snapshot_before(8).unwrap(),
+            Some((7, b"seven".to_vec()))
+        );
+        assert_eq!(log.snapshot_before(3).unwrap(), None);
+    }
 }
 
 #[test]
 fn snapshot_ahead_of_the_head_is_refused() {
-    let (_dir, mut log) = temp_log();
-    log.append(vec![event(1)]).unwrap();
-    let error = log.save_snapshot(2, b"future").unwrap_err();
-    assert!(
-        matches!(error, StoreError::SnapshotAhead { seq: 2, head: 1 }),
-        "{error}"
-    );
+    for (_backend, mut log) in support::logs("snapshot_ahead_of_the_head_is_refused") {
+        log.append(vec![event(1)]).unwrap();
+        let error = log.save_snapshot(2, b"future").unwrap_err();
+        assert!(
+            matches!(error, StoreError::SnapshotAhead { seq: 2, head: 1 }),
+            "{error}"
+        );
+    }
 }
 
 #[test]
 fn over_limit_batch_is_refused_and_nothing_is_written() {
-    let (_dir, mut log) = temp_log();
-    let batch: Vec<NewEvent> = (0..=MAX_APPEND_BATCH_EVENTS as u64).map(event).collect();
-    let error = log.append(batch).unwrap_err();
-    assert!(matches!(error, StoreError::BatchTooLarge { .. }), "{error}");
-    let mut invalid = vec![event(1), event(2)];
-    invalid[1].actor.clear();
-    let error = log.append(invalid).unwrap_err();
-    assert!(
-        matches!(error, StoreError::InvalidEvent { index: 1, .. }),
-        "{error}"
-    );
-    assert_eq!(log.head().unwrap(), None);
-    assert!(log.read_from(0, 10).unwrap().is_empty());
+    for (_backend, mut log) in support::logs("over_limit_batch_is_refused_and_nothing_is_written") {
+        let batch: Vec<NewEvent> = (0..=MAX_APPEND_BATCH_EVENTS as u64).map(event).collect();
+        let error = log.append(batch).unwrap_err();
+        assert!(matches!(error, StoreError::BatchTooLarge { .. }), "{error}");
+        let mut invalid = vec![event(1), event(2)];
+        invalid[1].actor.clear();
+        let error = log.append(invalid).unwrap_err();
+        assert!(
+            matches!(error, StoreError::InvalidEvent { index: 1, .. }),
+            "{error}"
+        );
+        assert_eq!(log.head().unwrap(), None);
+        assert!(log.read_from(0, 10).unwrap().is_empty());
+    }
 }
 
 #[test]
@@ -189,35 +198,35 @@ fn open_read_only_on_a_missing_file_is_an_error_and_creates_nothing() {
 
 #[test]
 fn read_only_handle_reads_and_verifies_but_refuses_writes() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("events.db");
-    let stored = {
-        let mut log = SqliteLog::open(&path).unwrap();
-        log.append((1..=3).map(event).collect()).unwrap()
-    };
-    let mut log = SqliteLog::open_read_only(&path).unwrap();
-    assert_eq!(log.read_from(0, 10).unwrap(), stored);
-    assert_eq!(log.head().unwrap(), Some((3, stored[2].hash.clone())));
-    assert_eq!(log.verify().unwrap().first_bad, None);
-    assert!(matches!(
-        log.append(vec![event(4)]),
-        Err(StoreError::ReadOnly)
-    ));
-    assert!(matches!(
-        log.save_snapshot(1, b"x"),
-        Err(StoreError::ReadOnly)
-    ));
+    for backend in support::backends("read_only_handle_reads_and_verifies_but_refuses_writes") {
+        let stored = {
+            let mut log = backend.open();
+            log.append((1..=3).map(event).collect()).unwrap()
+        };
+        let mut log = backend.open_read_only();
+        assert_eq!(log.read_from(0, 10).unwrap(), stored);
+        assert_eq!(log.head().unwrap(), Some((3, stored[2].hash.clone())));
+        assert_eq!(log.verify().unwrap().first_bad, None);
+        assert!(matches!(
+            log.append(vec![event(4)]),
+            Err(StoreError::ReadOnly)
+        ));
+        assert!(matches!(
+            log.save_snapshot(1, b"x"),
+            Err(StoreError::ReadOnly)
+        ));
+    }
 }
 
 #[test]
 fn read_only_handle_sees_appends_of_a_live_writer() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("events.db");
-    let mut writer = SqliteLog::open(&path).unwrap();
-    writer.append(vec![event(1)]).unwrap();
-    let reader = SqliteLog::open_read_only(&path).unwrap();
-    let stored = writer.append(vec![event(2)]).unwrap();
-    assert_eq!(reader.head().unwrap(), Some((2, stored[0].hash.clone())));
+    for backend in support::backends("read_only_handle_sees_appends_of_a_live_writer") {
+        let mut writer = backend.open();
+        writer.append(vec![event(1)]).unwrap();
+        let reader = backend.open_read_only();
+        let stored = writer.append(vec![event(2)]).unwrap();
+        assert_eq!(reader.head().unwrap(), Some((2, stored[0].hash.clone())));
+    }
 }
 
 #[test]
@@ -280,18 +289,20 @@ fn a_newer_schema_version_is_refused() {
 
 #[test]
 fn the_event_log_is_usable_as_a_trait_object() {
-    let (_dir, log) = temp_log();
-    let mut log: Box<dyn EventLog> = Box::new(log);
-    log.append(vec![event(1)]).unwrap();
-    assert_eq!(log.head().unwrap().map(|(seq, _)| seq), Some(1));
+    for (_backend, log) in support::logs("the_event_log_is_usable_as_a_trait_object") {
+        let mut log: Box<dyn EventLog> = Box::new(log);
+        log.append(vec![event(1)]).unwrap();
+        assert_eq!(log.head().unwrap().map(|(seq, _)| seq), Some(1));
+    }
 }
 
 #[test]
 fn every_event_gets_its_own_salt_and_it_reads_back() {
-    let (_dir, mut log) = temp_log();
-    let stored = log.append(vec![event(1), event(1)]).unwrap();
-    assert_ne!(stored[0].salt, stored[1].salt);
-    assert_eq!(log.read_from(0, 10).unwrap(), stored);
+    for (_backend, mut log) in support::logs("every_event_gets_its_own_salt_and_it_reads_back") {
+        let stored = log.append(vec![event(1), event(1)]).unwrap();
+        assert_ne!(stored[0].salt, stored[1].salt);
+        assert_eq!(log.read_from(0, 10).unwrap(), stored);
+    }
 }
 
 #[test]
@@ -331,4 +342,127 @@ fn a_version_1_log_is_refused_naming_both_versions_and_left_untouched() {
         )
         .unwrap();
     assert_eq!(tables, 0, "nothing of version 2 was added to the old file");
+}
+
+#[test]
+fn two_writers_on_one_log_keep_the_seqs_gap_free_and_the_chain_linear() {
+    for backend in support::backends("two_writers_on_one_log_keep_the_seqs_gap_free") {
+        let writers: Vec<_> = (0..2).map(|_| backend.open()).collect();
+        let handles: Vec<_> = writers
+            .into_iter()
+            .enumerate()
+            .map(|(writer, mut log)| {
+                std::thread::spawn(move || {
+                    for n in 0..40 {
+                        let batch =
+                            (0..(1 + n % 3)).map(|k| event(writer as u64 * 1000 + n * 10 + k));
+                        log.append(batch.collect()).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.join().unwrap();
+        }
+        let log = backend.open_read_only();
+        let report = log.verify().unwrap();
+        assert_eq!(report.first_bad, None, "{}", backend.name());
+        let expected: u64 = 2 * (0..40u64).map(|n| 1 + n % 3).sum::<u64>();
+        assert_eq!(report.events_checked, expected, "{}", backend.name());
+        assert_eq!(log.head().unwrap(), report.head);
+    }
+}
+
+#[test]
+fn a_postgres_database_with_foreign_tables_is_not_taken_for_an_event_log() {
+    for backend in support::backends("a_postgres_database_with_foreign_tables") {
+        if !backend.is_postgres() {
+            continue;
+        }
+        backend
+            .postgres_client()
+            .batch_execute("CREATE TABLE events (id INT)")
+            .unwrap();
+        let deconflict_store::Database::Postgres(url) = &backend.database else {
+            unreachable!()
+        };
+        let error = deconflict_store::PgLog::open(url).err().unwrap();
+        assert!(matches!(error, StoreError::NotAnEventLog { .. }), "{error}");
+        let error = deconflict_store::PgLog::open_read_only(url).err().unwrap();
+        assert!(matches!(error, StoreError::NotAnEventLog { .. }), "{error}");
+    }
+}
+
+#[test]
+fn a_newer_postgres_schema_version_is_refused_and_migrations_apply_once() {
+    for backend in support::backends("a_newer_postgres_schema_version_is_refused") {
+        if !backend.is_postgres() {
+            continue;
+        }
+        drop(backend.open());
+        drop(backend.open()); // Opening again applies nothing twice.
+        let mut client = backend.postgres_client();
+        let versions: Vec<i32> = client
+            .query(
+                "SELECT version FROM deconflict_schema ORDER BY version",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        assert_eq!(versions, vec![1]);
+        client
+            .batch_execute("INSERT INTO deconflict_schema (version) VALUES (99)")
+            .unwrap();
+        let deconflict_store::Database::Postgres(url) = &backend.database else {
+            unreachable!()
+        };
+        let error = deconflict_store::PgLog::open(url).err().unwrap();
+        assert!(
+            matches!(error, StoreError::UnsupportedSchema { .. }),
+            "{error}"
+        );
+    }
+}
+
+#[test]
+fn pruning_keeps_the_chain_and_is_done_once_on_both_backends() {
+    use deconflict_store::PrunePolicy;
+    for (backend, mut log) in support::logs("pruning_keeps_the_chain_and_is_done_once") {
+        let batch = |n: u64| NewEvent {
+            kind: "positions_reported".into(),
+            payload: json!({ "owner": "p", "reports": [[n, 1.5, 2.5], [n + 1, 3.5, 4.5]] }),
+            ..event(n)
+        };
+        let stored = log
+            .append(vec![batch(1), event(2), batch(3), batch(4)])
+            .unwrap();
+        let policy = PrunePolicy {
+            kinds: vec!["positions_reported".into()],
+            pointer: "/reports".into(),
+            before: stored[2].time + chrono::Duration::microseconds(1),
+        };
+        assert_eq!(
+            log.count_prunable(&policy).unwrap(),
+            2,
+            "{}",
+            backend.name()
+        );
+        let now = Utc.with_ymd_and_hms(2025, 7, 1, 0, 0, 0).unwrap();
+        let outcome = log.prune(&policy, now, &mut |_| {}).unwrap();
+        assert_eq!(outcome.events_pruned, 2, "{}", backend.name());
+        assert_eq!(
+            log.prune(&policy, now, &mut |_| {}).unwrap().events_pruned,
+            0
+        );
+        let report = log.verify().unwrap();
+        assert_eq!(report.first_bad, None, "{}", backend.name());
+        assert_eq!((report.events_checked, report.events_pruned), (4, 2));
+        assert_eq!(report.head, Some((4, stored[3].hash.clone())));
+        let read = log.read_from(0, 10).unwrap();
+        assert_eq!(read[0].payload["reports"], serde_json::Value::Null);
+        assert_eq!(read[0].pruned.as_ref().unwrap().at, now);
+        assert_eq!(read[3], stored[3], "the newer batch is whole");
+    }
 }

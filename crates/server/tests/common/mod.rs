@@ -33,6 +33,34 @@ impl ManualClock {
     }
 }
 
+/// The store the tests run on: an SQLite file in `directory`, or, when
+/// `DECONFLICT_TEST_STORE=postgres` (as `scripts/test.sh` sets for the second run of the
+/// suite), a fresh database on the PostgreSQL server `DECONFLICT_TEST_POSTGRES` names. The
+/// database stays as long as the returned guard.
+pub fn test_database(
+    directory: &std::path::Path,
+) -> (PathBuf, Option<deconflict_store::testing::TestDatabase>) {
+    match std::env::var("DECONFLICT_TEST_STORE").as_deref() {
+        Ok("postgres") => {
+            let database = deconflict_store::testing::TestDatabase::create("server test")
+                .expect("DECONFLICT_TEST_STORE=postgres needs DECONFLICT_TEST_POSTGRES");
+            (PathBuf::from(database.url()), Some(database))
+        }
+        _ => (directory.join("test.db"), None),
+    }
+}
+
+/// Opens the log at `database` (a file or a PostgreSQL URL).
+pub fn open_log(database: &std::path::Path) -> deconflict_store::AnyLog {
+    deconflict_store::AnyLog::open(&deconflict_store::Database::from_path(database)).unwrap()
+}
+
+/// What a stopped server leaves: its directory and database, kept while this lives.
+pub struct Kept {
+    _directory: Option<tempfile::TempDir>,
+    _postgres: Option<deconflict_store::testing::TestDatabase>,
+}
+
 pub struct TestServer {
     pub app: Arc<App>,
     pub address: SocketAddr,
@@ -41,15 +69,17 @@ pub struct TestServer {
     task: Option<tokio::task::JoinHandle<()>>,
     pub client: Client,
     _directory: Option<tempfile::TempDir>,
+    _postgres: Option<deconflict_store::testing::TestDatabase>,
 }
 
 impl TestServer {
     pub async fn start() -> TestServer {
         let directory = tempfile::tempdir().unwrap();
-        let database = directory.path().join("test.db");
-        let mut server =
-            Self::start_on(database, Config::new(PathBuf::new(), ADMIN.to_owned())).await;
+        let (database, postgres) = test_database(directory.path());
+        let config = Config::new(PathBuf::new(), ADMIN.to_owned());
+        let mut server = Self::start_on(database, config).await;
         server._directory = Some(directory);
+        server._postgres = postgres;
         server
     }
 
@@ -57,15 +87,19 @@ impl TestServer {
     /// test, no periodic tactical pass.
     pub async fn start_with_config(clock: ManualClock, mut config: Config) -> TestServer {
         let directory = tempfile::tempdir().unwrap();
-        let database = directory.path().join("test.db");
+        let (database, postgres) = test_database(directory.path());
         config.database = database.clone();
+        if postgres.is_some() {
+            config.signing_key = Some(directory.path().join("test.signing-key"));
+        }
         config.tactical_interval = None;
-        let log = deconflict_store::SqliteLog::open(&database).unwrap();
+        let log = open_log(&database);
         let app = App::with_log(config, Box::new(log), Arc::new(move || clock.now())).unwrap();
         let app = Arc::new(app);
         let router = deconflict_server::router(app.clone());
         let mut server = Self::serve_router(app, router, database).await;
         server._directory = Some(directory);
+        server._postgres = postgres;
         server
     }
 
@@ -80,21 +114,41 @@ impl TestServer {
         api: utoipa_axum::router::OpenApiRouter<Arc<App>>,
     ) -> TestServer {
         let directory = tempfile::tempdir().unwrap();
-        let database = directory.path().join("test.db");
+        let (database, postgres) = test_database(directory.path());
         let mut config = Config::new(database.clone(), ADMIN.to_owned());
+        if postgres.is_some() {
+            config.signing_key = Some(directory.path().join("test.signing-key"));
+        }
         config.tactical_interval = None;
         config.operation_horizon = WIDE_HORIZON;
-        let log = deconflict_store::SqliteLog::open(&database).unwrap();
+        let log = open_log(&database);
         let app = App::with_log(config, Box::new(log), Arc::new(move || clock.now())).unwrap();
         let app = Arc::new(app);
         let router = deconflict_server::routes::router_from(api, app.clone());
         let mut server = Self::serve_router(app, router, database).await;
         server._directory = Some(directory);
+        server._postgres = postgres;
         server
     }
 
-    /// A server on an existing database file, with the given settings.
+    /// A server on an existing database file, with the given settings. A PostgreSQL database
+    /// without a given key file gets one in the temporary directory named after the database,
+    /// so a restart on it finds the same key.
     pub async fn start_on(database: PathBuf, mut config: Config) -> TestServer {
+        if config.signing_key.is_none() {
+            if let deconflict_store::Database::Postgres(url) =
+                deconflict_store::Database::from_path(&database)
+            {
+                let name = url
+                    .split('?')
+                    .next()
+                    .unwrap_or("")
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or("");
+                config.signing_key = Some(std::env::temp_dir().join(format!("{name}.signing-key")));
+            }
+        }
         config.database = database.clone();
         config.tactical_interval = None;
         config.operation_horizon = WIDE_HORIZON;
@@ -127,18 +181,23 @@ impl TestServer {
             task: Some(task),
             client: Client::new(),
             _directory: None,
+            _postgres: None,
         }
     }
 
-    /// Stops the server and hands back its temporary directory (so the file survives).
-    pub async fn stop(mut self) -> Option<tempfile::TempDir> {
+    /// Stops the server and hands back its temporary directory and database (so the log
+    /// survives for a restart while the value lives).
+    pub async fn stop(mut self) -> Kept {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         if let Some(task) = self.task.take() {
             task.await.unwrap();
         }
-        self._directory.take()
+        Kept {
+            _directory: self._directory.take(),
+            _postgres: self._postgres.take(),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

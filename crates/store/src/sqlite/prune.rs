@@ -29,6 +29,7 @@ use crate::codec::StoredPayload;
 use crate::hash::format_time;
 use crate::receipt::parse_pointer;
 use crate::redact::{content_digest_of_columns, is_leaf, node_digest, Salt};
+use crate::verify::RawEvent;
 use crate::{canonical_json, event_hash, StoreError};
 
 /// Events pruned per write transaction.
@@ -172,33 +173,14 @@ impl SqliteLog {
                     rusqlite::types::ValueRef::Text(bytes) => bytes.len(),
                     _ => 0,
                 };
-                let mut payload: Value = serde_json::from_str(raw.payload)
-                    .map_err(|error| corrupt(format!("payload is not valid JSON: {error}")))?;
-                let salt = Salt::from_hex(raw.salt)
-                    .ok_or_else(|| corrupt("salt is not 64 lowercase hex digits".into()))?;
-                let digest =
-                    content_digest_of_columns(raw.time, raw.actor, raw.kind, &payload, &salt, &[]);
-                if event_hash(seq, raw.prev_hash, &digest) != raw.hash {
-                    return Err(corrupt(
-                        "stored hash does not match its content; not pruned (run audit verify)"
-                            .into(),
-                    ));
-                }
-                let Some(node) = node_at(&mut payload, path) else {
+                let Some((stored, record)) = prune_event(&raw, (pointer, path), compress)? else {
                     outcome.events_left_whole += 1;
                     continue;
                 };
-                let node_salt = path
-                    .iter()
-                    .fold(salt.child("payload"), |salt, token| salt.child(token));
-                let node_digest = hex::encode(node_digest(node, &node_salt));
-                *node = Value::Null;
-                let record = serde_json::json!({ pointer: node_digest });
-                let stored = StoredPayload::encode(canonical_json(&payload), compress);
                 outcome.events_pruned += 1;
                 outcome.payload_bytes_before += stored_bytes as u64;
                 outcome.payload_bytes_after += stored.len() as u64;
-                updates.push((seq, stored, canonical_json(&record)));
+                updates.push((seq, stored, record));
             }
         }
         {
@@ -267,6 +249,41 @@ impl SqliteLog {
             .query_row("PRAGMA page_size", [], |row| row.get(0))?;
         Ok(u64::try_from(pages * page_size).unwrap_or(0))
     }
+}
+
+/// What pruning `raw` at `path` stores: the payload with the subtree there set to `null` (as the
+/// backend stores payloads, compressed if `compress`) and the canonical `pruned` record
+/// `{pointer: digest}`; `None` when the payload has no node there (the event is left whole).
+/// The stored hash is recomputed first: an event that does not verify is never pruned, since
+/// pruning it would replace the evidence by a digest. Shared by every backend.
+pub(crate) fn prune_event(
+    raw: &RawEvent<'_>,
+    (pointer, path): (&str, &[String]),
+    compress: bool,
+) -> Result<Option<(StoredPayload, String)>, StoreError> {
+    let seq = raw.seq;
+    let corrupt = |reason: String| StoreError::Corrupt { seq, reason };
+    let mut payload: Value = serde_json::from_str(raw.payload)
+        .map_err(|error| corrupt(format!("payload is not valid JSON: {error}")))?;
+    let salt = Salt::from_hex(raw.salt)
+        .ok_or_else(|| corrupt("salt is not 64 lowercase hex digits".into()))?;
+    let digest = content_digest_of_columns(raw.time, raw.actor, raw.kind, &payload, &salt, &[]);
+    if event_hash(seq, raw.prev_hash, &digest) != raw.hash {
+        return Err(corrupt(
+            "stored hash does not match its content; not pruned (run audit verify)".into(),
+        ));
+    }
+    let Some(node) = node_at(&mut payload, path) else {
+        return Ok(None);
+    };
+    let node_salt = path
+        .iter()
+        .fold(salt.child("payload"), |salt, token| salt.child(token));
+    let node_digest = hex::encode(node_digest(node, &node_salt));
+    *node = Value::Null;
+    let record = serde_json::json!({ pointer: node_digest });
+    let stored = StoredPayload::encode(canonical_json(&payload), compress);
+    Ok(Some((stored, canonical_json(&record))))
 }
 
 /// The node of the digest tree at `path` in `payload` (every step through a non-leaf), if any.

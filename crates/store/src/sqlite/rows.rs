@@ -10,7 +10,7 @@ use crate::verify::RawEvent;
 use crate::{Pruned, Salt, StoreError, StoredEvent};
 
 /// One events row as owned text, before any decoding; the payload already decompressed.
-pub(super) struct RawColumns {
+pub(crate) struct RawColumns {
     seq: u64,
     texts: [String; 7], // time, actor, kind, payload, prev_hash, hash, salt
     /// `pruned_at` and `pruned`, when retention pruned the event.
@@ -18,7 +18,12 @@ pub(super) struct RawColumns {
 }
 
 impl RawColumns {
-    pub(super) fn as_raw_event(&self) -> RawEvent<'_> {
+    /// Columns read by another backend (`postgres/rows.rs`), already as text.
+    pub(crate) fn new(seq: u64, texts: [String; 7], pruned: Option<(String, String)>) -> Self {
+        RawColumns { seq, texts, pruned }
+    }
+
+    pub(crate) fn as_raw_event(&self) -> RawEvent<'_> {
         let [time, actor, kind, payload, prev_hash, hash, salt] = &self.texts;
         RawEvent {
             seq: self.seq,
@@ -37,11 +42,11 @@ impl RawColumns {
     }
 
     /// Bytes of the stored payload text, for limits that must be checked before decoding.
-    pub(super) fn payload_bytes(&self) -> usize {
+    pub(crate) fn payload_bytes(&self) -> usize {
         self.texts[3].len()
     }
 
-    pub(super) fn decode(self) -> Result<StoredEvent, StoreError> {
+    pub(crate) fn decode(self) -> Result<StoredEvent, StoreError> {
         let seq = self.seq;
         let corrupt = |reason: String| StoreError::Corrupt { seq, reason };
         let [time, actor, kind, payload, prev_hash, hash, salt] = self.texts;
