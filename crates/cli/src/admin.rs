@@ -170,6 +170,19 @@ pub enum OpsCommand {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum ZonesCommand {
+    /// Import an authority's zone file as published (EUROCAE ED-269 JSON, any root shape),
+    /// as `POST /v1/zones/ed269`: all its zones or none. The file is streamed to the server,
+    /// which reads it under its zone-import limit (default 64 MiB), not the body limit. The
+    /// token is the authority's (`DECONFLICT_TOKEN`).
+    Import {
+        file: PathBuf,
+        #[command(flatten)]
+        connection: Connection,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum ScenarioCommand {
     /// Load a scenario in the demo's format (`scenarios/syria-2015.json`: parties, zones,
     /// protected sites, operations with times as offsets) into a running server through its
@@ -190,6 +203,10 @@ pub enum ScenarioCommand {
 fn answer(response: Response) -> anyhow::Result<Value> {
     let status = response.status();
     let text = response.text().context("the server's answer was cut off")?;
+    answer_text(status, text)
+}
+
+fn answer_text(status: reqwest::StatusCode, text: String) -> anyhow::Result<Value> {
     let body: Value = if text.is_empty() {
         Value::Null
     } else {
@@ -423,6 +440,77 @@ pub fn agreement(command: AgreementCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// How long an import may take: a national set is tens of thousands of zones, each with its
+/// heights converted.
+const IMPORT_TIMEOUT: Duration = Duration::from_secs(600);
+
+pub fn zones(command: ZonesCommand) -> anyhow::Result<()> {
+    match command {
+        ZonesCommand::Import { file, connection } => {
+            let handle = std::fs::File::open(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let length = handle.metadata().map(|m| m.len()).ok();
+            let client = crate::hotline::client(Some(IMPORT_TIMEOUT))?;
+            let url = connection.url("/v1/zones/ed269");
+            let body = match length {
+                Some(length) => reqwest::blocking::Body::sized(handle, length),
+                None => reqwest::blocking::Body::new(handle),
+            };
+            let response = client
+                .post(&url)
+                .bearer_auth(&connection.token)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body)
+                .send()
+                .with_context(|| format!("cannot reach {url}"))?;
+            let zones = answer_listing_errors(response)?;
+            connection.print(&zones, |all| {
+                let zones = list(all, "zones");
+                let mut lines = vec![format!(
+                    "imported {} zones from {}",
+                    zones.len(),
+                    file.display()
+                )];
+                for z in zones {
+                    lines.push(format!(
+                        "{:<16} {:<10} {:>9.1} .. {:>9.1} m  {}",
+                        text(&z, "id"),
+                        text(&z, "enforcement"),
+                        z["altitude_lower_m"].as_f64().unwrap_or(f64::NAN),
+                        z["altitude_upper_m"].as_f64().unwrap_or(f64::NAN),
+                        text(&z, "name"),
+                    ));
+                }
+                lines.join("\n")
+            });
+        }
+    }
+    Ok(())
+}
+
+/// As [`answer`]; a refused import's every refusal is printed to standard error, one a line,
+/// after which the one-line error names the first.
+fn answer_listing_errors(response: Response) -> anyhow::Result<Value> {
+    let status = response.status();
+    let text = response.text().context("the server's answer was cut off")?;
+    if !status.is_success() {
+        if let Ok(body) = serde_json::from_str::<Value>(&text) {
+            for error in body["errors"].as_array().into_iter().flatten() {
+                eprintln!(
+                    "{}: {}",
+                    text_of(error, "pointer"),
+                    text_of(error, "detail")
+                );
+            }
+        }
+    }
+    answer_text(status, text)
+}
+
+fn text_of(value: &Value, field: &str) -> String {
+    value[field].as_str().unwrap_or_default().to_owned()
 }
 
 pub fn ops(command: OpsCommand) -> anyhow::Result<()> {

@@ -160,6 +160,11 @@ enum Command {
         #[command(subcommand)]
         command: admin::ScenarioCommand,
     },
+    /// Zones: import an authority's published zone file (through the API of a running server).
+    Zones {
+        #[command(subcommand)]
+        command: admin::ZonesCommand,
+    },
     /// A party's operations (through the API of a running server).
     Ops {
         #[command(subcommand)]
@@ -438,6 +443,7 @@ fn main() -> ExitCode {
         Command::Party { command } => admin::party(command).map(|()| ExitCode::SUCCESS),
         Command::Agreement { command } => admin::agreement(command).map(|()| ExitCode::SUCCESS),
         Command::Ops { command } => admin::ops(command).map(|()| ExitCode::SUCCESS),
+        Command::Zones { command } => admin::zones(command).map(|()| ExitCode::SUCCESS),
         Command::Scenario { command } => admin::scenario(command).map(|()| ExitCode::SUCCESS),
         Command::Loadgen {
             flights,

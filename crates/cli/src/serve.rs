@@ -66,6 +66,15 @@ pub struct LimitFlags {
     /// not set, /metrics is open to anyone who can reach the server.
     #[arg(long, env = "DECONFLICT_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// MiB of the largest zone import (POST /v1/zones/ed269, `deconflict zones import`);
+    /// national sets exceed the body limit. It is read under the body budget too.
+    #[arg(long, default_value_t = 64)]
+    pub zone_import_limit_mib: usize,
+    /// A terrain model (single-band geographic GeoTIFF of ground heights above mean sea
+    /// level, as SRTM or Copernicus DEM) for zone limits given above ground; without one such
+    /// limits are bounded by the Earth's lowest and highest ground.
+    #[arg(long, value_name = "FILE")]
+    pub terrain: Option<std::path::PathBuf>,
 }
 
 impl LimitFlags {
@@ -88,6 +97,7 @@ impl LimitFlags {
             ),
             ("body-budget-mib", self.body_budget_mib),
             ("max-line-kib", self.max_line_kib),
+            ("zone-import-limit-mib", self.zone_import_limit_mib),
         ] {
             anyhow::ensure!(value > 0, "--{name} must be at least 1");
         }
@@ -112,6 +122,14 @@ impl LimitFlags {
             );
         }
         config.metrics_token = self.metrics_token;
+        config.zone_import_limit_bytes = self.zone_import_limit_mib.saturating_mul(1024 * 1024);
+        if let Some(path) = &self.terrain {
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("cannot read the terrain file {}", path.display()))?;
+            let terrain = deconflict_geometry::terrain::Terrain::from_geotiff(&bytes)
+                .with_context(|| format!("the terrain file {} cannot be used", path.display()))?;
+            config.terrain = Some(std::sync::Arc::new(terrain));
+        }
         Ok(())
     }
 }

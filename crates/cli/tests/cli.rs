@@ -828,3 +828,72 @@ fn the_demo_scenario_loads_into_a_running_server_with_the_conflicts_demo_check_f
         assert!(check.contains(id.as_str()), "{id} not in:\n{check}");
     }
 }
+
+#[test]
+fn an_authority_imports_its_published_zone_file_from_the_cli_all_or_nothing() {
+    let directory = tempfile::tempdir().unwrap();
+    let server = Server::start(&directory.path().join("zones.db"));
+    let (ok, out, _) = admin_cli(
+        &server,
+        "",
+        &["party", "add", "foca", "--role", "authority"],
+    );
+    assert!(ok, "{out}");
+    let foca = out
+        .split_whitespace()
+        .find(|w| w.starts_with("dcf_"))
+        .unwrap()
+        .to_owned();
+    let sample = format!(
+        "{}/../engine/tests/data/ed269/interuss-che-cis-sample.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (ok, out, err) = admin_cli(&server, &foca, &["zones", "import", &sample]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("imported 1 zones") && out.contains("LSXX"),
+        "{out}"
+    );
+
+    // A file with two refused zones: both listed, then one line naming the problem; nothing in.
+    let mut document: Value =
+        serde_json::from_str(&std::fs::read_to_string(&sample).unwrap()).unwrap();
+    let mut second = document["UASZoneList"][0].clone();
+    second["identifier"] = json!("LSYY");
+    second["applicability"] =
+        json!([{"schedule": [{"day": ["XYZ"], "startTime": "08:00", "endTime": "09:00"}]}]);
+    document["UASZoneList"][0]["identifier"] = json!("LSZZ");
+    document["UASZoneList"][0]["restriction"] = json!("FORBIDDEN");
+    document["UASZoneList"].as_array_mut().unwrap().push(second);
+    let bad = directory.path().join("bad.json");
+    std::fs::write(&bad, document.to_string()).unwrap();
+    let (ok, _, err) = admin_cli(&server, &foca, &["zones", "import", bad.to_str().unwrap()]);
+    assert!(!ok);
+    let lines: Vec<&str> = err.trim().lines().collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(
+        lines[0].starts_with("/UASZoneList/0/restriction: zone LSZZ"),
+        "{err}"
+    );
+    assert!(
+        lines[1].starts_with("/UASZoneList/1/applicability/0/schedule/0/day/0: zone LSYY"),
+        "{err}"
+    );
+    assert!(lines[2].contains("422 import-refused"), "{err}");
+    let client = Client::new();
+    let zones: Value = client
+        .get(format!("{}/v1/zones", server.base))
+        .bearer_auth(&foca)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let ids: Vec<&str> = zones["zones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|z| z["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["LSXX"], "nothing of the refused file");
+    server.kill();
+}

@@ -68,6 +68,7 @@ fn world(now: DateTime<Utc>, places: bool) -> State {
                 parties: vec![owners[0].clone()],
                 all_except: true,
             }],
+            heights: None,
         };
         state.apply(
             now,

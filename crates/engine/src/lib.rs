@@ -33,6 +33,7 @@ pub mod disclosure;
 pub mod ed269;
 pub mod error;
 pub mod event;
+pub mod heights;
 pub mod ids;
 pub mod incident;
 pub mod index;

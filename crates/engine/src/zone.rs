@@ -2,7 +2,8 @@
 //! `authority` (or `admin`) party, with rules on who may fly there and for what.
 //!
 //! A zone is in effect at the times its schedule gives: one-off windows and weekly slots, in
-//! UTC; with neither it is always in effect. An operation's volume *enters* a zone when its
+//! UTC unless a slot gives its own offset from UTC, and a slot may be bounded by a date range;
+//! with neither windows nor slots it is always in effect. An operation's volume *enters* a zone when its
 //! footprint meets the zone's (within the geometry allowance), their altitude bands overlap and
 //! the volume's time window meets a time the zone is in effect. The zone's owner is never bound
 //! by its own rules. Each rule a volume's entry breaks is a [`Finding`]; `hard` enforcement
@@ -142,14 +143,56 @@ impl Day {
     }
 }
 
-/// A weekly recurrence: on each listed day (UTC) from `start` to `end` (`"HH:MM"`); an `end`
-/// not after `start` runs past midnight into the next day.
+/// A weekly recurrence: on each listed day from `start` to `end` (`"HH:MM"`), on the clock of
+/// `utc_offset` (UTC when absent); an `end` not after `start` runs past midnight into the next
+/// day. With `from` and/or `until` the slot recurs only within that date range (an ED-269 or
+/// ED-318 applicability that combines a date range with a weekly schedule).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WeeklySlot {
     pub days: Vec<Day>,
     pub start: String,
     pub end: String,
+    /// The clock the days and times are read on, as an offset from UTC (`"+01:00"`): ED-269
+    /// and ED-318 times carry their zone as an offset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub utc_offset: Option<String>,
+    /// The first instant the slot may apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<DateTime<Utc>>,
+    /// The instant from which the slot no longer applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// Parses an offset from UTC written `"+HH:MM"` or `"-HH:MM"` (or `"Z"`), in minutes.
+pub fn parse_utc_offset(text: &str) -> Option<i32> {
+    if text == "Z" {
+        return Some(0);
+    }
+    let (sign, rest) = match text.as_bytes().first()? {
+        b'+' => (1, &text[1..]),
+        b'-' => (-1, &text[1..]),
+        _ => return None,
+    };
+    let (hours, minutes) = rest.split_once(':')?;
+    if hours.len() != 2 || minutes.len() != 2 {
+        return None;
+    }
+    let (hours, minutes): (i32, i32) = (hours.parse().ok()?, minutes.parse().ok()?);
+    (hours <= 14 && minutes < 60).then_some(sign * (hours * 60 + minutes))
+}
+
+impl WeeklySlot {
+    fn offset(&self) -> Duration {
+        Duration::minutes(
+            self.utc_offset
+                .as_deref()
+                .and_then(parse_utc_offset)
+                .unwrap_or(0)
+                .into(),
+        )
+    }
 }
 
 /// When a zone is in effect; with no windows and no weekly slots, always.
@@ -202,7 +245,23 @@ impl Schedule {
                 if parse_hhmm(time).is_none() {
                     return Err(invalid(
                         "/schedule/weekly",
-                        format!("{time:?} is not a time of day as \"HH:MM\" (UTC)"),
+                        format!("{time:?} is not a time of day as \"HH:MM\""),
+                    ));
+                }
+            }
+            if let Some(offset) = &slot.utc_offset {
+                if parse_utc_offset(offset).is_none() {
+                    return Err(invalid(
+                        "/schedule/weekly",
+                        format!("{offset:?} is not an offset from UTC as \"+HH:MM\" or \"-HH:MM\""),
+                    ));
+                }
+            }
+            if let (Some(from), Some(until)) = (slot.from, slot.until) {
+                if until <= from {
+                    return Err(invalid(
+                        "/schedule/weekly",
+                        format!("a slot's range ending {until} does not end after its start"),
                     ));
                 }
             }
@@ -219,32 +278,45 @@ impl Schedule {
         if self.windows.iter().any(|w| overlaps(w.start, w.end)) {
             return true;
         }
-        // Every weekly slot recurs within any 8 consecutive days, so looking at the days from
-        // the one before `start` (a slot may run past midnight) to at most 8 days on is exact.
-        let first = start.date_naive().pred_opt().unwrap_or(start.date_naive());
-        let last = end.date_naive().min(
-            first
-                .checked_add_days(chrono::Days::new(9))
-                .unwrap_or(NaiveDate::MAX),
-        );
-        self.weekly.iter().any(|slot| {
-            let (Some(from), Some(to)) = (parse_hhmm(&slot.start), parse_hhmm(&slot.end)) else {
-                return false;
-            };
-            first
-                .iter_days()
-                .take_while(|day| *day <= last)
-                .filter(|day| slot.days.iter().any(|d| d.weekday() == day.weekday()))
-                .any(|day| {
-                    let begins = Utc.from_utc_datetime(&day.and_time(from));
-                    let mut ends = Utc.from_utc_datetime(&day.and_time(to));
-                    if ends <= begins {
-                        ends += Duration::days(1);
-                    }
-                    overlaps(begins, ends)
-                })
-        })
+        self.weekly.iter().any(|slot| slot_meets(slot, start, end))
     }
+}
+
+/// Whether a weekly slot applies at some instant of `[start, end)`.
+fn slot_meets(slot: &WeeklySlot, start: DateTime<Utc>, end: DateTime<Utc>) -> bool {
+    let (Some(from), Some(to)) = (parse_hhmm(&slot.start), parse_hhmm(&slot.end)) else {
+        return false;
+    };
+    // Only the part of the interval within the slot's date range counts.
+    let start = slot.from.map_or(start, |from| start.max(from));
+    let end = slot.until.map_or(end, |until| end.min(until));
+    if start >= end {
+        return false;
+    }
+    let offset = slot.offset();
+    let overlaps = |a: DateTime<Utc>, b: DateTime<Utc>| a < end && start < b;
+    // Every weekly slot recurs within any 8 consecutive days, so looking at the local days
+    // from the one before `start` (a slot may run past midnight) to at most 8 days on is exact.
+    let local_start = (start + offset).date_naive();
+    let local_end = (end + offset).date_naive();
+    let first = local_start.pred_opt().unwrap_or(local_start);
+    let last = local_end.min(
+        first
+            .checked_add_days(chrono::Days::new(9))
+            .unwrap_or(NaiveDate::MAX),
+    );
+    first
+        .iter_days()
+        .take_while(|day| *day <= last)
+        .filter(|day| slot.days.iter().any(|d| d.weekday() == day.weekday()))
+        .any(|day| {
+            let begins = Utc.from_utc_datetime(&day.and_time(from)) - offset;
+            let mut ends = Utc.from_utc_datetime(&day.and_time(to)) - offset;
+            if ends <= begins {
+                ends += Duration::days(1);
+            }
+            overlaps(begins, ends)
+        })
 }
 
 /// A zone as published (`PUT /v1/zones/{id}`).
@@ -261,6 +333,11 @@ pub struct ZoneSpec {
     pub schedule: Schedule,
     pub enforcement: Enforcement,
     pub rules: Vec<ZoneRule>,
+    /// How the declared vertical limits became these heights above the ellipsoid: set by the
+    /// ED-269 and ED-318 importers (geoid, terrain model or conservative ground bound), absent
+    /// for a zone published in WGS84 metres.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heights: Option<crate::heights::HeightBasis>,
 }
 
 impl ZoneSpec {
@@ -414,6 +491,9 @@ mod tests {
                 days,
                 start: start.into(),
                 end: end.into(),
+                utc_offset: None,
+                from: None,
+                until: None,
             }],
         }
     }
@@ -482,6 +562,56 @@ mod tests {
                         }
                 };
                 if in_slot(day, false) || in_slot(day - Duration::days(1), true) {
+                    walk = true;
+                    break;
+                }
+                t += Duration::minutes(1);
+            }
+            assert_eq!(slot.meets(start, end), walk, "{start} .. {end}");
+        }
+    }
+
+    /// A slot on a UTC offset within a date range against a minute-by-minute walk of local
+    /// time over random intervals.
+    #[test]
+    fn an_offset_slot_within_a_range_agrees_with_a_minute_walk() {
+        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = |bound: i64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % bound as u64) as i64
+        };
+        let base = at("2030-01-01T00:00:00Z");
+        let (from, until) = (base + Duration::days(3), base + Duration::days(11));
+        let offset = Duration::minutes(5 * 60 + 30);
+        let slot = Schedule {
+            windows: Vec::new(),
+            weekly: vec![WeeklySlot {
+                days: vec![Day::Tue, Day::Sat],
+                start: "22:15".into(),
+                end: "01:00".into(),
+                utc_offset: Some("+05:30".into()),
+                from: Some(from),
+                until: Some(until),
+            }],
+        };
+        slot.check().unwrap();
+        for _ in 0..300 {
+            let start = base + Duration::minutes(next(20_000));
+            let end = start + Duration::minutes(1 + next(3_000));
+            let mut walk = false;
+            let mut t = start;
+            while t < end {
+                let local = t + offset;
+                let minute = local.time();
+                let day = local.date_naive();
+                let listed = |d: NaiveDate| [Weekday::Tue, Weekday::Sat].contains(&d.weekday());
+                let in_slot = (listed(day)
+                    && minute >= NaiveTime::from_hms_opt(22, 15, 0).unwrap())
+                    || (listed(day - Duration::days(1))
+                        && minute < NaiveTime::from_hms_opt(1, 0, 0).unwrap());
+                if in_slot && from <= t && t < until {
                     walk = true;
                     break;
                 }

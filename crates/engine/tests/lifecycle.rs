@@ -705,6 +705,7 @@ fn zone_and_site_alerts_resolve_as_past_when_the_last_volume_near_them_has_ended
         schedule: Schedule::default(),
         enforcement: Enforcement::Advisory,
         rules: vec![ZoneRule::Notify],
+        heights: None,
     };
     let decision = decide::publish_zone(
         &world.state,

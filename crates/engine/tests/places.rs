@@ -167,6 +167,7 @@ impl Case {
                 parties: vec![PartyId("blue".into())],
                 all_except: false,
             }],
+            heights: None,
         };
         let footprint = spec.validate(&Limits::default()).ok()?;
         Some(Zone {

@@ -58,10 +58,12 @@ mod distance;
 mod ellipsoid;
 mod error;
 mod footprint;
+pub mod geoid;
 mod local_frame;
 mod region;
 mod ring;
 mod spec;
+pub mod terrain;
 mod validate;
 mod volume;
 

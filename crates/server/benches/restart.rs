@@ -292,20 +292,21 @@ fn child_open(path: &Path, steady: bool) {
         app.tactical_pass().unwrap();
         app.time_pass().unwrap();
     }
+    let steady_rss = vm_rss_mib();
     // A snapshot of the steady state, as the server takes one every 100,000 events: how long
     // commands wait for it (the writer lock is held for the body, then for the store).
     let taken = app
         .snapshot()
         .unwrap()
         .expect("events were logged since start-up");
-    eprintln!(
-        "snapshot of the steady state: {} bytes; writer lock held {:.1} ms for the body and          {:.1} ms for the store; digest and header {:.1} ms without it",
+    println!(
+        "snapshot of the steady state: {} bytes; writer lock held {:.1} ms for the body and {:.1} ms for the store; digest and header {:.1} ms without it",
         taken.bytes,
         taken.body_s * 1e3,
         taken.store_s * 1e3,
         (taken.encode_s - taken.body_s) * 1e3
     );
-    println!("steady rss {:.1}", vm_rss_mib());
+    println!("steady rss {steady_rss:.1}");
 }
 
 /// The full replay of the first `count` events, as start-up did without a snapshot.

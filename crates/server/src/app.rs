@@ -56,6 +56,11 @@ pub struct Config {
     /// (default 10 minutes), so a quiet server restarts from a recent state too; `None`: not by
     /// time.
     pub snapshot_interval: Option<std::time::Duration>,
+    /// The largest zone import (`POST /v1/zones/ed269`), in bytes (`--zone-import-limit-mib`,
+    /// default 64 MiB): national zone sets exceed the body limit. Read under the body budget.
+    pub zone_import_limit_bytes: usize,
+    /// The operator's terrain model for zone limits above ground (`--terrain FILE`).
+    pub terrain: Option<Arc<deconflict_geometry::terrain::Terrain>>,
 }
 
 /// Default of [`Config::snapshot_every_events`].
@@ -81,6 +86,8 @@ impl Config {
             operation_horizon: Default::default(),
             snapshot_every_events: Some(SNAPSHOT_EVERY_EVENTS),
             snapshot_interval: Some(SNAPSHOT_INTERVAL),
+            zone_import_limit_bytes: 64 * 1024 * 1024,
+            terrain: None,
         }
     }
 }

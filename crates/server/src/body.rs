@@ -78,10 +78,15 @@ pub struct BodyReader {
 
 impl BodyReader {
     pub fn new(request: Request<Body>, app: &App) -> BodyReader {
+        Self::with_limit(request, app, app.config.body_limit_bytes)
+    }
+
+    /// A reader with a limit of its own (zone imports).
+    pub fn with_limit(request: Request<Body>, app: &App, limit_bytes: usize) -> BodyReader {
         BodyReader {
             body: request.into_body(),
             read_bytes: 0,
-            limit_bytes: app.config.body_limit_bytes,
+            limit_bytes,
             timeout_s: app.config.server_limits.request_body_timeout.as_secs(),
         }
     }
@@ -161,9 +166,20 @@ impl RawBody {
 
     /// Reads the whole body of `request`.
     pub async fn read(request: Request<Body>, app: &App) -> Result<RawBody, ApiError> {
+        let limit = app.config.body_limit_bytes;
+        Self::read_with_limit(request, app, limit).await
+    }
+
+    /// Reads the whole body of `request` under a limit of its own, piece by piece, each piece
+    /// taken from the body budget as it arrives.
+    pub async fn read_with_limit(
+        request: Request<Body>,
+        app: &App,
+        limit_bytes: usize,
+    ) -> Result<RawBody, ApiError> {
         let media_type = media_type(&request);
         let budget = budget_of(&request);
-        let mut reader = BodyReader::new(request, app);
+        let mut reader = BodyReader::with_limit(request, app, limit_bytes);
         let mut held = Held::default();
         let mut bytes = Vec::new();
         while let Some(chunk) = reader.next_chunk().await? {

@@ -22,6 +22,16 @@ pub struct Problem {
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pointer: Option<String>,
+    /// Every refusal of an import (`import-refused`), each with its pointer and reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemItem>,
+}
+
+/// One refused part of a request: where and why.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProblemItem {
+    pub pointer: String,
+    pub detail: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +66,11 @@ pub enum ApiError {
     NoRoute(String),
     #[error("method {0} is not allowed here")]
     MethodNotAllowed(String),
+    #[error("{format}: {count} refused, nothing imported; first: {first}", count = .refusals.len(), first = .refusals.first().map(|r| format!("{}: {}", r.pointer, r.detail)).unwrap_or_default())]
+    ImportRefused {
+        format: &'static str,
+        refusals: Vec<ProblemItem>,
+    },
     #[error(transparent)]
     Command(#[from] CommandError),
 }
@@ -88,6 +103,11 @@ impl ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid-field",
                 "Invalid field",
+            ),
+            ApiError::ImportRefused { .. } => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "import-refused",
+                "Import refused",
             ),
             ApiError::BodyTooLarge { .. } => (
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -221,6 +241,10 @@ impl IntoResponse for ApiError {
             status: status.as_u16(),
             detail,
             pointer: self.pointer(),
+            errors: match &self {
+                ApiError::ImportRefused { refusals, .. } => refusals.clone(),
+                _ => Vec::new(),
+            },
         };
         let mut response = (status, axum::Json(problem)).into_response();
         response.headers_mut().insert(

@@ -404,7 +404,7 @@ async fn bad_zones_are_refused_with_the_field() {
 
 fn ed269_sample() -> Value {
     let path = format!(
-        "{}/tests/data/ed269/che-sample.json",
+        "{}/../engine/tests/data/ed269/deconflict-che-sample.json",
         env!("CARGO_MANIFEST_DIR")
     );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
@@ -447,10 +447,18 @@ async fn an_ed269_document_imports_circles_and_polygons_with_units_and_schedules
     let radius = circle["footprint"]["radius_m"].as_f64().unwrap();
     assert!((radius - 16404.0 * 0.3048).abs() < 1e-6, "{radius}");
     assert_eq!(circle["altitude_lower_m"], -500.0, "AGL 0 is the surface");
+    // 5,000 ft AMSL converted with EGM96 (about 48 m near Zurich), not widened by 110 m.
     let upper = circle["altitude_upper_m"].as_f64().unwrap();
     assert!(
-        (upper - (5000.0 * 0.3048 + 110.0)).abs() < 1e-6,
-        "AMSL widened: {upper}"
+        upper > 5000.0 * 0.3048 + 40.0 && upper < 5000.0 * 0.3048 + 55.0,
+        "AMSL converted: {upper}"
+    );
+    assert!(
+        circle["heights"]["upper"]
+            .as_str()
+            .unwrap()
+            .contains("EGM96"),
+        "{circle}"
     );
     assert_eq!(
         circle["schedule"]["weekly"][0]["days"],
@@ -501,9 +509,23 @@ async fn unsupported_ed269_features_are_refused_naming_what_and_nothing_is_impor
     type Change = Box<dyn Fn(&mut Value)>;
     let cases: Vec<(Change, &str, &str)> = vec![
         (
-            Box::new(|d| d["features"][1]["geometry"][0]["upperVerticalReference"] = json!("AGL")),
-            "/features/1/geometry/0/upperVerticalReference",
-            "no terrain model",
+            Box::new(|d| {
+                d["features"][1]["applicability"][0]["schedule"][0]["day"] = json!(["XYZ"])
+            }),
+            "/features/1/applicability/0/schedule/0/day/0",
+            "XYZ",
+        ),
+        (
+            Box::new(|d| {
+                d["features"][1]["applicability"][0]["schedule"][0]["startTime"] = json!("25:00")
+            }),
+            "/features/1/applicability/0/schedule/0/startTime",
+            "not a time of day",
+        ),
+        (
+            Box::new(|d| d["features"][0]["type"] = json!("SPECIAL")),
+            "/features/0/type",
+            "SPECIAL",
         ),
         (
             Box::new(|d| {
@@ -516,16 +538,7 @@ async fn unsupported_ed269_features_are_refused_naming_what_and_nothing_is_impor
         (
             Box::new(|d| d["features"][0]["geometry"][0]["uomDimensions"] = json!("NM")),
             "/features/0/geometry/0/uomDimensions",
-            "not M or FT",
-        ),
-        (
-            Box::new(|d| {
-                d["features"][1]["applicability"][0]["startDateTime"] =
-                    json!("2030-01-01T00:00:00Z");
-                d["features"][1]["applicability"][0]["endDateTime"] = json!("2030-02-01T00:00:00Z");
-            }),
-            "/features/1/applicability/0/schedule",
-            "within a date range",
+            "NM",
         ),
         (
             Box::new(|d| d["features"][0]["restriction"] = json!("FORBIDDEN")),
@@ -539,12 +552,36 @@ async fn unsupported_ed269_features_are_refused_naming_what_and_nothing_is_impor
         let p = problem(
             server.post(&authority, "/v1/zones/ed269", &document).await,
             StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid-field",
+            "import-refused",
         )
         .await;
-        assert_eq!(p["pointer"], pointer, "{p}");
-        assert!(p["detail"].as_str().unwrap().contains(says), "{p}");
+        assert_eq!(p["errors"][0]["pointer"], pointer, "{p}");
+        assert!(
+            p["errors"][0]["detail"].as_str().unwrap().contains(says),
+            "{p}"
+        );
     }
+    // Every refused zone is listed in one problem, not only the first.
+    let mut document = ed269_sample();
+    document["features"][0]["type"] = json!("SPECIAL");
+    document["features"][1]["restriction"] = json!("FORBIDDEN");
+    let p = problem(
+        server.post(&authority, "/v1/zones/ed269", &document).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "import-refused",
+    )
+    .await;
+    let pointers: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        pointers,
+        ["/features/0/type", "/features/1/restriction"],
+        "{p}"
+    );
     let listed: Value = server.get(&blue, "/v1/zones").await.json().await.unwrap();
     assert_eq!(listed["zones"], json!([]), "all or nothing");
     problem(
@@ -553,4 +590,122 @@ async fn unsupported_ed269_features_are_refused_naming_what_and_nothing_is_impor
         "forbidden",
     )
     .await;
+}
+
+fn published_sample(name: &str) -> Value {
+    let path = format!(
+        "{}/../engine/tests/data/ed269/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+async fn start_with(edit: impl FnOnce(&mut deconflict_server::Config)) -> (TestServer, String) {
+    let mut config = deconflict_server::Config::new(std::path::PathBuf::new(), ADMIN.to_owned());
+    edit(&mut config);
+    let server =
+        TestServer::start_with_config(ManualClock::at("2030-01-01T00:00:00Z"), config).await;
+    let authority = server.party("swiss", "authority").await;
+    (server, authority)
+}
+
+#[tokio::test]
+async fn published_documents_of_every_root_shape_import_unchanged() {
+    let (server, authority, blue, _red) = setup().await;
+    for (name, ids) in [
+        ("interuss-che-cis-sample.json", vec!["LSXX"]),
+        ("deconflict-as-published.json", vec!["TSTA01", "TSTA02"]),
+    ] {
+        let response = server
+            .post(&authority, "/v1/zones/ed269", &published_sample(name))
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "{name}");
+        let body: Value = response.json().await.unwrap();
+        let got: Vec<&str> = body["zones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|z| z["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(got, ids, "{name}");
+    }
+    // An AGL-120 m zone without a terrain model: the Earth's bound, and the view says so.
+    let agl: Value = server
+        .get(&blue, "/v1/zones/TSTA01")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(agl["heights"]["ground"], "earth_bound", "{agl}");
+    assert!(
+        agl["altitude_upper_m"].as_f64().unwrap() > 120.0 + 8849.0,
+        "{agl}"
+    );
+}
+
+#[tokio::test]
+async fn an_agl_zone_is_converted_over_the_operators_terrain() {
+    // Ground of 1,000 m over 7.5..7.8 E, 46.5..46.8 N.
+    let cells = vec![1000.0f32; 300 * 300];
+    let bytes = deconflict_geometry::terrain::write_geotiff(7.5, 46.8, 0.001, 300, &cells).unwrap();
+    let terrain = deconflict_geometry::terrain::Terrain::from_geotiff(&bytes).unwrap();
+    let (server, authority) = start_with(|config| config.terrain = Some(terrain.into())).await;
+    let response = server
+        .post(
+            &authority,
+            "/v1/zones/ed269",
+            &published_sample("deconflict-as-published.json"),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    let agl = &body["zones"][0];
+    assert_eq!(agl["heights"]["ground"], "terrain", "{agl}");
+    let upper = agl["altitude_upper_m"].as_f64().unwrap();
+    // 120 m over 1,000 m of ground, plus the geoid (about 50 m in the Bernese Oberland).
+    assert!(upper > 1120.0 + 45.0 && upper < 1120.0 + 56.0, "{upper}");
+}
+
+#[tokio::test]
+async fn a_zone_import_has_its_own_body_limit() {
+    // A body limit of 64 KiB and an import limit of 4 MiB: a 1 MiB zone set goes in, a
+    // 5 MiB one is refused 413 naming the import limit.
+    let (server, authority) = start_with(|config| {
+        config.body_limit_bytes = 64 * 1024;
+        config.zone_import_limit_bytes = 4 * 1024 * 1024;
+    })
+    .await;
+    let zones_of = |count: usize| {
+        Value::Array(
+            (0..count)
+                .map(|i| {
+                    let lon = 6.0 + (i % 100) as f64 * 0.03;
+                    let lat = 46.0 + (i / 100) as f64 * 0.03;
+                    json!({
+                        "identifier": format!("Z{i:05}"), "country": "CHE", "type": "COMMON",
+                        "restriction": "NO_RESTRICTION", "applicability": {"permanent": "YES"},
+                        "geometry": [{"uomDimensions": "M", "lowerLimit": 0, "lowerVerticalReference": "WGS84",
+                            "upperLimit": 500, "upperVerticalReference": "WGS84",
+                            "horizontalProjection": {"type": "Polygon", "coordinates": [[[lon, lat], [lon + 0.01, lat], [lon + 0.01, lat + 0.01], [lon, lat + 0.01], [lon, lat]]]}}],
+                        "message": "x".repeat(1000)
+                    })
+                })
+                .collect(),
+        )
+    };
+    let set = zones_of(800);
+    assert!(serde_json::to_vec(&set).unwrap().len() > 1024 * 1024);
+    let response = server.post(&authority, "/v1/zones/ed269", &set).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["zones"].as_array().unwrap().len(), 800);
+    let p = problem(
+        server
+            .post(&authority, "/v1/zones/ed269", &zones_of(3500))
+            .await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body-too-large",
+    )
+    .await;
+    assert!(p["detail"].as_str().unwrap().contains("4194304"), "{p}");
 }

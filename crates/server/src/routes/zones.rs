@@ -217,39 +217,69 @@ pub async fn list(
     })))
 }
 
-/// Imports the zones of an EUROCAE ED-269 document (an object with `features`, or the array):
-/// all of them or, if any feature is refused, none (the problem names the feature and field).
-/// The mapping is in `deconflict_engine::ed269`.
+/// Imports the zones of a EUROCAE ED-269 document as its publisher wrote it (a zone array,
+/// `{"features": …}`, `{"UASZoneList": …}`, `{"UASZoneVersion": …}` or a single zone): all of
+/// them or, if any zone is refused, none, with every refused zone listed in the problem's
+/// `errors`. The body is read under its own limit (`--zone-import-limit-mib`, default 64 MiB),
+/// not the general body limit, so national sets fit. Heights are converted as
+/// `deconflict_engine::heights` says; the mapping is in `deconflict_engine::ed269`.
 #[utoipa::path(post, path = "/v1/zones/ed269", tag = "zones",
     request_body(content = Object, description = "An ED-269 UAS geographical zone document"),
     security(("bearer" = [])),
     responses((status = 201, body = ZoneList), (status = 403, body = Problem),
-              (status = 422, body = Problem)))]
+              (status = 413, body = Problem), (status = 422, body = Problem)))]
 pub async fn import_ed269(
     State(app): State<Arc<App>>,
     caller: Caller,
-    JsonBody(document): JsonBody<serde_json::Value>,
+    request: axum::extract::Request,
 ) -> Result<(StatusCode, Json<ZoneList>), ApiError> {
     let owner = caller.party()?.clone();
-    let zones =
-        deconflict_engine::ed269::parse(&document).map_err(|error| ApiError::InvalidField {
-            pointer: error.pointer.clone(),
-            detail: format!("ED-269: {}", error.reason),
-        })?;
+    let essence = crate::body::media_type(&request);
+    if essence != "application/json" && !essence.ends_with("+json") {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let body =
+        crate::body::RawBody::read_with_limit(request, &app, app.config.zone_import_limit_bytes)
+            .await?;
+    let document: serde_json::Value = crate::body::parse(&body.bytes)?;
+    drop(body);
     let actor = caller.actor();
     let task_app = app.clone();
     let list = tokio::task::spawn_blocking(move || {
         let limits = task_app.config.limits;
-        task_app.execute(
-            &actor,
-            |state, now| decide::publish_zones(state, &owner, zones, now, &limits),
-            |state, outcomes| ZoneList {
-                zones: outcomes
-                    .iter()
-                    .map(|outcome| read_zone(state, &outcome.id).expect("a published zone exists"))
+        let geoid = deconflict_geometry::geoid::Geoid::new();
+        let heights = deconflict_engine::heights::Heights {
+            geoid: &geoid,
+            terrain: task_app.config.terrain.as_deref(),
+            limits,
+        };
+        let zones = deconflict_engine::ed269::parse(&document, &heights).map_err(|refused| {
+            ApiError::ImportRefused {
+                format: "ED-269",
+                refusals: refused
+                    .0
+                    .into_iter()
+                    .map(|error| crate::problem::ProblemItem {
+                        pointer: error.pointer,
+                        detail: error.reason,
+                    })
                     .collect(),
-            },
-        )
+            }
+        })?;
+        task_app
+            .execute(
+                &actor,
+                |state, now| decide::publish_zones(state, &owner, zones, now, &limits),
+                |state, outcomes| ZoneList {
+                    zones: outcomes
+                        .iter()
+                        .map(|outcome| {
+                            read_zone(state, &outcome.id).expect("a published zone exists")
+                        })
+                        .collect(),
+                },
+            )
+            .map_err(ApiError::from)
     })
     .await
     .expect("command task does not panic")?;

@@ -1,0 +1,208 @@
+//! Heights above mean sea level to heights above the WGS84 ellipsoid (SPEC §4: "heights given
+//! above mean sea level are converted with a geoid model (EGM96 or EGM2008), never treated as
+//! ellipsoidal").
+//!
+//! The geoid is EGM96, evaluated by spherical-harmonic synthesis to degree and order 360 from
+//! NGA's coefficients, as the `egm96` crate ships them (its default features, which download
+//! raster maps at build time, are off: nothing is fetched at build or run time). Synthesis is the
+//! model itself, not an interpolation of a grid, so the only error against the published model
+//! is rounding; the tests compare it with GeographicLib's and NGA's published reference values.
+//!
+//! A zone's footprint spans many geoid heights. [`Geoid::range_over`] samples the footprint's
+//! bounding box on a grid of at most [`SAMPLE_SPACING_DEG`] and widens the range found by a
+//! bound on how much the geoid can change between samples, so an AMSL limit converted with the
+//! range's low end (for a lower limit) or high end (for an upper limit) never makes the zone
+//! smaller than declared, and is within about a metre of the declared surface.
+
+use std::sync::Mutex;
+
+use egm96::Egm96Scratch;
+
+/// The widest step between the points at which a footprint's geoid range is sampled, degrees
+/// (about 2.2 km of latitude).
+pub const SAMPLE_SPACING_DEG: f64 = 0.02;
+/// Most samples per side of a footprint's bounding box; a larger box is sampled more sparsely
+/// and widened more.
+pub const MAX_SAMPLES_PER_SIDE: usize = 24;
+/// How much the EGM96 geoid can change per degree of arc, metres: deflections of the vertical
+/// in a degree-360 model stay under about 100 arc seconds (0.5 mm/m, 54 m per degree) even over
+/// trenches; the test `the_slope_bound_holds_over_the_steepest_regions` checks it there. Used
+/// to widen a sampled range by what may lie between samples.
+pub const MAX_SLOPE_M_PER_DEG: f64 = 54.0;
+
+/// The EGM96 geoid: heights of mean sea level above the WGS84 ellipsoid.
+pub struct Geoid {
+    scratch: Mutex<Egm96Scratch>,
+}
+
+impl std::fmt::Debug for Geoid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Geoid(EGM96)")
+    }
+}
+
+impl Default for Geoid {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The lowest and highest geoid heights over an area, metres above the ellipsoid.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GeoidRange {
+    pub min_m: f64,
+    pub max_m: f64,
+}
+
+impl Geoid {
+    /// The model's name, for the views that say how a height was converted.
+    pub const NAME: &'static str = "EGM96";
+
+    pub fn new() -> Self {
+        Self {
+            scratch: Mutex::new(Egm96Scratch::new()),
+        }
+    }
+
+    /// The geoid's height above the WGS84 ellipsoid at a point, metres.
+    pub fn height_m(&self, lon_deg: f64, lat_deg: f64) -> f64 {
+        let mut scratch = self
+            .scratch
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        egm96::egm96_compute_altitude_offset_with_scratch(lat_deg, lon_deg, &mut scratch)
+    }
+
+    /// The range of geoid heights over a box (`west..east`, `south..north`, degrees; `east` may
+    /// be less than `west` across the antimeridian), widened by what may lie between samples.
+    pub fn range_over(&self, west: f64, south: f64, east: f64, north: f64) -> GeoidRange {
+        let width = if east >= west {
+            east - west
+        } else {
+            east + 360.0 - west
+        };
+        let height = (north - south).max(0.0);
+        let steps = |span: f64| {
+            ((span / SAMPLE_SPACING_DEG).ceil() as usize).clamp(1, MAX_SAMPLES_PER_SIDE)
+        };
+        let (columns, rows) = (steps(width), steps(height));
+        let (dx, dy) = (width / columns as f64, height / rows as f64);
+        let mut range = GeoidRange {
+            min_m: f64::INFINITY,
+            max_m: f64::NEG_INFINITY,
+        };
+        for row in 0..=rows {
+            let lat = (south + dy * row as f64).clamp(-90.0, 90.0);
+            for column in 0..=columns {
+                let mut lon = west + dx * column as f64;
+                if lon > 180.0 {
+                    lon -= 360.0;
+                }
+                let n = self.height_m(lon, lat);
+                range.min_m = range.min_m.min(n);
+                range.max_m = range.max_m.max(n);
+            }
+        }
+        // Any point of the box is within half a step of a sample in each direction.
+        let gap = MAX_SLOPE_M_PER_DEG * 0.5 * dx.hypot(dy);
+        GeoidRange {
+            min_m: range.min_m - gap,
+            max_m: range.max_m + gap,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reference geoid heights as (lat, lon, N): GeographicLib's published examples (the
+    /// `GeoidEval(1)` manual: EGM96 at Timbuktu, 16:46:33N 3:00:34W, is 28.7068 m; the UTM 18n
+    /// point 531595 4468135 at 23 m MSL is -10.842 m HAE, so N = -33.842 m there, its latitude
+    /// and longitude by GeographicLib's `GeoConvert`), and NGA's EGM96 test points (the
+    /// `OUTINTPT.DAT` results shipped with NGA's `F477` synthesis program).
+    const REFERENCE: [(f64, f64, f64); 8] = [
+        (16.775833333333333, -3.009444444444444, 28.7068),
+        (40.36318575262629, -74.62788193604962, -33.842),
+        (38.6281550, 269.7791550, -31.628),
+        (-14.6212170, 305.0211140, -2.969),
+        (46.8743190, 102.4487290, -43.575),
+        (-23.6174460, 133.8747120, 15.871),
+        (38.6254730, 359.9995000, 50.066),
+        (-0.4667440, 0.0023000, 17.329),
+    ];
+
+    #[test]
+    fn egm96_matches_the_reference_heights_to_a_centimetre() {
+        let geoid = Geoid::new();
+        for (lat, lon, expected) in REFERENCE {
+            let lon = if lon > 180.0 { lon - 360.0 } else { lon };
+            let n = geoid.height_m(lon, lat);
+            assert!(
+                (n - expected).abs() < 0.01,
+                "{lat},{lon}: {n} vs {expected}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_range_contains_every_height_inside_its_box() {
+        let geoid = Geoid::new();
+        // Over the Alps, across the antimeridian, and near a pole.
+        for (west, south, east, north) in [
+            (6.0, 45.8, 10.5, 47.8),
+            (179.5, -17.0, -179.5, -16.0),
+            (-10.0, 89.0, 10.0, 90.0),
+        ] {
+            let range = geoid.range_over(west, south, east, north);
+            let width = if east >= west {
+                east - west
+            } else {
+                east + 360.0 - west
+            };
+            for i in 0..=37 {
+                for j in 0..=37 {
+                    let mut lon = west + width * i as f64 / 37.0;
+                    if lon > 180.0 {
+                        lon -= 360.0;
+                    }
+                    let lat = south + (north - south) * j as f64 / 37.0;
+                    let n = geoid.height_m(lon, lat);
+                    assert!(
+                        range.min_m <= n && n <= range.max_m,
+                        "{lon},{lat}: {n} {range:?}"
+                    );
+                }
+            }
+            // And it stays tight: a small zone's range is within a couple of metres.
+            assert!(range.max_m - range.min_m < 60.0, "{range:?}");
+        }
+        let small = geoid.range_over(7.40, 46.90, 7.50, 46.98);
+        assert!(small.max_m - small.min_m < 2.5, "{small:?}");
+    }
+
+    /// The slope bound against finite differences every 0.01° over the steepest regions of
+    /// the geoid: the Tonga trench, the Mariana trench, the Himalaya front, the Puerto Rico
+    /// trench.
+    #[test]
+    fn the_slope_bound_holds_over_the_steepest_regions() {
+        let geoid = Geoid::new();
+        let step = 0.01;
+        let mut steepest: f64 = 0.0;
+        for (lon0, lat0) in [(-173.5, -21.0), (142.5, 11.5), (85.0, 27.5), (-66.5, 19.8)] {
+            for i in 0..40 {
+                let lat = lat0 + i as f64 * 0.05;
+                let mut previous = geoid.height_m(lon0, lat);
+                for j in 1..100 {
+                    let lon = lon0 + j as f64 * step;
+                    let n = geoid.height_m(lon, lat);
+                    let east = (n - previous).abs() / (step * lat.to_radians().cos());
+                    let north = (geoid.height_m(lon, lat + step) - n).abs() / step;
+                    steepest = steepest.max(east).max(north);
+                    previous = n;
+                }
+            }
+        }
+        assert!(steepest < MAX_SLOPE_M_PER_DEG, "{steepest} m per degree");
+    }
+}
