@@ -197,7 +197,7 @@ fn load_scenario(
                     &party.id,
                     &party.name,
                     party.role,
-                    token_hash,
+                    token_hash.clone(),
                 )
             },
             |_, _| (),
@@ -222,7 +222,7 @@ fn load_scenario(
         let spec = site.spec_at(start);
         app.execute(
             &Actor::Party(owner.clone()),
-            |state, now| decide::publish_site(state, &owner, &site.id, spec, now, &limits),
+            |state, now| decide::publish_site(state, &owner, &site.id, spec.clone(), now, &limits),
             |_, _| (),
         )
         .with_context(|| format!("cannot notify site {}/{}", site.owner, site.id))?;
@@ -237,7 +237,7 @@ fn load_scenario(
                     state,
                     &owner,
                     &operation.id,
-                    spec,
+                    spec.clone(),
                     None,
                     now,
                     &limits,

@@ -307,7 +307,7 @@ impl Sim {
                     &party.0,
                     &format!("Party {}", index + 1),
                     Role::Operator,
-                    token_hash,
+                    token_hash.clone(),
                 )
             })?;
         }
@@ -341,7 +341,7 @@ impl Sim {
     fn command<T>(
         &mut self,
         actor: &Actor,
-        decide: impl FnOnce(&State, DateTime<Utc>) -> Result<Decision<T>, EngineError>,
+        decide: impl FnMut(&State, DateTime<Utc>) -> Result<Decision<T>, EngineError>,
     ) -> anyhow::Result<Option<T>> {
         let began = Instant::now();
         let result = self.app.execute(actor, decide, |_, outcome| outcome);
@@ -492,7 +492,7 @@ impl Sim {
                     Ok(decide::report_positions(
                         state,
                         &owner,
-                        reports,
+                        reports.clone(),
                         now,
                         &Default::default(),
                     ))
@@ -655,7 +655,7 @@ impl Sim {
                 state,
                 &owner,
                 &op,
-                spec,
+                spec.clone(),
                 None,
                 now,
                 &limits,
@@ -765,7 +765,7 @@ impl Sim {
                 state,
                 &owner,
                 &op,
-                spec,
+                spec.clone(),
                 Some(version),
                 now,
                 &limits,

@@ -151,7 +151,7 @@ pub fn report_all(app: &App, flights: &[Flight], t_s: f64) -> anyhow::Result<()>
                 Ok(decide::report_positions(
                     state,
                     owner,
-                    reports,
+                    reports.clone(),
                     now,
                     &Default::default(),
                 ))

@@ -161,7 +161,7 @@ fn main() {
                     state,
                     &owner,
                     &format!("app{i}"),
-                    spec,
+                    spec.clone(),
                     None,
                     now,
                     &limits,

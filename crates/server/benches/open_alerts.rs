@@ -185,7 +185,7 @@ fn report_tracks(app: &App, time: DateTime<Utc>) {
             Ok(decide::report_positions(
                 state,
                 &owner,
-                reports,
+                reports.clone(),
                 now,
                 &Default::default(),
             ))
@@ -256,7 +256,7 @@ fn measure(region: &Region, stored: usize) -> Figures {
                     state,
                     &owner,
                     &format!("new{i}"),
-                    spec,
+                    spec.clone(),
                     None,
                     now,
                     &limits,

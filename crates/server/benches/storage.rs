@@ -199,7 +199,11 @@ fn ingest_through_app(
                         &Actor::Party(owner.clone()),
                         |state, now| {
                             Ok(decide::report_positions(
-                                state, &owner, reports, now, &window,
+                                state,
+                                &owner,
+                                reports.clone(),
+                                now,
+                                &window,
                             ))
                         },
                         |_, (accepted, _)| accepted,

@@ -1,10 +1,18 @@
-//! The single writer: engine state and event log behind one lock.
+//! The writer: engine state and event log behind one lock.
 //!
 //! Every command follows the same path: lock, decide (pure, against the current state),
 //! append the decided events to the log (one transaction, durable when it returns), apply
 //! them to the state, unlock. If deciding fails nothing is written; if the append fails
 //! nothing is applied. At start-up the state is rebuilt from the newest usable snapshot and
 //! the log after it, or from the whole log ([`crate::snapshot`]).
+//!
+//! Several nodes may share one PostgreSQL log ([`Config::shared_log`]). The state of a node is
+//! then always the log up to some seq, and a decision is only written on top of the state it
+//! was made on: a node first applies what the others appended ([`App::catch_up`]), decides,
+//! and appends with [`EventLog::append_after`] its applied seq; if another node appended in
+//! between (`HeadMoved`), nothing was written, so it applies the new events and decides again.
+//! Events applied from the log go to this node's streams exactly as its own do, in seq order;
+//! the background task of [`crate::follow`] applies them when no command does.
 
 use chrono::{DateTime, SubsecRound, Utc};
 use deconflict_engine::decide::{Actor, Decision};
@@ -61,7 +69,16 @@ pub struct Config {
     pub zone_import_limit_bytes: usize,
     /// The operator's terrain model for zone limits above ground (`--terrain FILE`).
     pub terrain: Option<Arc<deconflict_geometry::terrain::Terrain>>,
+    /// Whether other nodes may append to the log (true for a PostgreSQL database): reads and
+    /// commands then apply their events first, and [`crate::follow`] polls for them.
+    pub shared_log: bool,
+    /// How often a node on a shared log looks for the others' events when idle (default
+    /// 200 ms): the most a stream on this node lags an alert raised on another.
+    pub follow_interval: std::time::Duration,
 }
+
+/// Default of [`Config::follow_interval`].
+pub const FOLLOW_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Default of [`Config::snapshot_every_events`].
 pub const SNAPSHOT_EVERY_EVENTS: u64 = 100_000;
@@ -70,6 +87,7 @@ pub const SNAPSHOT_INTERVAL: std::time::Duration = std::time::Duration::from_sec
 
 impl Config {
     pub fn new(database: PathBuf, admin_token: String) -> Self {
+        let shared_log = matches!(Database::from_path(&database), Database::Postgres(_));
         Self {
             database,
             signing_key: None,
@@ -88,6 +106,8 @@ impl Config {
             snapshot_interval: Some(SNAPSHOT_INTERVAL),
             zone_import_limit_bytes: 64 * 1024 * 1024,
             terrain: None,
+            shared_log,
+            follow_interval: FOLLOW_INTERVAL,
         }
     }
 }
@@ -107,7 +127,18 @@ pub enum CommandError {
 struct Core {
     state: State,
     log: Box<dyn EventLog>,
+    /// The hash of the last event applied to `state` (seq `state.events_applied()`), so the
+    /// next one read from a shared log can be checked to follow it, and a snapshot names the
+    /// position it was taken at.
+    applied_hash: String,
 }
+
+/// Events read per query when applying other nodes' events.
+const FOLLOW_PAGE: usize = 1_000;
+
+/// Most times a command is decided again because another node appended first; beyond, the
+/// command fails (503) rather than hold the writer lock while nodes take turns.
+const MAX_DECIDE_ATTEMPTS: u32 = 32;
 
 /// A committed event, as pushed to live streams.
 #[derive(Debug, Clone)]
@@ -207,8 +238,26 @@ impl App {
                 (config.signing_key.clone()).unwrap_or_else(|| signing_key_path(&config.database));
             HeadSigner::load_or_create(&path)?
         };
+        let applied_hash = match state.events_applied() {
+            0 => deconflict_store::GENESIS_HASH.to_owned(),
+            seq => {
+                log.read_from(seq - 1, 1)?
+                    .into_iter()
+                    .next()
+                    .filter(|event| event.seq == seq)
+                    .ok_or_else(|| StoreError::Corrupt {
+                        seq,
+                        reason: "the state was rebuilt up to an event the log does not have".into(),
+                    })?
+                    .hash
+            }
+        };
         Ok(App {
-            core: Mutex::new(Core { state, log }),
+            core: Mutex::new(Core {
+                state,
+                log,
+                applied_hash,
+            }),
             rate_limiter: Default::default(),
             committed: tokio::sync::broadcast::channel(BROADCAST_CAPACITY).0,
             admin_token_hash: crate::auth::hash_token(&config.admin_token),
@@ -264,16 +313,20 @@ impl App {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let started = std::time::Instant::now();
         let (position, body) = {
-            let core = self.lock();
-            let head = core.log.head()?.map_or(0, |(seq, _)| seq);
-            if head == last.0 {
+            let mut core = self.lock();
+            if self.config.shared_log {
+                self.catch_up(&mut core)?;
+            }
+            let applied = core.state.events_applied();
+            if applied == 0 || applied == last.0 {
                 return Ok(None);
             }
-            let Some(encoded) = crate::snapshot::encode_body_at_head(&core.state, &*core.log)?
-            else {
-                return Ok(None);
+            let position = deconflict_engine::snapshot::SnapshotPosition {
+                seq: applied,
+                head_hash: core.applied_hash.clone(),
             };
-            encoded
+            let body = crate::snapshot::encode_body(&core.state, applied)?;
+            (position, body)
         };
         let body_s = started.elapsed().as_secs_f64();
         let seq = position.seq;
@@ -324,43 +377,130 @@ impl App {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Reads the state.
+    /// Reads the state (on a shared log, after applying what other nodes appended: a party
+    /// reading from one node what it wrote through another sees it).
     pub fn read<T>(&self, f: impl FnOnce(&State) -> T) -> T {
-        f(&self.lock().state)
+        let mut core = self.lock();
+        if self.config.shared_log {
+            if let Err(error) = self.catch_up(&mut core) {
+                // The state stays a consistent prefix of the log; the next read tries again.
+                tracing::warn!(%error, "reading the other nodes' events failed");
+            }
+        }
+        f(&core.state)
+    }
+
+    /// Applies the events other nodes appended after this node's state, in seq order, each
+    /// checked to follow the chain this node applied, and pushes them to the streams. Returns
+    /// how many. A no-op (one query) when nothing is new.
+    fn catch_up(&self, core: &mut Core) -> Result<u64, StoreError> {
+        let mut applied = 0;
+        loop {
+            let page = core
+                .log
+                .read_from(core.state.events_applied(), FOLLOW_PAGE)?;
+            let full = page.len() == FOLLOW_PAGE;
+            for stored in page {
+                let expected = core.state.events_applied() + 1;
+                if stored.seq != expected || stored.prev_hash != core.applied_hash {
+                    return Err(StoreError::Corrupt {
+                        seq: stored.seq,
+                        reason: format!(
+                            "it does not follow event {} as this node applied it",
+                            expected - 1
+                        ),
+                    });
+                }
+                let event = Event::from_parts(&stored.kind, stored.payload).map_err(|error| {
+                    StoreError::Corrupt {
+                        seq: stored.seq,
+                        reason: error.to_string(),
+                    }
+                })?;
+                core.state.apply(stored.time, &event);
+                core.applied_hash = stored.hash;
+                self.push(stored.seq, event);
+                applied += 1;
+            }
+            if !full {
+                break;
+            }
+        }
+        if applied > 0 {
+            metrics::counter!("deconflict_events_followed_total").increment(applied);
+            metrics::gauge!("deconflict_open_alerts").set(core.state.open_alert_count() as f64);
+        }
+        Ok(applied)
+    }
+
+    /// Applies what other nodes appended since this node last looked (the background task of
+    /// [`crate::follow`]); 0 on a log nobody else writes.
+    pub fn follow(&self) -> Result<u64, StoreError> {
+        let mut core = self.lock();
+        self.catch_up(&mut core)
+    }
+
+    /// The seq of the last event this node's state has applied.
+    pub fn applied_seq(&self) -> u64 {
+        self.lock().state.events_applied()
+    }
+
+    /// Sends a committed event to the live streams (position batches are not streamed).
+    fn push(&self, seq: u64, event: Event) {
+        if self.committed.receiver_count() > 0 && is_pushed(&event) {
+            // No receiver is not an error: nobody is streaming.
+            let _ = self.committed.send(Arc::new(Committed { seq, event }));
+        }
     }
 
     /// Decides a command, logs its events and applies them; then `respond` reads the new state.
+    /// `decide` may be called more than once: on a shared log, again after another node's
+    /// events were applied (see the module doc), so it must not consume what it captures.
     pub fn execute<T, R>(
         &self,
         actor: &Actor,
-        decide: impl FnOnce(&State, DateTime<Utc>) -> Result<Decision<T>, EngineError>,
+        mut decide: impl FnMut(&State, DateTime<Utc>) -> Result<Decision<T>, EngineError>,
         respond: impl FnOnce(&State, T) -> R,
     ) -> Result<R, CommandError> {
-        let now = self.now();
         let started = std::time::Instant::now();
         let mut core = self.lock();
-        let decision = decide(&core.state, now)?;
-        if !decision.events.is_empty() {
+        if self.config.shared_log {
+            self.catch_up(&mut core)?;
+        }
+        let mut attempt = 1;
+        let outcome = loop {
+            let now = self.now();
+            let decision = decide(&core.state, now)?;
+            if decision.events.is_empty() {
+                break decision.outcome;
+            }
             let new_events = decision
                 .events
                 .iter()
                 .map(|event| new_event(now, actor.log_name(), event))
                 .collect();
-            let stored = core.log.append(new_events)?;
-            for (event, stored) in decision.events.into_iter().zip(&stored) {
-                metrics::counter!("deconflict_events_total", "kind" => event.kind()).increment(1);
-                core.state.apply(stored.time, &event);
-                if self.committed.receiver_count() > 0 && is_pushed(&event) {
-                    // No receiver is not an error: nobody is streaming.
-                    let _ = self.committed.send(Arc::new(Committed {
-                        seq: stored.seq,
-                        event,
-                    }));
+            let applied = core.state.events_applied();
+            match core.log.append_after(applied, new_events) {
+                Ok(stored) => {
+                    for (event, stored) in decision.events.into_iter().zip(stored) {
+                        metrics::counter!("deconflict_events_total", "kind" => event.kind())
+                            .increment(1);
+                        core.state.apply(stored.time, &event);
+                        core.applied_hash = stored.hash;
+                        self.push(stored.seq, event);
+                    }
+                    break decision.outcome;
                 }
+                Err(StoreError::HeadMoved { .. }) if attempt < MAX_DECIDE_ATTEMPTS => {
+                    metrics::counter!("deconflict_decisions_retried_total").increment(1);
+                    attempt += 1;
+                    self.catch_up(&mut core)?;
+                }
+                Err(error) => return Err(error.into()),
             }
-        }
+        };
         metrics::gauge!("deconflict_open_alerts").set(core.state.open_alert_count() as f64);
-        let response = respond(&core.state, decision.outcome);
+        let response = respond(&core.state, outcome);
         metrics::histogram!("deconflict_command_seconds").record(started.elapsed().as_secs_f64());
         Ok(response)
     }
@@ -445,6 +585,9 @@ impl App {
     pub fn sign_head(&self) -> Result<SignedHead, StoreError> {
         let now = self.now();
         let mut core = self.lock();
+        if self.config.shared_log {
+            self.catch_up(&mut core)?;
+        }
         Self::sign_locked(&self.signer, &mut core, now)
     }
 
@@ -453,10 +596,9 @@ impl App {
         core: &mut Core,
         now: DateTime<Utc>,
     ) -> Result<SignedHead, StoreError> {
-        let (seq, hash) = core
-            .log
-            .head()?
-            .unwrap_or((0, deconflict_store::GENESIS_HASH.to_owned()));
+        // The position this node's state has applied (the log's head unless other nodes
+        // appended since): a receipt's disclosures are decided on the state at its head.
+        let (seq, hash) = (core.state.events_applied(), core.applied_hash.clone());
         if let Some(latest) = core.log.latest_signed_head()? {
             if latest.seq == seq && latest.public_key == signer.public_key_hex() {
                 return Ok(latest);
@@ -483,8 +625,11 @@ impl App {
     ) -> Result<Receipt, StoreError> {
         let now = self.now();
         let mut core = self.lock();
+        if self.config.shared_log {
+            self.catch_up(&mut core)?;
+        }
         let head = Self::sign_locked(&self.signer, &mut core, now)?;
-        let Core { state, log } = &mut *core;
+        let Core { state, log, .. } = &mut *core;
         log.receipt(after, head, &mut |stored| {
             let Ok(event) = Event::from_parts(&stored.kind, stored.payload.clone()) else {
                 return Disclosure::nothing();

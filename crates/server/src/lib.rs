@@ -19,6 +19,7 @@ pub mod auth;
 pub mod body;
 pub mod concurrency;
 pub mod connections;
+pub mod follow;
 pub mod limits;
 pub mod openapi;
 pub mod problem;
@@ -88,6 +89,7 @@ pub async fn serve_router(
         })
     });
     let _snapshots = snapshot::spawn(app.clone());
+    let _follower = follow::spawn(app.clone());
     // SPEC §8: the head is signed periodically as well as on demand.
     let signer = {
         let app = app.clone();

@@ -156,6 +156,13 @@ impl ApiError {
                 "method-not-allowed",
                 "Method not allowed",
             ),
+            ApiError::Command(CommandError::Store(deconflict_store::StoreError::HeadMoved {
+                ..
+            })) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "log-contended",
+                "The log is busy with other nodes' writes",
+            ),
             ApiError::Command(CommandError::Store(_)) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "storage-failure",

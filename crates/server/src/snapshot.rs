@@ -12,7 +12,7 @@
 //! events or `Config::snapshot_interval`, whichever comes first (the interval only if
 //! something was logged since), and once more on graceful shutdown by the binary.
 
-use deconflict_engine::snapshot::{self, SnapshotPosition};
+use deconflict_engine::snapshot;
 use deconflict_engine::{Event, State};
 use deconflict_store::{EventLog, StoreError};
 use std::sync::Arc;
@@ -115,44 +115,20 @@ fn usable(log: &dyn EventLog, seq: u64, bytes: &[u8]) -> Result<State, String> {
     Ok(state)
 }
 
-/// Encodes the body of a snapshot of `state` as taken after the log's head (`None` for an
-/// empty log): the part that must see the state unchanged; [`snapshot::frame`] does the rest.
-pub fn encode_body_at_head(
-    state: &State,
-    log: &dyn EventLog,
-) -> Result<Option<(SnapshotPosition, snapshot::EncodedBody)>, StoreError> {
-    let Some((seq, head_hash)) = log.head()? else {
-        return Ok(None);
-    };
-    let position = SnapshotPosition { seq, head_hash };
-    let body = snapshot::encode_body(state).map_err(|error| StoreError::Corrupt {
+/// Encodes the body of a snapshot of `state`, which has applied the log up to `seq`: the part
+/// that must see the state unchanged; [`snapshot::frame`] does the rest.
+pub fn encode_body(state: &State, seq: u64) -> Result<snapshot::EncodedBody, StoreError> {
+    snapshot::encode_body(state).map_err(|error| StoreError::Corrupt {
         seq,
         reason: format!("the state cannot be encoded as a snapshot: {error}"),
-    })?;
-    Ok(Some((position, body)))
-}
-
-/// Encodes `state` as taken after the log's head; `None` for an empty log.
-pub fn encode_at_head(
-    state: &State,
-    log: &dyn EventLog,
-) -> Result<Option<(SnapshotPosition, Vec<u8>)>, StoreError> {
-    let Some((seq, head_hash)) = log.head()? else {
-        return Ok(None);
-    };
-    let position = SnapshotPosition { seq, head_hash };
-    let bytes = snapshot::encode(state, &position).map_err(|error| StoreError::Corrupt {
-        seq,
-        reason: format!("the state cannot be encoded as a snapshot: {error}"),
-    })?;
-    Ok(Some((position, bytes)))
+    })
 }
 
 /// How often the background task looks whether a snapshot is due.
 const CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Stops the background task when dropped.
-pub struct Task(Option<tokio::task::JoinHandle<()>>);
+/// Stops the background task when dropped (shared with [`crate::follow`]).
+pub struct Task(pub(crate) Option<tokio::task::JoinHandle<()>>);
 
 impl Drop for Task {
     fn drop(&mut self) {

@@ -86,7 +86,7 @@ impl Harness {
                     Ok(decide::report_positions(
                         state,
                         &owner,
-                        vec![(0, report)],
+                        vec![(0, report.clone())],
                         now,
                         &window,
                     ))
@@ -119,7 +119,7 @@ impl Harness {
                     Ok(decide::report_positions(
                         state,
                         &owner,
-                        vec![(0, report)],
+                        vec![(0, report.clone())],
                         now,
                         &window,
                     ))

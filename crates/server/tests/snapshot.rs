@@ -102,7 +102,7 @@ fn busy(app: &App, round: usize) {
                 Ok(decide::report_positions(
                     state,
                     &party(owner),
-                    vec![(0, report)],
+                    vec![(0, report.clone())],
                     now,
                     &Default::default(),
                 ))

@@ -151,6 +151,14 @@ impl EventLog for AnyLog {
         self.inner_mut().append(events)
     }
 
+    fn append_after(
+        &mut self,
+        expected: u64,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        self.inner_mut().append_after(expected, events)
+    }
+
     fn read_from(&self, after_seq: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
         self.inner().read_from(after_seq, limit)
     }

@@ -93,6 +93,12 @@ pub enum StoreError {
     #[error("snapshot at event {seq} is ahead of the log head ({head})")]
     SnapshotAhead { seq: u64, head: u64 },
 
+    /// [`crate::EventLog::append_after`] found the head elsewhere than the writer expected:
+    /// another writer (another node on the same database) appended first. Nothing was written;
+    /// the writer reads the new events, decides again and retries.
+    #[error("the log's head moved: expected event {expected}, found {head}")]
+    HeadMoved { expected: u64, head: u64 },
+
     /// The head-signing key file exists but cannot be used; it is never replaced silently,
     /// since a new key would orphan every receipt signed with the old one.
     #[error("signing key {path} is unusable: {reason}", path = path.display())]

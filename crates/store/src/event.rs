@@ -86,6 +86,17 @@ pub trait EventLog: Send {
     /// written) if it exceeds the limits in the crate root or any event is invalid.
     fn append(&mut self, events: Vec<NewEvent>) -> Result<Vec<StoredEvent>, StoreError>;
 
+    /// As [`EventLog::append`], only if the head is event `expected` (0: an empty log), checked
+    /// in the same transaction that appends; otherwise nothing is written and the error is
+    /// [`StoreError::HeadMoved`]. This is how a writer that decided on the state after
+    /// `expected` makes sure no other writer's event came in between (several nodes on one
+    /// PostgreSQL database; see ARCHITECTURE.md, "Two nodes on one log").
+    fn append_after(
+        &mut self,
+        expected: u64,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<StoredEvent>, StoreError>;
+
     /// Events with seq > after_seq, ascending, at most `limit`. All of them are held in memory,
     /// so callers page with a bounded `limit` (e.g. 1,000).
     fn read_from(&self, after_seq: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError>;

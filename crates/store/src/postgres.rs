@@ -331,16 +331,22 @@ impl PgLog {
     }
 }
 
-impl EventLog for PgLog {
-    fn append(&mut self, events: Vec<NewEvent>) -> Result<Vec<StoredEvent>, StoreError> {
+impl PgLog {
+    /// Appends `events` in one transaction, if the head is `expected` (when given).
+    fn append_checked(
+        &mut self,
+        expected: Option<u64>,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
         self.refuse_if_read_only()?;
         if events.is_empty() {
             return Ok(Vec::new());
         }
         let prepared = prepare_batch(events, self.compress)?;
         self.worker.call(move |client| {
-            let (first_seq, hashes) =
-                retrying(client, |transaction| insert_batch(transaction, &prepared))?;
+            let (first_seq, hashes) = retrying(client, |transaction| {
+                insert_batch(transaction, expected, &prepared)
+            })?;
             let mut prev_hash = hashes.0;
             Ok(prepared
                 .into_iter()
@@ -359,6 +365,20 @@ impl EventLog for PgLog {
                 })
                 .collect())
         })
+    }
+}
+
+impl EventLog for PgLog {
+    fn append(&mut self, events: Vec<NewEvent>) -> Result<Vec<StoredEvent>, StoreError> {
+        self.append_checked(None, events)
+    }
+
+    fn append_after(
+        &mut self,
+        expected: u64,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        self.append_checked(Some(expected), events)
     }
 
     fn read_from(&self, after_seq: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
@@ -524,9 +544,12 @@ fn is_retryable(error: &postgres::Error) -> bool {
 }
 
 /// Locks the chain head, numbers and hashes the batch from it, inserts it and moves the head.
-/// Returns the first seq and (the prev_hash of the first event, every event's hash).
+/// Returns the first seq and (the prev_hash of the first event, every event's hash). With
+/// `expected`, refuses ([`StoreError::HeadMoved`]) when the locked head is another event: the
+/// check and the append are under the same row lock, so no writer can come in between.
 fn insert_batch(
     transaction: &mut Transaction<'_>,
+    expected: Option<u64>,
     prepared: &[PreparedEvent],
 ) -> Result<(u64, (String, Vec<String>)), StoreError> {
     let row = transaction.query_one(
@@ -534,6 +557,12 @@ fn insert_batch(
         &[],
     )?;
     let head_seq = seq_from_sql(row.try_get(0)?)?;
+    if let Some(expected) = expected.filter(|expected| *expected != head_seq) {
+        return Err(StoreError::HeadMoved {
+            expected,
+            head: head_seq,
+        });
+    }
     let first_prev: String = row.try_get(1)?;
     let mut prev_hash = first_prev.clone();
     let mut seqs = Vec::with_capacity(prepared.len());

@@ -313,8 +313,13 @@ impl SqliteLog {
     }
 }
 
-impl EventLog for SqliteLog {
-    fn append(&mut self, events: Vec<NewEvent>) -> Result<Vec<StoredEvent>, StoreError> {
+impl SqliteLog {
+    /// Appends `events` in one transaction, if the head is `expected` (when given).
+    fn append_checked(
+        &mut self,
+        expected: Option<u64>,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
         self.refuse_if_read_only()?;
         if events.is_empty() {
             return Ok(Vec::new());
@@ -325,6 +330,12 @@ impl EventLog for SqliteLog {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let (mut seq, mut prev_hash) =
             read_head(&transaction)?.unwrap_or((0, GENESIS_HASH.to_string()));
+        if let Some(expected) = expected.filter(|expected| *expected != seq) {
+            return Err(StoreError::HeadMoved {
+                expected,
+                head: seq,
+            });
+        }
         let mut stored = Vec::with_capacity(prepared.len());
         {
             let mut insert = transaction.prepare_cached(
@@ -362,6 +373,20 @@ impl EventLog for SqliteLog {
         transaction.commit()?;
         self.cached_head = Some((seq, prev_hash));
         Ok(stored)
+    }
+}
+
+impl EventLog for SqliteLog {
+    fn append(&mut self, events: Vec<NewEvent>) -> Result<Vec<StoredEvent>, StoreError> {
+        self.append_checked(None, events)
+    }
+
+    fn append_after(
+        &mut self,
+        expected: u64,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        self.append_checked(Some(expected), events)
     }
 
     fn read_from(&self, after_seq: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {

@@ -345,6 +345,95 @@ fn a_version_1_log_is_refused_naming_both_versions_and_left_untouched() {
 }
 
 #[test]
+fn append_after_writes_only_on_the_expected_head() {
+    for backend in support::backends("append_after_writes_only_on_the_expected_head") {
+        let name = backend.name();
+        let mut log = backend.open();
+        let mut other = backend.open();
+        match log.append_after(1, vec![event(1)]) {
+            Err(StoreError::HeadMoved {
+                expected: 1,
+                head: 0,
+            }) => {}
+            other => panic!("{name}: {other:?}"),
+        }
+        assert_eq!(log.read_from(0, 10).unwrap(), Vec::new(), "{name}");
+        let first = log.append_after(0, vec![event(1), event(2)]).unwrap();
+        assert_eq!(first.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
+        other.append(vec![event(3)]).unwrap();
+        match log.append_after(2, vec![event(4)]) {
+            Err(StoreError::HeadMoved {
+                expected: 2,
+                head: 3,
+            }) => {}
+            other => panic!("{name}: {other:?}"),
+        }
+        assert_eq!(
+            log.read_from(0, 10).unwrap().len(),
+            3,
+            "{name}: nothing written"
+        );
+        let last = log.append_after(3, vec![event(4)]).unwrap();
+        assert_eq!(last[0].seq, 4, "{name}");
+        assert_eq!(
+            last[0].prev_hash,
+            log.read_from(2, 1).unwrap()[0].hash,
+            "{name}"
+        );
+    }
+}
+
+/// Optimistic writers, as two nodes on one database are: each decides on what it has read,
+/// appends only after the head it knows, and on `HeadMoved` learns the new head and tries
+/// again. Every accepted batch must start right after the head its writer expected.
+#[test]
+fn optimistic_writers_never_append_after_a_head_they_did_not_see() {
+    for backend in support::backends("optimistic_writers_never_append") {
+        let handles: Vec<_> = (0..2u64)
+            .map(|writer| {
+                let mut log = backend.open();
+                std::thread::spawn(move || {
+                    let (mut known, mut moved, mut accepted) = (0u64, 0u32, Vec::new());
+                    for n in 0..30u64 {
+                        loop {
+                            let batch = (0..(1 + n % 2)).map(|k| event(writer * 1000 + n * 10 + k));
+                            match log.append_after(known, batch.collect()) {
+                                Ok(stored) => {
+                                    assert_eq!(stored[0].seq, known + 1);
+                                    accepted.push((known, stored.len() as u64));
+                                    known = stored.last().unwrap().seq;
+                                    break;
+                                }
+                                Err(StoreError::HeadMoved { head, .. }) => {
+                                    assert!(head > known, "the head only moves forward");
+                                    known = head;
+                                    moved += 1;
+                                }
+                                Err(error) => panic!("{error}"),
+                            }
+                        }
+                    }
+                    (accepted, moved)
+                })
+            })
+            .collect();
+        let mut batches: Vec<(u64, u64)> = Vec::new();
+        for handle in handles {
+            batches.extend(handle.join().unwrap().0);
+        }
+        batches.sort();
+        let mut head = 0;
+        for (after, len) in &batches {
+            assert_eq!(*after, head, "{}: batches tile the log", backend.name());
+            head += len;
+        }
+        let report = backend.open_read_only().verify().unwrap();
+        assert_eq!(report.first_bad, None, "{}", backend.name());
+        assert_eq!(report.events_checked, head, "{}", backend.name());
+    }
+}
+
+#[test]
 fn two_writers_on_one_log_keep_the_seqs_gap_free_and_the_chain_linear() {
     for backend in support::backends("two_writers_on_one_log_keep_the_seqs_gap_free") {
         let writers: Vec<_> = (0..2).map(|_| backend.open()).collect();

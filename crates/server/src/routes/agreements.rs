@@ -41,13 +41,20 @@ pub async fn propose(
 ) -> Result<(StatusCode, Json<Agreement>), ApiError> {
     let proposer = caller.party()?.clone();
     let actor = caller.actor();
-    let parties = request.parties.into_iter().map(PartyId).collect();
+    let parties: Vec<_> = request.parties.into_iter().map(PartyId).collect();
     let id = request.id;
     let agreement = tokio::task::spawn_blocking(move || {
         app.execute(
             &actor,
             |state, now| {
-                decide::propose_agreement(state, &proposer, &id, parties, request.params, now)
+                decide::propose_agreement(
+                    state,
+                    &proposer,
+                    &id,
+                    parties.clone(),
+                    request.params,
+                    now,
+                )
             },
             |state, ()| {
                 state

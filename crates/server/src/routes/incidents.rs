@@ -56,7 +56,7 @@ pub async fn file(
     let incident = tokio::task::spawn_blocking(move || {
         app.execute(
             &actor,
-            |state, now| decide::report_incident(state, &reporter, new, now),
+            |state, now| decide::report_incident(state, &reporter, new.clone(), now),
             |state, id| {
                 state
                     .incident(&id)
@@ -113,12 +113,19 @@ pub async fn share(
 ) -> Result<(StatusCode, Json<SharedReport>), ApiError> {
     let from = caller.party()?.clone();
     let actor = caller.actor();
-    let to = request.to.into_iter().map(PartyId).collect();
+    let to: Vec<_> = request.to.into_iter().map(PartyId).collect();
     let report = tokio::task::spawn_blocking(move || {
         app.execute(
             &actor,
             |state, now| {
-                decide::share_report(state, &from, to, request.title, request.content, now)
+                decide::share_report(
+                    state,
+                    &from,
+                    to.clone(),
+                    request.title.clone(),
+                    request.content.clone(),
+                    now,
+                )
             },
             |state, id| state.report(&id).cloned().expect("a shared report exists"),
         )

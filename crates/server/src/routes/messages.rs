@@ -51,7 +51,7 @@ pub async fn send(
     let sent = tokio::task::spawn_blocking(move || {
         app.execute(
             &actor,
-            |state, now| decide::send_message(state, &from, message, now),
+            |state, now| decide::send_message(state, &from, message.clone(), now),
             |state, id| state.message(&id).cloned().expect("a sent message exists"),
         )
     })

@@ -77,7 +77,16 @@ pub async fn file(
         task_app.execute(
             &actor,
             |state, now| {
-                decide::file_operation(state, &owner, &id, spec, expected, now, &limits, &horizon)
+                decide::file_operation(
+                    state,
+                    &owner,
+                    &id,
+                    spec.clone(),
+                    expected,
+                    now,
+                    &limits,
+                    &horizon,
+                )
             },
             |state, outcome| {
                 let view = own_view(state, &owner, &outcome.key.id.0)

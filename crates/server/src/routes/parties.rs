@@ -59,7 +59,9 @@ pub async fn register(
     tokio::task::spawn_blocking(move || {
         app_for_task.execute(
             &actor,
-            |state, _now| decide::register_party(state, &actor, &id, &name, role, token_hash),
+            |state, _now| {
+                decide::register_party(state, &actor, &id, &name, role, token_hash.clone())
+            },
             |_, _| (),
         )
     })
@@ -134,7 +136,7 @@ pub async fn issue_token(
     let token_id = tokio::task::spawn_blocking(move || {
         app.execute(
             &actor,
-            |state, _| decide::issue_token(state, &actor, &id, token_hash),
+            |state, _| decide::issue_token(state, &actor, &id, token_hash.clone()),
             |_, token_id| token_id,
         )
     })

@@ -219,7 +219,11 @@ pub async fn report(
             &actor,
             |state, now| {
                 Ok(decide::report_positions(
-                    state, &owner, reports, now, &window,
+                    state,
+                    &owner,
+                    reports.clone(),
+                    now,
+                    &window,
                 ))
             },
             |_, outcome| outcome,

@@ -84,7 +84,7 @@ pub async fn publish(
         let now = task_app.now();
         task_app.execute(
             &actor,
-            |state, now| decide::publish_site(state, &owner, &id, spec, now, &limits),
+            |state, now| decide::publish_site(state, &owner, &id, spec.clone(), now, &limits),
             |state, outcome| {
                 (
                     outcome.created,

@@ -72,7 +72,7 @@ pub async fn publish(
         let limits = task_app.config.limits;
         task_app.execute(
             &actor,
-            |state, now| decide::publish_zone(state, &owner, &id, spec, now, &limits),
+            |state, now| decide::publish_zone(state, &owner, &id, spec.clone(), now, &limits),
             |state, outcome| {
                 (
                     outcome.created,
@@ -269,7 +269,7 @@ pub async fn import_ed269(
         task_app
             .execute(
                 &actor,
-                |state, now| decide::publish_zones(state, &owner, zones, now, &limits),
+                |state, now| decide::publish_zones(state, &owner, zones.clone(), now, &limits),
                 |state, outcomes| ZoneList {
                     zones: outcomes
                         .iter()

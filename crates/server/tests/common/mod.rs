@@ -89,6 +89,7 @@ impl TestServer {
         let directory = tempfile::tempdir().unwrap();
         let (database, postgres) = test_database(directory.path());
         config.database = database.clone();
+        config.shared_log = postgres.is_some();
         if postgres.is_some() {
             config.signing_key = Some(directory.path().join("test.signing-key"));
         }
@@ -149,6 +150,10 @@ impl TestServer {
                 config.signing_key = Some(std::env::temp_dir().join(format!("{name}.signing-key")));
             }
         }
+        config.shared_log = matches!(
+            deconflict_store::Database::from_path(&database),
+            deconflict_store::Database::Postgres(_)
+        );
         config.database = database.clone();
         config.tactical_interval = None;
         config.operation_horizon = WIDE_HORIZON;
