@@ -4,13 +4,22 @@
 # server is started for the run (scripts/postgres.sh, which installs Debian's `postgresql` when
 # missing) and stopped at the end; the store's tests run on both backends each, and the
 # server's tests run a second time on PostgreSQL (DECONFLICT_TEST_STORE=postgres). The e2e step
-# installs Debian's Chromium and the npm test driver (e2e/) when missing.
+# installs Debian's Chromium and the npm test driver (e2e/) when missing; curl and jq (for the
+# README test) are installed when missing too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+# The README test (crates/cli/tests/readme.rs) pastes the README's commands, which use curl and jq.
+if ! command -v curl >/dev/null || ! command -v jq >/dev/null; then
+  echo "== installing curl and jq for the README test"
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -q
+  as_root apt-get install -y -q --no-install-recommends curl jq
+fi
 source scripts/postgres.sh
 start_test_postgres
 echo "== cargo test"
@@ -21,7 +30,6 @@ DECONFLICT_TEST_STORE=postgres cargo test -p deconflict-server --tests --locked
 # The browser map, end to end: Debian's Chromium driven by playwright-core from npm (never
 # `playwright install`, which downloads a browser). Installs what is missing without asking.
 echo "== e2e (browser map)"
-as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 if [ ! -x /usr/bin/chromium ] || ! command -v npm >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   as_root apt-get update -q

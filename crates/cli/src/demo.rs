@@ -84,8 +84,9 @@ pub fn run(
         println!();
         println!("for the commands below and the README's, in another shell:");
         println!(
-            "  export DECONFLICT_SERVER=http://{address} DECONFLICT_ADMIN_TOKEN={admin_token} DECONFLICT_TOKEN={}",
-            tokens[0].1
+            "  export DECONFLICT_SERVER=http://{address} DECONFLICT_ADMIN_TOKEN={admin_token} DECONFLICT_TOKEN={} DECONFLICT_DB={}",
+            tokens[0].1,
+            database.display()
         );
         println!();
         let bin = invocation();

@@ -98,7 +98,11 @@ enum Command {
     /// Forward a receiver's feed (SBS-1 over TCP, or a file) to a server as a party's reports.
     Ingest {
         /// The server's base URL.
-        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        #[arg(
+            long,
+            env = "DECONFLICT_SERVER",
+            default_value = "http://127.0.0.1:8080"
+        )]
         server: String,
         /// The party's bearer token (the reports are that party's).
         #[arg(long, env = "DECONFLICT_TOKEN", hide_env_values = true)]
@@ -112,7 +116,11 @@ enum Command {
     },
     /// Print a party's live stream of alerts and messages, reconnecting and resuming by itself.
     Watch {
-        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        #[arg(
+            long,
+            env = "DECONFLICT_SERVER",
+            default_value = "http://127.0.0.1:8080"
+        )]
         server: String,
         #[arg(long, env = "DECONFLICT_TOKEN", hide_env_values = true)]
         token: String,
@@ -126,7 +134,11 @@ enum Command {
     /// Acknowledge an alert.
     Ack {
         id: String,
-        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        #[arg(
+            long,
+            env = "DECONFLICT_SERVER",
+            default_value = "http://127.0.0.1:8080"
+        )]
         server: String,
         #[arg(long, env = "DECONFLICT_TOKEN", hide_env_values = true)]
         token: String,
@@ -140,7 +152,11 @@ enum Command {
         #[arg(long, default_value = "routine")]
         priority: String,
         text: String,
-        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        #[arg(
+            long,
+            env = "DECONFLICT_SERVER",
+            default_value = "http://127.0.0.1:8080"
+        )]
         server: String,
         #[arg(long, env = "DECONFLICT_TOKEN", hide_env_values = true)]
         token: String,
@@ -289,7 +305,11 @@ enum AuditCommand {
         /// Where to write the receipt (JSON).
         #[arg(long)]
         out: PathBuf,
-        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        #[arg(
+            long,
+            env = "DECONFLICT_SERVER",
+            default_value = "http://127.0.0.1:8080"
+        )]
         server: String,
         #[arg(long, env = "DECONFLICT_TOKEN", hide_env_values = true)]
         token: String,

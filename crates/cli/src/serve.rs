@@ -189,7 +189,10 @@ pub fn run(
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
-            tracing::info!(address = %listener.local_addr()?, database = %shown, "serving");
+            let address = listener.local_addr()?;
+            tracing::info!(%address, database = %shown, "serving");
+            // On stdout too, for the operator who started it: where to point a browser.
+            println!("serving on http://{address}: the map at http://{address}/, the API described at http://{address}/openapi.json");
             deconflict_server::serve(listener, app, shutdown_signal()).await?;
             anyhow::Ok(())
         }
