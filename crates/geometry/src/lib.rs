@@ -57,6 +57,7 @@ mod bvh;
 mod distance;
 mod ellipsoid;
 mod error;
+pub mod f3548;
 mod footprint;
 pub mod geoid;
 mod local_frame;
