@@ -80,6 +80,7 @@ pub struct OperationSpec {
     pub callsign: Option<String>,
     /// One or more 4D volumes: footprint (GeoJSON Polygon, or `{"type":"Circle","center":[lon,lat],"radius_m":r}`),
     /// altitude band in metres above the WGS84 ellipsoid, and time window [time_start, time_end).
+    /// The API also takes ASTM F3548 `Volume4D` volumes (`deconflict_geometry::f3548`).
     #[schema(value_type = Vec<Object>)]
     pub volumes: Vec<Volume4dSpec>,
 }

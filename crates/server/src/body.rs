@@ -242,23 +242,34 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             Ok(()) => Ok(value),
             Err(_) => Err(ApiError::MalformedJson(TRAILING_CONTENT.to_owned())),
         },
-        Err(error) => {
-            let pointer = pointer_of(error.path());
-            let inner = error.into_inner();
-            if inner.is_syntax() || inner.is_eof() || inner.is_io() {
-                Err(ApiError::MalformedJson(inner.to_string()))
-            } else {
-                let where_ = if pointer.is_empty() {
-                    "the body".to_owned()
-                } else {
-                    pointer.clone()
-                };
-                Err(ApiError::InvalidField {
-                    detail: format!("{where_}: {}", strip_position(&inner.to_string())),
-                    pointer,
-                })
-            }
-        }
+        Err(error) => Err(refusal(error, "")),
+    }
+}
+
+/// Reads `value` (a body already parsed as JSON, found at `prefix` within it) as `T`: a
+/// wrong type is `invalid-field` with its pointer, as [`parse`] says.
+pub fn from_value<T: DeserializeOwned>(
+    value: serde_json::Value,
+    prefix: &str,
+) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|error| refusal(error, prefix))
+}
+
+/// The problem of a body that does not deserialise, its pointer prefixed with `prefix`.
+fn refusal(error: serde_path_to_error::Error<serde_json::Error>, prefix: &str) -> ApiError {
+    let pointer = format!("{prefix}{}", pointer_of(error.path()));
+    let inner = error.into_inner();
+    if inner.is_syntax() || inner.is_eof() || inner.is_io() {
+        return ApiError::MalformedJson(inner.to_string());
+    }
+    let where_ = if pointer.is_empty() {
+        "the body".to_owned()
+    } else {
+        pointer.clone()
+    };
+    ApiError::InvalidField {
+        detail: format!("{where_}: {}", strip_position(&inner.to_string())),
+        pointer,
     }
 }
 

@@ -316,3 +316,91 @@ async fn only_the_admin_registers_parties() {
     let response = server.put(ADMIN, "/v1/operations/a", &plan).await;
     problem(response, StatusCode::FORBIDDEN, "party-required").await;
 }
+
+/// An ASTM F3548 `Volume4D` (the F3548 OpenAPI's shape, as a drone service supplier sends it).
+fn f3548_circle(lng: f64, lat: f64, radius: f64) -> Value {
+    json!({
+        "volume": {
+            "outline_circle": {"center": {"lng": lng, "lat": lat}, "radius": {"value": radius, "units": "M"}},
+            "altitude_lower": {"value": 1000.0, "reference": "W84", "units": "M"},
+            "altitude_upper": {"value": 2000.0, "reference": "W84", "units": "M"}
+        },
+        "time_start": {"value": "2030-01-01T10:00:00Z", "format": "RFC3339"},
+        "time_end": {"value": "2030-01-01T12:00:00Z", "format": "RFC3339"}
+    })
+}
+
+#[tokio::test]
+async fn f3548_volumes_are_filed_checked_and_read_back_in_their_shape() {
+    let server = TestServer::start().await;
+    let blue = server.party("blue", "operator").await;
+    let red = server.party("red", "operator").await;
+    // Blue's operation in deconflict's shape; Red's in F3548's, overlapping it.
+    let response = server
+        .put(
+            &blue,
+            "/v1/operations/b",
+            &circle_operation(36.2, 35.1, 5_000.0),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let filed = json!({
+        "mission_type": "reconnaissance", "domain": "air",
+        "volumes": [f3548_circle(36.25, 35.1, 3_000.0)]
+    });
+    let response = server.put(&red, "/v1/operations/r", &filed).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["conflicts"].as_array().unwrap().len(), 1, "{body}");
+    assert_eq!(
+        body["volumes"][0]["footprint"]["type"], "Circle",
+        "kept in our shape"
+    );
+
+    let back: Value = server
+        .get(&red, "/v1/operations/r?format=f3548")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut expected = f3548_circle(36.25, 35.1, 3_000.0);
+    for key in ["time_start", "time_end"] {
+        let time: chrono::DateTime<chrono::Utc> =
+            expected[key]["value"].as_str().unwrap().parse().unwrap();
+        expected[key]["value"] = json!(time);
+    }
+    assert_eq!(back["volumes"][0], expected);
+    assert_eq!(back["conflicts"], body["conflicts"]);
+
+    let mut missing = f3548_circle(36.25, 35.1, 3_000.0);
+    missing["volume"]
+        .as_object_mut()
+        .unwrap()
+        .remove("altitude_upper");
+    let response = server
+        .put(
+            &red,
+            "/v1/operations/r2",
+            &json!({"mission_type": "reconnaissance", "domain": "air",
+            "volumes": [f3548_circle(36.25, 35.1, 3_000.0), missing]}),
+        )
+        .await;
+    let problem =
+        common::problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field").await;
+    assert_eq!(problem["pointer"], "/volumes/1/volume/altitude_upper");
+    let mut feet = f3548_circle(36.25, 35.1, 3_000.0);
+    feet["volume"]["altitude_lower"]["units"] = json!("FT");
+    let response = server
+        .put(
+            &red,
+            "/v1/operations/r2",
+            &json!({"mission_type": "reconnaissance", "domain": "air",
+            "volumes": [feet]}),
+        )
+        .await;
+    let problem =
+        common::problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field").await;
+    assert_eq!(problem["pointer"], "/volumes/0/volume/altitude_lower/units");
+    let response = server.get(&red, "/v1/operations/r?format=kml").await;
+    common::problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field").await;
+}

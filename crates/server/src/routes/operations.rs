@@ -3,8 +3,12 @@
 //! Operation ids are scoped to the calling party: `PUT /v1/operations/p1` by two parties
 //! files two operations. A party reads only its own operations in full; others' appear
 //! only as conflict overlaps (release `conflicts_only`, SPEC §7).
+//!
+//! Volumes are filed in deconflict's shape or in ASTM F3548's `Volume4D` (a volume with a
+//! `volume` member; the two may be mixed), and read back in F3548's with `?format=f3548`
+//! (mapping: `deconflict_geometry::f3548`). They are kept in deconflict's shape either way.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -16,7 +20,7 @@ use std::sync::Arc;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::body::JsonBody;
+use crate::body::{from_value, JsonBody};
 use crate::problem::{ApiError, Problem};
 use crate::App;
 
@@ -38,6 +42,66 @@ fn with_etag(status: StatusCode, view: OperationView) -> Response {
     let etag =
         HeaderValue::from_str(&format!("\"{}\"", view.version)).expect("digits are a valid header");
     (status, [(header::ETAG, etag)], Json(view)).into_response()
+}
+
+/// The operation spec of a filing body whose volumes may be in F3548's shape: each such
+/// volume is converted (refusals point into it: `/volumes/2/volume/altitude_lower`), then the
+/// whole body is read as deconflict's spec, with the pointers of a body in that shape.
+fn operation_spec(mut body: serde_json::Value) -> Result<OperationSpec, ApiError> {
+    use deconflict_geometry::f3548::Volume4D;
+    if let Some(volumes) = body.get_mut("volumes").and_then(|v| v.as_array_mut()) {
+        for (index, volume) in volumes.iter_mut().enumerate() {
+            if volume.get("volume").is_none() {
+                continue;
+            }
+            let prefix = format!("/volumes/{index}");
+            let f3548: Volume4D = from_value(volume.take(), &prefix)?;
+            let spec = deconflict_geometry::Volume4dSpec::try_from(&f3548).map_err(|error| {
+                ApiError::InvalidField {
+                    detail: format!("{prefix}{}: {}", error.pointer, error.reason),
+                    pointer: format!("{prefix}{}", error.pointer),
+                }
+            })?;
+            *volume = serde_json::to_value(spec).expect("a volume spec is JSON");
+        }
+    }
+    from_value(body, "")
+}
+
+/// `?format=`: how volumes are written in a response.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+pub struct VolumeFormat {
+    /// `f3548` for ASTM F3548 `Volume4D` volumes; deconflict's GeoJSON-based shape otherwise.
+    #[serde(default)]
+    format: Option<String>,
+}
+
+impl VolumeFormat {
+    /// Whether volumes go out in F3548's shape; an unknown format is refused.
+    fn f3548(&self) -> Result<bool, ApiError> {
+        match self.format.as_deref() {
+            None | Some("geojson") => Ok(false),
+            Some("f3548") => Ok(true),
+            Some(other) => Err(ApiError::InvalidField {
+                detail: format!("format must be f3548 or geojson, not {other:?}"),
+                pointer: String::new(),
+            }),
+        }
+    }
+}
+
+/// `view` as JSON, its volumes in F3548's shape.
+fn in_f3548(view: &OperationView) -> serde_json::Value {
+    let mut json = serde_json::to_value(view).expect("a view is JSON");
+    json["volumes"] = view
+        .volumes
+        .iter()
+        .map(|spec| {
+            serde_json::to_value(deconflict_geometry::f3548::Volume4D::from(spec))
+                .expect("a volume is JSON")
+        })
+        .collect();
+    json
 }
 
 fn own_view(state: &EngineState, owner: &PartyId, id: &str) -> Option<OperationView> {
@@ -65,8 +129,9 @@ pub async fn file(
     caller: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
-    JsonBody(spec): JsonBody<OperationSpec>,
+    JsonBody(body): JsonBody<serde_json::Value>,
 ) -> Result<Response, ApiError> {
+    let spec = operation_spec(body)?;
     let owner = caller.party()?.clone();
     let expected = if_match(&headers)?;
     let actor = caller.actor();
@@ -107,13 +172,15 @@ pub async fn file(
 
 /// One of the caller's operations. Another party's id is simply not found.
 #[utoipa::path(get, path = "/v1/operations/{id}", tag = "operations",
-    params(("id" = String, Path,)), security(("bearer" = [])),
+    params(("id" = String, Path,), VolumeFormat), security(("bearer" = [])),
     responses((status = 200, body = OperationView), (status = 404, body = Problem)))]
 pub async fn read(
     State(app): State<Arc<App>>,
     caller: Caller,
     Path(id): Path<String>,
+    Query(format): Query<VolumeFormat>,
 ) -> Result<Response, ApiError> {
+    let f3548 = format.f3548()?;
     let owner = caller.party()?.clone();
     let view = app
         .read(|state| own_view(state, &owner, &id))
@@ -123,6 +190,16 @@ pub async fn read(
                 id,
             })
         })?;
+    if f3548 {
+        let etag = HeaderValue::from_str(&format!("\"{}\"", view.version))
+            .expect("digits are a valid header");
+        return Ok((
+            StatusCode::OK,
+            [(header::ETAG, etag)],
+            Json(in_f3548(&view)),
+        )
+            .into_response());
+    }
     Ok(with_etag(StatusCode::OK, view))
 }
 
