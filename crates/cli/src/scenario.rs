@@ -77,6 +77,9 @@ struct SpecHeader {
     mission_type: deconflict_engine::MissionType,
     domain: deconflict_engine::Domain,
     callsign: Option<String>,
+    /// ASTM F3548 priority (default 0).
+    #[serde(default)]
+    priority: i32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -99,6 +102,7 @@ impl ScenarioOperation {
             mission_type: self.spec.mission_type,
             domain: self.spec.domain,
             callsign: self.spec.callsign.clone(),
+            priority: self.spec.priority,
             volumes: self
                 .volumes
                 .iter()

@@ -640,6 +640,7 @@ impl Sim {
             mission_type,
             domain: Domain::Air,
             callsign: Some(format!("{}-{}", self.parties[party].0, op).to_uppercase()),
+            priority: 0,
             volumes: vec![Volume4dSpec {
                 footprint,
                 altitude_lower_m: lower_m,

@@ -81,6 +81,14 @@ pub enum EngineError {
         volume: usize,
     },
 
+    #[error("volume {volume} would conflict with an operation of {party} of higher priority ({other} > {own}): under ASTM F3548 a lower-priority operation may not create a conflict with a higher-priority one")]
+    LowerPriority {
+        volume: usize,
+        party: String,
+        own: i32,
+        other: i32,
+    },
+
     #[error("volume {volume} ends at {time_end}, beyond the horizon of {horizon_days} days ahead of the server's clock ({limit}): file plans at most {horizon_days} days ahead")]
     BeyondHorizon {
         volume: usize,
@@ -113,7 +121,9 @@ impl EngineError {
             EngineError::UnknownRecipient { field, .. } => Some(format!("/{field}")),
             EngineError::InvalidPlace(_) => Some("/place".to_owned()),
             EngineError::InvalidParameter { field, .. } => Some((*field).to_owned()),
-            EngineError::ZoneRefused { volume, .. } => Some(format!("/volumes/{volume}")),
+            EngineError::ZoneRefused { volume, .. } | EngineError::LowerPriority { volume, .. } => {
+                Some(format!("/volumes/{volume}"))
+            }
             EngineError::BeyondHorizon { volume, .. } => {
                 Some(format!("/volumes/{volume}/time_end"))
             }

@@ -83,6 +83,15 @@ pub struct OperationSpec {
     /// The API also takes ASTM F3548 `Volume4D` volumes (`deconflict_geometry::f3548`).
     #[schema(value_type = Vec<Object>)]
     pub volumes: Vec<Volume4dSpec>,
+    /// ASTM F3548 priority (default 0; greater is higher). A filing or change that would
+    /// create a conflict with a live operation of higher priority is refused; equal
+    /// priorities conflict as any plans do (reported, not refused).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub priority: i32,
+}
+
+fn is_zero(priority: &i32) -> bool {
+    *priority == 0
 }
 
 impl OperationSpec {

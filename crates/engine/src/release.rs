@@ -53,6 +53,12 @@ pub struct ConflictView {
     /// The party with right of way (a `medical` or `humanitarian` operation), if any.
     #[schema(value_type = Option<String>)]
     pub right_of_way: Option<PartyId>,
+    /// The party whose operation has the higher ASTM F3548 priority, if they differ (its
+    /// number is not released; a lower priority may not create such a conflict, so this is
+    /// the side that filed later with the higher priority).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub priority_over: Option<PartyId>,
     /// The overlap of SPEC §5.1; `null` when the other party releases nothing of its
     /// operations (`none`) to the viewer.
     pub overlap: Option<Overlap>,
@@ -67,6 +73,9 @@ pub struct OperationView {
     pub domain: Domain,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub callsign: Option<String>,
+    /// ASTM F3548 priority (absent: 0).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub priority: i32,
     pub state: OperationState,
     pub version: u64,
     pub filed_at: DateTime<Utc>,
@@ -99,6 +108,9 @@ pub struct ReleasedOperationView {
     pub domain: Domain,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub callsign: Option<String>,
+    /// ASTM F3548 priority (absent: 0).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub priority: i32,
     pub state: OperationState,
     pub version: u64,
     pub updated_at: DateTime<Utc>,
@@ -472,6 +484,7 @@ fn conflict_views(state: &State, alert: &Alert, viewer: &PartyId) -> Vec<Conflic
                 own_volume,
                 other_party: other.owner.clone(),
                 right_of_way: detail.right_of_way.clone(),
+                priority_over: higher_priority(state, own, other),
                 overlap: (releases(state, viewer, &other.owner).release_operations
                     != OperationRelease::None)
                     .then(|| conflict.overlap.clone()),
@@ -500,6 +513,7 @@ pub fn operation_view(
         mission_type: operation.spec.mission_type,
         domain: operation.spec.domain,
         callsign: operation.spec.callsign.clone(),
+        priority: operation.spec.priority,
         state: operation.state,
         version: operation.version,
         filed_at: operation.filed_at,
@@ -545,6 +559,7 @@ pub fn released_operations(state: &State, viewer: &PartyId) -> Vec<ReleasedOpera
             mission_type: operation.spec.mission_type,
             domain: operation.spec.domain,
             callsign: operation.spec.callsign.clone(),
+            priority: operation.spec.priority,
             state: operation.state,
             version: operation.version,
             updated_at: operation.updated_at,
@@ -713,4 +728,23 @@ fn nonconformance_view(detail: &NonconformanceDetail, viewer: &PartyId) -> Nonco
         position: detail.position,
         altitude_m: detail.altitude_m,
     }
+}
+
+/// The owner of whichever of two operations has the higher F3548 priority; `None` if equal
+/// (or one is gone).
+fn higher_priority(
+    state: &State,
+    a: &crate::OperationKey,
+    b: &crate::OperationKey,
+) -> Option<PartyId> {
+    let (a_op, b_op) = (state.operation(a)?, state.operation(b)?);
+    match a_op.spec.priority.cmp(&b_op.spec.priority) {
+        std::cmp::Ordering::Greater => Some(a.owner.clone()),
+        std::cmp::Ordering::Less => Some(b.owner.clone()),
+        std::cmp::Ordering::Equal => None,
+    }
+}
+
+fn is_zero(priority: &i32) -> bool {
+    *priority == 0
 }

@@ -131,6 +131,7 @@ fn kinds(events: &[Event]) -> Vec<&'static str> {
 /// A circle of 10 km around (lon, lat), 5–8 km up, over [start, end) seconds from t0.
 fn plan(lon: f64, lat: f64, start_s: f64, end_s: f64) -> OperationSpec {
     OperationSpec {
+        priority: 0,
         mission_type: MissionType::Patrol,
         domain: Domain::Air,
         callsign: None,

@@ -175,6 +175,7 @@ impl World {
         let start = self.now + Duration::seconds(self.rng.random_range(-600..1_800));
         let lower = self.rng.random_range(0.0..3_000.0);
         OperationSpec {
+            priority: 0,
             mission_type: MissionType::Patrol,
             domain: Domain::Air,
             callsign: None,

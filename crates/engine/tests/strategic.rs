@@ -54,6 +54,7 @@ fn file(state: &mut State, owner: &str, id: &str, spec: OperationSpec) -> Vec<Ev
 
 fn spec(volumes: Vec<Volume4dSpec>) -> OperationSpec {
     OperationSpec {
+        priority: 0,
         mission_type: MissionType::Patrol,
         domain: Domain::Air,
         callsign: None,

@@ -79,6 +79,7 @@ fn plan(n: usize, now: DateTime<Utc>) -> OperationSpec {
         mission_type: MissionType::Patrol,
         domain: Domain::Air,
         callsign: None,
+        priority: 0,
         volumes: vec![Volume4dSpec {
             footprint: FootprintSpec::Circle {
                 center: vec![30.0 + (n % 97) as f64 * 0.15, 31.0 + (n % 53) as f64 * 0.15],

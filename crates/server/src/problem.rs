@@ -216,6 +216,11 @@ impl ApiError {
                     "zone-violation",
                     "Refused by a zone rule",
                 ),
+                E::LowerPriority { .. } => (
+                    StatusCode::CONFLICT,
+                    "priority-conflict",
+                    "Conflicts with an operation of higher priority",
+                ),
             },
         }
     }

@@ -404,3 +404,76 @@ async fn f3548_volumes_are_filed_checked_and_read_back_in_their_shape() {
     let response = server.get(&red, "/v1/operations/r?format=kml").await;
     common::problem(response, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field").await;
 }
+
+#[tokio::test]
+async fn a_lower_f3548_priority_may_not_create_a_conflict_with_a_higher_one() {
+    let server = TestServer::start().await;
+    let blue = server.party("blue", "operator").await;
+    let red = server.party("red", "operator").await;
+    let green = server.party("green", "operator").await;
+    let with_priority = |lon: f64, priority: i32| {
+        let mut plan = circle_operation(lon, 35.1, 5_000.0);
+        plan["priority"] = json!(priority);
+        plan
+    };
+    let response = server
+        .put(&blue, "/v1/operations/b", &with_priority(36.2, 10))
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let head = server.log_head().await;
+
+    // Lower: refused, naming the volume and the party, and nothing is written.
+    let response = server
+        .put(&red, "/v1/operations/r", &with_priority(36.25, 0))
+        .await;
+    let problem = common::problem(response, StatusCode::CONFLICT, "priority-conflict").await;
+    assert_eq!(problem["pointer"], "/volumes/0");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("blue"),
+        "{problem}"
+    );
+    assert_eq!(server.log_head().await, head);
+    // Elsewhere, a lower priority is no obstacle.
+    let response = server
+        .put(&red, "/v1/operations/far", &with_priority(40.0, 0))
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+
+    // Equal: a conflict like any other, reported; nobody has priority over the other.
+    let response = server
+        .put(&red, "/v1/operations/r", &with_priority(36.25, 10))
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["priority"], 10);
+    assert_eq!(body["conflicts"].as_array().unwrap().len(), 1);
+    assert!(
+        body["conflicts"][0].get("priority_over").is_none(),
+        "{body}"
+    );
+
+    // Higher: allowed, and each side is told who has priority.
+    let response = server
+        .put(&green, "/v1/operations/g", &with_priority(36.22, 20))
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["conflicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|conflict| conflict["priority_over"] == "green"));
+    let blue_view: Value = server
+        .get(&blue, "/v1/operations/b")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let over: Vec<&Value> = blue_view["conflicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|conflict| &conflict["priority_over"])
+        .collect();
+    assert!(over.contains(&&json!("green")), "{blue_view}");
+}

@@ -34,6 +34,7 @@ fn party(id: &str) -> PartyId {
 fn plan(lon: f64, minutes: i64) -> OperationSpec {
     let start = Utc::now();
     OperationSpec {
+        priority: 0,
         mission_type: MissionType::Patrol,
         domain: Domain::Air,
         callsign: None,

@@ -123,6 +123,18 @@ pub fn file_operation(
     super::zones::hard_refusal(state, owner, spec.mission_type, &volumes)?;
     let version = existing.map_or(1, |current| current.version + 1);
     let conflicts = find_conflicts(state, &key, &volumes);
+    // ASTM F3548: a lower priority may not create a conflict with a higher one.
+    if let Some((conflict, other)) = conflicts.iter().find_map(|conflict| {
+        let other = state.operation(&conflict.operation_b)?;
+        (other.spec.priority > spec.priority).then_some((conflict, other))
+    }) {
+        return Err(EngineError::LowerPriority {
+            volume: conflict.volume_a,
+            party: conflict.operation_b.owner.to_string(),
+            own: spec.priority,
+            other: other.spec.priority,
+        });
+    }
     let spec_mission = spec.mission_type;
     let mut events = vec![Event::OperationFiled {
         key: key.clone(),

@@ -40,6 +40,7 @@ pub fn random_spec(
     let start = start + Duration::seconds(rng.random_range(0..spread_s));
     let lower = rng.random_range(0.0..12_000.0);
     OperationSpec {
+        priority: 0,
         mission_type: MissionType::Patrol,
         domain: Domain::Air,
         callsign: None,
