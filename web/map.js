@@ -371,17 +371,19 @@ export class OperationsMap {
       });
       item.own ||= ownOperation(view, alert, item.party);
       const priority = LABEL_PRIORITY.conflict + 10 * (SEVERITY_RANK[severity] ?? -1);
-      layer.bindTooltip(conflictLabel(item, severity, ids), {
-        permanent: true, direction: 'center',
+      // The label stands beside the region (its arrow pointing at it), not on it: the region,
+      // and the tracks flying in it, stay visible.
+      const bounds = layer.getBounds();
+      const label = L.tooltip({
+        permanent: true, direction: 'right', offset: [8, 0], interactive: false,
         className: `sev-label conflict-label sev-${severity || 'none'} ${alertClass(item.alertId)} ${labelClass(priority)}`,
-      });
-      this.hoverLabel(layer);
+      }).setLatLng([bounds.getCenter().lat, bounds.getEast()]).setContent(conflictLabel(item, severity, ids));
+      this.hoverLabel(layer, () => label);
       layer.bindPopup(conflictPopup(item, severity));
-      this.register(layer, this.layers.conflicts, {
+      this.register(L.layerGroup([layer, label]), this.layers.conflicts, {
         time_start: item.overlap.time_start, time_end: item.overlap.time_end,
         altitude_lower_m: item.overlap.altitude_lower_m, altitude_upper_m: item.overlap.altitude_upper_m,
       });
-      const bounds = layer.getBounds();
       const known = this.alertBounds.get(item.alertId);
       this.alertBounds.set(item.alertId, known ? known.extend(bounds) : bounds);
     }

@@ -70,13 +70,22 @@ export class Timeline {
       return `left:${left.toFixed(3)}%;width:${Math.max(0.4, this.x(clamp(end)) - left).toFixed(3)}%`;
     };
     const lanes = rows.map(({ op, windows: ws }) => {
+      // Windows that overlap in time go on separate lines under the operation's bar.
+      const lines = [];
+      const placed = ws.map((w) => {
+        const [a, b] = [Date.parse(w.start), Date.parse(w.end)];
+        let line = lines.findIndex((end) => end <= a);
+        if (line < 0) line = lines.push(b) - 1;
+        else lines[line] = b;
+        return { ...w, line };
+      });
       const own = op ? op.volumes.map((v, i) => `<button type="button" class="tl-bar tl-op" data-kind="operation" data-id="${esc(op.id)}"
           style="${bar(v.time_start, v.time_end)}" title="${esc(op.callsign || op.id)} volume ${i + 1}: ${esc(utcWindow(v.time_start, v.time_end, now))}"
           aria-label="Operation ${esc(op.callsign || op.id)}, ${esc(utcWindow(v.time_start, v.time_end, now))}">${i === 0 ? esc(op.callsign || op.id) : ''}</button>`).join('') : '';
-      const conflicts = ws.map((w) => `<button type="button" class="tl-bar tl-alert sev-${esc(w.alert.severity)}" data-kind="alert" data-id="${esc(w.alert.id)}"
-          style="${bar(w.start, w.end)}" title="${SEVERITY_SYMBOL[w.alert.severity]} ${esc(w.alert.severity.toUpperCase())} ${esc(short(w.alert.id))}: ${esc(utcWindow(w.start, w.end, now))}"
-          aria-label="${esc(w.alert.severity)} alert ${esc(short(w.alert.id))}, ${esc(utcWindow(w.start, w.end, now))}">${SEVERITY_SYMBOL[w.alert.severity]}</button>`).join('');
-      return `<div class="tl-lane">${op ? '' : '<span class="tl-lane-name">other alerts</span>'}${own}${conflicts}</div>`;
+      const conflicts = placed.map((w) => `<button type="button" class="tl-bar tl-alert sev-${esc(w.alert.severity)}" data-kind="alert" data-id="${esc(w.alert.id)}"
+          style="${bar(w.start, w.end)};top:${14 + 12 * w.line}px" title=""${SEVERITY_SYMBOL[w.alert.severity]} ${esc(w.alert.severity.toUpperCase())} ${esc(short(w.alert.id))}: ${esc(utcWindow(w.start, w.end, now))}"
+          aria-label="${esc(w.alert.severity)} alert ${esc(short(w.alert.id))}, ${esc(utcWindow(w.start, w.end, now))}">${SEVERITY_SYMBOL[w.alert.severity]} ${esc(short(w.alert.id))}</button>`).join('');
+      return `<div class="tl-lane" style="height:${14 + 12 * Math.max(1, lines.length)}px">${op ? '' : '<span class="tl-lane-name">other alerts</span>'}${own}${conflicts}</div>`;
     }).join('');
     const ticks = [];
     const step = span[1] - span[0] > 18 * HOUR ? 6 * HOUR : span[1] - span[0] > 8 * HOUR ? 2 * HOUR : HOUR;

@@ -17,6 +17,8 @@ const alertClass = (id) => `alert-${id.replace(/[^A-Za-z0-9_-]/g, '_')}`;
 
 let demo;
 let browser;
+/** What every page opened here recorded: checked at the end for errors and foreign requests. */
+const records = [];
 
 before(async () => {
   clearArtifacts('glance-');
@@ -32,6 +34,7 @@ after(async () => {
 /** Signs `party` in at `viewport` and waits until the first view is fitted and labels placed. */
 async function open(party, viewport) {
   const p = await partyPage(browser, viewport);
+  records.push({ party, record: p.record });
   await signIn(p.page, demo.url, demo.tokens[party]);
   await p.page.waitForSelector('#map[data-fitted]', { timeout: WAIT_MS });
   await p.page.locator('.leaflet-basemap-pane path').first().waitFor({ state: 'attached', timeout: WAIT_MS });
@@ -428,4 +431,14 @@ test('the basemap has clear land and sea, and 1:10m coasts and borders when zoom
   await page.waitForFunction(() => document.querySelector('#map').dataset.basemap === '10m', null, { timeout: 20000 });
   await shot(page, 'glance-09-basemap-10m');
   await context.close();
+});
+
+test('no page raised an error or requested anything from another origin', async () => {
+  const origin = new URL(demo.url).origin;
+  assert.ok(records.length > 10, 'pages were recorded');
+  for (const { party, record } of records) {
+    assert.deepEqual(record.errors, [], `${party}: page errors`);
+    const foreign = record.requests.filter((url) => !url.startsWith('data:') && new URL(url).origin !== origin);
+    assert.deepEqual(foreign, [], `${party}: requests to other origins`);
+  }
 });
