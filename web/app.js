@@ -65,7 +65,7 @@ async function signIn() {
   $('party').textContent = `${state.me.name} (${state.me.id})`;
   announcer = new Announcer(`deconflict — ${state.me.id}`);
   map = new OperationsMap($('map'));
-  map.loadBasemap().catch((error) => console.error('basemap', error));
+  map.basemapReady = map.loadBasemap().catch((error) => console.error('basemap', error));
   timeline = new Timeline($('timeline'), {
     onOperation: (id) => map.zoomToOperation(id),
     onAlert: (id) => {
@@ -81,6 +81,9 @@ async function signIn() {
   await Promise.all([refreshPlans(), refreshHotline(), refreshTracks()]);
   // Everything is drawn once: the first view fits this party's plans, alerts and zones.
   map.fitFirstView(state.me.id, state.alerts.filter((a) => !isResolved(a)).map(alertPosition));
+  // The detailed basemap after that, when the page is idle.
+  const idle = window.requestIdleCallback || ((f) => setTimeout(f, 200));
+  idle(() => map.loadFineBasemap().catch((error) => console.error('basemap 10m', error)), { timeout: 2000 });
   setInterval(refreshTracks, TRACK_POLL_MS);
   setInterval(() => { refreshPlans(); refreshHotline(); }, FULL_REFRESH_MS);
   setInterval(tick, 1000);

@@ -138,7 +138,7 @@ export class OperationsMap {
    * Loads the vendored Natural Earth countries (TopoJSON) and draws them under everything else:
    * land filled, coastlines solid and borders dashed, so sea, coast and border read apart. The
    * 1:50m set is drawn first and below FINE_ZOOM; the 1:10m set (coasts and borders good at
-   * about 1:250,000) is parsed after it and replaces it from FINE_ZOOM on.
+   * about 1:250,000) replaces it from FINE_ZOOM on, once loadFineBasemap() has parsed it.
    */
   async loadBasemap() {
     this.map.createPane('basemap').style.zIndex = 200;
@@ -152,6 +152,7 @@ export class OperationsMap {
       this.basemap.shown = wanted;
       this.map.getContainer().dataset.basemap = wanted === this.basemap.fine ? '10m' : '50m';
     };
+    this.showBasemap = show;
     show();
     this.map.on('zoomend', show);
     for (const [name, lat, lon] of PLACES) {
@@ -159,10 +160,15 @@ export class OperationsMap {
       L.marker([lat, lon], { icon, pane: 'basemap', interactive: false, keyboard: false }).addTo(this.map);
     }
     this.scheduleDeclutter();
-    // After the first paint: the 10m file is 3.6 MB to parse.
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    this.basemap.fine = await basemapLayer('countries-10m.json');
-    show();
+  }
+
+  /** Loads the 1:10m basemap: 3.6 MB to parse, so the page calls this once the plans and
+   *  alerts are drawn (sign-in does not wait on it). */
+  async loadFineBasemap() {
+    const fine = await basemapLayer('countries-10m.json');
+    await this.basemapReady;
+    this.basemap.fine = fine;
+    this.showBasemap();
   }
 
   addLegend() {
