@@ -14,6 +14,8 @@ const $ = (id) => document.getElementById(id);
 const TRACK_POLL_MS = 1000;
 /** A safety net beside the stream: everything is refetched this often anyway. */
 const FULL_REFRESH_MS = 15000;
+/** How long after the first draw the 1:10m basemap is loaded. */
+const FINE_BASEMAP_DELAY_MS = 1500;
 
 const state = {
   me: null, operations: { operations: [], others: [], released: [] }, alerts: [], messages: [],
@@ -81,9 +83,9 @@ async function signIn() {
   await Promise.all([refreshPlans(), refreshHotline(), refreshTracks()]);
   // Everything is drawn once: the first view fits this party's plans, alerts and zones.
   map.fitFirstView(state.me.id, state.alerts.filter((a) => !isResolved(a)).map(alertPosition));
-  // The detailed basemap after that, when the page is idle.
-  const idle = window.requestIdleCallback || ((f) => setTimeout(f, 200));
-  idle(() => map.loadFineBasemap().catch((error) => console.error('basemap 10m', error)), { timeout: 2000 });
+  // The detailed basemap a moment after that: parsing it holds the page for a few hundred ms,
+  // which must not delay the first reading of the conflicts.
+  setTimeout(() => map.loadFineBasemap().catch((error) => console.error('basemap 10m', error)), FINE_BASEMAP_DELAY_MS);
   setInterval(refreshTracks, TRACK_POLL_MS);
   setInterval(() => { refreshPlans(); refreshHotline(); }, FULL_REFRESH_MS);
   setInterval(tick, 1000);
