@@ -539,7 +539,10 @@ export class OperationsMap {
       this.hoverLabel(line);
       this.pairLines.addLayer(line);
     }
-    this.scheduleDeclutter();
+    // Placed again only if there are (or were) pair labels: tracks redraw this every second.
+    const count = this.pairLines.getLayers().length;
+    if (count || this.pairLineCount) this.scheduleDeclutter();
+    this.pairLineCount = count;
   }
 
   /**
