@@ -24,7 +24,10 @@ try {
     await page.locator('.leaflet-tooltip.track-label').first().waitFor({ state: 'attached', timeout: 10000 });
     await page.waitForSelector('#map[data-fitted]', { timeout: 10000 });
     await page.locator('.leaflet-basemap-pane path').first().waitFor({ state: 'attached', timeout: 10000 });
-    await page.waitForTimeout(1500);
+    // The 1:10m basemap is loaded a moment after the first draw (from zoom 6 on).
+    await page.waitForFunction(() => document.querySelector('#map').dataset.basemap === '10m'
+      || Number(document.querySelector('#map').dataset.view.split(',')[2]) < 6, null, { timeout: 20000 });
+    await page.waitForTimeout(1000);
     await page.screenshot({ path: out });
     console.log(`wrote ${path.relative(process.cwd(), out)}`);
     await context.close();
