@@ -5,20 +5,32 @@
 import { call, follow, storedToken, storeToken, forgetToken, ApiProblem } from './api.js';
 import { OperationsMap } from './map.js';
 import { renderInbox } from './inbox.js';
-import { knownParties, frozenReason, renderThreads, renderMessages } from './hotline.js';
-import { isResolved, relative, utc, windowStatus } from './format.js';
+import { knownParties, frozenReason, latestThread, renderThreads, renderMessages } from './hotline.js';
+import { Announcer } from './notify.js';
+import { Timeline } from './timeline.js';
+import { isResolved, relative, shortId, utc, windowStatus } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 const TRACK_POLL_MS = 1000;
 /** A safety net beside the stream: everything is refetched this often anyway. */
 const FULL_REFRESH_MS = 15000;
+/** How long after the first draw the 1:10m basemap is loaded. */
+const FINE_BASEMAP_DELAY_MS = 1500;
 
 const state = {
   me: null, operations: { operations: [], others: [], released: [] }, alerts: [], messages: [],
   agreements: [], tracks: { tracks: [], others: [] }, selectedAlert: null, thread: null,
   markedRead: new Set(),
+  /** The thread was chosen (by the operator, or as the one with the latest message once the
+   *  messages were read): it is not changed under the operator's hands any more. */
+  threadChosen: false, messagesLoaded: false,
+  /** The alert the message being written is about ({ kind: 'alert', id }), or null. */
+  reference: null,
 };
 let map = null;
+let announcer = null;
+let timeline = null;
+const COMPACT_KEY = 'deconflict.compact';
 
 async function start() {
   $('signin-form').addEventListener('submit', async (event) => {
@@ -53,13 +65,27 @@ async function signIn() {
   $('signin').hidden = true;
   $('app').hidden = false;
   $('party').textContent = `${state.me.name} (${state.me.id})`;
-  document.title = `deconflict — ${state.me.id}`;
+  announcer = new Announcer(`deconflict — ${state.me.id}`);
   map = new OperationsMap($('map'));
-  map.loadBasemap().catch((error) => console.error('basemap', error));
+  map.basemapReady = map.loadBasemap().catch((error) => console.error('basemap', error));
+  timeline = new Timeline($('timeline'), {
+    onOperation: (id) => map.zoomToOperation(id),
+    onAlert: (id) => {
+      const alert = state.alerts.find((a) => a.id === id);
+      if (alert) selectAlert(alert);
+    },
+    onTime: (t) => setFilterTime(t),
+  });
   wireFilters();
   wireSendBox();
+  wireToggles();
   follow(onStreamEvent, (s) => { $('live').textContent = `stream: ${s}`; });
   await Promise.all([refreshPlans(), refreshHotline(), refreshTracks()]);
+  // Everything is drawn once: the first view fits this party's plans, alerts and zones.
+  map.fitFirstView(state.me.id, state.alerts.filter((a) => !isResolved(a)).map(alertPosition));
+  // The detailed basemap a moment after that: parsing it holds the page for a few hundred ms,
+  // which must not delay the first reading of the conflicts.
+  setTimeout(() => map.loadFineBasemap().catch((error) => console.error('basemap 10m', error)), FINE_BASEMAP_DELAY_MS);
   setInterval(refreshTracks, TRACK_POLL_MS);
   setInterval(() => { refreshPlans(); refreshHotline(); }, FULL_REFRESH_MS);
   setInterval(tick, 1000);
@@ -86,20 +112,22 @@ async function refreshPlans() {
     const [operations, alerts, zones] = await Promise.all([call('/v1/operations'), call('/v1/alerts'), call('/v1/zones')]);
     state.operations = operations;
     state.alerts = alerts.alerts;
+    announcer.alerts(state.alerts);
     map.drawZones(zones.zones);
     const published = await sites;
     if (published) map.drawSites(published.sites);
     // Only open alerts are drawn as current; a resolved one's region, pair line or marker is
     // not drawn at all (the map shows the present; the inbox's Recent list keeps the history).
     const current = state.alerts.filter((a) => !isResolved(a));
-    const severities = new Map(current.map((a) => [a.id, a.severity]));
     const resolved = new Set(state.alerts.filter(isResolved).map((a) => a.id));
-    map.drawPlans(operations, severities, state.me.id, resolved);
+    map.drawPlans(operations, current, state.me.id, resolved, state.alerts.map((a) => a.id));
     map.drawAlertMarkers(current);
-    map.drawPairLines(current, state.tracks);
+    map.drawPairLines(current, state.tracks, state.alerts.map((a) => a.id));
     drawInbox();
     drawHotline(); // the parties one can write to include those named in alerts
     updateTimeRange();
+    const ids = state.alerts.map((a) => a.id);
+    timeline.draw({ operations: operations.operations, alerts: current, span: state.span, short: (id) => shortId(id, ids) });
   } catch (error) {
     console.error('refresh plans', error);
   }
@@ -109,6 +137,8 @@ async function refreshHotline() {
   try {
     const [messages, agreements] = await Promise.all([allMessages(), call('/v1/agreements')]);
     state.messages = messages;
+    state.messagesLoaded = true;
+    announcer.messagesFrom(state.me.id, messages);
     state.agreements = agreements.agreements;
     const lookaheads = state.agreements
       .filter((a) => a.in_force && a.parties.includes(state.me.id))
@@ -139,7 +169,7 @@ async function refreshTracks() {
     performance.mark('tracks-draw-start');
     map.drawTracks(state.tracks);
     performance.measure('deconflict:draw-tracks', 'tracks-draw-start');
-    map.drawPairLines((state.alerts || []).filter((a) => !isResolved(a)), state.tracks);
+    map.drawPairLines((state.alerts || []).filter((a) => !isResolved(a)), state.tracks, state.alerts.map((a) => a.id));
     // Leaflet repaints the canvas in the next animation frame; this callback runs after it.
     requestAnimationFrame(() => performance.measure('deconflict:draw-tracks-painted', 'tracks-draw-start'));
   } catch (error) {
@@ -153,11 +183,18 @@ function drawInbox() {
   const lists = { list: $('alerts'), recentList: $('recent-alerts'), recentSummary: $('recent-summary') };
   const counts = renderInbox(lists, state.alerts, state.me.id, {
     selected: state.selectedAlert,
-    onSelect: (alert) => {
-      state.selectedAlert = alert.id;
-      // Near a site, close enough that its buffer shows.
-      map.zoomToAlert(alert.id, alertPosition(alert), alert.site ? 11 : 10, pastRegions(alert));
-      for (const item of document.querySelectorAll('#alerts .alert, #recent-alerts .alert')) item.classList.toggle('selected', item.dataset.id === alert.id);
+    onSelect: selectAlert,
+    onMessage: (alert, party) => {
+      if (!party) return;
+      state.thread = party;
+      state.threadChosen = true;
+      state.reference = { kind: 'alert', id: alert.id };
+      drawHotline();
+      const text = $('send-text');
+      const prefix = `Re alert ${shortId(alert.id, state.alerts.map((a) => a.id))}: `;
+      if (!text.value.startsWith(prefix)) text.value = prefix + text.value.replace(/^Re alert \S+: /, '');
+      text.focus();
+      text.setSelectionRange(text.value.length, text.value.length);
     },
     onAcknowledge: async (alert) => {
       try {
@@ -171,6 +208,13 @@ function drawInbox() {
   });
   $('alert-count').textContent = `(${counts.open} open)`;
   tick();
+}
+
+function selectAlert(alert) {
+  state.selectedAlert = alert.id;
+  // Near a site, close enough that its buffer shows.
+  map.zoomToAlert(alert.id, alertPosition(alert), alert.site ? 11 : 10, pastRegions(alert));
+  for (const item of document.querySelectorAll('#alerts .alert, #recent-alerts .alert')) item.classList.toggle('selected', item.dataset.id === alert.id);
 }
 
 /** A resolved plan conflict's overlap regions (not drawn), so that selecting it in Recent
@@ -197,6 +241,11 @@ function alertError(error) {
 
 function drawHotline() {
   const parties = knownParties(state.me.id, state);
+  // The hotline opens on the thread with the latest message, once the messages are read.
+  if (!state.threadChosen && state.messagesLoaded) {
+    state.thread = latestThread(state.me.id, parties, state.messages) || state.thread;
+    state.threadChosen = true;
+  }
   if (!state.thread || !parties.includes(state.thread)) state.thread = parties[0] || null;
   renderThreads($('threads'), state.me.id, parties, state.thread, state.messages, state.agreements, selectThread);
   if (!state.thread) {
@@ -204,7 +253,7 @@ function drawHotline() {
     setSendBox(null, 'No party to write to yet.');
     return;
   }
-  const unread = renderMessages($('messages'), state.me.id, state.thread, state.messages);
+  const unread = renderMessages($('messages'), state.me.id, state.thread, state.messages, state.alerts.map((a) => a.id));
   markRead(unread);
   setSendBox(state.thread, frozenReason(state.me.id, state.thread, state.agreements));
   tick();
@@ -212,6 +261,7 @@ function drawHotline() {
 
 function selectThread(party) {
   state.thread = party;
+  state.threadChosen = true;
   drawHotline();
   $('threads').querySelector(`button[data-party="${CSS.escape(party)}"]`)?.focus();
 }
@@ -233,6 +283,10 @@ async function markRead(ids) {
 
 function setSendBox(party, frozen) {
   $('send-to').textContent = party ? `to ${party}` : '';
+  const ref = state.reference;
+  $('send-ref').hidden = !ref;
+  $('send-ref-id').textContent = ref ? shortId(ref.id, state.alerts.map((a) => a.id)) : '';
+  $('send-ref-id').title = ref ? `alert ${ref.id}` : '';
   const disabled = !party || Boolean(frozen);
   for (const id of ['send-text', 'send-button', 'send-priority']) $(id).disabled = disabled;
   const status = $('send-status');
@@ -248,8 +302,12 @@ function wireSendBox() {
     if (!text || !state.thread) return;
     const status = $('send-status');
     try {
-      await call('/v1/messages', { method: 'POST', body: { to: [state.thread], priority: $('send-priority').value, text } });
+      const body = { to: [state.thread], priority: $('send-priority').value, text };
+      if (state.reference) body.reference = state.reference;
+      await call('/v1/messages', { method: 'POST', body });
       $('send-text').value = '';
+      state.reference = null;
+      $('send-ref').hidden = true;
       status.dataset.kind = 'result';
       status.textContent = `sent ${utc(Date.now())}`;
       await refreshHotline();
@@ -264,9 +322,47 @@ function wireSendBox() {
     }
   };
   $('send-form').addEventListener('submit', send);
+  $('send-ref-clear').addEventListener('click', () => {
+    state.reference = null;
+    $('send-ref').hidden = true;
+    $('send-text').value = $('send-text').value.replace(/^Re alert \S+: /, '');
+    $('send-text').focus();
+  });
+  // "re alert sc-1a2b" on a message selects that alert (inbox and map).
+  $('messages').addEventListener('click', (event) => {
+    const id = event.target.closest('button.ref')?.dataset.alert;
+    const alert = id && state.alerts.find((a) => a.id === id);
+    if (alert) selectAlert(alert);
+  });
   $('send-text').addEventListener('keydown', (event) => {
     if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) send(event);
   });
+}
+
+// ---- toggles: sound, compact inbox -------------------------------------------------------
+
+function wireToggles() {
+  const sound = $('sound');
+  const showSound = () => {
+    sound.setAttribute('aria-pressed', String(announcer.sound));
+    sound.textContent = `Sound: ${announcer.sound ? 'on' : 'off'}`;
+  };
+  sound.addEventListener('click', () => {
+    announcer.setSound(!announcer.sound);
+    // A click is the user gesture that lets the page play sound at all: a short chime now
+    // confirms it works.
+    if (announcer.sound) announcer.chime();
+    showSound();
+  });
+  showSound();
+  const compact = $('compact');
+  const setCompact = (on) => {
+    localStorage.setItem(COMPACT_KEY, on ? 'on' : 'off');
+    compact.setAttribute('aria-pressed', String(on));
+    for (const list of [$('alerts'), $('recent-alerts')]) list.classList.toggle('compact', on);
+  };
+  compact.addEventListener('click', () => setCompact(compact.getAttribute('aria-pressed') !== 'true'));
+  setCompact(localStorage.getItem(COMPACT_KEY) === 'on');
 }
 
 // ---- filters -----------------------------------------------------------------------------
@@ -281,12 +377,20 @@ function wireFilters() {
     const lo = Number($('alt-lo').value) * 100 * FEET;
     const hi = Number($('alt-hi').value) * 100 * FEET;
     map.setFilter({ time, loM: lo, hiM: hi });
+    timeline?.setCursor(time);
   };
   for (const id of ['time-on', 'time', 'alt-lo', 'alt-hi']) $(id).addEventListener('input', apply);
   wireFilters.apply = apply;
 }
 
-/** The slider spans now ± the plans' horizon; it starts at now. */
+/** Sets the time filter to `t` (ms), as if the slider had been moved there. */
+function setFilterTime(t) {
+  $('time-on').checked = true;
+  $('time').value = String(Math.round(t / 60000) * 60);
+  wireFilters.apply();
+}
+
+/** The slider (and the timeline) span now ± the plans' horizon; the slider starts at now. */
 function updateTimeRange() {
   const span = map.timeSpan();
   const now = Date.now();
@@ -296,6 +400,7 @@ function updateTimeRange() {
   const first = slider.max === '1';
   slider.min = String(lo);
   slider.max = String(hi);
+  state.span = [lo * 1000, hi * 1000];
   if (first) slider.value = String(Math.floor(now / 1000));
   wireFilters.apply?.();
 }
@@ -306,6 +411,7 @@ function tick() {
   const now = Date.now();
   $('clock').textContent = `${new Date(now).toISOString().slice(11, 19)}Z`;
   map?.moveConvoys();
+  timeline?.tick(now);
   for (const el of document.querySelectorAll('[data-at]')) el.textContent = relative(Number(el.dataset.at), now);
   for (const el of document.querySelectorAll('[data-rel]')) el.textContent = relative(el.dataset.rel, now);
   for (const el of document.querySelectorAll('[data-window]')) {

@@ -29,6 +29,34 @@ export function utc(time, now = Date.now()) {
   return `${day} ${hhmm}`;
 }
 
+/** A UTC window: "10:00–12:00Z" within one day (prefixed "27 Nov" unless it is today),
+ *  "27 Nov 22:00Z–28 Nov 01:00Z" across midnight. */
+export function utcWindow(start, end, now = Date.now()) {
+  const a = new Date(start);
+  const b = new Date(end);
+  if (a.toISOString().slice(0, 10) !== b.toISOString().slice(0, 10)) return `${utc(a, now)}–${utc(b, now)}`;
+  const day = utc(a, now).slice(0, -6);
+  return `${day}${a.toISOString().slice(11, 16)}–${b.toISOString().slice(11, 16)}Z`;
+}
+
+/** Hex digits an alert id's short form keeps after its kind prefix ("sc-1a2b"). */
+export const SHORT_ID_DIGITS = 4;
+
+/**
+ * An alert id's short form, as written on map labels, inbox cards and hotline messages: its
+ * kind prefix and first SHORT_ID_DIGITS characters ("sc-bc6e2f7a7187586d" → "sc-bc6e"), longer
+ * where `ids` (the other alerts in view) share that prefix, so it names one alert.
+ */
+export function shortId(id, ids = []) {
+  const text = String(id);
+  const dash = text.indexOf('-');
+  let length = dash + 1 + SHORT_ID_DIGITS;
+  if (dash < 0 || length >= text.length) return text;
+  const others = ids.filter((other) => other !== text);
+  while (length < text.length && others.some((other) => other.startsWith(text.slice(0, length)))) length += 1;
+  return text.slice(0, length);
+}
+
 /** "1h 05m", "4m 20s", "35s" for a duration in seconds (absolute value). */
 export function duration(seconds) {
   const s = Math.round(Math.abs(seconds));

@@ -1,7 +1,7 @@
 // The hotline panel: one thread per party, priority and read receipts, a send box that is
 // disabled (with the reason) while the agreement with that party is suspended.
 
-import { esc, utc } from './format.js';
+import { esc, shortId, utc } from './format.js';
 
 /** The parties this party can talk to: any seen in messages, alerts, conflicts or agreements. */
 export function knownParties(me, { messages, alerts, agreements, operations }) {
@@ -29,6 +29,22 @@ export function threadMessages(me, party, messages) {
   return messages.filter((m) => (m.from === me && m.to.includes(party)) || (m.from === party && m.to.includes(me)));
 }
 
+/** The party whose thread has the latest message (sent or received), or null if none has any;
+ *  the hotline opens on it. */
+export function latestThread(me, parties, messages) {
+  let best = null;
+  let bestAt = -Infinity;
+  for (const m of messages) {
+    const party = m.from === me ? m.to.find((p) => parties.includes(p)) : m.to.includes(me) ? m.from : null;
+    const at = Date.parse(m.sent_at);
+    if (party && parties.includes(party) && at >= bestAt) {
+      best = party;
+      bestAt = at;
+    }
+  }
+  return best;
+}
+
 export function unreadCount(me, party, messages) {
   return messages.filter((m) => m.from === party && m.to.includes(me) && !(me in (m.read_by || {}))).length;
 }
@@ -44,7 +60,9 @@ export function renderThreads(container, me, parties, selected, messages, agreem
   }
 }
 
-export function renderMessages(list, me, party, messages) {
+/** Renders the thread with `party`; a message about an alert carries a button naming it by its
+ *  short id (`alertIds`: the alerts in view, for the short form), which selects it. */
+export function renderMessages(list, me, party, messages, alertIds = []) {
   const now = Date.now();
   const thread = threadMessages(me, party, messages);
   list.innerHTML = thread.map((m) => {
@@ -54,6 +72,7 @@ export function renderMessages(list, me, party, messages) {
       : '';
     return `<li class="msg${mine ? ' mine' : ''}" data-id="${esc(m.id)}">
       <div class="meta"><span class="prio prio-${esc(m.priority)}">${esc(m.priority)}</span> · ${mine ? 'you' : esc(m.from)} · ${esc(utc(m.sent_at, now))} (<span data-rel="${esc(m.sent_at)}"></span>)</div>
+      ${m.reference?.kind === 'alert' ? `<div class="meta"><button type="button" class="ref" data-alert="${esc(m.reference.id)}" title="Show alert ${esc(m.reference.id)}">re alert ${esc(shortId(m.reference.id, alertIds))}</button></div>` : ''}
       <div class="text">${esc(m.text)}</div>
       ${receipts ? `<div class="meta receipt">${receipts}</div>` : ''}
     </li>`;

@@ -1,9 +1,11 @@
 // The alert inbox shows the present: open alerts only, most severe first, then soonest; live
 // countdowns; acknowledge buttons that work from the keyboard; who has acknowledged and who is
 // awaited. Resolved alerts fold away under "Recent", greyed and in the past tense (no countdown,
-// no "now", no action). Selecting an alert asks the map to zoom to it.
+// no "now", no action). Selecting an alert asks the map to zoom to it. Each card names the
+// alert by the short id its map label carries, and offers to message the other party about it.
+// In compact mode (a toggle above the list) each open alert is one line.
 
-import { SEVERITY_RANK, SEVERITY_SYMBOL, band, esc, fl, isResolved, km, siteKind, utc } from './format.js';
+import { SEVERITY_RANK, SEVERITY_SYMBOL, band, esc, fl, isResolved, km, shortId, siteKind, utc, utcWindow } from './format.js';
 
 const KIND = {
   strategic_conflict: 'Plan conflict',
@@ -63,16 +65,17 @@ export function splitAlerts(alerts) {
  * same alert across redraws; if it has just been resolved into the folded list, on the summary.
  * Returns { open, recent, resolved } counts.
  */
-export function renderInbox({ list, recentList, recentSummary }, alerts, me, { selected, onSelect, onAcknowledge }) {
+export function renderInbox({ list, recentList, recentSummary }, alerts, me, { selected, onSelect, onAcknowledge, onMessage }) {
   const active = document.activeElement;
   const focusedId = active?.closest?.('.alert')?.dataset.id;
   const focusedAck = active?.classList?.contains('ack');
   const { open, recent, resolved } = splitAlerts(alerts);
+  const ids = alerts.map((a) => a.id);
   list.innerHTML = open.length
-    ? open.map((alert) => openItem(alert, me, selected)).join('')
+    ? open.map((alert) => openItem(alert, me, selected, ids)).join('')
     : `<li class="empty">No open alerts.${resolved ? ' Resolved ones are under Recent below.' : ''}</li>`;
   recentList.innerHTML = recent.length
-    ? recent.map((alert) => resolvedItem(alert, me, selected)).join('')
+    ? recent.map((alert) => resolvedItem(alert, me, selected, ids)).join('')
     : '<li class="empty">Nothing resolved yet.</li>';
   recentSummary.textContent = resolved > recent.length
     ? `Recent (last ${recent.length} of ${resolved} resolved)`
@@ -96,6 +99,7 @@ export function renderInbox({ list, recentList, recentSummary }, alerts, me, { s
         }
       });
       item.querySelector('button.ack')?.addEventListener('click', () => onAcknowledge(alert));
+      item.querySelector('button.msg-about')?.addEventListener('click', () => onMessage?.(alert, messageTarget(alert, me)));
     }
   }
   if (focusedId) {
@@ -113,8 +117,42 @@ function acknowledgers(acked, me, now, live) {
   return acked.map(([p, t]) => `${p === me ? `you (${esc(p)})` : esc(p)} ${esc(utc(t, now))}${live ? ` (<span data-rel="${esc(t)}"></span>)` : ''}`).join(', ');
 }
 
+/**
+ * Whom "message about this alert" writes to: the other side of it (the other party of a
+ * conflict, the zone's or the site's owner, or the operation's or track's owner when the zone
+ * or site is one's own); failing that, the first other recipient. Null if there is none.
+ */
+export function messageTarget(alert, me) {
+  const others = alert.recipients.filter((p) => p !== me);
+  const z = alert.zone_entry || alert.track_zone_entry;
+  const preferred = [
+    alert.conflicts?.[0]?.other_party,
+    alert.tactical?.other_party,
+    z && (z.zone_owner === me ? z.party : z.zone_owner),
+    alert.site && (alert.site.site_owner === me ? alert.site.party : alert.site.site_owner),
+  ].find((p) => p && others.includes(p));
+  return preferred || others[0] || null;
+}
+
+/** The alert's id on a card: its short form (as on the map) in bold, the rest muted. */
+function idText(alert, ids) {
+  const short = shortId(alert.id, ids);
+  return `<span class="id" title="alert ${esc(alert.id)}"><b>${esc(short)}</b><span class="rest">${esc(alert.id.slice(short.length))}</span></span>`;
+}
+
+/** When, in a few characters (the compact line): a window, a countdown, or a time. */
+function whenText(alert, now) {
+  const overlap = alert.conflicts?.find((c) => c.overlap)?.overlap;
+  if (overlap) return esc(utcWindow(overlap.time_start, overlap.time_end, now));
+  if (alert.tactical) return alert.tactical.los_now ? 'LoS NOW' : `LoS <span data-at="${urgencyTime(alert)}"></span>`;
+  const entry = alert.zone_entry?.entries?.[0];
+  if (entry) return esc(utcWindow(entry.time_start, entry.time_end, now));
+  const t = urgencyTime(alert);
+  return Number.isFinite(t) ? esc(utc(t, now)) : '';
+}
+
 /** An open alert: present tense, live countdowns, who is awaited, the Acknowledge button. */
-function openItem(alert, me, selected) {
+function openItem(alert, me, selected, ids) {
   const now = Date.now();
   const symbol = SEVERITY_SYMBOL[alert.severity];
   const others = alert.recipients.filter((p) => p !== me);
@@ -128,7 +166,7 @@ function openItem(alert, me, selected) {
   const mine = alert.acknowledged_by?.[me];
   const action = mine
     ? `<span>you acknowledged at ${esc(utc(mine, now))}</span>`
-    : `<button type="button" class="ack" aria-label="Acknowledge alert ${esc(alert.id)}">Acknowledge</button>`;
+    : `<button type="button" class="ack" aria-label="Acknowledge alert ${esc(alert.id)}"><span class="full">Acknowledge</span><span class="short">Ack</span></button>`;
   const history = [
     alert.escalations ? `escalated ${alert.escalations}×` : '',
     alert.renotifications > 0 ? `re-notified ${alert.renotifications}×` : '',
@@ -136,13 +174,17 @@ function openItem(alert, me, selected) {
   const overdue = alert.overdue
     ? '<span class="overdue" title="Still not acknowledged after the last re-notification: no further reminder will come">OVERDUE</span>'
     : '';
+  const target = messageTarget(alert, me);
+  const message = target
+    ? ` <button type="button" class="msg-about" aria-label="Message ${esc(target)} about alert ${esc(alert.id)}" title="Message ${esc(target)} about this alert">Message ${esc(target)}</button>`
+    : '';
   return `<li class="alert sev-${esc(alert.severity)}${alert.overdue ? ' is-overdue' : ''}${selected === alert.id ? ' selected' : ''}"
       tabindex="0" data-id="${esc(alert.id)}" aria-label="${esc(alert.severity)}${alert.overdue ? ', overdue,' : ''} ${esc(what)}">
-    <div class="head"><span class="badge">${symbol} ${esc(alert.severity)}</span>${overdue}<span class="what">${esc(what)}</span><span class="id">${esc(alert.id)}</span></div>
+    <div class="head"><span class="badge">${symbol} ${esc(alert.severity)}</span>${overdue}<span class="what" title="${esc(what)}">${esc(what)}</span><span class="when">${whenText(alert, now)}</span>${idText(alert, ids)}</div>
     ${details(alert, now, me)}
     ${alert.overdue ? '<div class="line overdue-note">Overdue: still not acknowledged after the last reminder; no more reminders will be sent.</div>' : ''}
     <div class="acks">${ackText}${history}</div>
-    <div class="actions">${action}</div>
+    <div class="actions">${action}${message}</div>
   </li>`;
 }
 
@@ -153,7 +195,7 @@ function resolvedReason(reason) {
 }
 
 /** A resolved alert: history, written in the past tense; no countdown, no "now", no action. */
-function resolvedItem(alert, me, selected) {
+function resolvedItem(alert, me, selected, ids) {
   const now = Date.now();
   const others = alert.recipients.filter((p) => p !== me);
   const what = title(alert, others, PAST_KIND);
@@ -169,7 +211,7 @@ function resolvedItem(alert, me, selected) {
   ].filter(Boolean).join(' · ');
   return `<li class="alert resolved sev-${esc(alert.severity)}${selected === alert.id ? ' selected' : ''}"
       tabindex="0" data-id="${esc(alert.id)}" aria-label="resolved: ${esc(what)}">
-    <div class="head"><span class="badge past">✓ resolved</span><span class="what">${esc(what)}</span><span class="id">${esc(alert.id)}</span></div>
+    <div class="head"><span class="badge past">✓ resolved</span><span class="what">${esc(what)}</span>${idText(alert, ids)}</div>
     ${pastDetails(alert, now, me)}
     <div class="line resolved-at">resolved${when}${reason ? ` (${esc(reason)})` : ''}</div>
     <div class="acks">${history}</div>

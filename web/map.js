@@ -6,8 +6,9 @@
 import {
   SEVERITY_COLOUR, SEVERITY_SYMBOL, OWN_COLOUR, OTHER_COLOUR, OWN_TRACK_COLOUR,
   SITE_COLOUR, SITE_INK, SITE_SYMBOL,
-  band, esc, fl, isResolved, km, scheduleText, siteKind, utc, windowStatus,
+  SEVERITY_RANK, band, esc, fl, isResolved, km, scheduleText, shortId, siteKind, utc, utcWindow, windowStatus,
 } from './format.js';
+import { LABEL_PRIORITY, declutter, labelClass } from './labels.js';
 
 const L = window.L;
 /** The eastern Mediterranean: Cyprus, the Levant and western Syria. */
@@ -19,6 +20,13 @@ const PLACES = [
   ['Aleppo', 36.20, 37.16], ['Damascus', 33.51, 36.29], ['Beirut', 33.89, 35.50], ['Nicosia', 35.17, 33.36],
   ['Baghdad', 33.31, 44.36], ['Mosul', 36.34, 43.13], ['Raqqa', 35.95, 39.01], ['Adana', 37.00, 35.32],
 ];
+/** From this zoom on the 1:10m basemap replaces the 1:50m one. */
+const FINE_ZOOM = 6;
+/** Land is near-white, the sea (the map's background, style.css) a muted grey-blue: clearly
+ *  apart, and neither close to a severity colour or the own-plan blue. */
+const LAND_COLOUR = '#fcfbf6';
+const COAST_COLOUR = '#56707f';
+const BORDER_COLOUR = '#8c8c8c';
 /** Above this many tracks, their labels show on hover only (each label is a DOM element). */
 const LABELLED_TRACKS_MAX = 300;
 /** The look-ahead of SPEC §7 when no agreement in force sets another: the heading vector shows
@@ -53,29 +61,114 @@ export class OperationsMap {
     this.filter = { time: null, loM: -Infinity, hiM: Infinity };
     this.addLegend();
     L.control.scale({ imperial: false, position: 'bottomright' }).addTo(this.map);
-    // The current view, readable by tests and tools: "lat,lng,zoom".
+    // The current view, readable by tests and tools: "lat,lng,zoom", and the bounds
+    // "south,west,north,east".
     const showView = () => {
       const c = this.map.getCenter();
       element.dataset.view = `${c.lat.toFixed(4)},${c.lng.toFixed(4)},${this.map.getZoom()}`;
+      const b = this.map.getBounds();
+      element.dataset.bounds = [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()].map((x) => x.toFixed(4)).join(',');
     };
     this.map.on('moveend', showView);
     showView();
+    // Labels are placed again whenever the view or what is drawn changes (web/labels.js).
+    this.map.on('zoomend moveend', () => this.scheduleDeclutter());
+    /** Zones and sites by owner, for the first view (own zones and sites are in it). */
+    this.zoneBounds = [];
+    this.fitted = false;
+  }
+
+  /** Places the labels in the next animation frame (once for a burst of redraws). */
+  scheduleDeclutter() {
+    if (this.declutterPending) return;
+    this.declutterPending = true;
+    requestAnimationFrame(() => {
+      this.declutterPending = false;
+      const container = this.map.getContainer();
+      const selected = this.selectedAlert ? alertClass(this.selectedAlert) : null;
+      for (const label of container.querySelectorAll('.lbl')) {
+        label.classList.toggle('lbl-selected', Boolean(selected) && label.classList.contains(selected));
+      }
+      const { shown, hidden } = declutter(container);
+      container.dataset.labels = `${shown} shown, ${hidden} hidden`;
+    });
+  }
+
+  /** A label hidden by the declutter shows while the pointer is over its shape. */
+  hoverLabel(layer, tooltip = () => layer.getTooltip()) {
+    layer.on('mouseover', () => {
+      tooltip()?.getElement()?.classList.add('lbl-hover');
+      this.scheduleDeclutter();
+    });
+    layer.on('mouseout', () => {
+      tooltip()?.getElement()?.classList.remove('lbl-hover');
+      this.scheduleDeclutter();
+    });
+    return layer;
+  }
+
+  /**
+   * The first view, once: it fits the signed-in party's own operations, its open alerts
+   * (overlap regions drawn, and `positions` [lon, lat] of the others: tracks, sites, entries)
+   * and the zones and protected sites it published. With none of these, the home view stays.
+   */
+  fitFirstView(party, positions = []) {
+    if (this.fitted) return;
+    const bounds = L.latLngBounds([]);
+    for (const v of this.volumes) if (v.group === this.layers.own && v.bounds) bounds.extend(v.bounds);
+    for (const b of this.alertBounds.values()) bounds.extend(b);
+    for (const z of this.zoneBounds) if (z.owner === party) bounds.extend(z.bounds);
+    for (const drawn of this.sites?.values() || []) {
+      if (drawn.site.owner !== party) continue;
+      const g = drawn.site.geometry;
+      const points = g.type === 'Point' ? [g.coordinates] : g.type === 'Polygon' ? g.coordinates[0] : g.coordinates;
+      for (const [lon, lat] of points) bounds.extend(circleBounds([lon, lat], drawn.site.buffer_m || 0));
+    }
+    for (const position of positions) if (position) bounds.extend([position[1], position[0]]);
+    this.fitted = true;
+    // Readable by tests and tools: "own" when fitted to the party's own, "home" when it has none.
+    this.map.getContainer().dataset.fitted = bounds.isValid() ? 'own' : 'home';
+    if (!bounds.isValid()) return;
+    // Room on the left for the zoom buttons and at the top for the folded legend.
+    this.map.fitBounds(bounds, { maxZoom: 9, paddingTopLeft: [48, 36], paddingBottomRight: [16, 16], animate: false });
   }
 
   /** Loads the vendored TopoJSON countries and draws them under everything else. */
+  /**
+   * Loads the vendored Natural Earth countries (TopoJSON) and draws them under everything else:
+   * land filled, coastlines solid and borders dashed, so sea, coast and border read apart. The
+   * 1:50m set is drawn first and below FINE_ZOOM; the 1:10m set (coasts and borders good at
+   * about 1:250,000) replaces it from FINE_ZOOM on, once loadFineBasemap() has parsed it.
+   */
   async loadBasemap() {
-    const response = await fetch('/ui/vendor/world-atlas/countries-50m.json');
-    const topology = await response.json();
-    const countries = window.topojson.feature(topology, topology.objects.countries);
     this.map.createPane('basemap').style.zIndex = 200;
-    L.geoJSON(countries, {
-      pane: 'basemap', interactive: false,
-      style: { color: '#9a9a9a', weight: 0.8, fillColor: '#fbfaf5', fillOpacity: 1 },
-    }).addTo(this.map);
+    const coarse = await basemapLayer('countries-50m.json', true);
+    this.basemap = { coarse, fine: null, shown: null };
+    const show = () => {
+      const wanted = this.map.getZoom() >= FINE_ZOOM && this.basemap.fine ? this.basemap.fine : this.basemap.coarse;
+      if (wanted === this.basemap.shown) return;
+      this.basemap.shown?.remove();
+      wanted.addTo(this.map);
+      this.basemap.shown = wanted;
+      this.map.getContainer().dataset.basemap = wanted === this.basemap.fine ? '10m' : '50m';
+    };
+    this.showBasemap = show;
+    show();
+    this.map.on('zoomend', show);
     for (const [name, lat, lon] of PLACES) {
-      const icon = L.divIcon({ className: 'place-label', html: `<span>● ${name}</span>`, iconSize: null, iconAnchor: [4, 8] });
+      const icon = L.divIcon({ className: `place-label ${labelClass(LABEL_PRIORITY.place)}`, html: `<span>● ${name}</span>`, iconSize: null, iconAnchor: [4, 8] });
       L.marker([lat, lon], { icon, pane: 'basemap', interactive: false, keyboard: false }).addTo(this.map);
     }
+    this.scheduleDeclutter();
+  }
+
+  /** Loads the 1:10m basemap: 3.6 MB to parse, so the page calls this once the plans and
+   *  alerts are drawn (sign-in does not wait on it). */
+  async loadFineBasemap() {
+    const fine = await basemapLayer('countries-10m.json');
+    await this.basemapReady;
+    this.basemap.fine = fine;
+    this.showBasemap();
   }
 
   addLegend() {
@@ -83,8 +176,9 @@ export class OperationsMap {
     legend.onAdd = () => {
       const div = L.DomUtil.create('div', 'legend');
       const sev = (name) => `<div><span class="sw" style="border:1px solid #000;background:${SEVERITY_COLOUR[name]}"></span>${SEVERITY_SYMBOL[name]} ${name.toUpperCase()} conflict</div>`;
-      // Open at first, for a newcomer; a click on "Legend" (or Enter on it) folds it away.
-      div.innerHTML = '<details open><summary>Legend</summary>'
+      // Folded at first, so that it never covers the map on first view: a click on "Legend"
+      // (or Enter on it, it is a <summary>) opens it; the same again folds it away.
+      div.innerHTML = '<details><summary title="What the colours and shapes mean">Legend</summary>'
         + `<div><span class="sw" style="border-color:${OWN_COLOUR};background:${OWN_COLOUR}20"></span>your operations</div>`
         + `<div><span class="sw" style="border-color:${OTHER_COLOUR};border-style:dashed"></span>others' operations released in full</div>`
         + '<div><b>Conflicts</b> (open ones): the part of the other\'s plan within separation of yours</div>'
@@ -108,6 +202,7 @@ export class OperationsMap {
    */
   drawZones(zones) {
     this.layers.zones.clearLayers();
+    this.zoneBounds = [];
     for (const zone of zones) {
       const hard = zone.enforcement === 'hard';
       const layer = footprintLayer(zone.footprint, {
@@ -116,13 +211,16 @@ export class OperationsMap {
       });
       const rules = zone.rules.map(ruleText).join('; ');
       layer.bindTooltip(`ZONE ${esc(zone.name)} · ${esc(zone.enforcement.toUpperCase())}`, {
-        permanent: true, direction: 'center', className: 'zone-label', interactive: false,
+        permanent: true, direction: 'center', className: `zone-label ${labelClass(LABEL_PRIORITY.zone)}`, interactive: false,
       });
+      this.hoverLabel(layer);
+      this.zoneBounds.push({ owner: zone.owner, bounds: footprintBounds(zone.footprint) });
       layer.bindPopup(`<div class="popup"><b>Zone ${esc(zone.name)}</b> (${esc(zone.id)}), published by ${esc(zone.owner)}<br>`
         + `${esc(zone.enforcement)}: ${esc(rules)}<br>${band(zone.altitude_lower_m, zone.altitude_upper_m)}`
         + `${zone.schedule && (zone.schedule.windows?.length || zone.schedule.weekly?.length) ? '<br>in effect on a schedule (UTC)' : '<br>always in effect'}</div>`);
       this.layers.zones.addLayer(layer);
     }
+    this.scheduleDeclutter();
   }
 
   /**
@@ -144,18 +242,21 @@ export class OperationsMap {
     for (const site of sites) {
       const label = siteLabel(site);
       const popup = () => L.popup(popupOptions).setContent(() => sitePopup(site, this.filter.time));
-      const tooltip = { permanent: true, direction: 'right', offset: [9, 0], className: 'site-label', interactive: false };
+      const tooltip = { permanent: true, direction: 'right', offset: [9, 0], className: `site-label ${labelClass(LABEL_PRIORITY.site)}`, interactive: false };
       const g = site.geometry;
       const drawn = { site };
       if (g.type === 'Point') {
         const at = [g.coordinates[1], g.coordinates[0]];
         const buffer = L.circle(at, { ...area, radius: site.buffer_m }).bindPopup(popup());
         const marker = siteMarker(site, at).bindPopup(popup()).bindTooltip(label, tooltip);
+        this.hoverLabel(marker);
+        this.hoverLabel(buffer, () => marker.getTooltip());
         this.layers.sites.addLayer(L.layerGroup([buffer, marker]));
         drawn.position = g.coordinates;
       } else if (g.type === 'Polygon') {
         const outline = L.geoJSON(g, { pane: 'sites', style: { ...area, weight: 2.5, fillOpacity: 0.3 } }).bindPopup(popup());
         outline.bindTooltip(label, { ...tooltip, direction: 'center', offset: [0, 0] });
+        this.hoverLabel(outline);
         this.layers.sites.addLayer(outline);
         const centre = outline.getBounds().getCenter();
         drawn.position = [centre.lng, centre.lat];
@@ -170,6 +271,7 @@ export class OperationsMap {
         const at = [lat, lon];
         convoy.buffer = L.circle(at, { ...area, radius: site.buffer_m, interactive: false });
         convoy.marker = siteMarker(site, at).bindPopup(popup()).bindTooltip(label, tooltip);
+        this.hoverLabel(convoy.marker);
         this.layers.sites.addLayer(L.layerGroup([casing, road, convoy.buffer, convoy.marker]));
         this.convoys.push(convoy);
         drawn.convoy = convoy;
@@ -177,6 +279,7 @@ export class OperationsMap {
       this.sites.set(site.id, drawn);
     }
     this.moveConvoys();
+    this.scheduleDeclutter();
   }
 
   /** Where the convoys are drawn: at the time filter's time if one is set, else now. */
@@ -196,6 +299,8 @@ export class OperationsMap {
       // ➤ points east; the map is conformal, so the road's bearing is its angle on screen.
       if (glyph) glyph.style.transform = `rotate(${(bearing - 90).toFixed(1)}deg)`;
     }
+    // A moving convoy's label may now meet another.
+    if (this.convoys?.length) this.scheduleDeclutter();
   }
 
   /** A site's [lon, lat] (a convoy's where it is drawn now), or null if it is not drawn. */
@@ -206,15 +311,18 @@ export class OperationsMap {
   }
 
   /**
-   * Redraws the plans: `view` is GET /v1/operations, `severities` maps each open alert's id →
-   * severity, `resolved` holds the ids of resolved alerts. The map shows the present: a
+   * Redraws the plans: `view` is GET /v1/operations, `alerts` the open alerts, `resolved` holds
+   * the ids of resolved alerts and `ids` every alert id in view (for the short ids on labels). The map shows the present: a
    * resolved alert's overlap region is not drawn at all (the server lists only open conflicts;
    * this also holds when the two reads straddle a resolution). Its history is in the inbox.
    */
-  drawPlans(view, severities, party, resolved = new Set()) {
+  drawPlans(view, alerts, party, resolved = new Set(), ids = []) {
+    const byId = new Map(alerts.map((a) => [a.id, a]));
     for (const group of [this.layers.own, this.layers.released, this.layers.conflicts]) group.clearLayers();
     this.volumes = [];
     this.alertBounds = new Map();
+    /** Map bounds per own operation id, for zooming to it from the timeline. */
+    this.operationBounds = new Map();
     for (const operation of view.operations) {
       operation.volumes.forEach((volume, index) => {
         const layer = footprintLayer(volume.footprint, {
@@ -222,10 +330,14 @@ export class OperationsMap {
         });
         layer.bindPopup(operationPopup(party, operation, volume, index, true));
         // The callsign sits on the footprint's northern edge, clear of what is inside it.
-        const label = L.tooltip({ permanent: true, direction: 'top', className: 'op-label', interactive: false })
+        const label = L.tooltip({ permanent: true, direction: 'top', className: `op-label ${labelClass(LABEL_PRIORITY.operation)}`, interactive: false })
           .setLatLng(northernEdge(volume.footprint))
           .setContent(esc(operation.callsign || operation.id));
-        this.register(L.layerGroup([layer, label]), this.layers.own, volume);
+        this.hoverLabel(layer, () => label);
+        const bounds = footprintBounds(volume.footprint);
+        this.register(L.layerGroup([layer, label]), this.layers.own, volume, bounds);
+        const known = this.operationBounds.get(operation.id);
+        this.operationBounds.set(operation.id, known ? L.latLngBounds(known.getSouthWest(), known.getNorthEast()).extend(bounds) : bounds);
       });
     }
     for (const operation of view.released || []) {
@@ -257,40 +369,36 @@ export class OperationsMap {
       drawn.add(key);
       // A conflict whose alert this party is not shown (e.g. withheld across a frozen
       // channel) is drawn grey and says so, rather than guessing a severity.
-      const severity = severities.get(item.alertId);
+      const alert = byId.get(item.alertId);
+      const severity = alert?.severity;
       const colour = severity ? SEVERITY_COLOUR[severity] : '#9a9a9a';
       const layer = L.geoJSON(item.overlap.region, {
         style: { color: '#000', weight: 1.5, fillColor: colour, fillOpacity: 0.7, className: `conflict-region ${alertClass(item.alertId)}` },
       });
-      const label = severity ? `${SEVERITY_SYMBOL[severity]} ${severity.toUpperCase()}` : 'CONFLICT (no alert shown)';
-      layer.bindTooltip(`${label} · ${esc(item.party)}`, {
-        permanent: true, direction: 'center', className: `sev-label sev-${severity || 'none'} ${alertClass(item.alertId)}`,
-      });
+      item.own ||= ownOperation(view, alert, item.party);
+      const priority = LABEL_PRIORITY.conflict + 10 * (SEVERITY_RANK[severity] ?? -1);
+      // The label stands beside the region (its arrow pointing at it), not on it: the region,
+      // and the tracks flying in it, stay visible.
+      const bounds = layer.getBounds();
+      const label = L.tooltip({
+        permanent: true, direction: 'right', offset: [8, 0], interactive: false,
+        className: `sev-label conflict-label sev-${severity || 'none'} ${alertClass(item.alertId)} ${labelClass(priority)}`,
+      }).setLatLng([bounds.getCenter().lat, bounds.getEast()]).setContent(conflictLabel(item, severity, ids));
+      this.hoverLabel(layer, () => label);
       layer.bindPopup(conflictPopup(item, severity));
-      this.register(layer, this.layers.conflicts, {
+      this.register(L.layerGroup([layer, label]), this.layers.conflicts, {
         time_start: item.overlap.time_start, time_end: item.overlap.time_end,
         altitude_lower_m: item.overlap.altitude_lower_m, altitude_upper_m: item.overlap.altitude_upper_m,
       });
-      const bounds = layer.getBounds();
       const known = this.alertBounds.get(item.alertId);
       this.alertBounds.set(item.alertId, known ? known.extend(bounds) : bounds);
     }
     this.applyFilter();
-    if (!this.fitted) {
-      this.fitted = true;
-      // Open on the conflicts (what needs attention), or on the party's plans if there are none.
-      const conflicts = this.layers.conflicts.getLayers();
-      const focus = L.featureGroup(conflicts.length ? conflicts : [...this.layers.own.getLayers(), ...this.layers.released.getLayers()]);
-      // The top padding keeps the fitted plans clear of the legend (top right).
-      if (focus.getLayers().length) {
-        this.map.fitBounds(focus.getBounds().pad(0.1), { maxZoom: 9, paddingTopLeft: [40, 180], paddingBottomRight: [20, 10] });
-      }
-    }
   }
 
-  register(layer, group, volume) {
+  register(layer, group, volume, bounds = null) {
     this.volumes.push({
-      layer, group,
+      layer, group, bounds,
       t0: Date.parse(volume.time_start), t1: Date.parse(volume.time_end),
       lo: volume.altitude_lower_m, hi: volume.altitude_upper_m,
     });
@@ -311,6 +419,7 @@ export class OperationsMap {
     }
     this.applyTrackFilter();
     this.moveConvoys();
+    this.scheduleDeclutter();
   }
 
   /** The time span of everything drawn, for the time slider. */
@@ -355,6 +464,7 @@ export class OperationsMap {
           label: null, permanent: null, visible: false,
         };
         drawn.dot.bindPopup(() => trackPopup(drawn.report, drawn.text, drawn.lost));
+        this.hoverLabel(drawn.dot);
         this.tracks.set(track.key, drawn);
       } else {
         drawn.dot.setLatLng(position);
@@ -362,7 +472,10 @@ export class OperationsMap {
       }
       if (drawn.permanent !== permanent || drawn.text !== track.label) {
         drawn.dot.unbindTooltip();
-        drawn.dot.bindTooltip(esc(track.label), { permanent, direction: 'right', offset: [6, 0], className: 'track-label' });
+        drawn.dot.bindTooltip(esc(track.label), {
+          permanent, direction: 'right', offset: [6, 0],
+          className: `track-label${permanent ? ` ${labelClass(LABEL_PRIORITY.track)}` : ''}`,
+        });
         drawn.permanent = permanent;
       }
       if (drawn.lost !== track.lost) {
@@ -378,6 +491,7 @@ export class OperationsMap {
       this.tracks.delete(key);
     }
     this.applyTrackFilter();
+    if (permanent) this.scheduleDeclutter();
   }
 
   applyTrackFilter() {
@@ -399,7 +513,7 @@ export class OperationsMap {
    * its position in GET /v1/tracks); under `conflicts_only` only one's own side is known.
    * Resolved alerts are not drawn: a pair line is always a present danger.
    */
-  drawPairLines(alerts, tracks) {
+  drawPairLines(alerts, tracks, ids = []) {
     this.pairLines ||= L.layerGroup().addTo(this.map);
     this.pairLines.clearLayers();
     const where = new Map();
@@ -416,11 +530,19 @@ export class OperationsMap {
         renderer: this.trackRenderer, pane: 'tracks', color: colour, weight: 3, dashArray: '6 4',
       });
       const when = t.los_now ? 'LoS now' : `LoS in ${Math.max(0, Math.round(t.t_los_s))} s`;
-      line.bindTooltip(`${SEVERITY_SYMBOL[alert.severity]} ${alert.severity.toUpperCase()} · ${esc(when)} · ${esc(t.other_party)}`, {
-        permanent: true, direction: 'center', className: `sev-label sev-${alert.severity} pair-label ${alertClass(alert.id)}`,
+      const own = a.callsign || t.own_track;
+      line.bindTooltip(`${SEVERITY_SYMBOL[alert.severity]} ${alert.severity.toUpperCase()} · ${esc(when)} · ${esc(t.other_party)}`
+        + `<br><span class="lbl-sub">${esc(own)} · ${esc(shortId(alert.id, ids))}</span>`, {
+        permanent: true, direction: 'center',
+        className: `sev-label sev-${alert.severity} pair-label ${alertClass(alert.id)} ${labelClass(LABEL_PRIORITY.pair + 10 * SEVERITY_RANK[alert.severity])}`,
       });
+      this.hoverLabel(line);
       this.pairLines.addLayer(line);
     }
+    // Placed again only if there are (or were) pair labels: tracks redraw this every second.
+    const count = this.pairLines.getLayers().length;
+    if (count || this.pairLineCount) this.scheduleDeclutter();
+    this.pairLineCount = count;
   }
 
   /**
@@ -455,9 +577,18 @@ export class OperationsMap {
     }
   }
 
+  /** Zooms to one of the party's own operations (all its volumes). */
+  zoomToOperation(id) {
+    const bounds = this.operationBounds?.get(id);
+    if (bounds) this.map.flyToBounds(bounds.pad(0.2), { maxZoom: 10, duration: 0.6 });
+  }
+
   /** Zooms to an alert: its drawn overlap regions, or `regions` (GeoJSON, e.g. a resolved
    *  conflict's, not drawn), or a given position (at `zoom`). */
   zoomToAlert(alertId, position, zoom = 10, regions = []) {
+    // Its labels go above every other, so the selected alert is always named on the map.
+    this.selectedAlert = alertId;
+    this.scheduleDeclutter();
     const bounds = this.alertBounds.get(alertId) || (regions.length ? L.geoJSON(regions).getBounds() : null);
     if (bounds && bounds.isValid()) {
       this.map.flyToBounds(bounds.pad(0.6), { maxZoom: 10, duration: 0.6 });
@@ -465,6 +596,51 @@ export class OperationsMap {
       this.map.flyTo([position[1], position[0]], zoom, { duration: 0.6 });
     }
   }
+}
+
+/** The own operation in a conflict seen from the other's side (`view.others`): the alert's
+ *  conflict with that party names it; null if it does not. */
+function ownOperation(view, alert, party) {
+  const id = alert?.conflicts?.find((c) => c.other_party === party)?.own_operation ?? alert?.conflicts?.[0]?.own_operation;
+  return view.operations.find((o) => o.id === id) || null;
+}
+
+/**
+ * A conflict's label tells it apart from every other: "▲ WARNING · russia · 10:00–12:00Z" over
+ * "EAGLE 1 · sc-bc6e": severity, the other party, the overlap's UTC window, the own callsign
+ * and the alert's short id (as on its inbox card).
+ */
+function conflictLabel(item, severity, ids) {
+  const o = item.overlap;
+  const head = severity ? `${SEVERITY_SYMBOL[severity]} ${severity.toUpperCase()}` : 'CONFLICT (no alert shown)';
+  const own = item.own ? esc(item.own.callsign || item.own.id) : '';
+  return `${head} · ${esc(item.party)} · ${esc(utcWindow(o.time_start, o.time_end))}`
+    + `<br><span class="lbl-sub">${own ? `${own} · ` : ''}${esc(shortId(item.alertId, ids))}</span>`;
+}
+
+/** Land, coastlines and borders of a vendored world-atlas file, in the basemap pane. With
+ *  `outlined`, countries are filled and outlined in one layer (half the paths: the 1:50m set
+ *  is on the sign-in's critical path); else coasts (solid) and borders (dashed) are told apart. */
+async function basemapLayer(file, outlined = false) {
+  const topology = await (await fetch(`/ui/vendor/world-atlas/${file}`)).json();
+  const countries = topology.objects.countries;
+  const pane = 'basemap';
+  if (outlined) {
+    return L.geoJSON(window.topojson.feature(topology, countries), {
+      pane, interactive: false, style: { color: BORDER_COLOUR, weight: 0.8, fillColor: LAND_COLOUR, fillOpacity: 1 },
+    });
+  }
+  const land = L.geoJSON(window.topojson.feature(topology, countries), {
+    pane, interactive: false, style: { stroke: false, fillColor: LAND_COLOUR, fillOpacity: 1 },
+  });
+  // An arc used by one country only is a coast; one shared by two is a border.
+  const coast = L.geoJSON(window.topojson.mesh(topology, countries, (a, b) => a === b), {
+    pane, interactive: false, style: { color: COAST_COLOUR, weight: 1.1, opacity: 1 },
+  });
+  const borders = L.geoJSON(window.topojson.mesh(topology, countries, (a, b) => a !== b), {
+    pane, interactive: false, style: { color: BORDER_COLOUR, weight: 1, dashArray: '5 3', opacity: 1 },
+  });
+  return L.layerGroup([land, coast, borders]);
 }
 
 /** A CSS class naming an alert on its drawn layers and labels (tests and tools find them by it). */
@@ -486,6 +662,20 @@ function northernEdge(footprint) {
   const north = Math.max(...points.map((p) => p[1]));
   const lons = points.map((p) => p[0]);
   return [north, (Math.min(...lons) + Math.max(...lons)) / 2];
+}
+
+/** The [lat, lon] bounds of a circle of `radiusM` around [lon, lat] (no map needed). */
+function circleBounds([lon, lat], radiusM) {
+  const dLat = radiusM / 111320;
+  const dLon = radiusM / (111320 * Math.max(0.01, Math.cos((lat * Math.PI) / 180)));
+  return L.latLngBounds([lat - dLat, lon - dLon], [lat + dLat, lon + dLon]);
+}
+
+/** A footprint's (or zone's) bounds, without a map: a Leaflet circle's need one. */
+function footprintBounds(footprint) {
+  if (footprint.type === 'Circle') return circleBounds(footprint.center, footprint.radius_m);
+  const rings = footprint.type === 'MultiPolygon' ? footprint.coordinates.flat() : footprint.coordinates;
+  return L.latLngBounds(rings.flat().map(([lon, lat]) => [lat, lon]));
 }
 
 function footprintLayer(footprint, style) {

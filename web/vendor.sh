@@ -17,7 +17,7 @@ cp node_modules/leaflet/dist/images/*.png vendor/leaflet/images/
 cp node_modules/leaflet/LICENSE vendor/leaflet/LICENSE
 cp node_modules/topojson-client/dist/topojson-client.min.js vendor/topojson-client/
 cp node_modules/topojson-client/LICENSE vendor/topojson-client/LICENSE
-cp node_modules/world-atlas/countries-50m.json vendor/world-atlas/
+cp node_modules/world-atlas/countries-50m.json node_modules/world-atlas/countries-10m.json vendor/world-atlas/
 cp node_modules/world-atlas/LICENSE vendor/world-atlas/LICENSE
 
 version() { node -p "require('./node_modules/$1/package.json').version"; }
@@ -31,7 +31,7 @@ licence() { node -p "require('./node_modules/$1/package.json').license"; }
   echo "|---|---|---|---|"
   echo "| leaflet | $(version leaflet) | $(licence leaflet) | leaflet/leaflet.js, leaflet/leaflet.css, leaflet/images/*.png |"
   echo "| topojson-client | $(version topojson-client) | $(licence topojson-client) | topojson-client/topojson-client.min.js |"
-  echo "| world-atlas | $(version world-atlas) | $(licence world-atlas) (package); the data is Natural Earth, public domain | world-atlas/countries-50m.json |"
+  echo "| world-atlas | $(version world-atlas) | $(licence world-atlas) (package); the data is Natural Earth, public domain | world-atlas/countries-50m.json, world-atlas/countries-10m.json |"
   echo
   echo "Each package's licence text is beside its files."
 } > vendor/VERSIONS.md
