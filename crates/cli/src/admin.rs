@@ -171,15 +171,54 @@ pub enum OpsCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum ZonesCommand {
-    /// Import an authority's zone file as published (EUROCAE ED-269 JSON, any root shape),
-    /// as `POST /v1/zones/ed269`: all its zones or none. The file is streamed to the server,
-    /// which reads it under its zone-import limit (default 64 MiB), not the body limit. The
-    /// token is the authority's (`DECONFLICT_TOKEN`).
+    /// Import an authority's zone file as published: EUROCAE ED-269 JSON (any root shape), as
+    /// `POST /v1/zones/ed269`, or ED-318 (a GeoJSON FeatureCollection), as
+    /// `POST /v1/zones/ed318`; all its zones or none. The format is told from the file (a root
+    /// `"type": "FeatureCollection"` or `"Feature"` is ED-318) unless `--format` names it. The
+    /// file is streamed to the server, which reads it under its zone-import limit (default
+    /// 64 MiB), not the body limit. The token is the authority's (`DECONFLICT_TOKEN`).
     Import {
         file: PathBuf,
+        /// The file's format; told from its root when not given.
+        #[arg(long, value_enum)]
+        format: Option<ZoneFormat>,
         #[command(flatten)]
         connection: Connection,
     },
+}
+
+/// The zone file formats the server imports.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ZoneFormat {
+    Ed269,
+    Ed318,
+}
+
+impl ZoneFormat {
+    fn path(self) -> &'static str {
+        match self {
+            ZoneFormat::Ed269 => "/v1/zones/ed269",
+            ZoneFormat::Ed318 => "/v1/zones/ed318",
+        }
+    }
+
+    /// The format of a zone document: ED-318 if its root is a GeoJSON FeatureCollection or
+    /// Feature, ED-269 otherwise (ED-269 roots are arrays, or objects without a GeoJSON
+    /// `type`). The document is read through once without being kept; a document that is not
+    /// JSON is left for the server to refuse.
+    fn detect(reader: impl std::io::Read) -> ZoneFormat {
+        #[derive(serde::Deserialize)]
+        struct Root {
+            #[serde(rename = "type")]
+            kind: Option<Value>,
+        }
+        match serde_json::from_reader::<_, Root>(std::io::BufReader::new(reader)) {
+            Ok(Root {
+                kind: Some(Value::String(kind)),
+            }) if kind == "FeatureCollection" || kind == "Feature" => ZoneFormat::Ed318,
+            _ => ZoneFormat::Ed269,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -448,12 +487,23 @@ const IMPORT_TIMEOUT: Duration = Duration::from_secs(600);
 
 pub fn zones(command: ZonesCommand) -> anyhow::Result<()> {
     match command {
-        ZonesCommand::Import { file, connection } => {
-            let handle = std::fs::File::open(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
+        ZonesCommand::Import {
+            file,
+            format,
+            connection,
+        } => {
+            let open = || {
+                std::fs::File::open(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))
+            };
+            let format = match format {
+                Some(format) => format,
+                None => ZoneFormat::detect(open()?),
+            };
+            let handle = open()?;
             let length = handle.metadata().map(|m| m.len()).ok();
             let client = crate::hotline::client(Some(IMPORT_TIMEOUT))?;
-            let url = connection.url("/v1/zones/ed269");
+            let url = connection.url(format.path());
             let body = match length {
                 Some(length) => reqwest::blocking::Body::sized(handle, length),
                 None => reqwest::blocking::Body::new(handle),
@@ -469,9 +519,13 @@ pub fn zones(command: ZonesCommand) -> anyhow::Result<()> {
             connection.print(&zones, |all| {
                 let zones = list(all, "zones");
                 let mut lines = vec![format!(
-                    "imported {} zones from {}",
+                    "imported {} zones from {} ({})",
                     zones.len(),
-                    file.display()
+                    file.display(),
+                    match format {
+                        ZoneFormat::Ed269 => "ED-269",
+                        ZoneFormat::Ed318 => "ED-318",
+                    }
                 )];
                 for z in zones {
                     lines.push(format!(

@@ -66,7 +66,8 @@ pub struct LimitFlags {
     /// not set, /metrics is open to anyone who can reach the server.
     #[arg(long, env = "DECONFLICT_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
-    /// MiB of the largest zone import (POST /v1/zones/ed269, `deconflict zones import`);
+    /// MiB of the largest zone import (POST /v1/zones/ed269 and /v1/zones/ed318,
+    /// `deconflict zones import`);
     /// national sets exceed the body limit. It is read under the body budget too.
     #[arg(long, default_value_t = 64)]
     pub zone_import_limit_mib: usize,

@@ -895,5 +895,34 @@ fn an_authority_imports_its_published_zone_file_from_the_cli_all_or_nothing() {
         .map(|z| z["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, ["LSXX"], "nothing of the refused file");
+
+    // An ED-318 file is told by its root and goes to the ED-318 import; --format names it.
+    let ed318 = format!(
+        "{}/../engine/tests/data/ed318/interuss-che-cis-sample-ed318.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (ok, out, err) = admin_cli(&server, &foca, &["zones", "import", &ed318]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("imported 3 zones") && out.contains("(ED-318)") && out.contains("LSZB003"),
+        "{out}"
+    );
+    let collection = format!(
+        "{}/../engine/tests/data/ed318/Example_Collection.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (ok, out, err) = admin_cli(
+        &server,
+        &foca,
+        &["zones", "import", "--format", "ed318", &collection],
+    );
+    assert!(ok && out.contains("imported 3 zones"), "{out}{err}");
+    // Named wrong, it goes to the ED-269 import, which refuses it at its root.
+    let (ok, _, err) = admin_cli(
+        &server,
+        &foca,
+        &["zones", "import", "--format", "ed269", &collection],
+    );
+    assert!(!ok && err.contains("422 import-refused"), "{err}");
     server.kill();
 }

@@ -55,9 +55,10 @@ pub const SURFACE_M: f64 = -500.0;
 pub const MAX_LISTED_REFUSALS: usize = 1000;
 
 /// Why one zone (or the document) was refused: where (a JSON pointer into the document) and what.
+/// Shared by the ED-269 and ED-318 importers.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{pointer}: {reason}")]
-pub struct Ed269Error {
+pub struct Refusal {
     pub pointer: String,
     pub reason: String,
 }
@@ -65,17 +66,17 @@ pub struct Ed269Error {
 /// Every refusal in a document: a document with any imports nothing.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{} refused: {}", refused_count(.0), .0.first().map(ToString::to_string).unwrap_or_default())]
-pub struct Refusals(pub Vec<Ed269Error>);
+pub struct Refusals(pub Vec<Refusal>);
 
-fn refused_count(errors: &[Ed269Error]) -> String {
+fn refused_count(errors: &[Refusal]) -> String {
     match errors.len() {
         1 => "1 zone".to_owned(),
         n => format!("{n} zones"),
     }
 }
 
-pub(crate) fn refuse(pointer: String, reason: impl Into<String>) -> Ed269Error {
-    Ed269Error {
+pub(crate) fn refuse(pointer: String, reason: impl Into<String>) -> Refusal {
+    Refusal {
         pointer,
         reason: reason.into(),
     }
@@ -88,7 +89,7 @@ pub(crate) fn one_of<'a>(
     field: &str,
     allowed: &[&str],
     required: bool,
-) -> Result<Option<&'a str>, Ed269Error> {
+) -> Result<Option<&'a str>, Refusal> {
     match value.get(field) {
         None | Some(Value::Null) if !required => Ok(None),
         Some(Value::String(text)) if allowed.contains(&text.as_str()) => Ok(Some(text)),
@@ -105,11 +106,7 @@ pub(crate) fn one_of<'a>(
 
 /// A number, or a string holding one (as several publishers write limits); `None` when absent
 /// or null.
-pub(crate) fn lenient_number(
-    value: &Value,
-    at: &str,
-    field: &str,
-) -> Result<Option<f64>, Ed269Error> {
+pub(crate) fn lenient_number(value: &Value, at: &str, field: &str) -> Result<Option<f64>, Refusal> {
     match value.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(number)) => Ok(number.as_f64()),
@@ -133,7 +130,7 @@ pub(crate) fn lenient_number(
 }
 
 /// The zones of a document and where each was found (its JSON pointer).
-fn zones_of(document: &Value) -> Result<Vec<(String, &Value)>, Ed269Error> {
+fn zones_of(document: &Value) -> Result<Vec<(String, &Value)>, Refusal> {
     fn list<'a>(items: &'a [Value], base: &str) -> Vec<(String, &'a Value)> {
         items
             .iter()
@@ -211,10 +208,10 @@ pub fn parse(document: &Value, heights: &Heights<'_>) -> Result<Vec<(String, Zon
 }
 
 /// One refusal per identifier used more than once.
-pub(crate) fn duplicates(zones: &[(String, ZoneSpec)]) -> Vec<Ed269Error> {
+pub(crate) fn duplicates(zones: &[(String, ZoneSpec)]) -> Vec<Refusal> {
     let mut ids: Vec<&String> = zones.iter().map(|(id, _)| id).collect();
     ids.sort();
-    let mut refused: Vec<Ed269Error> = ids
+    let mut refused: Vec<Refusal> = ids
         .windows(2)
         .filter(|pair| pair[0] == pair[1])
         .map(|pair| {
@@ -232,7 +229,7 @@ fn zone_specs(
     zone: &Value,
     at: &str,
     heights: &Heights<'_>,
-) -> Result<Vec<(String, ZoneSpec)>, Ed269Error> {
+) -> Result<Vec<(String, ZoneSpec)>, Refusal> {
     let identifier = zone
         .get("identifier")
         .and_then(Value::as_str)
@@ -244,7 +241,7 @@ fn zone_specs(
             )
         })?;
     // Name the zone in every refusal below.
-    let named = |error: Ed269Error| Ed269Error {
+    let named = |error: Refusal| Refusal {
         reason: format!("zone {identifier}: {}", error.reason),
         ..error
     };
@@ -256,7 +253,7 @@ fn zone_specs_of(
     at: &str,
     identifier: &str,
     heights: &Heights<'_>,
-) -> Result<Vec<(String, ZoneSpec)>, Ed269Error> {
+) -> Result<Vec<(String, ZoneSpec)>, Refusal> {
     let name = zone
         .get("name")
         .and_then(Value::as_str)
@@ -392,12 +389,12 @@ fn deny_all() -> ZoneRule {
 fn zone_geometry(
     geometry: &Value,
     at: &str,
-) -> Result<(FootprintSpec, Declared, Declared), Ed269Error> {
+) -> Result<(FootprintSpec, Declared, Declared), Refusal> {
     let factor = match one_of(geometry, at, "uomDimensions", &["M", "FT"], true)? {
         Some("FT") => FOOT_M,
         _ => 1.0,
     };
-    let limit = |value: &str, reference: &str| -> Result<Declared, Ed269Error> {
+    let limit = |value: &str, reference: &str| -> Result<Declared, Refusal> {
         let metres = lenient_number(geometry, at, value)?.map(|n| n * factor);
         let reference = match one_of(
             geometry,
@@ -466,14 +463,14 @@ fn zone_geometry(
 }
 
 /// An open date range's ends.
-fn far_past() -> DateTime<Utc> {
+pub(crate) fn far_past() -> DateTime<Utc> {
     "0001-01-01T00:00:00Z".parse().expect("a valid time")
 }
-fn far_future() -> DateTime<Utc> {
+pub(crate) fn far_future() -> DateTime<Utc> {
     "9999-12-31T23:59:59Z".parse().expect("a valid time")
 }
 
-fn applicability(value: Option<&Value>, at: &str) -> Result<Schedule, Ed269Error> {
+fn applicability(value: Option<&Value>, at: &str) -> Result<Schedule, Refusal> {
     let entries: Vec<(String, &Value)> = match value {
         None | Some(Value::Null) => return Ok(Schedule::default()),
         Some(Value::Array(entries)) => entries
@@ -494,7 +491,7 @@ fn applicability(value: Option<&Value>, at: &str) -> Result<Schedule, Ed269Error
         if one_of(entry, &at, "permanent", &["YES", "NO"], false)? == Some("YES") {
             return Ok(Schedule::default());
         }
-        let date = |field: &str| -> Result<Option<DateTime<Utc>>, Ed269Error> {
+        let date = |field: &str| -> Result<Option<DateTime<Utc>>, Refusal> {
             match entry.get(field) {
                 None | Some(Value::Null) => Ok(None),
                 Some(value) => value
@@ -595,7 +592,7 @@ pub(crate) fn time_of_day(text: &str) -> Option<(NaiveTime, Option<i32>)> {
     Some((time, offset))
 }
 
-fn weekly_slot(slot: &Value, at: &str) -> Result<WeeklySlot, Ed269Error> {
+fn weekly_slot(slot: &Value, at: &str) -> Result<WeeklySlot, Refusal> {
     let bad_day = |value: &Value, pointer: String| {
         refuse(
             pointer,
@@ -628,7 +625,7 @@ fn weekly_slot(slot: &Value, at: &str) -> Result<WeeklySlot, Ed269Error> {
         return Err(refuse(format!("{at}/day"), "day lists no day"));
     }
     days.dedup();
-    let time = |field: &str| -> Result<(NaiveTime, Option<i32>), Ed269Error> {
+    let time = |field: &str| -> Result<(NaiveTime, Option<i32>), Refusal> {
         let value = slot.get(field);
         value
             .and_then(Value::as_str)
@@ -661,6 +658,7 @@ fn weekly_slot(slot: &Value, at: &str) -> Result<WeeklySlot, Ed269Error> {
         }),
         from: None,
         until: None,
+        daylight: None,
     })
 }
 

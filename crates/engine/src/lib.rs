@@ -22,8 +22,9 @@
 //! - [`event`], [`state`], [`decide`]: the log's events, the fold and the commands;
 //!   [`snapshot`]: the state as bytes, so start-up replays only the log's tail.
 //! - [`track`]: position reports and the live picture; [`tactical`]: track-against-track detection.
-//! - [`zone`]: zones and their rules; [`site`]: protected sites; [`predict`]: when a live
-//!   track first comes near a zone or a site.
+//! - [`zone`]: zones and their rules; [`ed269`] and [`ed318`]: zone files as authorities
+//!   publish them, their heights converted by [`heights`]; [`site`]: protected sites;
+//!   [`predict`]: when a live track first comes near a zone or a site.
 //! - [`release`]: what one party may see of another's data.
 
 pub mod agreement;
@@ -31,6 +32,7 @@ pub mod alert;
 pub mod decide;
 pub mod disclosure;
 pub mod ed269;
+pub mod ed318;
 pub mod error;
 pub mod event;
 pub mod heights;

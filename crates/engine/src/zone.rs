@@ -3,7 +3,9 @@
 //!
 //! A zone is in effect at the times its schedule gives: one-off windows and weekly slots, in
 //! UTC unless a slot gives its own offset from UTC, and a slot may be bounded by a date range;
-//! with neither windows nor slots it is always in effect. An operation's volume *enters* a zone when its
+//! with neither windows nor slots it is always in effect. A slot may start or end at a daylight
+//! event (sunrise, sunset, civil twilight: ED-318 schedules) instead of a clock time, computed
+//! where the zone is (see [`Daylight`]). An operation's volume *enters* a zone when its
 //! footprint meets the zone's (within the geometry allowance), their altitude bands overlap and
 //! the volume's time window meets a time the zone is in effect. The zone's owner is never bound
 //! by its own rules. Each rule a volume's entry breaks is a [`Finding`]; `hard` enforcement
@@ -163,6 +165,117 @@ pub struct WeeklySlot {
     /// The instant from which the slot no longer applies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<DateTime<Utc>>,
+    /// Daylight events the slot starts or ends at instead of `start` / `end` (ED-318).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daylight: Option<Daylight>,
+}
+
+/// A daylight event an ED-318 schedule may start or end at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DaylightEvent {
+    /// Begin of morning civil twilight (ED-318 `BMCT`): the sun's centre 6° below the horizon,
+    /// rising.
+    CivilDawn,
+    /// Sunrise (`SR`): the sun's upper rim on the horizon, refraction included.
+    Sunrise,
+    /// Sunset (`SS`).
+    Sunset,
+    /// End of evening civil twilight (`EECT`): the sun's centre 6° below the horizon, setting.
+    CivilDusk,
+}
+
+/// How a weekly slot's daylight events are found.
+///
+/// The events of a day are those of the local (solar) date at the slot's day, computed with the
+/// `sunrise` crate (the sunrise equation: within about a minute of NOAA's published times at
+/// mid-latitudes) at each of the four corners of `area` — the box of the zone's footprint, so
+/// that a wide zone is covered from its first sunrise to its last sunset — taking the earliest
+/// for a start and the latest for an end, widened by [`DAYLIGHT_MARGIN_MIN`]. So the slot is
+/// never shorter than the event times anywhere in the zone. On a day an event does not happen
+/// at a corner (polar day or night), a start is the day's 00:00 and an end the day's 24:00 on
+/// the slot's clock: the zone is then taken to apply all day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Daylight {
+    /// `[west, south, east, north]` in degrees: where the events are computed.
+    pub area: [f64; 4],
+    /// The slot starts at this event (`start` is then unused unless `start_time_too`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_event: Option<DaylightEvent>,
+    /// The slot ends at this event (`end` is then unused unless `end_time_too`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_event: Option<DaylightEvent>,
+    /// The publisher gave both a start time and a start event: the slot starts at the earlier.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub start_time_too: bool,
+    /// The publisher gave both an end time and an end event: the slot ends at the later.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub end_time_too: bool,
+}
+
+/// Minutes a daylight event is widened by (earlier for a start, later for an end): the sunrise
+/// equation's error against NOAA's times (tested to be under two minutes) with room.
+pub const DAYLIGHT_MARGIN_MIN: i64 = 3;
+
+impl DaylightEvent {
+    fn solar(self) -> sunrise::SolarEvent {
+        match self {
+            DaylightEvent::CivilDawn => sunrise::SolarEvent::Dawn(sunrise::DawnType::Civil),
+            DaylightEvent::Sunrise => sunrise::SolarEvent::Sunrise,
+            DaylightEvent::Sunset => sunrise::SolarEvent::Sunset,
+            DaylightEvent::CivilDusk => sunrise::SolarEvent::Dusk(sunrise::DawnType::Civil),
+        }
+    }
+
+    /// The event on the local date `date` at (`lon`, `lat`), if it happens that day.
+    pub fn at(self, lon: f64, lat: f64, date: NaiveDate) -> Option<DateTime<Utc>> {
+        let coordinates = sunrise::Coordinates::new(lat, lon)?;
+        sunrise::SolarDay::new(coordinates, date).event_time(self.solar())
+    }
+}
+
+impl Daylight {
+    fn corners(&self) -> [(f64, f64); 4] {
+        let [west, south, east, north] = self.area;
+        [(west, south), (west, north), (east, south), (east, north)]
+    }
+
+    /// The earliest (`earliest`) or latest time of `event` over the area's corners on `date`;
+    /// `None` if it does not happen at some corner that day.
+    fn event(
+        &self,
+        event: DaylightEvent,
+        date: NaiveDate,
+        earliest: bool,
+    ) -> Option<DateTime<Utc>> {
+        let times = self
+            .corners()
+            .into_iter()
+            .map(|(lon, lat)| event.at(lon, lat, date))
+            .collect::<Option<Vec<_>>>()?;
+        if earliest {
+            times.into_iter().min()
+        } else {
+            times.into_iter().max()
+        }
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let [west, south, east, north] = self.area;
+        let lon_ok = |x: f64| x.is_finite() && (-180.0..=180.0).contains(&x);
+        let lat_ok = |x: f64| x.is_finite() && (-90.0..=90.0).contains(&x);
+        if !(lon_ok(west) && lon_ok(east) && lat_ok(south) && lat_ok(north) && south <= north) {
+            return Err(format!(
+                "daylight area {:?} is not [west, south, east, north] in degrees",
+                self.area
+            ));
+        }
+        if self.start_event.is_none() && self.end_event.is_none() {
+            return Err("daylight names no start_event and no end_event".into());
+        }
+        Ok(())
+    }
 }
 
 /// Parses an offset from UTC written `"+HH:MM"` or `"-HH:MM"` (or `"Z"`), in minutes.
@@ -257,6 +370,11 @@ impl Schedule {
                     ));
                 }
             }
+            if let Some(daylight) = &slot.daylight {
+                daylight
+                    .check()
+                    .map_err(|reason| invalid("/schedule/weekly", reason))?;
+            }
             if let (Some(from), Some(until)) = (slot.from, slot.until) {
                 if until <= from {
                     return Err(invalid(
@@ -294,29 +412,88 @@ fn slot_meets(slot: &WeeklySlot, start: DateTime<Utc>, end: DateTime<Utc>) -> bo
         return false;
     }
     let offset = slot.offset();
-    let overlaps = |a: DateTime<Utc>, b: DateTime<Utc>| a < end && start < b;
-    // Every weekly slot recurs within any 8 consecutive days, so looking at the local days
-    // from the one before `start` (a slot may run past midnight) to at most 8 days on is exact.
+    let overlaps = |(a, b): (DateTime<Utc>, DateTime<Utc>)| a < end && start < b;
+    // Each listed day's period is never empty and lies within a day before it and three days
+    // after its date (a start event or polar start is at most a day early, an end at most a
+    // day past the next day). So the local days from two before `start` to one after `end`
+    // hold every period that can meet the interval, and as every listed day recurs within 7
+    // days, looking at no more than 14 days from the first is exact: a longer interval holds
+    // the whole period of some listed day among them.
     let local_start = (start + offset).date_naive();
     let local_end = (end + offset).date_naive();
-    let first = local_start.pred_opt().unwrap_or(local_start);
-    let last = local_end.min(
-        first
-            .checked_add_days(chrono::Days::new(9))
-            .unwrap_or(NaiveDate::MAX),
-    );
+    let first = local_start
+        .checked_sub_days(chrono::Days::new(2))
+        .unwrap_or(local_start);
+    let last = local_end
+        .checked_add_days(chrono::Days::new(1))
+        .unwrap_or(local_end)
+        .min(
+            first
+                .checked_add_days(chrono::Days::new(14))
+                .unwrap_or(NaiveDate::MAX),
+        );
     first
         .iter_days()
         .take_while(|day| *day <= last)
         .filter(|day| slot.days.iter().any(|d| d.weekday() == day.weekday()))
-        .any(|day| {
-            let begins = Utc.from_utc_datetime(&day.and_time(from)) - offset;
-            let mut ends = Utc.from_utc_datetime(&day.and_time(to)) - offset;
-            if ends <= begins {
-                ends += Duration::days(1);
+        .any(|day| overlaps(slot_period(slot, day, from, to, offset)))
+}
+
+/// The period of a weekly slot on the local date `day`, `[begins, ends)`.
+fn slot_period(
+    slot: &WeeklySlot,
+    day: NaiveDate,
+    from: NaiveTime,
+    to: NaiveTime,
+    offset: Duration,
+) -> (DateTime<Utc>, DateTime<Utc>) {
+    let on_clock =
+        |day: NaiveDate, time: NaiveTime| Utc.from_utc_datetime(&day.and_time(time)) - offset;
+    let margin = Duration::minutes(DAYLIGHT_MARGIN_MIN);
+    let begins = match slot
+        .daylight
+        .as_ref()
+        .and_then(|d| d.start_event.map(|e| (d, e)))
+    {
+        None => on_clock(day, from),
+        Some((daylight, event)) => {
+            let at = daylight
+                .event(event, day, true)
+                .map_or_else(|| on_clock(day, NaiveTime::MIN), |t| t - margin);
+            if daylight.start_time_too {
+                at.min(on_clock(day, from))
+            } else {
+                at
             }
-            overlaps(begins, ends)
-        })
+        }
+    };
+    let ends_on = |day: NaiveDate| match slot
+        .daylight
+        .as_ref()
+        .and_then(|d| d.end_event.map(|e| (d, e)))
+    {
+        None => on_clock(day, to),
+        Some((daylight, event)) => {
+            let next = day.succ_opt().unwrap_or(day);
+            let at = daylight
+                .event(event, day, false)
+                .map_or_else(|| on_clock(next, NaiveTime::MIN), |t| t + margin);
+            if daylight.end_time_too {
+                at.max(on_clock(day, to))
+            } else {
+                at
+            }
+        }
+    };
+    let mut ends = ends_on(day);
+    if ends <= begins {
+        // Past midnight: the end of the next day.
+        ends = ends_on(day.succ_opt().unwrap_or(day));
+    }
+    if ends <= begins {
+        ends = begins + Duration::days(1);
+    }
+    (begins, ends)
 }
 
 /// A zone as published (`PUT /v1/zones/{id}`).
@@ -494,6 +671,7 @@ mod tests {
                 utc_offset: None,
                 from: None,
                 until: None,
+                daylight: None,
             }],
         }
     }
@@ -594,6 +772,7 @@ mod tests {
                 utc_offset: Some("+05:30".into()),
                 from: Some(from),
                 until: Some(until),
+                daylight: None,
             }],
         };
         slot.check().unwrap();
@@ -618,6 +797,101 @@ mod tests {
                 t += Duration::minutes(1);
             }
             assert_eq!(slot.meets(start, end), walk, "{start} .. {end}");
+        }
+    }
+
+    /// Daylight slots (events at a place, a night slot past midnight, one on a polar circle)
+    /// against a minute-by-minute walk over random intervals: the day scan of `slot_meets` must
+    /// find exactly the instants some listed day's period holds.
+    #[test]
+    fn a_daylight_slot_agrees_with_a_minute_walk() {
+        let mut seed: u64 = 0x5DEE_CE66_D1CE_4E5B;
+        let mut next = |bound: i64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % bound as u64) as i64
+        };
+        let base = at("2030-06-10T00:00:00Z");
+        let slot =
+            |days: Vec<Day>, start: &str, area: [f64; 4], start_event, end_event| WeeklySlot {
+                days,
+                start: start.into(),
+                end: "00:00".into(),
+                utc_offset: Some("+09:00".into()),
+                from: Some(base + Duration::days(2)),
+                until: Some(base + Duration::days(12)),
+                daylight: Some(Daylight {
+                    area,
+                    start_event,
+                    end_event,
+                    start_time_too: false,
+                    end_time_too: false,
+                }),
+            };
+        let cases = [
+            slot(
+                vec![Day::Sat],
+                "00:00",
+                [139.6, 35.6, 139.9, 35.8],
+                Some(DaylightEvent::Sunrise),
+                Some(DaylightEvent::Sunset),
+            ),
+            slot(
+                vec![Day::Mon, Day::Wed],
+                "22:00",
+                [-74.1, 40.6, -73.8, 40.9],
+                None,
+                Some(DaylightEvent::CivilDawn),
+            ),
+            slot(
+                vec![Day::Tue],
+                "00:00",
+                [18.9, 69.6, 19.0, 69.7],
+                Some(DaylightEvent::CivilDawn),
+                Some(DaylightEvent::CivilDusk),
+            ),
+        ];
+        for slot in cases {
+            let schedule = Schedule {
+                windows: Vec::new(),
+                weekly: vec![slot.clone()],
+            };
+            schedule.check().unwrap();
+            let offset = slot.offset();
+            let (from, to) = (
+                parse_hhmm(&slot.start).unwrap(),
+                parse_hhmm(&slot.end).unwrap(),
+            );
+            let in_slot = |t: DateTime<Utc>| {
+                let local = (t + offset).date_naive();
+                (t >= slot.from.unwrap() && t < slot.until.unwrap())
+                    && (-4..=2).any(|k| {
+                        let day = local + Duration::days(k);
+                        slot.days.iter().any(|d| d.weekday() == day.weekday()) && {
+                            let (b, e) = slot_period(&slot, day, from, to, offset);
+                            b <= t && t < e
+                        }
+                    })
+            };
+            for _ in 0..200 {
+                let start = base + Duration::minutes(next(20_000));
+                let end = start + Duration::minutes(1 + next(4_000));
+                let mut walk = false;
+                let mut t = start;
+                while t < end {
+                    if in_slot(t) {
+                        walk = true;
+                        break;
+                    }
+                    t += Duration::minutes(1);
+                }
+                assert_eq!(
+                    schedule.meets(start, end),
+                    walk,
+                    "{slot:?} {start} .. {end}"
+                );
+            }
         }
     }
 

@@ -709,3 +709,194 @@ async fn a_zone_import_has_its_own_body_limit() {
     .await;
     assert!(p["detail"].as_str().unwrap().contains("4194304"), "{p}");
 }
+
+fn ed318_sample(name: &str) -> Value {
+    let path = format!(
+        "{}/../engine/tests/data/ed318/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn ed318_documents_import_unchanged_with_their_rules_heights_and_daylight_schedules() {
+    let (server, authority, blue, _red) = setup().await;
+    for (name, ids) in [
+        (
+            "interuss-che-cis-sample-ed318.json",
+            vec!["LSZB003", "BLns058", "LSTB002"],
+        ),
+        (
+            "Example_Collection.json",
+            vec!["NFZ6547", "NFZ6547-2", "ABC1234"],
+        ),
+        (
+            "deconflict-daylight.json",
+            vec![
+                "ATL0001",
+                "ATL0002",
+                "ATL0003",
+                "ATL0003-2",
+                "ATL0004",
+                "ATL0004-2",
+            ],
+        ),
+    ] {
+        let response = server
+            .post(&authority, "/v1/zones/ed318", &ed318_sample(name))
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "{name}");
+        let body: Value = response.json().await.unwrap();
+        let got: Vec<&str> = body["zones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|z| z["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(got, ids, "{name}");
+    }
+    let prohibited: Value = server
+        .get(&blue, "/v1/zones/ABC1234")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(prohibited["enforcement"], "hard");
+    assert_eq!(prohibited["footprint"]["radius_m"], 3500.0);
+    assert_eq!(
+        prohibited["heights"]["ground"], "earth_bound",
+        "{prohibited}"
+    );
+    // A sunrise-to-sunset zone says where its events are computed.
+    let daytime: Value = server
+        .get(&blue, "/v1/zones/ATL0001")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let daylight = &daytime["schedule"]["weekly"][0]["daylight"];
+    assert_eq!(daylight["start_event"], "sunrise", "{daytime}");
+    assert_eq!(daylight["end_event"], "sunset", "{daytime}");
+    assert_eq!(daylight["area"].as_array().unwrap().len(), 4);
+    // The zones list by time honours the daylight schedule: 6 September 2009, USNO sunrise
+    // 11:15Z in Atlanta.
+    let at = |from: &str, to: &str| {
+        format!("/v1/zones?bbox=-84.41,33.79,-84.39,33.81&from={from}&to={to}")
+    };
+    let ids_at = |list: Value| -> Vec<String> {
+        list["zones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|z| z["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let day: Value = server
+        .get(&blue, &at("2009-09-06T12:00:00Z", "2009-09-06T12:01:00Z"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(ids_at(day).contains(&"ATL0001".to_owned()));
+    let dawn: Value = server
+        .get(&blue, &at("2009-09-06T11:00:00Z", "2009-09-06T11:05:00Z"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !ids_at(dawn).contains(&"ATL0001".to_owned()),
+        "before sunrise"
+    );
+}
+
+#[tokio::test]
+async fn ed318_refusals_are_all_listed_and_nothing_is_imported() {
+    let (server, authority, blue, _red) = setup().await;
+    let mut document = ed318_sample("Example_Collection.json");
+    document["features"][0]["properties"]["type"] = json!("FORBIDDEN");
+    document["features"][1]["geometry"]["layer"]["upperReference"] = json!("FL");
+    let p = problem(
+        server.post(&authority, "/v1/zones/ed318", &document).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "import-refused",
+    )
+    .await;
+    let pointers: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        pointers,
+        [
+            "/features/0/properties/type",
+            "/features/1/geometry/layer/upperReference"
+        ],
+        "{p}"
+    );
+    assert!(p["detail"].as_str().unwrap().contains("ED-318"), "{p}");
+    let listed: Value = server.get(&blue, "/v1/zones").await.json().await.unwrap();
+    assert_eq!(listed["zones"], json!([]), "all or nothing");
+    // An ED-269 document is not ED-318.
+    problem(
+        server
+            .post(&authority, "/v1/zones/ed318", &ed269_sample())
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "import-refused",
+    )
+    .await;
+    problem(
+        server
+            .post(
+                &blue,
+                "/v1/zones/ed318",
+                &ed318_sample("Example_Collection.json"),
+            )
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn an_ed318_import_has_the_zone_import_limit_not_the_body_limit() {
+    let (server, authority) = start_with(|config| {
+        config.body_limit_bytes = 64 * 1024;
+        config.zone_import_limit_bytes = 4 * 1024 * 1024;
+    })
+    .await;
+    let message = Value::Array(vec![json!({"text": "x".repeat(200), "lang": "en"}); 5]);
+    let features_of = |count: usize| {
+        let features: Vec<Value> = (0..count)
+            .map(|i| {
+                let lon = 6.0 + (i % 100) as f64 * 0.03;
+                let lat = 46.0 + (i / 100) as f64 * 0.03;
+                json!({"type": "Feature",
+                    "geometry": {"type": "Polygon", "coordinates": [[[lon, lat], [lon + 0.01, lat], [lon + 0.01, lat + 0.01], [lon, lat + 0.01], [lon, lat]]],
+                                 "layer": {"lower": 0, "lowerReference": "WGS84", "upper": 500, "upperReference": "WGS84"}},
+                    "properties": {"identifier": format!("Z{i:05}"), "country": "CHE", "type": "NO_RESTRICTION",
+                                   "variant": "COMMON", "zoneAuthority": [{"purpose": "INFORMATION"}],
+                                   "message": message.clone()}})
+            })
+            .collect();
+        json!({"type": "FeatureCollection", "features": features})
+    };
+    let set = features_of(1200);
+    assert!(serde_json::to_vec(&set).unwrap().len() > 1024 * 1024);
+    let response = server.post(&authority, "/v1/zones/ed318", &set).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["zones"].as_array().unwrap().len(), 1200);
+    problem(
+        server
+            .post(&authority, "/v1/zones/ed318", &features_of(5000))
+            .await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body-too-large",
+    )
+    .await;
+}

@@ -60,6 +60,7 @@ pub fn api() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(audit::receipt))
         .routes(routes!(zones::list))
         .routes(routes!(zones::import_ed269))
+        .routes(routes!(zones::import_ed318))
         .routes(routes!(zones::publish, zones::read, zones::withdraw))
         .routes(routes!(sites::list))
         .routes(routes!(sites::publish, sites::read, sites::withdraw))

@@ -1,4 +1,5 @@
-//! Zones (SPEC §5.4): `PUT/GET/DELETE /v1/zones/{id}`, `GET /v1/zones` by area and time.
+//! Zones (SPEC §5.4): `PUT/GET/DELETE /v1/zones/{id}`, `GET /v1/zones` by area and time,
+//! and the imports of authorities' zone files, `POST /v1/zones/ed269` and `POST /v1/zones/ed318`.
 //!
 //! Zones are published restrictions: every party may read them, so that it can plan around
 //! them. Only an `authority` or `admin` party may publish, and only its owner may replace or
@@ -233,6 +234,58 @@ pub async fn import_ed269(
     caller: Caller,
     request: axum::extract::Request,
 ) -> Result<(StatusCode, Json<ZoneList>), ApiError> {
+    import(
+        app,
+        caller,
+        request,
+        "ED-269",
+        deconflict_engine::ed269::parse,
+    )
+    .await
+}
+
+/// Imports the zones of a EUROCAE ED-318 document (a GeoJSON FeatureCollection of UAS
+/// geographical zones, as the published ED-318 JSON Schema describes it): all of them or, if any
+/// zone is refused, none, with every refused zone listed in the problem's `errors`. Read under
+/// the same limit as the ED-269 import (`--zone-import-limit-mib`). Heights are converted as
+/// `deconflict_engine::heights` says; schedules may start or end at sunrise, sunset or civil
+/// twilight; the mapping is in `deconflict_engine::ed318`.
+#[utoipa::path(post, path = "/v1/zones/ed318", tag = "zones",
+    request_body(content = Object, description = "An ED-318 UAS geographical zone FeatureCollection"),
+    security(("bearer" = [])),
+    responses((status = 201, body = ZoneList), (status = 403, body = Problem),
+              (status = 413, body = Problem), (status = 422, body = Problem)))]
+pub async fn import_ed318(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    request: axum::extract::Request,
+) -> Result<(StatusCode, Json<ZoneList>), ApiError> {
+    import(
+        app,
+        caller,
+        request,
+        "ED-318",
+        deconflict_engine::ed318::parse,
+    )
+    .await
+}
+
+/// What the ED-269 and ED-318 importers share: the format's parser turns the document into
+/// zones (or every refusal), which are published in one command.
+type Parser = fn(
+    &serde_json::Value,
+    &deconflict_engine::heights::Heights<'_>,
+) -> Result<Vec<(String, ZoneSpec)>, deconflict_engine::ed269::Refusals>;
+
+/// Reads a zone document under the import limit, parses it with `parse` and publishes all of
+/// its zones, or none.
+async fn import(
+    app: Arc<App>,
+    caller: Caller,
+    request: axum::extract::Request,
+    format: &'static str,
+    parse: Parser,
+) -> Result<(StatusCode, Json<ZoneList>), ApiError> {
     let owner = caller.party()?.clone();
     let essence = crate::body::media_type(&request);
     if essence != "application/json" && !essence.ends_with("+json") {
@@ -253,18 +306,16 @@ pub async fn import_ed269(
             terrain: task_app.config.terrain.as_deref(),
             limits,
         };
-        let zones = deconflict_engine::ed269::parse(&document, &heights).map_err(|refused| {
-            ApiError::ImportRefused {
-                format: "ED-269",
-                refusals: refused
-                    .0
-                    .into_iter()
-                    .map(|error| crate::problem::ProblemItem {
-                        pointer: error.pointer,
-                        detail: error.reason,
-                    })
-                    .collect(),
-            }
+        let zones = parse(&document, &heights).map_err(|refused| ApiError::ImportRefused {
+            format,
+            refusals: refused
+                .0
+                .into_iter()
+                .map(|error| crate::problem::ProblemItem {
+                    pointer: error.pointer,
+                    detail: error.reason,
+                })
+                .collect(),
         })?;
         task_app
             .execute(
