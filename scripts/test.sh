@@ -2,10 +2,11 @@
 # The whole test suite: formatting, lints, every test of every crate, then the browser map's
 # end-to-end tests. The store runs on SQLite (embedded) and PostgreSQL: a throwaway PostgreSQL
 # server is started for the run (scripts/postgres.sh, which installs Debian's `postgresql` when
-# missing) and stopped at the end; the store's tests run on both backends each, and the
-# server's tests run a second time on PostgreSQL (DECONFLICT_TEST_STORE=postgres). The e2e step
-# installs Debian's Chromium and the npm test driver (e2e/) when missing; curl and jq (for the
-# README test) are installed when missing too.
+# missing) and stopped at the end; the store's tests, the server's retention tests and the
+# binary's crash and stream tests run on both backends each (a variant per store in the same
+# binary), and the server's other tests run a second time on PostgreSQL
+# (DECONFLICT_TEST_STORE=postgres). The e2e step installs Debian's Chromium and the npm test
+# driver (e2e/) when missing; curl and jq (for the README test) are installed when missing too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== cargo fmt --check"
@@ -25,7 +26,10 @@ start_test_postgres
 echo "== cargo test"
 cargo test --workspace --locked
 echo "== cargo test: the server's storage, API, stream and crash tests again, on PostgreSQL"
-DECONFLICT_TEST_STORE=postgres cargo test -p deconflict-server --tests --locked
+# Tests named `…_on_sqlite` / `…_on_postgres` choose their store themselves and ran on both in
+# the pass above: skipped here rather than run twice.
+DECONFLICT_TEST_STORE=postgres cargo test -p deconflict-server --tests --locked \
+  -- --skip _on_sqlite --skip _on_postgres
 
 # The browser map, end to end: Debian's Chromium driven by playwright-core from npm (never
 # `playwright install`, which downloads a browser). Installs what is missing without asking.

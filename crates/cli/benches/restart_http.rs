@@ -9,8 +9,19 @@
 //! `SETTLE_S` seconds of serving (the 1 s passes running), and stops it with SIGTERM (which
 //! snapshots the head again, so every sample starts the same way).
 //!
+//! On PostgreSQL too (`DECONFLICT_BENCH_STORE`; by default when `DECONFLICT_TEST_POSTGRES` names
+//! a server, see `deconflict_store::testing::bench_backends`): the same log is moved into a
+//! fresh database there with the binary's own `db export | db import` (chain verified both
+//! ways, events as they are), then served once, which replays it whole (snapshots do not move;
+//! timed and printed) and leaves a snapshot at its head when stopped, as on SQLite. The samples
+//! then take turns, one on each store, so a noisy machine slows both alike.
+//!
 //! Run: `cargo bench -p deconflict-server --bench restart && cargo bench -p deconflict --bench
-//! restart_http` (`EVENTS=1000000` for the smaller log, `SAMPLES`, `SETTLE_S`).
+//! restart_http` (`EVENTS=1000000` for the smaller log, `SAMPLES`, `SETTLE_S`; with PostgreSQL:
+//! `source scripts/postgres.sh && start_test_postgres` first).
+
+#[path = "../tests/support/store.rs"]
+mod store;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -71,12 +82,22 @@ struct Sample {
     rss_settled: f64,
 }
 
-fn sample(database: &std::path::Path, settle: Duration) -> Sample {
+/// One store's copy of the log: what `--database` takes and the signing key it uses.
+struct Target {
+    name: &'static str,
+    database: PathBuf,
+    signing_key: PathBuf,
+    runs: Vec<Sample>,
+    _store: Option<store::Store>,
+}
+
+fn sample(target: &Target, settle: Duration) -> Sample {
     let address: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     let started = Instant::now();
     let child = Command::new(env!("CARGO_BIN_EXE_deconflict"))
         .args(["serve", "--database"])
-        .arg(database)
+        .arg(&target.database)
+        .env("DECONFLICT_SIGNING_KEY", &target.signing_key)
         .args(["--listen", &address.to_string()])
         .env("DECONFLICT_ADMIN_TOKEN", "restart-http-bench-admin-token")
         .env("RUST_LOG", "warn")
@@ -108,6 +129,54 @@ fn sample(database: &std::path::Path, settle: Duration) -> Sample {
     }
 }
 
+/// `deconflict ARGS --database DATABASE`, stdin from `input`, stdout to `output`.
+fn db(
+    args: &[&str],
+    database: &std::path::Path,
+    input: Option<&std::path::Path>,
+    output: Option<&std::path::Path>,
+) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_deconflict"));
+    command.args(args).arg("--database").arg(database);
+    if let Some(input) = input {
+        command.stdin(std::fs::File::open(input).unwrap());
+    }
+    if let Some(output) = output {
+        command.stdout(std::fs::File::create(output).unwrap());
+    }
+    let status = command.stderr(Stdio::inherit()).status().unwrap();
+    assert!(status.success(), "deconflict {args:?} failed: {status}");
+}
+
+/// The log moved into a fresh PostgreSQL database and served once (the full replay, timed).
+fn postgres_copy(sqlite: &std::path::Path, settle: Duration) -> Target {
+    let store = store::Store::postgres("restart_http bench")
+        .expect("DECONFLICT_TEST_POSTGRES is set (checked by bench_backends)");
+    let exported = store.directory.path().join("log.ndjson");
+    let started = Instant::now();
+    db(&["db", "export"], sqlite, None, Some(&exported));
+    let export_s = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    db(&["db", "import"], &store.database(), Some(&exported), None);
+    let import_s = started.elapsed().as_secs_f64();
+    let ndjson_mib = std::fs::metadata(&exported).unwrap().len() as f64 / (1 << 20) as f64;
+    std::fs::remove_file(&exported).unwrap();
+    let target = Target {
+        name: "postgres",
+        database: store.database(),
+        signing_key: store.signing_key(),
+        runs: Vec::new(),
+        _store: Some(store),
+    };
+    let first = sample(&target, settle);
+    eprintln!(
+        "postgres: exported {ndjson_mib:.0} MiB of NDJSON in {export_s:.1} s, imported in {import_s:.1} s; \
+         first start (full replay, no snapshot yet) ready in {:.1} s",
+        first.ready_s
+    );
+    target
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; this harness takes no arguments.
     let events = env_usize("EVENTS", 10_000_000);
@@ -122,34 +191,61 @@ fn main() {
         std::process::exit(1);
     }
     let size_mib = std::fs::metadata(&database).unwrap().len() as f64 / (1 << 20) as f64;
-    let runs: Vec<Sample> = (0..samples)
-        .map(|i| {
-            let s = sample(&database, settle);
+    let backends = deconflict_store::testing::bench_backends().unwrap_or_else(|error| {
+        eprintln!("{error}");
+        std::process::exit(2)
+    });
+    let mut targets: Vec<Target> = backends
+        .iter()
+        .map(|backend| match backend {
+            deconflict_store::testing::Backend::Sqlite => Target {
+                name: "sqlite",
+                database: database.clone(),
+                signing_key: PathBuf::from("unused-by-sqlite"),
+                runs: Vec::new(),
+                _store: None,
+            },
+            deconflict_store::testing::Backend::Postgres => postgres_copy(&database, settle),
+        })
+        .collect();
+    for i in 0..samples {
+        for target in &mut targets {
+            let s = sample(target, settle);
             eprintln!(
-                "sample {i}: ready {:.0} ms, RSS {:.1} MiB at ready, {:.1} MiB after {} s",
+                "{} sample {i}: ready {:.0} ms, RSS {:.1} MiB at ready, {:.1} MiB after {} s",
+                target.name,
                 s.ready_s * 1e3,
                 s.rss_ready,
                 s.rss_settled,
                 settle.as_secs()
             );
-            s
-        })
-        .collect();
-    let ready: Vec<f64> = runs.iter().map(|s| s.ready_s).collect();
+            target.runs.push(s);
+        }
+    }
     println!(
         "log: {events} events, {size_mib:.0} MiB at {}",
         database.display()
     );
+    println!("deconflict serve, spawn to GET /readyz 200, over {samples} samples per store taken in turn:");
     println!(
-        "deconflict serve, spawn to GET /readyz 200: median {:.0} ms over {samples} (min {:.0}, max {:.0})",
-        median(ready.clone()) * 1e3,
-        ready.iter().cloned().fold(f64::MAX, f64::min) * 1e3,
-        ready.iter().cloned().fold(0.0, f64::max) * 1e3
+        "{:<10} {:>12} {:>10} {:>10} {:>16} {:>18}",
+        "store",
+        "median ms",
+        "min ms",
+        "max ms",
+        "RSS ready MiB",
+        format!("RSS after {} s", settle.as_secs())
     );
-    println!(
-        "RSS at ready: median {:.1} MiB; after {} s serving: median {:.1} MiB",
-        median(runs.iter().map(|s| s.rss_ready).collect()),
-        settle.as_secs(),
-        median(runs.iter().map(|s| s.rss_settled).collect()),
-    );
+    for target in &targets {
+        let ready: Vec<f64> = target.runs.iter().map(|s| s.ready_s).collect();
+        println!(
+            "{:<10} {:>12.0} {:>10.0} {:>10.0} {:>16.1} {:>18.1}",
+            target.name,
+            median(ready.clone()) * 1e3,
+            ready.iter().cloned().fold(f64::MAX, f64::min) * 1e3,
+            ready.iter().cloned().fold(0.0, f64::max) * 1e3,
+            median(target.runs.iter().map(|s| s.rss_ready).collect()),
+            median(target.runs.iter().map(|s| s.rss_settled).collect()),
+        );
+    }
 }

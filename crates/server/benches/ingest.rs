@@ -1,21 +1,28 @@
 //! Position-report ingest over HTTP NDJSON on loopback, detection on (SPEC §10: ≥ 200,000
 //! reports/s).
 //!
-//! A real server (the `App` on a fresh SQLite file, the tactical pass every second) serves on
-//! 127.0.0.1. 10,000 tracks of the engine's realistic traffic, owned by 10 parties, report once
+//! A real server per store measured (the `App` on a fresh log, the tactical pass every second)
+//! serves on 127.0.0.1: SQLite, and PostgreSQL when `DECONFLICT_TEST_POSTGRES` names a server
+//! (`DECONFLICT_BENCH_STORE` chooses; see `deconflict_store::testing::bench_backends`).
+//! 10,000 tracks of the engine's realistic traffic, owned by 10 parties, report once
 //! per simulated second; each party posts its 1,000 reports of a second as one NDJSON request.
 //! The bodies are prepared before timing; `CLIENTS` requests are in flight at once. Five rounds
-//! of 20 simulated seconds (200,000 reports each) are timed; the median rate is printed.
+//! of 20 simulated seconds (200,000 reports each) are timed per store, the stores taking turns
+//! (round 1 on each, then round 2 on each, …) so a noisy machine slows both alike; the median
+//! rate of each is printed, side by side.
 //!
-//! Run: `cargo bench -p deconflict-server --bench ingest`
+//! Run: `cargo bench -p deconflict-server --bench ingest` (with PostgreSQL: `source
+//! scripts/postgres.sh && start_test_postgres` first)
 
 use chrono::{Duration, Utc};
 use deconflict_engine::tactical::{generate, TrafficShape};
 use deconflict_engine::TrackReport;
-use deconflict_server::auth::hash_token;
-use deconflict_server::{App, Config};
+use deconflict_server::App;
 use std::sync::Arc;
 use std::time::Instant;
+
+mod common;
+use common::BenchStore;
 
 const TRACKS: usize = 10_000;
 const PARTIES: usize = 10;
@@ -31,10 +38,18 @@ fn main() {
     runtime.block_on(run());
 }
 
-async fn run() {
-    let directory = tempfile::tempdir().unwrap();
-    let admin = "ingest-bench-admin-token-0000".to_owned();
-    let mut config = Config::new(directory.path().join("ingest.db"), admin.clone());
+/// One store's server and its parties' tokens.
+struct Served {
+    store: BenchStore,
+    app: Arc<App>,
+    base: String,
+    tokens: Vec<String>,
+    rates: Vec<f64>,
+}
+
+async fn serve(store: BenchStore) -> Served {
+    let admin = "ingest-bench-admin-token-0000";
+    let mut config = store.config(admin);
     // The bench sends seconds of traffic faster than they pass: its clock runs ahead of the
     // server's, which a live feed's never does.
     config.report_window.ahead_s = 86_400.0;
@@ -52,7 +67,7 @@ async fn run() {
     for p in 0..PARTIES {
         let body: serde_json::Value = client
             .post(format!("{base}/v1/parties"))
-            .bearer_auth(&admin)
+            .bearer_auth(admin)
             .json(&serde_json::json!({"id": format!("p{p}"), "name": "party", "role": "operator"}))
             .send()
             .await
@@ -62,7 +77,21 @@ async fn run() {
             .unwrap();
         tokens.push(body["token"].as_str().unwrap().to_owned());
     }
-    let _ = hash_token;
+    Served {
+        store,
+        app,
+        base,
+        tokens,
+        rates: Vec::new(),
+    }
+}
+
+async fn run() {
+    let mut servers = Vec::new();
+    for backend in common::backends() {
+        servers.push(serve(BenchStore::new(backend, "ingest bench")).await);
+    }
+    let client = reqwest::Client::new();
 
     let start = Utc::now();
     let initial = generate(TrafficShape::Airways, TRACKS, 7, start);
@@ -101,60 +130,81 @@ async fn run() {
         TRACKS / PARTIES
     );
 
-    let mut rates = Vec::new();
     for round in 0..ROUNDS {
-        let requests: Vec<(String, String)> = bodies
-            [round * SECONDS_PER_ROUND..(round + 1) * SECONDS_PER_ROUND]
-            .iter()
-            .flat_map(|per_party| {
-                per_party
-                    .iter()
-                    .enumerate()
-                    .map(|(p, body)| (tokens[p].clone(), body.clone()))
-            })
-            .collect();
-        let queue = Arc::new(std::sync::Mutex::new(requests.into_iter()));
-        let began = Instant::now();
-        let mut workers = Vec::new();
-        for _ in 0..CLIENTS {
-            let queue = queue.clone();
-            let client = client.clone();
-            let url = format!("{base}/v1/positions");
-            workers.push(tokio::spawn(async move {
-                let mut accepted = 0u64;
-                loop {
-                    let next = queue.lock().unwrap().next();
-                    let Some((token, body)) = next else { break };
-                    let response: serde_json::Value = client
-                        .post(&url)
-                        .bearer_auth(token)
-                        .header("content-type", "application/x-ndjson")
-                        .body(body)
-                        .send()
-                        .await
-                        .unwrap()
-                        .json()
-                        .await
-                        .unwrap();
-                    accepted += response["accepted"].as_u64().unwrap();
-                }
-                accepted
-            }));
+        for server in &mut servers {
+            let Served { base, tokens, .. } = &*server;
+            let requests: Vec<(String, String)> = bodies
+                [round * SECONDS_PER_ROUND..(round + 1) * SECONDS_PER_ROUND]
+                .iter()
+                .flat_map(|per_party| {
+                    per_party
+                        .iter()
+                        .enumerate()
+                        .map(|(p, body)| (tokens[p].clone(), body.clone()))
+                })
+                .collect();
+            let queue = Arc::new(std::sync::Mutex::new(requests.into_iter()));
+            let began = Instant::now();
+            let mut workers = Vec::new();
+            for _ in 0..CLIENTS {
+                let queue = queue.clone();
+                let client = client.clone();
+                let url = format!("{base}/v1/positions");
+                workers.push(tokio::spawn(async move {
+                    let mut accepted = 0u64;
+                    loop {
+                        let next = queue.lock().unwrap().next();
+                        let Some((token, body)) = next else { break };
+                        let response: serde_json::Value = client
+                            .post(&url)
+                            .bearer_auth(token)
+                            .header("content-type", "application/x-ndjson")
+                            .body(body)
+                            .send()
+                            .await
+                            .unwrap()
+                            .json()
+                            .await
+                            .unwrap();
+                        accepted += response["accepted"].as_u64().unwrap();
+                    }
+                    accepted
+                }));
+            }
+            let mut accepted = 0;
+            for worker in workers {
+                accepted += worker.await.unwrap();
+            }
+            let elapsed = began.elapsed().as_secs_f64();
+            let rate = accepted as f64 / elapsed;
+            eprintln!(
+                "{} round {round}: {accepted} reports in {elapsed:.2} s = {rate:.0} reports/s",
+                server.store.name()
+            );
+            assert_eq!(accepted as usize, TRACKS * SECONDS_PER_ROUND);
+            server.rates.push(rate);
         }
-        let mut accepted = 0;
-        for worker in workers {
-            accepted += worker.await.unwrap();
-        }
-        let elapsed = began.elapsed().as_secs_f64();
-        let rate = accepted as f64 / elapsed;
-        eprintln!("round {round}: {accepted} reports in {elapsed:.2} s = {rate:.0} reports/s");
-        assert_eq!(accepted as usize, TRACKS * SECONDS_PER_ROUND);
-        rates.push(rate);
     }
-    let outcome = app.tactical_pass().unwrap();
-    rates.sort_by(f64::total_cmp);
     println!(
-        "ingest over HTTP NDJSON, {TRACKS} tracks, {CLIENTS} clients, detection on: median {:.0} reports/s (min {:.0}, max {:.0}); last pass: {} live tracks, {} conflicts",
-        rates[rates.len() / 2], rates[0], rates[rates.len() - 1], outcome.live_tracks, outcome.tactical_conflicts
+        "ingest over HTTP NDJSON, {TRACKS} tracks, {CLIENTS} clients, detection on, {ROUNDS} rounds of {} reports per store, the stores in turn:",
+        TRACKS * SECONDS_PER_ROUND
     );
+    println!(
+        "{:<10} {:>16} {:>12} {:>12}   last pass",
+        "store", "median reports/s", "min", "max"
+    );
+    for server in &mut servers {
+        let outcome = server.app.tactical_pass().unwrap();
+        let rates = &mut server.rates;
+        rates.sort_by(f64::total_cmp);
+        println!(
+            "{:<10} {:>16.0} {:>12.0} {:>12.0}   {} live tracks, {} conflicts",
+            server.store.name(),
+            rates[rates.len() / 2],
+            rates[0],
+            rates[rates.len() - 1],
+            outcome.live_tracks,
+            outcome.tactical_conflicts
+        );
+    }
 }

@@ -75,6 +75,74 @@ fn admin(base: &str, statement: &str) -> Result<(), String> {
     .map_err(|_| "the admin connection panicked".to_string())?
 }
 
+/// The variable naming the stores a benchmark runs on.
+pub const BENCH_STORE_ENV: &str = "DECONFLICT_BENCH_STORE";
+
+/// A backend a benchmark runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// The backends a benchmark runs on, in the order given: `DECONFLICT_BENCH_STORE`
+/// (`sqlite`, `postgres`, or both comma-separated); unset, both when `DECONFLICT_TEST_POSTGRES`
+/// names a server, else SQLite alone. So one run measures both side by side, on the same
+/// machine at the same time, which is the only comparison a shared machine allows.
+pub fn bench_backends() -> Result<Vec<Backend>, String> {
+    parse_backends(
+        std::env::var(BENCH_STORE_ENV).ok().as_deref(),
+        std::env::var_os(TEST_POSTGRES_ENV).is_some(),
+    )
+}
+
+fn parse_backends(value: Option<&str>, postgres_configured: bool) -> Result<Vec<Backend>, String> {
+    let Some(value) = value else {
+        return Ok(match postgres_configured {
+            true => vec![Backend::Sqlite, Backend::Postgres],
+            false => vec![Backend::Sqlite],
+        });
+    };
+    let mut backends = Vec::new();
+    for name in value
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+    {
+        let backend = match name {
+            "sqlite" => Backend::Sqlite,
+            "postgres" | "postgresql" => Backend::Postgres,
+            other => {
+                return Err(format!(
+                    "{BENCH_STORE_ENV}: unknown store {other:?} (sqlite, postgres)"
+                ))
+            }
+        };
+        if backend == Backend::Postgres && !postgres_configured {
+            return Err(format!(
+                "{BENCH_STORE_ENV} asks for postgres but {TEST_POSTGRES_ENV} is not set \
+                 (`source scripts/postgres.sh && start_test_postgres`)"
+            ));
+        }
+        if !backends.contains(&backend) {
+            backends.push(backend);
+        }
+    }
+    match backends.is_empty() {
+        true => Err(format!("{BENCH_STORE_ENV} names no store")),
+        false => Ok(backends),
+    }
+}
+
 /// `base` with its database (the URL's path) replaced by `name`, its query kept.
 pub fn with_database(base: &str, name: &str) -> String {
     let (url, query) = match base.split_once('?') {
@@ -94,6 +162,25 @@ pub fn with_database(base: &str, name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bench_stores_default_to_both_when_a_server_is_configured() {
+        use Backend::*;
+        assert_eq!(parse_backends(None, true), Ok(vec![Sqlite, Postgres]));
+        assert_eq!(parse_backends(None, false), Ok(vec![Sqlite]));
+        assert_eq!(
+            parse_backends(Some("postgres, sqlite"), true),
+            Ok(vec![Postgres, Sqlite])
+        );
+        assert_eq!(parse_backends(Some("sqlite"), false), Ok(vec![Sqlite]));
+        assert!(parse_backends(Some("postgres"), false)
+            .unwrap_err()
+            .contains("DECONFLICT_TEST_POSTGRES"));
+        assert!(parse_backends(Some("mysql"), true)
+            .unwrap_err()
+            .contains("\"mysql\""));
+        assert!(parse_backends(Some(""), true).is_err());
+    }
 
     #[test]
     fn the_database_part_is_replaced_and_the_query_kept() {

@@ -1,4 +1,6 @@
-//! What the benchmarks share: random plans of the usual shape, and percentiles.
+//! What the benchmarks share: random plans of the usual shape, percentiles, and the stores to
+//! run on.
+#![allow(dead_code)] // each bench uses a part
 
 use chrono::{DateTime, Duration, Utc};
 use deconflict_engine::{Domain, MissionType, OperationSpec};
@@ -68,9 +70,69 @@ pub fn percentiles(mut samples: Vec<f64>) -> String {
 }
 
 /// The value at quantile `q` of samples.
-#[allow(dead_code)] // not every bench compares quantiles
 pub fn quantile(samples: &[f64], q: f64) -> f64 {
     let mut sorted = samples.to_vec();
     sorted.sort_by(f64::total_cmp);
     sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+/// The stores this run measures (`DECONFLICT_BENCH_STORE`, see
+/// `deconflict_store::testing::bench_backends`); exits with the reason if that is malformed.
+pub fn backends() -> Vec<deconflict_store::testing::Backend> {
+    let backends = deconflict_store::testing::bench_backends().unwrap_or_else(|error| {
+        eprintln!("{error}");
+        std::process::exit(2)
+    });
+    let names: Vec<_> = backends.iter().map(|b| b.name()).collect();
+    eprintln!("stores: {}", names.join(", "));
+    backends
+}
+
+/// A fresh, empty log for one bench on one backend: an SQLite file in a temporary directory,
+/// or a new database on the test PostgreSQL server; both removed with the value.
+pub struct BenchStore {
+    pub backend: deconflict_store::testing::Backend,
+    directory: tempfile::TempDir,
+    postgres: Option<deconflict_store::testing::TestDatabase>,
+}
+
+impl BenchStore {
+    pub fn new(backend: deconflict_store::testing::Backend, bench: &str) -> BenchStore {
+        let postgres = match backend {
+            deconflict_store::testing::Backend::Sqlite => None,
+            deconflict_store::testing::Backend::Postgres => Some(
+                deconflict_store::testing::TestDatabase::create(bench)
+                    .expect("DECONFLICT_TEST_POSTGRES is set (checked by backends())"),
+            ),
+        };
+        BenchStore {
+            backend,
+            directory: tempfile::tempdir().unwrap(),
+            postgres,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.backend.name()
+    }
+
+    /// What `--database` (and `Config::database`) takes: the file, or the URL.
+    pub fn database(&self) -> std::path::PathBuf {
+        match &self.postgres {
+            Some(postgres) => postgres.url().into(),
+            None => self.directory.path().join("bench.db"),
+        }
+    }
+
+    /// The server's settings on this log, its signing key in the temporary directory.
+    pub fn config(&self, admin_token: &str) -> deconflict_server::Config {
+        let mut config = deconflict_server::Config::new(self.database(), admin_token.to_owned());
+        config.signing_key = Some(self.directory.path().join("bench.signing-key"));
+        config
+    }
+
+    pub fn open_log(&self) -> deconflict_store::AnyLog {
+        deconflict_store::AnyLog::open(&deconflict_store::Database::from_path(&self.database()))
+            .unwrap()
+    }
 }
