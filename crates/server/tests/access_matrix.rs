@@ -555,6 +555,11 @@ fn probes(endpoint: &str, viewer: &str, ids: &Ids) -> Option<Vec<Probe>> {
             "/v1/zones/ed269",
             json!({"features": []}),
         )],
+        "POST /v1/zones/ed318" => vec![with_body(
+            Method::POST,
+            "/v1/zones/ed318",
+            json!({"type": "FeatureCollection", "features": []}),
+        )],
         "DELETE /v1/zones/{id}" => vec![probe(Method::DELETE, "/v1/zones/some-zone")],
         // Protected sites are public; operators may not notify or withdraw them.
         "GET /v1/sites" => vec![probe(Method::GET, "/v1/sites")],
