@@ -402,11 +402,20 @@ test('the timeline strip shows own operations and conflict windows, a now-line, 
   const t = Number(await page.locator('#time').inputValue()) * 1000;
   const wanted = slider[0] + at * (slider[1] - slider[0]);
   assert.ok(Math.abs(t - wanted) < 5 * 60000, `the filter is at the clicked time (${new Date(t).toISOString()} vs ${new Date(wanted).toISOString()})`);
+  // The cursor is drawn on the next frame after the click: wait for it, then read it.
+  const cursorAt = (x) => page.waitForFunction(([x, tolerance]) => {
+    const box = document.querySelector('#timeline .tl-cursor')?.getBoundingClientRect();
+    return box && box.width >= 0 && Math.abs(box.x - x) < tolerance;
+  }, [x, 4], { timeout: WAIT_MS }).then(() => true, () => false);
+  assert.ok(await cursorAt(lanes.x + lanes.width * at), 'the cursor is where the filter is');
   const cursor = await page.locator('#timeline .tl-cursor').boundingBox();
-  assert.ok(cursor && Math.abs(cursor.x - (lanes.x + lanes.width * at)) < 4, 'the cursor is where the filter is');
   await shot(page, 'glance-08-timeline');
   // And moving the slider moves the cursor.
   await page.locator('#time').evaluate((el, v) => { el.value = String(v); el.dispatchEvent(new Event('input', { bubbles: true })); }, Math.round(slider[0] / 1000 + 60));
+  await page.waitForFunction((limit) => {
+    const box = document.querySelector('#timeline .tl-cursor')?.getBoundingClientRect();
+    return box && box.x < limit;
+  }, cursor.x - lanes.width * 0.5, { timeout: WAIT_MS }).catch(() => {});
   const moved = await page.locator('#timeline .tl-cursor').boundingBox();
   assert.ok(moved.x < cursor.x - lanes.width * 0.5, 'the cursor follows the slider');
   await context.close();
