@@ -45,6 +45,7 @@ pub mod operation;
 pub mod party;
 pub mod predict;
 pub mod release;
+pub mod shard;
 pub mod site;
 pub mod snapshot;
 pub mod state;

@@ -270,14 +270,16 @@ pub fn reconcile_plans<'a>(
     events
 }
 
-/// [`reconcile`] for the periodic pass over live tracks: every open alert of `kind` is decided
-/// by it. A condition no longer found is resolved because one of its tracks was lost, or for
-/// `otherwise`.
+/// [`reconcile`] for the periodic pass over live tracks: every open alert of `kind` whose
+/// condition the pass `decides` (all of them when `None`, on a single node; a shard's share in a cluster,
+/// `decide::Scope`) is decided by it. A condition no longer found is resolved because one of
+/// its tracks was lost, or for `otherwise`.
 #[allow(clippy::too_many_arguments)]
 pub fn reconcile_tracks(
     state: &State,
     now: DateTime<Utc>,
     kind: ConditionKind,
+    decides: Option<&dyn Fn(&Condition) -> bool>,
     found: &BTreeMap<Condition, Found>,
     changed: &dyn Fn(&Alert, &Found) -> bool,
     otherwise: &str,
@@ -290,14 +292,13 @@ pub fn reconcile_tracks(
         cleared: &cleared,
         severity_ratchets,
     };
-    reconcile(
-        state,
-        now,
-        state.open_alerts_of_kind(kind),
-        found,
-        &rule,
-        events,
-    );
+    let open = state
+        .open_alerts_of_kind(kind)
+        .filter(|alert| match decides {
+            None => true,
+            Some(decides) => Condition::of(&alert.detail).is_some_and(|c| decides(&c)),
+        });
+    reconcile(state, now, open, found, &rule, events);
 }
 
 /// Why a track alert cleared: one of its tracks was lost (no report within the staleness

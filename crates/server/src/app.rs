@@ -75,6 +75,10 @@ pub struct Config {
     /// How often a node on a shared log looks for the others' events when idle (default
     /// 200 ms): the most a stream on this node lags an alert raised on another.
     pub follow_interval: std::time::Duration,
+    /// This node's part in a cluster (`serve --node NAME`, a PostgreSQL database only): its
+    /// periodic pass decides only the cells it leases ([`crate::cluster`]). `None`: it decides
+    /// everything.
+    pub cluster: Option<crate::cluster::ClusterConfig>,
 }
 
 /// Default of [`Config::follow_interval`].
@@ -108,6 +112,7 @@ impl Config {
             terrain: None,
             shared_log,
             follow_interval: FOLLOW_INTERVAL,
+            cluster: None,
         }
     }
 }
@@ -171,6 +176,8 @@ pub struct App {
     startup: crate::snapshot::Startup,
     /// The seq of the newest snapshot taken or loaded, and when: what the next one is due from.
     last_snapshot: Mutex<(u64, std::time::Instant)>,
+    /// The cells this node leases, in a cluster.
+    membership: Option<Arc<crate::cluster::Membership>>,
 }
 
 /// A snapshot taken by [`App::snapshot`].
@@ -252,6 +259,18 @@ impl App {
                     .hash
             }
         };
+        let membership = match (&config.cluster, Database::from_path(&config.database)) {
+            (None, _) => None,
+            (Some(cluster), Database::Postgres(url)) => Some(Arc::new(
+                crate::cluster::Membership::open(&url, cluster.clone())?,
+            )),
+            (Some(_), Database::Sqlite(path)) => {
+                return Err(StoreError::DatabaseUrl {
+                    url: path.display().to_string(),
+                    reason: "a cluster node (--node) needs a shared PostgreSQL database".into(),
+                })
+            }
+        };
         Ok(App {
             core: Mutex::new(Core {
                 state,
@@ -266,7 +285,13 @@ impl App {
             clock,
             startup,
             last_snapshot: Mutex::new(last_snapshot),
+            membership,
         })
+    }
+
+    /// This node's leases, in a cluster.
+    pub fn membership(&self) -> Option<Arc<crate::cluster::Membership>> {
+        self.membership.clone()
     }
 
     /// How the state was rebuilt at start-up: from which snapshot, how many events replayed.
@@ -563,11 +588,25 @@ impl App {
     /// Runs one tactical pass (detection, conformance, staleness) at the current time.
     pub fn tactical_pass(&self) -> Result<deconflict_engine::decide::PassOutcome, CommandError> {
         let started = std::time::Instant::now();
+        // In a cluster, the shard of the cells leased now decides (SPEC §9).
+        let shard = self.membership.as_ref().map(|m| m.shard());
         let outcome = self.execute(
             &Actor::System,
-            |state, now| Ok(deconflict_engine::decide::tactical_pass(state, now)),
+            |state, now| {
+                Ok(match &shard {
+                    None => deconflict_engine::decide::tactical_pass(state, now),
+                    Some(shard) => deconflict_engine::decide::tactical_pass_in(
+                        state,
+                        now,
+                        deconflict_engine::decide::Scope::Shard(shard),
+                    ),
+                })
+            },
             |_, outcome| outcome,
         )?;
+        if outcome.band_exceeded {
+            tracing::warn!("the parameters in force exceed the cluster's band: this pass detected over every track");
+        }
         metrics::histogram!("deconflict_tactical_pass_seconds")
             .record(started.elapsed().as_secs_f64());
         metrics::gauge!("deconflict_live_tracks").set(outcome.live_tracks as f64);

@@ -17,6 +17,7 @@
 pub mod app;
 pub mod auth;
 pub mod body;
+pub mod cluster;
 pub mod concurrency;
 pub mod connections;
 pub mod follow;
@@ -90,6 +91,7 @@ pub async fn serve_router(
     });
     let _snapshots = snapshot::spawn(app.clone());
     let _follower = follow::spawn(app.clone());
+    let _leases = cluster::spawn(app.clone());
     // SPEC §8: the head is signed periodically as well as on demand.
     let signer = {
         let app = app.clone();
@@ -109,6 +111,15 @@ pub async fn serve_router(
     };
     let retention = retention::spawn(app.clone());
     let result = connections::serve(listener, router, app.config.server_limits, shutdown).await;
+    if let Some(membership) = app.membership() {
+        // Hand the cells over at once rather than after the lease time.
+        drop(_leases);
+        match tokio::task::spawn_blocking(move || membership.release()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!(%error, "releasing the cluster leases failed"),
+            Err(error) => tracing::error!(%error, "releasing the cluster leases panicked"),
+        }
+    }
     if let Some(ticker) = ticker {
         ticker.abort();
     }

@@ -49,6 +49,7 @@ pub use database::{AnyLog, Database};
 pub use error::StoreError;
 pub use event::{EventLog, NewEvent, Pruned, StoredEvent};
 pub use hash::{canonical_json, event_hash, GENESIS_HASH};
+pub use postgres::leases::{PgLeases, Renewal};
 pub use postgres::{is_postgres_url, redact_url, PgLog};
 pub use receipt::{
     receipt_entry, verify_receipt, Disclosure, HeadSigner, Receipt, ReceiptEntry, ReceiptError,

@@ -35,6 +35,7 @@ use std::time::Duration;
 use postgres::error::SqlState;
 use postgres::{Client, IsolationLevel, Transaction};
 
+pub mod leases;
 mod prune;
 mod rows;
 mod schema;

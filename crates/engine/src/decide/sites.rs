@@ -421,6 +421,7 @@ pub fn track_places(
     state: &State,
     live: &[&LiveTrack],
     now: DateTime<Utc>,
+    decides: Option<&dyn Fn(&Condition) -> bool>,
     events: &mut Vec<Event>,
 ) -> PlacesOutcome {
     let mut zone_found: BTreeMap<(TrackRef, String), TrackZoneDetail> = BTreeMap::new();
@@ -522,8 +523,8 @@ pub fn track_places(
         zone_entries: zone_found.len(),
         site_proximities: site_found.len(),
     };
-    reconcile_track_zones(state, now, &zone_found, events);
-    reconcile_track_sites(state, now, &site_found, events);
+    reconcile_track_zones(state, now, decides, &zone_found, events);
+    reconcile_track_sites(state, now, decides, &site_found, events);
     outcome
 }
 
@@ -553,6 +554,7 @@ struct Entry {
 fn reconcile_track_zones(
     state: &State,
     now: DateTime<Utc>,
+    decides: Option<&dyn Fn(&Condition) -> bool>,
     found: &BTreeMap<(TrackRef, String), TrackZoneDetail>,
     events: &mut Vec<Event>,
 ) {
@@ -589,6 +591,7 @@ fn reconcile_track_zones(
         state,
         now,
         ConditionKind::TrackZone,
+        decides,
         &found,
         &changed,
         "the track is no longer in or heading into the zone",
@@ -617,6 +620,7 @@ fn track_entry(detail: &SiteDetail) -> Option<Entry> {
 fn reconcile_track_sites(
     state: &State,
     now: DateTime<Utc>,
+    decides: Option<&dyn Fn(&Condition) -> bool>,
     found: &BTreeMap<(TrackRef, String), SiteDetail>,
     events: &mut Vec<Event>,
 ) {
@@ -646,6 +650,7 @@ fn reconcile_track_sites(
         state,
         now,
         ConditionKind::TrackSite,
+        decides,
         &found,
         &changed,
         "the track is no longer near or heading for the site",

@@ -19,6 +19,7 @@ use crate::event::Event;
 use crate::ids::{OperationId, OperationKey, PartyId};
 use crate::lifecycle::{self, Condition, ConditionKind, Found};
 use crate::operation::Operation;
+use crate::shard::{Cell, Shard};
 use crate::state::State;
 use crate::tactical::{self, TacticalParams, TrackState};
 use crate::track::{LiveTrack, ReportRefusal, TrackReport, STALE_AFTER_S};
@@ -148,11 +149,69 @@ pub struct PassOutcome {
     pub zone_entries: usize,
     /// Tracks near or heading for a protected site (SPEC §5.5).
     pub site_proximities: usize,
+    /// A shard's pass whose band did not cover the parameters in force or a report's age, so
+    /// it detected over every live track ([`tactical_pass_in`]).
+    pub band_exceeded: bool,
 }
 
 /// The periodic pass: marks stale tracks lost, detects tactical conflicts over all live
 /// tracks, checks conformance, and raises, updates or resolves their alerts.
 pub fn tactical_pass(state: &State, now: DateTime<Utc>) -> Decision<PassOutcome> {
+    tactical_pass_in(state, now, Scope::Whole)
+}
+
+/// What one node's periodic pass decides: everything (a single node), or one shard's share of
+/// a cluster (SPEC §9, [`crate::shard`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'s> {
+    Whole,
+    /// Tracks whose reported cell the shard owns (lost, conformance, zones, sites), pairs whose
+    /// anchor's cell it owns; detection over the tracks it would receive. The shards of a
+    /// cluster on one state decide, together, exactly what [`Scope::Whole`] decides
+    /// (`tests/shard.rs`).
+    Shard(&'s Shard),
+}
+
+impl Scope<'_> {
+    /// Whether checks of this one track (lost, conformance, zones, sites) are this pass's.
+    fn owns(&self, track: &LiveTrack) -> bool {
+        match self {
+            Scope::Whole => true,
+            Scope::Shard(shard) => shard.owns(&track_state(track)),
+        }
+    }
+
+    /// Whether an open alert's condition is this pass's to decide: a pair by its anchor, one
+    /// track by its cell. A condition whose tracks the state no longer holds (forgotten) is
+    /// decided by the owner of the cell at 0°, 0°, so that it is decided by someone.
+    fn decides(&self, state: &State, condition: &Condition) -> bool {
+        let Scope::Shard(shard) = self else {
+            return true;
+        };
+        let known = |t: &TrackRef| state.track(&t.track_id).map(track_state);
+        let fallback = || Cell::of(0.0, 0.0).is_some_and(|cell| shard.owned().contains(&cell));
+        match condition {
+            Condition::Tactical([a, b]) => match (known(a), known(b)) {
+                (Some(a), Some(b)) => shard.decides(&a, &b),
+                (Some(t), None) | (None, Some(t)) => shard.owns(&t),
+                (None, None) => fallback(),
+            },
+            Condition::Nonconformance(track, _)
+            | Condition::TrackZone(track, _)
+            | Condition::TrackSite(track, _) => match known(track) {
+                Some(t) => shard.owns(&t),
+                None => fallback(),
+            },
+            _ => true,
+        }
+    }
+}
+
+/// [`tactical_pass`] for one [`Scope`]. A shard detects over the tracks it would receive only
+/// when its band covers the widest parameters in force and every live report's age; otherwise
+/// over every live track (the pairs it decides are the same; only slower), counted in
+/// [`PassOutcome::band_exceeded`].
+pub fn tactical_pass_in(state: &State, now: DateTime<Utc>, scope: Scope) -> Decision<PassOutcome> {
     let widest = state.widest_params();
     let mut events = Vec::new();
     let mut outcome = PassOutcome::default();
@@ -161,23 +220,44 @@ pub fn tactical_pass(state: &State, now: DateTime<Utc>) -> Decision<PassOutcome>
     let mut live: Vec<&LiveTrack> = Vec::new();
     for track in state.live_tracks() {
         if track.age_s(now) > STALE_AFTER_S {
-            lost.push(track.report.track_id.clone());
+            if scope.owns(track) {
+                lost.push(track.report.track_id.clone());
+            }
         } else {
             live.push(track);
         }
     }
     outcome.lost = lost.len();
-    outcome.live_tracks = live.len();
     if !lost.is_empty() {
         events.push(Event::TracksLost { track_ids: lost });
     }
 
+    let widest_tactical = tactical_params(&widest);
+    if let Scope::Shard(shard) = scope {
+        let band = shard.band();
+        let within = band.covers(&widest_tactical)
+            && live
+                .iter()
+                .all(|t| t.age_s(now).abs() <= band.max_extrapolation_s);
+        if within {
+            live.retain(|t| shard.receives(&track_state(t)));
+        } else {
+            outcome.band_exceeded = true;
+        }
+    }
+    outcome.live_tracks = live.len();
+
     let states: Vec<TrackState> = live.iter().map(|t| track_state(t)).collect();
     // Larger minima and look-ahead only add conflicts, so a pass with the widest parameters
     // finds a superset; each pair is then judged with its own agreement's parameters.
-    let candidates = tactical::detect(&states, now, &tactical_params(&widest));
+    let candidates = tactical::detect(&states, now, &widest_tactical);
     let mut found: BTreeMap<[TrackRef; 2], TacticalDetail> = BTreeMap::new();
     for candidate in candidates {
+        if let Scope::Shard(shard) = scope {
+            if !shard.decides(&states[candidate.a], &states[candidate.b]) {
+                continue;
+            }
+        }
         let pair_params = state.params_between(&live[candidate.a].owner, &live[candidate.b].owner);
         let conflict = if pair_params == widest {
             candidate.figures()
@@ -210,8 +290,15 @@ pub fn tactical_pass(state: &State, now: DateTime<Utc>) -> Decision<PassOutcome>
         found.insert(pair, detail);
     }
     outcome.tactical_conflicts = found.len();
-    reconcile_tactical(state, now, &found, &mut events);
+    let decides_condition = |condition: &Condition| scope.decides(state, condition);
+    let decides: Option<&dyn Fn(&Condition) -> bool> = match scope {
+        Scope::Whole => None,
+        Scope::Shard(_) => Some(&decides_condition),
+    };
+    reconcile_tactical(state, now, decides, &found, &mut events);
 
+    // Checks of one track are its cell owner's.
+    live.retain(|t| scope.owns(t));
     let mut nonconforming = BTreeMap::new();
     for track in &live {
         if let Some(detail) = conformance(state, track, now) {
@@ -219,8 +306,8 @@ pub fn tactical_pass(state: &State, now: DateTime<Utc>) -> Decision<PassOutcome>
         }
     }
     outcome.nonconforming = nonconforming.len();
-    reconcile_nonconformance(state, now, &nonconforming, &mut events);
-    let places = super::sites::track_places(state, &live, now, &mut events);
+    reconcile_nonconformance(state, now, decides, &nonconforming, &mut events);
+    let places = super::sites::track_places(state, &live, now, decides, &mut events);
     outcome.zone_entries = places.zone_entries;
     outcome.site_proximities = places.site_proximities;
     Decision { events, outcome }
@@ -278,6 +365,7 @@ fn materially_changed(old: &TacticalDetail, new: &TacticalDetail) -> bool {
 fn reconcile_tactical(
     state: &State,
     now: DateTime<Utc>,
+    decides: Option<&dyn Fn(&Condition) -> bool>,
     found: &BTreeMap<[TrackRef; 2], TacticalDetail>,
     events: &mut Vec<Event>,
 ) {
@@ -301,6 +389,7 @@ fn reconcile_tactical(
         state,
         now,
         ConditionKind::Tactical,
+        decides,
         &found,
         &changed,
         "separation is no longer predicted to be lost",
@@ -416,6 +505,7 @@ fn nearby_parties(state: &State, track: &LiveTrack) -> Vec<PartyId> {
 fn reconcile_nonconformance(
     state: &State,
     now: DateTime<Utc>,
+    decides: Option<&dyn Fn(&Condition) -> bool>,
     found: &BTreeMap<(TrackRef, OperationKey), NonconformanceDetail>,
     events: &mut Vec<Event>,
 ) {
@@ -447,6 +537,7 @@ fn reconcile_nonconformance(
         state,
         now,
         ConditionKind::Nonconformance,
+        decides,
         &found,
         &changed,
         "the track is back inside its operation, or no longer live",

@@ -15,7 +15,7 @@
 use crate::GENESIS_HASH;
 
 /// Migrations in order: (version, SQL). Never edit one that shipped; add the next.
-pub(super) const MIGRATIONS: &[(i32, &str)] = &[(1, MIGRATION_1)];
+pub(super) const MIGRATIONS: &[(i32, &str)] = &[(1, MIGRATION_1), (2, MIGRATION_2)];
 
 /// Version 1: the same columns as SQLite's schema version 3 (text for every hashed column, the
 /// payload as bytes: UTF-8 canonical JSON or a zstd frame of it, as `codec` says), plus the
@@ -49,6 +49,21 @@ CREATE TABLE signed_heads (
     signed_at TEXT NOT NULL,
     public_key TEXT NOT NULL,
     signature TEXT NOT NULL
+);
+";
+
+/// Version 2: the cluster's leases (SPEC §9, `postgres::leases`): which node is alive until
+/// when, and which node owns each cell of the shard grid until when, both by the database's
+/// clock so that the nodes' clocks need not agree.
+const MIGRATION_2: &str = "
+CREATE TABLE cluster_nodes (
+    node TEXT PRIMARY KEY,
+    expires_at TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE cell_leases (
+    cell INT PRIMARY KEY,
+    node TEXT NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
 );
 ";
 

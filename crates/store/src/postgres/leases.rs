@@ -1,0 +1,210 @@
+//! Leases of the shard grid's cells (SPEC §9, issue 21): which node of a cluster decides the
+//! live traffic of which cells, held in the database beside the log.
+//!
+//! Every node calls [`PgLeases::renew`] every second or so. In one transaction it
+//! 1. marks itself alive until `now + ttl` (`cluster_nodes`),
+//! 2. counts the live nodes and so its fair share, `⌈cells / live nodes⌉`,
+//! 3. extends its own leases to `now + ttl`, gives back the highest-numbered ones beyond its
+//!    share (so a node that joins finds cells to take), and
+//! 4. takes free cells — never leased, or whose lease expired — up to its share, lowest
+//!    first (cells are numbered row by row, so a node's cells are mostly neighbours and its
+//!    band stays small). A take is an upsert that only overwrites an *expired* lease, so two
+//!    nodes never both take a cell.
+//!
+//! Times are the database's (`now()`), so the nodes' clocks need not agree. A node trusts its
+//! cells only until its own monotonic clock says `ttl` minus a margin has passed since the
+//! renewal began (the caller's rule): a node cut off from the database stops deciding before
+//! anyone else may take its cells. A killed node's cells are taken over within `ttl` plus
+//! one renewal period. The SQL (upsert with `ON CONFLICT … DO UPDATE … WHERE`, `RETURNING`,
+//! `now()` and intervals) is within what CockroachDB accepts.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use postgres::Client;
+
+use super::worker::Worker;
+use super::{redact_url, retrying};
+use crate::StoreError;
+
+/// A connection for one node's leases (its own, so renewals never wait behind the log).
+pub struct PgLeases {
+    worker: Worker,
+    node: String,
+}
+
+/// What a renewal found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Renewal {
+    /// The cells this node holds now, ascending.
+    pub cells: Vec<u32>,
+    /// Nodes alive, this one included.
+    pub live_nodes: u32,
+}
+
+impl PgLeases {
+    /// Connects as `node` (a name unique in the cluster) to the database of an opened log (its
+    /// schema must be at version 2 or later: open the log first).
+    pub fn open(url: &str, node: &str) -> Result<PgLeases, StoreError> {
+        let name = redact_url(url);
+        let mut config =
+            postgres::Config::from_str(url).map_err(|error| StoreError::DatabaseUrl {
+                url: name,
+                reason: error.to_string(),
+            })?;
+        config.application_name("deconflict-leases");
+        config.connect_timeout(Duration::from_secs(10));
+        Ok(PgLeases {
+            worker: Worker::connect(config)?,
+            node: node.to_owned(),
+        })
+    }
+
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// Renews this node's life and leases for `ttl`, and rebalances to a fair share of
+    /// `cell_count` cells (see the module documentation).
+    pub fn renew(&self, ttl: Duration, cell_count: u32) -> Result<Renewal, StoreError> {
+        let node = self.node.clone();
+        let ttl_s = ttl.as_secs_f64().max(0.001);
+        self.worker.call(move |client| {
+            retrying(client, |transaction| {
+                renew_in(transaction, &node, ttl_s, cell_count)
+            })
+        })
+    }
+
+    /// Gives up every lease and marks the node gone (a clean shutdown), so others take its
+    /// cells at once instead of after `ttl`.
+    pub fn release(&self) -> Result<(), StoreError> {
+        let node = self.node.clone();
+        self.worker.call(move |client: &mut Client| {
+            retrying(client, |transaction| {
+                transaction.execute("DELETE FROM cell_leases WHERE node = $1", &[&node])?;
+                transaction.execute("DELETE FROM cluster_nodes WHERE node = $1", &[&node])?;
+                Ok(())
+            })
+        })
+    }
+}
+
+fn renew_in(
+    transaction: &mut postgres::Transaction<'_>,
+    node: &str,
+    ttl_s: f64,
+    cell_count: u32,
+) -> Result<Renewal, StoreError> {
+    const UNTIL: &str = "now() + $2::FLOAT8 * interval '1 second'";
+    transaction.execute(
+        &format!(
+            "INSERT INTO cluster_nodes (node, expires_at) VALUES ($1, {UNTIL}) \
+             ON CONFLICT (node) DO UPDATE SET expires_at = excluded.expires_at"
+        ),
+        &[&node, &ttl_s],
+    )?;
+    let live: i64 = transaction
+        .query_one(
+            "SELECT count(*) FROM cluster_nodes WHERE expires_at > now()",
+            &[],
+        )?
+        .try_get(0)?;
+    let live = u32::try_from(live.max(1)).unwrap_or(u32::MAX);
+    let share = cell_count.div_ceil(live);
+
+    let mut mine: Vec<i32> = transaction
+        .query(
+            &format!(
+                "UPDATE cell_leases SET expires_at = {UNTIL} \
+                 WHERE node = $1 AND expires_at > now() RETURNING cell"
+            ),
+            &[&node, &ttl_s],
+        )?
+        .iter()
+        .map(|row| row.try_get(0))
+        .collect::<Result<_, _>>()?;
+    mine.sort_unstable();
+    if mine.len() > share as usize {
+        let excess: Vec<i32> = mine.split_off(share as usize);
+        transaction.execute(
+            "DELETE FROM cell_leases WHERE node = $1 AND cell = ANY($2)",
+            &[&node, &excess],
+        )?;
+    } else if mine.len() < share as usize {
+        let taken: std::collections::BTreeSet<i32> = transaction
+            .query("SELECT cell FROM cell_leases WHERE expires_at > now()", &[])?
+            .iter()
+            .map(|row| row.try_get(0))
+            .collect::<Result<_, _>>()?;
+        let wanted: Vec<i32> = (0..i32::try_from(cell_count).unwrap_or(i32::MAX))
+            .filter(|cell| !taken.contains(cell))
+            .take(share as usize - mine.len())
+            .collect();
+        if !wanted.is_empty() {
+            let got = transaction.query(
+                &format!(
+                    "INSERT INTO cell_leases (cell, node, expires_at) \
+                     SELECT cell, $1, {UNTIL} FROM UNNEST($3::INT[]) AS t(cell) \
+                     ON CONFLICT (cell) DO UPDATE \
+                     SET node = excluded.node, expires_at = excluded.expires_at \
+                     WHERE cell_leases.expires_at <= now() OR cell_leases.node = excluded.node \
+                     RETURNING cell"
+                ),
+                &[&node, &ttl_s, &wanted],
+            )?;
+            for row in got {
+                mine.push(row.try_get(0)?);
+            }
+            mine.sort_unstable();
+        }
+    }
+    Ok(Renewal {
+        cells: mine
+            .into_iter()
+            .filter_map(|c| u32::try_from(c).ok())
+            .collect(),
+        live_nodes: live,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::TestDatabase;
+    use crate::PgLog;
+
+    /// Two nodes share the cells fairly and never both hold one; one leaving (or expiring)
+    /// hands its cells to the other.
+    #[test]
+    fn nodes_share_cells_and_take_over_when_one_goes() {
+        let Some(db) = TestDatabase::create("leases") else {
+            return;
+        };
+        let url = db.url().to_owned();
+        drop(PgLog::open(&url).unwrap());
+        let ttl = Duration::from_millis(600);
+        let a = PgLeases::open(&url, "a").unwrap();
+        let b = PgLeases::open(&url, "b").unwrap();
+        // Alone, a takes every cell.
+        assert_eq!(a.renew(ttl, 10).unwrap().cells, (0..10).collect::<Vec<_>>());
+        // b joins: it is alive but finds nothing free until a gives back its excess.
+        let first_b = b.renew(ttl, 10).unwrap();
+        assert_eq!(first_b.live_nodes, 2);
+        assert!(first_b.cells.is_empty());
+        let a_cells = a.renew(ttl, 10).unwrap().cells;
+        assert_eq!(a_cells, (0..5).collect::<Vec<_>>());
+        let b_cells = b.renew(ttl, 10).unwrap().cells;
+        assert_eq!(b_cells, (5..10).collect::<Vec<_>>());
+        // a stops renewing: after the ttl, b takes everything.
+        std::thread::sleep(ttl + Duration::from_millis(100));
+        assert_eq!(b.renew(ttl, 10).unwrap().cells, (0..10).collect::<Vec<_>>());
+        // a comes back, b gives back half, a takes it; a clean release hands back at once.
+        a.renew(ttl, 10).unwrap();
+        b.renew(ttl, 10).unwrap();
+        assert_eq!(a.renew(ttl, 10).unwrap().cells.len(), 5);
+        a.release().unwrap();
+        let after = b.renew(ttl, 10).unwrap();
+        assert_eq!((after.live_nodes, after.cells.len()), (1, 10));
+    }
+}
