@@ -205,6 +205,20 @@ impl TestServer {
         }
     }
 
+    /// Ends the server as a crash would: its task is dropped mid-flight, no shutdown runs (a
+    /// cluster node does not hand its cells back; its leases must expire).
+    pub async fn kill(mut self) -> Kept {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+        drop(self.shutdown.take());
+        Kept {
+            _directory: self._directory.take(),
+            _postgres: self._postgres.take(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.address, path)
     }
