@@ -63,6 +63,8 @@ enum Command {
         /// Snapshot the state every T minutes if anything was logged (0: not by time).
         #[arg(long, default_value_t = deconflict_server::app::SNAPSHOT_INTERVAL.as_secs() / 60)]
         snapshot_every_minutes: u64,
+        #[command(flatten)]
+        cluster: serve::ClusterFlags,
     },
     /// Run the built-in scenario (Syria and the eastern Mediterranean, 2015) and serve it.
     Demo {
@@ -343,6 +345,7 @@ fn main() -> ExitCode {
             limits,
             snapshot_every_events,
             snapshot_every_minutes,
+            cluster,
         } => {
             let snapshots = serve::Snapshots {
                 every_events: snapshot_every_events,
@@ -355,6 +358,7 @@ fn main() -> ExitCode {
                 retention_days,
                 limits,
                 snapshots,
+                cluster,
             )
             .map(|()| ExitCode::SUCCESS)
         }

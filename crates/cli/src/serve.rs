@@ -160,6 +160,41 @@ pub struct Snapshots {
     pub every_minutes: u64,
 }
 
+/// A node's part in a cluster (SPEC §9): several `serve --node NAME` on one PostgreSQL
+/// database split the live detection by region, each deciding the cells it leases.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ClusterFlags {
+    /// Join the cluster on the (PostgreSQL) database as this node (a name unique among its
+    /// nodes): the periodic pass then decides only the cells this node leases.
+    #[arg(long)]
+    pub node: Option<String>,
+    /// How long a node's cell leases last without renewal (renewed every quarter of it): a
+    /// killed node's cells pass to the others after about this.
+    #[arg(long, default_value_t = deconflict_server::cluster::LEASE_TTL.as_secs_f64())]
+    pub lease_seconds: f64,
+}
+
+impl ClusterFlags {
+    fn apply(&self, config: &mut Config) -> anyhow::Result<()> {
+        let Some(node) = &self.node else {
+            return Ok(());
+        };
+        anyhow::ensure!(
+            config.shared_log,
+            "--node needs a shared PostgreSQL database (--database postgres://…)"
+        );
+        anyhow::ensure!(
+            self.lease_seconds.is_finite() && (0.2..=3600.0).contains(&self.lease_seconds),
+            "--lease-seconds must be between 0.2 and 3600"
+        );
+        config.cluster = Some(deconflict_server::cluster::ClusterConfig {
+            lease_ttl: std::time::Duration::from_secs_f64(self.lease_seconds),
+            ..deconflict_server::cluster::ClusterConfig::new(node.clone())
+        });
+        Ok(())
+    }
+}
+
 pub fn run(
     database: PathBuf,
     listen: SocketAddr,
@@ -167,6 +202,7 @@ pub fn run(
     retention_days: u32,
     limits: LimitFlags,
     snapshots: Snapshots,
+    cluster: ClusterFlags,
 ) -> anyhow::Result<()> {
     anyhow::ensure!(
         admin_token.len() >= 16,
@@ -174,6 +210,7 @@ pub fn run(
     );
     let mut config = Config::new(database.clone(), admin_token);
     limits.apply(&mut config)?;
+    cluster.apply(&mut config)?;
     init_logging();
     config.retention_horizon = Some(chrono::TimeDelta::days(i64::from(retention_days)));
     check_open_files(config.server_limits.max_connections);
