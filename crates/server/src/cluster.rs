@@ -79,10 +79,11 @@ impl Membership {
         &self.config.node
     }
 
-    /// Renews the leases and rebuilds the shard if its cells changed.
-    pub fn renew(&self) -> Result<Renewal, StoreError> {
+    /// Renews the leases, sharing the cells by `weights` (one per cell: [`cell_weights`]),
+    /// and rebuilds the shard if its cells changed.
+    pub fn renew(&self, weights: Vec<u64>) -> Result<Renewal, StoreError> {
         let started = Instant::now();
-        let renewal = self.leases.renew(self.config.lease_ttl, Cell::count())?;
+        let renewal = self.leases.renew(self.config.lease_ttl, weights)?;
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         let same = held
             .shard
@@ -125,6 +126,20 @@ impl Membership {
     }
 }
 
+/// Each cell's weight for sharing the cells among nodes: the live tracks reported in it, plus
+/// one (an empty cell still costs a little, and the weights are never all zero). Every node
+/// holds every track in this slice (positions travel through the log), so every node computes
+/// nearly the same weights.
+pub fn cell_weights(state: &deconflict_engine::State) -> Vec<u64> {
+    let mut weights = vec![1u64; Cell::count() as usize];
+    for track in state.live_tracks() {
+        if let Some(cell) = Cell::of(track.report.lat_deg, track.report.lon_deg) {
+            weights[cell.0 as usize] += 1;
+        }
+    }
+    weights
+}
+
 /// Renews the node's leases every quarter of the lease time; none when not in a cluster.
 pub fn spawn(app: Arc<App>) -> Task {
     let Some(membership) = app.membership() else {
@@ -136,8 +151,9 @@ pub fn spawn(app: Arc<App>) -> Task {
         timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             timer.tick().await;
-            let membership = membership.clone();
-            match tokio::task::spawn_blocking(move || membership.renew()).await {
+            let (membership, app) = (membership.clone(), app.clone());
+            let renew = move || membership.renew(app.read(cell_weights));
+            match tokio::task::spawn_blocking(renew).await {
                 Ok(Ok(_)) => {}
                 Ok(Err(error)) => tracing::error!(%error, "renewing the cluster leases failed"),
                 Err(error) => tracing::error!(%error, "renewing the cluster leases panicked"),

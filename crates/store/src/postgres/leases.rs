@@ -3,13 +3,15 @@
 //!
 //! Every node calls [`PgLeases::renew`] every second or so. In one transaction it
 //! 1. marks itself alive until `now + ttl` (`cluster_nodes`),
-//! 2. counts the live nodes and so its fair share, `⌈cells / live nodes⌉`,
-//! 3. extends its own leases to `now + ttl`, gives back the highest-numbered ones beyond its
-//!    share (so a node that joins finds cells to take), and
-//! 4. takes free cells — never leased, or whose lease expired — up to its share, lowest
-//!    first (cells are numbered row by row, so a node's cells are mostly neighbours and its
-//!    band stays small). A take is an upsert that only overwrites an *expired* lease, so two
-//!    nodes never both take a cell.
+//! 2. counts the live nodes and so its fair share of the load, `⌈total weight / live nodes⌉`
+//!    (each cell's weight is given by the caller: the server counts the live tracks in it,
+//!    plus one, so a share is a share of the traffic and not of the globe's empty cells),
+//! 3. extends its own leases to `now + ttl`, gives back its highest-numbered cells while what
+//!    remains is still at least its share (so a node that joins finds cells to take), and
+//! 4. takes free cells — never leased, or whose lease expired — lowest first until it holds
+//!    its share (cells are numbered row by row, so a node's cells are mostly neighbours — a
+//!    strip of latitude — and its band stays small). A take is an upsert that only
+//!    overwrites an *expired* lease, so two nodes never both take a cell.
 //!
 //! Times are the database's (`now()`), so the nodes' clocks need not agree. A node trusts its
 //! cells only until its own monotonic clock says `ttl` minus a margin has passed since the
@@ -64,14 +66,14 @@ impl PgLeases {
         &self.node
     }
 
-    /// Renews this node's life and leases for `ttl`, and rebalances to a fair share of
-    /// `cell_count` cells (see the module documentation).
-    pub fn renew(&self, ttl: Duration, cell_count: u32) -> Result<Renewal, StoreError> {
+    /// Renews this node's life and leases for `ttl`, and rebalances to a fair share of the
+    /// cells' `weights` (one per cell, cell `i` at index `i`; see the module documentation).
+    pub fn renew(&self, ttl: Duration, weights: Vec<u64>) -> Result<Renewal, StoreError> {
         let node = self.node.clone();
         let ttl_s = ttl.as_secs_f64().max(0.001);
         self.worker.call(move |client| {
             retrying(client, |transaction| {
-                renew_in(transaction, &node, ttl_s, cell_count)
+                renew_in(transaction, &node, ttl_s, &weights)
             })
         })
     }
@@ -94,7 +96,7 @@ fn renew_in(
     transaction: &mut postgres::Transaction<'_>,
     node: &str,
     ttl_s: f64,
-    cell_count: u32,
+    weights: &[u64],
 ) -> Result<Renewal, StoreError> {
     const UNTIL: &str = "now() + $2::FLOAT8 * interval '1 second'";
     transaction.execute(
@@ -111,7 +113,15 @@ fn renew_in(
         )?
         .try_get(0)?;
     let live = u32::try_from(live.max(1)).unwrap_or(u32::MAX);
-    let share = cell_count.div_ceil(live);
+    let total: u64 = weights.iter().sum();
+    let share = total.div_ceil(u64::from(live));
+    let weight = |cell: i32| {
+        usize::try_from(cell)
+            .ok()
+            .and_then(|i| weights.get(i))
+            .copied()
+            .unwrap_or(0)
+    };
 
     let mut mine: Vec<i32> = transaction
         .query(
@@ -125,22 +135,36 @@ fn renew_in(
         .map(|row| row.try_get(0))
         .collect::<Result<_, _>>()?;
     mine.sort_unstable();
-    if mine.len() > share as usize {
-        let excess: Vec<i32> = mine.split_off(share as usize);
+    let mut held: u64 = mine.iter().map(|&c| weight(c)).sum();
+    let mut excess = Vec::new();
+    while let Some(&last) = mine.last() {
+        if held.saturating_sub(weight(last)) < share || held <= share {
+            break;
+        }
+        held -= weight(last);
+        excess.push(mine.pop().unwrap_or(last));
+    }
+    if !excess.is_empty() {
         transaction.execute(
             "DELETE FROM cell_leases WHERE node = $1 AND cell = ANY($2)",
             &[&node, &excess],
         )?;
-    } else if mine.len() < share as usize {
+    } else if held < share {
         let taken: std::collections::BTreeSet<i32> = transaction
             .query("SELECT cell FROM cell_leases WHERE expires_at > now()", &[])?
             .iter()
             .map(|row| row.try_get(0))
             .collect::<Result<_, _>>()?;
-        let wanted: Vec<i32> = (0..i32::try_from(cell_count).unwrap_or(i32::MAX))
-            .filter(|cell| !taken.contains(cell))
-            .take(share as usize - mine.len())
-            .collect();
+        let mut wanted = Vec::new();
+        for cell in 0..i32::try_from(weights.len()).unwrap_or(i32::MAX) {
+            if held >= share {
+                break;
+            }
+            if !taken.contains(&cell) {
+                held += weight(cell);
+                wanted.push(cell);
+            }
+        }
         if !wanted.is_empty() {
             let got = transaction.query(
                 &format!(
@@ -187,24 +211,53 @@ mod tests {
         let a = PgLeases::open(&url, "a").unwrap();
         let b = PgLeases::open(&url, "b").unwrap();
         // Alone, a takes every cell.
-        assert_eq!(a.renew(ttl, 10).unwrap().cells, (0..10).collect::<Vec<_>>());
+        assert_eq!(
+            a.renew(ttl, vec![1; 10]).unwrap().cells,
+            (0..10).collect::<Vec<_>>()
+        );
         // b joins: it is alive but finds nothing free until a gives back its excess.
-        let first_b = b.renew(ttl, 10).unwrap();
+        let first_b = b.renew(ttl, vec![1; 10]).unwrap();
         assert_eq!(first_b.live_nodes, 2);
         assert!(first_b.cells.is_empty());
-        let a_cells = a.renew(ttl, 10).unwrap().cells;
+        let a_cells = a.renew(ttl, vec![1; 10]).unwrap().cells;
         assert_eq!(a_cells, (0..5).collect::<Vec<_>>());
-        let b_cells = b.renew(ttl, 10).unwrap().cells;
+        let b_cells = b.renew(ttl, vec![1; 10]).unwrap().cells;
         assert_eq!(b_cells, (5..10).collect::<Vec<_>>());
         // a stops renewing: after the ttl, b takes everything.
         std::thread::sleep(ttl + Duration::from_millis(100));
-        assert_eq!(b.renew(ttl, 10).unwrap().cells, (0..10).collect::<Vec<_>>());
+        assert_eq!(
+            b.renew(ttl, vec![1; 10]).unwrap().cells,
+            (0..10).collect::<Vec<_>>()
+        );
         // a comes back, b gives back half, a takes it; a clean release hands back at once.
-        a.renew(ttl, 10).unwrap();
-        b.renew(ttl, 10).unwrap();
-        assert_eq!(a.renew(ttl, 10).unwrap().cells.len(), 5);
+        a.renew(ttl, vec![1; 10]).unwrap();
+        b.renew(ttl, vec![1; 10]).unwrap();
+        assert_eq!(a.renew(ttl, vec![1; 10]).unwrap().cells.len(), 5);
         a.release().unwrap();
-        let after = b.renew(ttl, 10).unwrap();
+        let after = b.renew(ttl, vec![1; 10]).unwrap();
         assert_eq!((after.live_nodes, after.cells.len()), (1, 10));
+    }
+
+    /// Shares are of the weights, not of the cells: with the load in the last cells, the node
+    /// holding the first ones holds many more of them.
+    #[test]
+    fn shares_follow_the_weights() {
+        let Some(db) = TestDatabase::create("lease weights") else {
+            return;
+        };
+        let url = db.url().to_owned();
+        drop(PgLog::open(&url).unwrap());
+        let ttl = Duration::from_secs(30);
+        let a = PgLeases::open(&url, "a").unwrap();
+        let b = PgLeases::open(&url, "b").unwrap();
+        // 20 cells: the first 16 weigh 1 each, the last 4 weigh 10 each (total 56, share 28).
+        let weights: Vec<u64> = (0..20).map(|c| if c < 16 { 1 } else { 10 }).collect();
+        a.renew(ttl, weights.clone()).unwrap();
+        b.renew(ttl, weights.clone()).unwrap();
+        let a_cells = a.renew(ttl, weights.clone()).unwrap().cells;
+        let b_cells = b.renew(ttl, weights.clone()).unwrap().cells;
+        // a keeps cells 0..=17 (16 + 10 + 10 = 36 ≥ 28, and without 17 it would be 26 < 28).
+        assert_eq!(a_cells, (0..18).collect::<Vec<_>>());
+        assert_eq!(b_cells, vec![18, 19]);
     }
 }
