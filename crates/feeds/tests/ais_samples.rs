@@ -106,11 +106,18 @@ fn class_b_and_long_range_positions_match_gpsd() {
         {
             continue;
         }
+        let heading = v["heading"].as_i64().filter(|h| *h < 360).unwrap_or(0);
+        let track = if course == course_na {
+            heading as f64
+        } else {
+            course as f64 * degrees_per_unit
+        };
         expected.push((
             field("mmsi"),
             lat as f64 / scale,
             lon as f64 / scale,
             speed as f64 * knots_per_unit * 1852.0 / 3600.0,
+            track,
         ));
     }
     assert_eq!(reports.len(), expected.len(), "{:?}", decoder.stats());
@@ -121,11 +128,12 @@ fn class_b_and_long_range_positions_match_gpsd() {
         decoder.stats(),
         json_lines("gpsd_ais-18-27.log.chk").len()
     );
-    for (report, (mmsi, lat, lon, speed)) in reports.iter().zip(&expected) {
+    for (report, (mmsi, lat, lon, speed, track)) in reports.iter().zip(&expected) {
         assert_eq!(report.track_id, format!("mmsi-{mmsi:09}"));
         assert!((report.lat_deg - lat).abs() < 1e-9, "{report:?}");
         assert!((report.lon_deg - lon).abs() < 1e-9, "{report:?}");
         assert!((report.ground_speed_mps - speed).abs() < 1e-9, "{report:?}");
+        assert!((report.track_deg - track).abs() < 1e-9, "{report:?}");
         assert_eq!(report.time, received);
         assert_eq!(report.altitude_m, 0.0);
     }
