@@ -95,6 +95,7 @@ pub async fn publish(
 
 /// `?format=`: a zone as JSON (default) or as a navigational warning in plain text.
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ZoneFormat {
     /// `navwarning` for the zone as a NAVAREA-style navigational warning (`text/plain`,
     /// `deconflict_engine::navwarning`); `json` or absent for the zone's JSON.
@@ -148,9 +149,8 @@ impl ZoneFormat {
 /// NAVAREA style, positions in degrees and decimal minutes, issued now.
 #[utoipa::path(get, path = "/v1/zones/{id}", tag = "zones", params(("id" = String, Path,), ZoneFormat),
     security(("bearer" = [])),
-    responses((status = 200, body = ZoneView),
-              (status = 200, content_type = "text/plain", body = String,
-               description = "with format=navwarning"),
+    responses((status = 200, description = "the zone; with format=navwarning, the warning as text",
+               content((ZoneView = "application/json"), (String = "text/plain"))),
               (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn read(
     State(app): State<Arc<App>>,
