@@ -185,6 +185,19 @@ pub enum ZonesCommand {
         #[command(flatten)]
         connection: Connection,
     },
+    /// Print a zone as the navigational warning mariners read (NAVAREA style: area, period,
+    /// positions in degrees and decimal minutes), as `GET /v1/zones/{id}?format=navwarning`.
+    Navwarning {
+        id: String,
+        /// Message series identifier and number, e.g. "NAVAREA III 0123/26".
+        #[arg(long)]
+        series: Option<String>,
+        /// General area, e.g. "EASTERN MEDITERRANEAN".
+        #[arg(long)]
+        area: Option<String>,
+        #[command(flatten)]
+        connection: Connection,
+    },
 }
 
 /// The zone file formats the server imports.
@@ -487,6 +500,30 @@ const IMPORT_TIMEOUT: Duration = Duration::from_secs(600);
 
 pub fn zones(command: ZonesCommand) -> anyhow::Result<()> {
     match command {
+        ZonesCommand::Navwarning {
+            id,
+            series,
+            area,
+            connection,
+        } => {
+            let url = connection.url(&format!("/v1/zones/{id}"));
+            let mut query = vec![("format", "navwarning".to_owned())];
+            query.extend(series.map(|series| ("series", series)));
+            query.extend(area.map(|area| ("area", area)));
+            let response = crate::hotline::client(None)?
+                .get(&url)
+                .query(&query)
+                .bearer_auth(&connection.token)
+                .send()
+                .with_context(|| format!("cannot reach {url}"))?;
+            let status = response.status();
+            let text = response.text().context("the server's answer was cut off")?;
+            if !status.is_success() {
+                answer_text(status, text)?;
+                anyhow::bail!("the server refused ({})", status.as_u16());
+            }
+            print!("{text}");
+        }
         ZonesCommand::Import {
             file,
             format,

@@ -82,7 +82,7 @@ enum Command {
         #[arg(long)]
         no_traffic: bool,
     },
-    /// Run recorded traffic (SBS-1, OpenSky CSV or NDJSON) through tactical detection and report.
+    /// Run recorded traffic (SBS-1, OpenSky CSV, NDJSON or AIS NMEA) through tactical detection and report.
     Replay {
         /// Traffic files; the format of each is recognised from its first line.
         #[arg(required = true)]
@@ -97,7 +97,7 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
-    /// Forward a receiver's feed (SBS-1 over TCP, or a file) to a server as a party's reports.
+    /// Forward a receiver's feed (SBS-1 over TCP, AIS over TCP or UDP, or a file) to a server as a party's reports.
     Ingest {
         /// The server's base URL.
         #[arg(
@@ -110,11 +110,16 @@ enum Command {
         #[arg(long, env = "DECONFLICT_TOKEN", hide_env_values = true)]
         token: String,
         /// Read SBS-1 BaseStation text from this TCP address (e.g. localhost:30003).
-        #[arg(long, conflicts_with = "file")]
+        #[arg(long, conflicts_with_all = ["file", "path", "ais"])]
         sbs: Option<String>,
-        /// Read a file (SBS-1, OpenSky CSV or NDJSON).
-        #[arg(long)]
+        /// Read AIS NMEA 0183 from `tcp://HOST:PORT` (connect) or `udp://[HOST]:PORT` (listen).
+        #[arg(long, conflicts_with_all = ["file", "path"])]
+        ais: Option<String>,
+        /// Read a file (SBS-1, OpenSky CSV, NDJSON or AIS NMEA).
+        #[arg(long, conflicts_with = "path")]
         file: Option<PathBuf>,
+        /// The file to read, as with --file.
+        path: Option<PathBuf>,
     },
     /// Print a party's live stream of alerts and messages, reconnecting and resuming by itself.
     Watch {
@@ -178,7 +183,7 @@ enum Command {
         #[command(subcommand)]
         command: admin::ScenarioCommand,
     },
-    /// Zones: import an authority's published zone file (through the API of a running server).
+    /// Zones: import an authority's published zone file, or print a zone as a navigational warning (through the API of a running server).
     Zones {
         #[command(subcommand)]
         command: admin::ZonesCommand,
@@ -435,8 +440,11 @@ fn main() -> ExitCode {
             server,
             token,
             sbs,
+            ais,
             file,
-        } => ingest::run(&server, &token, sbs.as_deref(), file.as_deref())
+            path,
+        } => ingest::Source::from_args(sbs, ais, file.or(path))
+            .and_then(|source| ingest::run(&server, &token, source))
             .map(|()| ExitCode::SUCCESS),
         Command::Replay {
             files,

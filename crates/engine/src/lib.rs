@@ -24,7 +24,8 @@
 //! - [`track`]: position reports and the live picture; [`tactical`]: track-against-track detection.
 //! - [`zone`]: zones and their rules; [`ed269`] and [`ed318`]: zone files as authorities
 //!   publish them, their heights converted by [`heights`]; [`site`]: protected sites;
-//!   [`predict`]: when a live track first comes near a zone or a site.
+//!   [`predict`]: when a live track first comes near a zone or a site; [`navwarning`]: a zone
+//!   as the plain-text navigational warning mariners read.
 //! - [`release`]: what one party may see of another's data.
 
 pub mod agreement;
@@ -41,6 +42,7 @@ pub mod incident;
 pub mod index;
 pub mod lifecycle;
 pub mod message;
+pub mod navwarning;
 pub mod operation;
 pub mod party;
 pub mod predict;

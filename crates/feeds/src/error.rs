@@ -38,6 +38,10 @@ pub enum LineError {
     Invalid { line: u64, source: ReportError },
     #[error("line {line}: reading failed: {message}")]
     Io { line: u64, message: String },
+    /// An AIS line that cannot be used: a bad checksum, a broken tag block, a fragment out
+    /// of sequence, a payload that does not decode.
+    #[error("line {line}: AIS: {message}")]
+    Ais { line: u64, message: String },
 }
 
 impl LineError {
@@ -51,7 +55,8 @@ impl LineError {
             | LineError::BadField { line, .. }
             | LineError::MissingColumn { line, .. }
             | LineError::Invalid { line, .. }
-            | LineError::Io { line, .. } => *line,
+            | LineError::Io { line, .. }
+            | LineError::Ais { line, .. } => *line,
         }
     }
 
@@ -65,7 +70,8 @@ impl LineError {
             | LineError::BadField { line, .. }
             | LineError::MissingColumn { line, .. }
             | LineError::Invalid { line, .. }
-            | LineError::Io { line, .. } => *line = number,
+            | LineError::Io { line, .. }
+            | LineError::Ais { line, .. } => *line = number,
         }
         self
     }

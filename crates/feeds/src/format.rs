@@ -4,6 +4,7 @@ use std::io::BufRead;
 
 use serde::Serialize;
 
+use crate::ais::AisDecoder;
 use crate::error::{FeedError, LineError};
 use crate::lines::LineReader;
 use crate::ndjson::NdjsonParser;
@@ -21,16 +22,23 @@ pub enum FeedFormat {
     Sbs,
     /// OpenSky Network state-vector CSV.
     OpenSky,
+    /// AIS in NMEA 0183 (`!AIVDM` / `!AIVDO`, optionally behind tag blocks); other NMEA
+    /// sentences in the same file are ignored.
+    Ais,
 }
 
 /// Detects the format from a file's first non-empty line: NDJSON starts with `{`, SBS-1 with
 /// a BaseStation record type (`MSG,`, `SEL,`, `ID,`, `AIR,`, `STA,`, `CLK,`), OpenSky CSV
 /// with a header naming `icao24` and `time` (OpenSky's dumps) or `timestamp` (the `traffic`
-/// library's exports), in any order. `None` for anything else.
+/// library's exports), in any order, AIS with an NMEA 0183 sentence (`!AIVDM,…`,
+/// `$GPRMC,…`: AIS receivers log both) or a tag block (`\s:…,c:…*hh\!AIVDM,…`). `None` for
+/// anything else. ([`read_reports`] skips `#` comment lines before sniffing.)
 pub fn sniff(first_line: &str) -> Option<FeedFormat> {
     let line = first_line.trim_start_matches('\u{feff}').trim_start();
     if line.starts_with('{') {
         Some(FeedFormat::Ndjson)
+    } else if is_nmea(line) {
+        Some(FeedFormat::Ais)
     } else if is_opensky_header(line) {
         Some(FeedFormat::OpenSky)
     } else if line
@@ -41,6 +49,21 @@ pub fn sniff(first_line: &str) -> Option<FeedFormat> {
     } else {
         None
     }
+}
+
+/// An NMEA 0183 sentence (`!` or `$`, five letters or digits, a comma), or a tag block in
+/// front of an AIS sentence.
+fn is_nmea(line: &str) -> bool {
+    if let Some(tagged) = line.strip_prefix('\\') {
+        return tagged
+            .split_once('\\')
+            .is_some_and(|(_, sentence)| is_nmea(sentence));
+    }
+    let bytes = line.as_bytes();
+    bytes.len() > 7
+        && matches!(bytes[0], b'!' | b'$')
+        && bytes[1..6].iter().all(u8::is_ascii_alphanumeric)
+        && bytes[6] == b','
 }
 
 fn is_opensky_header(line: &str) -> bool {
@@ -72,7 +95,9 @@ pub fn read_reports(reader: impl BufRead) -> Result<(Vec<PositionReport>, FeedSt
         let parser = match parser.as_mut() {
             Some(parser) => parser,
             None => match &line {
-                Ok(text) if text.trim().is_empty() => continue,
+                Ok(text) if text.trim().is_empty() || text.trim_start().starts_with('#') => {
+                    continue
+                }
                 Ok(text) => parser.insert(Parser::sniffed(text, line_number)?),
                 Err(error) => {
                     let detail = error.to_string();
@@ -101,6 +126,7 @@ enum Parser {
     Ndjson(NdjsonParser),
     Sbs(SbsAssembler),
     OpenSky(OpenSkyParser),
+    Ais(AisDecoder),
 }
 
 impl Parser {
@@ -109,9 +135,10 @@ impl Parser {
             Some(FeedFormat::Ndjson) => Ok(Parser::Ndjson(NdjsonParser::default())),
             Some(FeedFormat::Sbs) => Ok(Parser::Sbs(SbsAssembler::new())),
             Some(FeedFormat::OpenSky) => Ok(Parser::OpenSky(OpenSkyParser::default())),
+            Some(FeedFormat::Ais) => Ok(Parser::Ais(AisDecoder::new())),
             None => Err(FeedError::UnknownFormat {
                 detail: format!(
-                    "line {line_number} is not NDJSON, SBS-1 or OpenSky CSV: {:?}",
+                    "line {line_number} is not NDJSON, SBS-1, OpenSky CSV or AIS NMEA: {:?}",
                     preview(first_line)
                 ),
             }),
@@ -127,6 +154,7 @@ impl Parser {
             Parser::Ndjson(parser) => parser.push_numbered(line_number, line),
             Parser::Sbs(parser) => parser.push_numbered(line_number, line),
             Parser::OpenSky(parser) => parser.push_numbered(line_number, line),
+            Parser::Ais(parser) => parser.push_numbered(line_number, line),
         }
     }
 
@@ -135,6 +163,7 @@ impl Parser {
             Parser::Ndjson(parser) => parser.into_stats(),
             Parser::Sbs(parser) => parser.into_stats(),
             Parser::OpenSky(parser) => parser.into_stats(),
+            Parser::Ais(parser) => parser.into_stats(),
         }
     }
 }
@@ -154,6 +183,13 @@ mod tests {
         assert_eq!(sniff("time,lat,lon"), None);
         assert_eq!(sniff("MSG"), None);
         assert_eq!(sniff("*8D4B969699155600E87406F5B69F;"), None);
+        let aivdm = "!AIVDM,1,1,,B,15M67FC000G?ufbE`FepT@3n00Sa,0*5C";
+        assert_eq!(sniff(aivdm), Some(FeedFormat::Ais));
+        assert_eq!(sniff("$GPGSA,A,3,11,32"), Some(FeedFormat::Ais));
+        let tagged = r"\s:2573310,c:1654088303*0B\!BSVDM,1,1,,A,B3m8E=000h72d?`stqjcCwd5kP06,0*22";
+        assert_eq!(sniff(tagged), Some(FeedFormat::Ais));
+        assert_eq!(sniff(r"\s:2573310\MSG,3"), None);
+        assert_eq!(sniff("!AIVDM"), None);
         assert_eq!(sniff(""), None);
     }
 
@@ -166,10 +202,10 @@ mod tests {
 
     #[test]
     fn unknown_format_is_an_error_naming_the_line() {
-        let error =
-            read_reports(&b"\n!AIVDM,1,1,,B,15M67FC000G?ufbE`FepT@3n00Sa,0*5C\n"[..]).unwrap_err();
+        let error = read_reports(&b"\n# comment\nVDM,1,1,,B,15M67FC000G?ufbE`FepT@3n00Sa\n"[..])
+            .unwrap_err();
         assert!(matches!(error, FeedError::UnknownFormat { .. }));
-        assert!(error.to_string().contains("line 2"), "{error}");
+        assert!(error.to_string().contains("line 3"), "{error}");
     }
 
     #[test]

@@ -11,8 +11,9 @@
 //!   whole feed unusable: I/O or an unknown format);
 //! - `stats` — [`FeedStats`], what happened to every line;
 //! - the formats, one per module: `ndjson` ([`parse_ndjson_line`]), `sbs` ([`SbsAssembler`],
-//!   SBS-1 "BaseStation" text as dump1090/readsb emit on TCP port 30003) and `opensky`
-//!   ([`OpenSkyReader`], the OpenSky Network's state-vector CSV);
+//!   SBS-1 "BaseStation" text as dump1090/readsb emit on TCP port 30003), `opensky`
+//!   ([`OpenSkyReader`], the OpenSky Network's state-vector CSV) and `ais` ([`AisDecoder`],
+//!   ships' AIS in NMEA 0183 `!AIVDM` sentences, with each vessel's [`VesselStatic`] data);
 //! - `format` — [`sniff`] tells the formats apart from a file's first line, and
 //!   [`read_reports`] reads a whole file of any of them.
 //!
@@ -24,10 +25,13 @@
 //! - OpenSky rows take the geometric (GNSS) altitude and fall back to the barometric one;
 //!   on-ground rows are kept when they have an altitude; a row's time is when its position
 //!   was last updated. See `opensky`.
+//! - AIS positions take the receiver's time (tag block or trailer), never AIS's own second
+//!   of the minute; "not available" values never become a position or a velocity. See `ais`.
 //! - Limits everywhere: lines longer than [`MAX_LINE_BYTES`] are malformed, at most
 //!   [`MAX_TRACKS`] tracks are held in memory per reader, at most [`MAX_EXAMPLES`] malformed
 //!   lines are kept as examples.
 
+mod ais;
 mod error;
 mod format;
 mod lines;
@@ -37,6 +41,7 @@ mod report;
 mod sbs;
 mod stats;
 
+pub use ais::{mmsi_track_id, AisDecoder, VesselStatic};
 pub use error::{FeedError, LineError};
 pub use format::{read_reports, sniff, FeedFormat};
 pub use lines::{LineReader, MAX_LINE_BYTES};

@@ -542,7 +542,11 @@ fn probes(endpoint: &str, viewer: &str, ids: &Ids) -> Option<Vec<Probe>> {
         "GET /v1/tracks" => vec![probe(Method::GET, "/v1/tracks")],
         // Zones are public; operators may not publish or withdraw them.
         "GET /v1/zones" => vec![probe(Method::GET, "/v1/zones")],
-        "GET /v1/zones/{id}" => vec![probe(Method::GET, "/v1/zones/some-zone")],
+        // Also as a navigational warning: the same zone in plain text, nothing more.
+        "GET /v1/zones/{id}" => vec![
+            probe(Method::GET, "/v1/zones/some-zone"),
+            probe(Method::GET, "/v1/zones/some-zone?format=navwarning"),
+        ],
         "PUT /v1/zones/{id}" => vec![with_body(
             Method::PUT,
             "/v1/zones/some-zone",

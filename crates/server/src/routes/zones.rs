@@ -1,4 +1,5 @@
-//! Zones (SPEC §5.4): `PUT/GET/DELETE /v1/zones/{id}`, `GET /v1/zones` by area and time,
+//! Zones (SPEC §5.4): `PUT/GET/DELETE /v1/zones/{id}` (read also as a navigational warning,
+//! `?format=navwarning`), `GET /v1/zones` by area and time,
 //! and the imports of authorities' zone files, `POST /v1/zones/ed269` and `POST /v1/zones/ed318`.
 //!
 //! Zones are published restrictions: every party may read them, so that it can plan around
@@ -92,17 +93,99 @@ pub async fn publish(
     Ok((status, Json(zone)).into_response())
 }
 
-/// One zone.
-#[utoipa::path(get, path = "/v1/zones/{id}", tag = "zones", params(("id" = String, Path,)),
+/// `?format=`: a zone as JSON (default) or as a navigational warning in plain text.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ZoneFormat {
+    /// `navwarning` for the zone as a NAVAREA-style navigational warning (`text/plain`,
+    /// `deconflict_engine::navwarning`); `json` or absent for the zone's JSON.
+    #[serde(default)]
+    format: Option<String>,
+    /// With `navwarning`: the message series identifier and number (`NAVAREA III 0123/26`);
+    /// the zone's id and version otherwise.
+    #[serde(default)]
+    series: Option<String>,
+    /// With `navwarning`: the general area (`EASTERN MEDITERRANEAN`).
+    #[serde(default)]
+    area: Option<String>,
+}
+
+/// Longest `series` or `area`, in characters: a line of a NAVTEX message.
+const PREAMBLE_MAX_CHARS: usize = 80;
+
+impl ZoneFormat {
+    /// The preamble when a navigational warning is asked for, `None` for JSON; an unknown
+    /// format, or a preamble line too long or with control characters, is refused.
+    fn navwarning(&self) -> Result<Option<deconflict_engine::navwarning::Preamble>, ApiError> {
+        match self.format.as_deref() {
+            None | Some("json") => return Ok(None),
+            Some("navwarning") => {}
+            Some(other) => {
+                return Err(ApiError::InvalidField {
+                    detail: format!("format must be json or navwarning, not {other:?}"),
+                    pointer: String::new(),
+                })
+            }
+        }
+        for (name, value) in [("series", &self.series), ("area", &self.area)] {
+            let Some(value) = value else { continue };
+            if value.chars().count() > PREAMBLE_MAX_CHARS || value.chars().any(char::is_control) {
+                return Err(ApiError::InvalidField {
+                    detail: format!(
+                        "{name} must be at most {PREAMBLE_MAX_CHARS} characters on one line"
+                    ),
+                    pointer: String::new(),
+                });
+            }
+        }
+        Ok(Some(deconflict_engine::navwarning::Preamble {
+            series: self.series.clone(),
+            general_area: self.area.clone(),
+        }))
+    }
+}
+
+/// One zone, as JSON or (`?format=navwarning`) as the navigational warning mariners read:
+/// NAVAREA style, positions in degrees and decimal minutes, issued now.
+#[utoipa::path(get, path = "/v1/zones/{id}", tag = "zones", params(("id" = String, Path,), ZoneFormat),
     security(("bearer" = [])),
-    responses((status = 200, body = ZoneView), (status = 404, body = Problem)))]
+    responses((status = 200, description = "the zone; with format=navwarning, the warning as text",
+               content((ZoneView = "application/json"), (String = "text/plain"))),
+              (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn read(
     State(app): State<Arc<App>>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<ZoneView>, ApiError> {
+    query: Result<Query<ZoneFormat>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
     caller.party()?;
-    Ok(Json(app.read(|state| read_zone(state, &id))?))
+    let Query(format) = query.map_err(|rejection| ApiError::InvalidField {
+        pointer: String::new(),
+        detail: format!("bad query string: {}", rejection.body_text()),
+    })?;
+    let Some(preamble) = format.navwarning()? else {
+        return Ok(Json(app.read(|state| read_zone(state, &id))?).into_response());
+    };
+    let now = app.now();
+    let text = app.read(|state| {
+        let zone = state.zone(&id).ok_or_else(|| {
+            ApiError::from(deconflict_engine::EngineError::NotFound {
+                what: "zone",
+                id: id.clone(),
+            })
+        })?;
+        Ok::<_, ApiError>(deconflict_engine::navwarning::navigational_warning(
+            zone, &preamble, now,
+        ))
+    })?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
 }
 
 /// Withdraws a zone (its owner only); its alerts are resolved.
