@@ -68,7 +68,7 @@ pub mod terrain;
 mod validate;
 mod volume;
 
-pub use error::{GeometryError, Pole, PositionAt};
+pub use error::{GeometryError, PositionAt, RingAt};
 pub use footprint::{EcefBox, Footprint};
 pub use spec::{FootprintSpec, Limits, Region, Volume4dSpec};
 pub use volume::{interval_gap, time_gap_s, Volume4d};
