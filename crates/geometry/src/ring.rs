@@ -11,7 +11,7 @@
 //! part, over its exterior ring and its holes (even-odd: inside the exterior and outside every
 //! hole), and inside the footprint when inside any part.
 
-use crate::arc::{arcs_meet, folds_back};
+use crate::arc::{arcs_meet, folds_back, meet_only_at_shared_end};
 use crate::bvh::{Aabb, Bvh};
 use crate::ellipsoid::{self, cross, dot, norm, to_ecef, unit, Vec3, RHO_MIN_M};
 use crate::error::RingAt;
@@ -257,8 +257,11 @@ impl Outline {
     }
 
     /// The first place where a ring crosses or touches itself or another ring of its polygon,
-    /// if any. Rings of different parts may meet (the footprint is their union).
-    pub fn meeting(&self) -> Option<Meeting> {
+    /// if any, and the pairs of rings of one polygon that touch at a shared corner (and meet
+    /// nowhere else between those pieces): a hole may touch its exterior ring or another hole at
+    /// a point (OGC Simple Features), which [`Outline::touching_ring_stays_on_its_side`] checks.
+    /// Rings of different parts may meet (the footprint is their union).
+    pub fn meeting(&self) -> (Option<Meeting>, Vec<(usize, usize)>) {
         for (range, _) in &self.rings {
             let (start, end) = (range.start, range.end);
             let n = end - start;
@@ -266,11 +269,15 @@ impl Outline {
                 let prev = start + (k + n - 1) % n;
                 let (here, after) = (start + k, start + (k + 1) % n);
                 if folds_back(self.ecef[prev], self.ecef[here], self.ecef[after]) {
-                    return Some(self.meeting_at(prev, here, self.ecef[here]));
+                    return (
+                        Some(self.meeting_at(prev, here, self.ecef[here])),
+                        Vec::new(),
+                    );
                 }
             }
         }
-        self.bvh.find_overlapping(&self.bvh, |i, j| {
+        let mut touching = Vec::new();
+        let found = self.bvh.find_overlapping(&self.bvh, |i, j| {
             let adjacent = j == self.next[i] as usize || i == self.next[j] as usize;
             if i >= j || adjacent {
                 return None;
@@ -281,8 +288,39 @@ impl Outline {
             }
             let (a1, a2) = self.piece(i);
             let (b1, b2) = self.piece(j);
-            arcs_meet(a1, a2, b1, b2).map(|at| self.meeting_at(i, j, at))
+            let at = arcs_meet(a1, a2, b1, b2)?;
+            if ri != rj && meet_only_at_shared_end(a1, a2, b1, b2) {
+                let pair = (ri.min(rj) as usize, ri.max(rj) as usize);
+                if !touching.contains(&pair) {
+                    touching.push(pair);
+                }
+                return None;
+            }
+            Some(self.meeting_at(i, j, at))
+        });
+        (found, touching)
+    }
+
+    /// For rings `inner` and `outer` of one polygon that touch at corners: whether the middle
+    /// of every piece of `inner` is inside `outer` (`inside`) or outside it (`!inside`), so the
+    /// touch does not cross. The middle of a piece is never a shared corner.
+    pub fn touching_ring_stays_on_its_side(
+        &self,
+        inner: usize,
+        outer: usize,
+        inside: bool,
+    ) -> bool {
+        self.rings[inner].0.clone().all(|i| {
+            let (p, q) = self.piece(i);
+            self.ring_contains(outer, ellipsoid::scale(ellipsoid::add(p, q), 0.5)) == inside
         })
+    }
+
+    /// A point of ring `ring` that is not one of its corners (the middle of its first piece), to
+    /// tell on which side of another ring it lies when the two may touch at corners.
+    pub fn inner_point(&self, ring: usize) -> Vec3 {
+        let (p, q) = self.piece(self.rings[ring].0.start);
+        ellipsoid::scale(ellipsoid::add(p, q), 0.5)
     }
 
     fn meeting_at(&self, i: usize, j: usize, at: Vec3) -> Meeting {

@@ -158,7 +158,8 @@ pub fn polygons(spec: &FootprintSpec, limits: &Limits) -> Result<Outline, Geomet
             });
         }
     }
-    if let Some(meeting) = outline.meeting() {
+    let (meeting, touching) = outline.meeting();
+    if let Some(meeting) = meeting {
         let at_of = |ring: usize| outline.rings[ring].1;
         return Err(match meeting {
             Meeting::Itself {
@@ -181,7 +182,7 @@ pub fn polygons(spec: &FootprintSpec, limits: &Limits) -> Result<Outline, Geomet
             },
         });
     }
-    holes(&outline)?;
+    holes(&outline, &touching)?;
     Ok(outline)
 }
 
@@ -222,19 +223,29 @@ fn corners(at: RingAt, positions: &[[f64; 2]]) -> Result<RingCorners, GeometryEr
     })
 }
 
-/// Every hole is inside its exterior ring and outside the other holes. The rings do not meet
-/// (checked before), so each lies wholly inside or wholly outside another: one point tells.
-fn holes(outline: &Outline) -> Result<(), GeometryError> {
+/// Every hole is inside its exterior ring and outside the other holes. The rings do not cross
+/// (checked before), so each lies wholly inside or wholly outside another, and one point of it
+/// that is not a corner tells; a ring that touches another at corners (`touching`: pairs of
+/// ring indices, the smaller first) is checked piece by piece, so that it cannot pass through
+/// the other at two shared corners.
+fn holes(outline: &Outline, touching: &[(usize, usize)]) -> Result<(), GeometryError> {
+    let side = |inner: usize, outer: usize, inside: bool| {
+        let touches = touching.contains(&(inner.min(outer), inner.max(outer)));
+        if touches {
+            outline.touching_ring_stays_on_its_side(inner, outer, inside)
+        } else {
+            outline.ring_contains(outer, outline.inner_point(inner)) == inside
+        }
+    };
     for rings in &outline.parts {
         let exterior = rings.start;
         for hole in rings.start + 1..rings.end {
-            let first = outline.ecef[outline.rings[hole].0.start];
             let at = outline.rings[hole].1;
-            if !outline.ring_contains(exterior, first) {
+            if !side(hole, exterior, true) {
                 return Err(GeometryError::HoleOutside { hole: at });
             }
             if let Some(other) = (rings.start + 1..rings.end)
-                .find(|&other| other != hole && outline.ring_contains(other, first))
+                .find(|&other| other != hole && !side(hole, other, false))
             {
                 return Err(GeometryError::HoleInHole {
                     hole: at,
