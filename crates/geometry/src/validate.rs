@@ -3,8 +3,10 @@
 //! position's shape (2 or 3 numbers, all finite); every position's range; each ring closed, with
 //! at least 4 positions; at most `max_vertices` vertices in all; each ring with at least 3
 //! distinct corners once close corners are merged; perimeter; size; each ring's area; rings that
-//! cross or touch (themselves, or another ring of their polygon); holes inside their exterior
-//! ring and not inside one another.
+//! cross or touch (themselves, or another ring of their polygon; a hole may touch its exterior
+//! ring or another hole at a corner both list, as OGC Simple Features allows and national data
+//! sets have it); holes inside their exterior ring and not inside one another. The polygons of
+//! a MultiPolygon may touch or overlap: the footprint is their union.
 //!
 //! # Merging corners within the 1 cm allowance
 //! Walking each ring, a corner closer than [`crate::ALLOWANCE_M`] (1 cm, by chord, which at

@@ -1,6 +1,9 @@
 //! Property tests: symmetry, agreement with a brute-force geodesic reference, invariance under
-//! longitude shifts, conflict regions, and ECEF bounds. Shapes are generated around random
-//! centres, a good share of them next to the antimeridian and near the poles.
+//! longitude shifts, conflict regions, and ECEF bounds. Shapes are circles, points (radius 0),
+//! star-shaped polygons, stars with a hole and two-part MultiPolygons, generated around random
+//! centres, a good share of them next to the antimeridian, near the poles and on them (so that
+//! the shape contains the pole); plus points in and near holes, RFC 7946's antimeridian split
+//! against the unsplit shape, and the 1 cm merge of close corners.
 
 mod common;
 
@@ -274,4 +277,119 @@ proptest! {
             }
         }
     }
+
+    /// Points in and around a hole: the distance to a polygon with a hole agrees with the
+    /// reference (a point in the hole is outside, at the distance of the hole's boundary).
+    #[test]
+    fn distance_from_points_in_and_near_holes_agrees_with_the_reference(
+        c in centre(),
+        params in shape_params(500.0, 15_000.0),
+        azimuth in 0.0..360.0f64,
+        fraction in 0.0..0.15f64,
+    ) {
+        let mut params = params;
+        params.kind = Kind::Holed;
+        let spec = params.place(c);
+        let Some(f) = try_footprint(&spec) else {
+            return Err(TestCaseError::reject("the hole does not fit"));
+        };
+        let p = direct(c, azimuth, fraction * params.size_m);
+        let fast = f.distance_to_point_m(p);
+        let brute = brute_point_distance(&spec, p, 200.0);
+        prop_assert!(fast <= brute * (1.0 + 1e-6) + 0.01, "fast {fast} > brute {brute}");
+        prop_assert!(fast >= brute * (1.0 - 0.005) - 0.05, "fast {fast} < brute {brute}");
+    }
+
+    /// RFC 7946's antimeridian split: a quadrilateral across 180° and the MultiPolygon of its
+    /// two halves (cut where its geodesic edges cross the meridian) are the same footprint, to
+    /// the millimetre, and both agree with the reference.
+    #[test]
+    fn a_shape_split_at_the_antimeridian_is_the_same_footprint(
+        lat in -70.0..70.0f64,
+        reach in proptest::collection::vec(0.01..0.3f64, 4),
+        heights in proptest::collection::vec(0.05..0.3f64, 4),
+        other in shape_params(100.0, 10_000.0),
+        azimuth in 0.0..360.0f64,
+        gap_m in 0.0..40_000.0f64,
+    ) {
+        let sw = [180.0 - reach[0], lat - heights[0]];
+        let se = [-180.0 + reach[1], lat - heights[1]];
+        let ne = [-180.0 + reach[2], lat + heights[2]];
+        let nw = [180.0 - reach[3], lat + heights[3]];
+        let bottom = crossing_180(sw, se);
+        let top = crossing_180(ne, nw);
+        let whole = polygon(&[sw, bottom, se, ne, top, nw]);
+        let split = FootprintSpec::MultiPolygon {
+            coordinates: vec![
+                vec![closed_ring(&[sw, [180.0, bottom[1]], [180.0, top[1]], nw])],
+                vec![closed_ring(&[[-180.0, bottom[1]], se, ne, [-180.0, top[1]]])],
+            ],
+        };
+        let b = other.place(direct([180.0, lat], azimuth, gap_m));
+        let (fw, fb) = both(&whole, &b)?;
+        let fs = footprint(&split);
+        let (dw, ds) = (fw.distance_m(&fb), fs.distance_m(&fb));
+        prop_assert!((dw - ds).abs() <= 1e-6 * dw + 0.002, "whole {dw} split {ds}");
+        let brute = brute_distance(&split, &b, 200.0);
+        prop_assert!(ds <= brute * (1.0 + 1e-6) + 0.01, "fast {ds} > brute {brute}");
+        prop_assert!(ds >= brute * (1.0 - 0.005) - 0.05, "fast {ds} < brute {brute}");
+        for p in [[180.0, lat], [179.9999, lat], [-179.9999, lat]] {
+            prop_assert_eq!(fs.distance_to_point_m(p), 0.0);
+        }
+    }
+
+    /// Corners within the 1 cm allowance of the one before are merged, and the boundary moves
+    /// by less than that: a star with a corner added a few millimetres before or after each of
+    /// its corners is within 1 cm of the star, as seen from any other shape.
+    #[test]
+    fn merging_corners_within_a_centimetre_moves_the_footprint_by_less_than_one(
+        (a, b) in pair(),
+        noise in proptest::collection::vec((0.0..360.0f64, 0.0..0.0099f64, any::<bool>()), 10),
+    ) {
+        let FootprintSpec::Polygon { coordinates } = &a else {
+            return Err(TestCaseError::reject("not a plain polygon"));
+        };
+        if coordinates.len() != 1 {
+            return Err(TestCaseError::reject("not a plain polygon"));
+        }
+        let corners: Vec<[f64; 2]> = coordinates[0][..coordinates[0].len() - 1]
+            .iter()
+            .map(|p| [p[0], p[1]])
+            .collect();
+        let mut noisy = Vec::new();
+        for (k, &corner) in corners.iter().enumerate() {
+            let (azimuth, distance_m, before) = noise[k];
+            let near = direct(corner, azimuth, distance_m);
+            if before {
+                noisy.extend([near, corner]);
+            } else {
+                noisy.extend([corner, near]);
+            }
+        }
+        let (fa, fb) = both(&a, &b)?;
+        let merged_footprint = footprint(&polygon(&noisy));
+        let (clean, merged) = (fa.distance_m(&fb), merged_footprint.distance_m(&fb));
+        prop_assert!((clean - merged).abs() <= 0.01 + 1e-6 * clean, "{clean} vs {merged}");
+    }
+}
+
+/// Where the geodesic from `a` (west of 180°) to `b` (east of it) crosses the antimeridian, by
+/// bisection along it (GeographicLib), as `[180, lat]`.
+fn crossing_180(a: [f64; 2], b: [f64; 2]) -> [f64; 2] {
+    let (length_m, azimuth) = inverse(a, b);
+    let east_of_180 = |s: f64| {
+        let p = direct(a, azimuth, s);
+        a[0] + wrap(p[0] - a[0]) > 180.0
+    };
+    let (mut low, mut high) = (0.0, length_m);
+    for _ in 0..80 {
+        let mid = 0.5 * (low + high);
+        if east_of_180(mid) {
+            high = mid;
+        } else {
+            low = mid;
+        }
+    }
+    let p = direct(a, azimuth, 0.5 * (low + high));
+    [180.0, p[1]]
 }

@@ -496,3 +496,172 @@ fn specs_round_trip_through_geojson() {
     let back: FootprintSpec = serde_json::from_str(&serde_json::to_string(&spec).unwrap()).unwrap();
     assert_eq!(back, spec);
 }
+
+fn holed(exterior: &[[f64; 2]], holes: &[&[[f64; 2]]]) -> FootprintSpec {
+    let mut coordinates = vec![closed_ring(exterior)];
+    coordinates.extend(holes.iter().map(|hole| closed_ring(hole)));
+    FootprintSpec::Polygon { coordinates }
+}
+
+const OUTER: [[f64; 2]; 4] = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]];
+
+#[test]
+fn holes_inside_their_exterior_are_accepted_in_either_orientation() {
+    let clockwise = [[0.2, 0.2], [0.2, 0.4], [0.4, 0.4], [0.4, 0.2]];
+    let counter = [[0.6, 0.6], [0.8, 0.6], [0.8, 0.8], [0.6, 0.8]];
+    let spec = holed(&OUTER, &[&clockwise, &counter]);
+    let f = Footprint::from_spec(&spec, &Limits::default()).unwrap();
+    assert_eq!(f.distance_to_point_m([0.3, 0.3]) > 10_000.0, true);
+    assert_eq!(f.distance_to_point_m([0.5, 0.5]), 0.0);
+}
+
+#[test]
+fn a_hole_touching_its_exterior_at_a_corner_is_accepted_but_not_one_passing_through() {
+    // A triangle hole with one corner on the exterior's corner (0, 0): OGC-valid.
+    let touching = holed(&OUTER, &[&[[0.0, 0.0], [0.5, 0.2], [0.2, 0.5]]]);
+    assert!(Footprint::from_spec(&touching, &Limits::default()).is_ok());
+    // Through two of the exterior's corners and outside between them.
+    let through = holed(
+        &[[0.0, 0.0], [0.5, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]],
+        &[&[[0.0, 0.0], [0.25, -0.2], [0.5, 0.0], [0.25, 0.2]]],
+    );
+    let e = refuse(&through);
+    assert!(matches!(e, GeometryError::HoleOutside { .. }), "{e:?}");
+}
+
+#[test]
+fn a_hole_crossing_its_exterior_is_refused_naming_both_rings() {
+    let e = refuse(&holed(
+        &OUTER,
+        &[&[[0.5, 0.5], [1.5, 0.5], [1.5, 0.6], [0.5, 0.6]]],
+    ));
+    let GeometryError::RingsMeet { ring_a, ring_b, .. } = e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(
+        (ring_a, ring_b),
+        (
+            RingAt::EXTERIOR,
+            RingAt {
+                part: None,
+                ring: 1
+            }
+        )
+    );
+    check(
+        &e,
+        &["hole 1 crosses or touches the exterior ring"],
+        "/coordinates/1",
+    );
+}
+
+#[test]
+fn a_hole_outside_its_exterior_or_inside_another_hole_is_refused() {
+    let e = refuse(&holed(&OUTER, &[&[[2.0, 2.0], [2.1, 2.0], [2.1, 2.1]]]));
+    assert_eq!(
+        e,
+        GeometryError::HoleOutside {
+            hole: RingAt {
+                part: None,
+                ring: 1
+            }
+        }
+    );
+    check(
+        &e,
+        &["hole 1 is not inside the exterior ring"],
+        "/coordinates/1",
+    );
+    let big = [[0.1, 0.1], [0.9, 0.1], [0.9, 0.9], [0.1, 0.9]];
+    let small = [[0.4, 0.4], [0.5, 0.4], [0.5, 0.5]];
+    let e = refuse(&holed(&OUTER, &[&big, &small]));
+    assert!(matches!(e, GeometryError::HoleInHole { .. }), "{e:?}");
+    check(
+        &e,
+        &["lies inside hole 1", "may not nest"],
+        "/coordinates/2",
+    );
+}
+
+#[test]
+fn multipolygon_problems_name_the_polygon() {
+    let e = refuse(&FootprintSpec::MultiPolygon {
+        coordinates: vec![],
+    });
+    assert_eq!(e, GeometryError::NoPolygons);
+    let good = vec![closed_ring(&OUTER)];
+    let e = refuse(&FootprintSpec::MultiPolygon {
+        coordinates: vec![good.clone(), vec![]],
+    });
+    assert_eq!(e, GeometryError::NoExteriorRing { part: Some(1) });
+    check(&e, &["no ring"], "/coordinates/1");
+    let bow_tie = closed_ring(&[[5.0, 5.0], [5.1, 5.0], [5.0, 5.1], [5.1, 5.1]]);
+    let e = refuse(&FootprintSpec::MultiPolygon {
+        coordinates: vec![good.clone(), vec![bow_tie]],
+    });
+    check(
+        &e,
+        &["the exterior ring of polygon 1 crosses or touches itself"],
+        "/coordinates/1/0/3",
+    );
+    let e = refuse(&FootprintSpec::MultiPolygon {
+        coordinates: vec![
+            good.clone(),
+            vec![vec![vec![0.0, 0.0], vec![f64::NAN, 0.0]]],
+        ],
+    });
+    check(
+        &e,
+        &["position 1 of the exterior ring of polygon 1"],
+        "/coordinates/1/0/1/0",
+    );
+    // Parts may touch or overlap: the footprint is their union.
+    let overlapping = closed_ring(&[[0.5, 0.5], [1.5, 0.5], [1.5, 1.5], [0.5, 1.5]]);
+    let spec = FootprintSpec::MultiPolygon {
+        coordinates: vec![good, vec![overlapping]],
+    };
+    let f = Footprint::from_spec(&spec, &Limits::default()).unwrap();
+    assert_eq!(f.distance_to_point_m([0.75, 0.75]), 0.0, "in both parts");
+    assert_eq!(
+        f.distance_to_point_m([1.25, 1.25]),
+        0.0,
+        "in the second only"
+    );
+}
+
+#[test]
+fn a_point_is_checked_like_a_position() {
+    let e = refuse(&FootprintSpec::Point {
+        coordinates: vec![10.0, 95.0],
+    });
+    check(&e, &["latitude 95", "the point"], "/coordinates/1");
+    let e = refuse(&FootprintSpec::Point {
+        coordinates: vec![10.0],
+    });
+    check(&e, &["1 numbers"], "/coordinates");
+}
+
+#[test]
+fn zero_area_rings_are_refused_as_such() {
+    // Three corners on a meridian: a line.
+    let e = refuse(&polygon(&[[0.0, 0.0], [0.0, 0.1], [0.0, 0.2]]));
+    assert!(matches!(e, GeometryError::ZeroArea { .. }), "{e:?}");
+    check(&e, &["no area", "lie on one line"], "/coordinates/0");
+    // A sliver 4 mm wide and 1 km long: thinner than the allowance.
+    let a = [10.0, 50.0];
+    let b = direct(a, 90.0, 1_000.0);
+    let c = direct(direct(a, 90.0, 500.0), 0.0, 0.004);
+    let e = refuse(&polygon(&[a, b, c]));
+    assert!(matches!(e, GeometryError::ZeroArea { .. }), "{e:?}");
+    // 5 cm wide is a polygon.
+    let c = direct(direct(a, 90.0, 500.0), 0.0, 0.05);
+    assert!(Footprint::from_spec(&polygon(&[a, b, c]), &Limits::default()).is_ok());
+    // A hole with no area is refused too, naming it.
+    let e = refuse(&holed(&OUTER, &[&[[0.5, 0.2], [0.5, 0.4], [0.5, 0.6]]]));
+    check(&e, &["hole 1 has no area"], "/coordinates/1");
+    // Corners within a centimetre of each other are one corner: a triangle 5 mm across is
+    // two or fewer corners.
+    let d = direct(a, 45.0, 0.005);
+    let e = refuse(&polygon(&[a, d, direct(a, 90.0, 0.004)]));
+    assert!(matches!(e, GeometryError::DegenerateRing { .. }), "{e:?}");
+}
