@@ -511,7 +511,10 @@ fn holes_inside_their_exterior_are_accepted_in_either_orientation() {
     let counter = [[0.6, 0.6], [0.8, 0.6], [0.8, 0.8], [0.6, 0.8]];
     let spec = holed(&OUTER, &[&clockwise, &counter]);
     let f = Footprint::from_spec(&spec, &Limits::default()).unwrap();
-    assert_eq!(f.distance_to_point_m([0.3, 0.3]) > 10_000.0, true);
+    assert!(
+        f.distance_to_point_m([0.3, 0.3]) > 10_000.0,
+        "in the first hole"
+    );
     assert_eq!(f.distance_to_point_m([0.5, 0.5]), 0.0);
 }
 
