@@ -653,12 +653,22 @@ function trackPopup(report, label, lost) {
     `<br>last report ${esc(utc(report.time))}${lost ? ' (lost)' : ''}</div>`;
 }
 
+/**
+ * The [lon, lat] positions of a footprint's outline: the exterior ring of a Polygon (its holes
+ * are inside it), of every polygon of a MultiPolygon, the position of a Point.
+ */
+function outlinePoints(footprint) {
+  if (footprint.type === 'Point') return [footprint.coordinates];
+  if (footprint.type === 'MultiPolygon') return footprint.coordinates.flatMap((polygon) => polygon[0]);
+  return footprint.coordinates[0];
+}
+
 /** The middle of a footprint's northern edge, [lat, lon] (without a map: a circle's bounds need one). */
 function northernEdge(footprint) {
   if (footprint.type === 'Circle') {
     return [footprint.center[1] + footprint.radius_m / 111320, footprint.center[0]];
   }
-  const points = footprint.coordinates[0];
+  const points = outlinePoints(footprint);
   const north = Math.max(...points.map((p) => p[1]));
   const lons = points.map((p) => p[0]);
   return [north, (Math.min(...lons) + Math.max(...lons)) / 2];
@@ -674,13 +684,19 @@ function circleBounds([lon, lat], radiusM) {
 /** A footprint's (or zone's) bounds, without a map: a Leaflet circle's need one. */
 function footprintBounds(footprint) {
   if (footprint.type === 'Circle') return circleBounds(footprint.center, footprint.radius_m);
-  const rings = footprint.type === 'MultiPolygon' ? footprint.coordinates.flat() : footprint.coordinates;
-  return L.latLngBounds(rings.flat().map(([lon, lat]) => [lat, lon]));
+  return L.latLngBounds(outlinePoints(footprint).map(([lon, lat]) => [lat, lon]));
 }
 
+/**
+ * A footprint on the map: a circle as a Leaflet circle, a Point (a circle of radius 0) as a small
+ * dot, a Polygon (holes and all) or MultiPolygon through Leaflet's GeoJSON layer.
+ */
 function footprintLayer(footprint, style) {
   if (footprint.type === 'Circle') {
     return L.circle([footprint.center[1], footprint.center[0]], { ...style, radius: footprint.radius_m });
+  }
+  if (footprint.type === 'Point') {
+    return L.circleMarker([footprint.coordinates[1], footprint.coordinates[0]], { ...style, radius: 4 });
   }
   return L.geoJSON(footprint, { style });
 }

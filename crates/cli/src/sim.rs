@@ -739,21 +739,28 @@ impl Sim {
                 let bearing = self.rng.random_range(0.0..360.0);
                 let distance = self.rng.random_range(5_000.0..20_000.0);
                 let centre = offset(plan.centre, bearing, distance);
+                let (dlon, dlat) = (centre[0] - plan.centre[0], centre[1] - plan.centre[1]);
+                let moved = |ring: &Vec<Vec<f64>>| -> Vec<Vec<f64>> {
+                    ring.iter()
+                        .map(|position| vec![position[0] + dlon, position[1] + dlat])
+                        .collect()
+                };
                 volume.footprint = match &volume.footprint {
                     FootprintSpec::Circle { radius_m, .. } => FootprintSpec::Circle {
                         center: centre.to_vec(),
                         radius_m: *radius_m,
                     },
+                    FootprintSpec::Point { .. } => FootprintSpec::Point {
+                        coordinates: centre.to_vec(),
+                    },
                     FootprintSpec::Polygon { coordinates } => FootprintSpec::Polygon {
-                        coordinates: vec![coordinates[0]
+                        coordinates: coordinates.iter().map(moved).collect(),
+                    },
+                    FootprintSpec::MultiPolygon { coordinates } => FootprintSpec::MultiPolygon {
+                        coordinates: coordinates
                             .iter()
-                            .map(|position| {
-                                vec![
-                                    position[0] + centre[0] - plan.centre[0],
-                                    position[1] + centre[1] - plan.centre[1],
-                                ]
-                            })
-                            .collect()],
+                            .map(|rings| rings.iter().map(moved).collect())
+                            .collect(),
                     },
                 };
                 plan.centre = centre;

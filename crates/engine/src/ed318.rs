@@ -23,8 +23,8 @@
 //! | `type: CONDITIONAL`, `NO_RESTRICTION` | `advisory`, rule `notify` |
 //! | `type: USPACE` | `advisory`, rule `notify`: U-space airspace needs U-space services deconflict does not provide, so entries are reported to the zone's owner |
 //! | `variant` (`COMMON`, `CUSTOMIZED`), `reason`, `otherReasonInfo`, `regulationExemption`, `restrictionConditions`, `region`, `message`, `zoneAuthority`, `dataSource`, `extendedProperties` | not used (checked against the schema where it lists values or shapes) |
-//! | geometry `Polygon` | footprint Polygon (interior rings are filled: the zone covers its holes, never smaller than declared) |
-//! | geometry `MultiPolygon` | one zone per polygon |
+//! | geometry `Polygon` | footprint Polygon, holes (interior rings) and all |
+//! | geometry `MultiPolygon` | one zone whose footprint is the MultiPolygon (its polygons share the geometry's `layer`) |
 //! | geometry `Point` with `extent` `{"subType": "Circle", "radius": r}` | footprint Circle of radius r metres |
 //! | geometry `GeometryCollection` | one zone per member; a member without `layer` takes the collection's |
 //! | `layer`: `lower`/`upper` in `uom` (`m` by default, `ft`), `lowerReference`/`upperReference` `AGL`, `AMSL`, `WGS84` | altitude band: see [`crate::heights`]; a limit not given is the surface (lower) or unlimited (upper); no `layer` at all is surface to unlimited |
@@ -482,8 +482,7 @@ fn areas<'a>(
                 format!("coordinates must be rings of [lon, lat]: {error}"),
             )
         })?;
-        // Holes are filled: the exterior ring alone is never smaller than the area declared.
-        Ok(rings.into_iter().take(1).collect())
+        Ok(rings)
     };
     let area = |footprint: FootprintSpec, at: String| Area {
         at,
@@ -519,19 +518,15 @@ fn areas<'a>(
                     "coordinates must be a list of polygons",
                 )
             })?;
-            polygons
+            let coordinates = polygons
                 .into_iter()
                 .enumerate()
-                .map(|(index, polygon)| {
-                    let pointer = format!("{at}/coordinates/{index}");
-                    Ok(area(
-                        FootprintSpec::Polygon {
-                            coordinates: rings(polygon, pointer.clone())?,
-                        },
-                        pointer,
-                    ))
-                })
-                .collect()
+                .map(|(index, polygon)| rings(polygon, format!("{at}/coordinates/{index}")))
+                .collect::<Result<_, _>>()?;
+            Ok(vec![area(
+                FootprintSpec::MultiPolygon { coordinates },
+                at.to_owned(),
+            )])
         }
         Some("Point") => {
             let center: Vec<f64> = serde_json::from_value(coordinates()).map_err(|_| {
@@ -935,11 +930,15 @@ mod tests {
                  "layer": {"lower": 100, "lowerReference": "WGS84", "upper": 200, "upperReference": "WGS84"}}]});
         let zones = parse(&f, &heights(&geoid)).unwrap();
         let ids: Vec<&str> = zones.iter().map(|(id, _)| id.as_str()).collect();
-        assert_eq!(ids, ["TST01", "TST01-2", "TST01-3"]);
+        assert_eq!(ids, ["TST01", "TST01-2"], "a MultiPolygon is one zone");
+        assert!(matches!(
+            zones[1].1.footprint,
+            FootprintSpec::MultiPolygon { ref coordinates } if coordinates.len() == 2
+        ));
         assert_eq!(zones[0].1.altitude_upper_m, 300.0, "the collection's layer");
         assert_eq!(zones[0].1.altitude_lower_m, SURFACE_OF_LIMITS);
         assert_eq!(
-            (zones[2].1.altitude_lower_m, zones[2].1.altitude_upper_m),
+            (zones[1].1.altitude_lower_m, zones[1].1.altitude_upper_m),
             (100.0, 200.0)
         );
     }

@@ -84,41 +84,71 @@ pub struct Band {
 }
 
 /// The lon/lat box of a footprint, `(west, south, east, north)`, `east < west` across the
-/// antimeridian, grown to cover what geodesic edges and circles reach between the given points.
+/// antimeridian, grown to cover what geodesic edges and circles reach between the given points;
+/// from the pole all the way round when the footprint holds a pole (an exterior ring whose
+/// longitude turns once around).
 pub fn footprint_box(footprint: &FootprintSpec) -> Option<(f64, f64, f64, f64)> {
-    let points: Vec<[f64; 2]> = match footprint {
-        FootprintSpec::Polygon { coordinates } => coordinates
-            .first()?
-            .iter()
-            .filter_map(|p| Some([*p.first()?, *p.get(1)?]))
-            .collect(),
-        FootprintSpec::Circle { center, radius_m } => {
-            let (lon, lat) = (*center.first()?, *center.get(1)?);
-            // A degree of latitude is at least 110,574 m; of longitude 111,320·cos(lat) m.
-            let dlat = radius_m / 110_574.0 * 1.01;
-            let north = (lat + dlat).min(90.0);
-            let south = (lat - dlat).max(-90.0);
-            let widest = north.abs().max(south.abs());
-            if widest >= 89.0 {
-                return Some((-180.0, south, 180.0, north));
-            }
-            let dlon = (radius_m / (111_320.0 * widest.to_radians().cos()) * 1.01).min(180.0);
-            let wrap = |x: f64| {
-                if x > 180.0 {
-                    x - 360.0
-                } else if x < -180.0 {
-                    x + 360.0
-                } else {
-                    x
-                }
-            };
-            return Some(if dlon >= 180.0 {
-                (-180.0, south, 180.0, north)
-            } else {
-                (wrap(lon - dlon), south, wrap(lon + dlon), north)
-            });
+    let (center, radius_m) = match footprint {
+        FootprintSpec::Point { coordinates } => (coordinates, 0.0),
+        FootprintSpec::Circle { center, radius_m } => (center, *radius_m),
+        FootprintSpec::Polygon { .. } | FootprintSpec::MultiPolygon { .. } => {
+            let exteriors: Vec<Vec<[f64; 2]>> = footprint
+                .polygons()
+                .iter()
+                .filter_map(|rings| rings.first())
+                .map(|ring| {
+                    ring.iter()
+                        .filter_map(|p| Some([*p.first()?, *p.get(1)?]))
+                        .collect()
+                })
+                .collect();
+            return polygons_box(&exteriors);
         }
     };
+    let (lon, lat) = (*center.first()?, *center.get(1)?);
+    // A degree of latitude is at least 110,574 m; of longitude 111,320·cos(lat) m.
+    let dlat = radius_m / 110_574.0 * 1.01;
+    let north = (lat + dlat).min(90.0);
+    let south = (lat - dlat).max(-90.0);
+    let widest = north.abs().max(south.abs());
+    if widest >= 89.0 {
+        return Some((-180.0, south, 180.0, north));
+    }
+    let dlon = (radius_m / (111_320.0 * widest.to_radians().cos()) * 1.01).min(180.0);
+    let wrap = |x: f64| {
+        if x > 180.0 {
+            x - 360.0
+        } else if x < -180.0 {
+            x + 360.0
+        } else {
+            x
+        }
+    };
+    Some(if dlon >= 180.0 {
+        (-180.0, south, 180.0, north)
+    } else {
+        (wrap(lon - dlon), south, wrap(lon + dlon), north)
+    })
+}
+
+/// The signed change of longitude along a ring: about ±360 when it goes around a pole, about 0
+/// otherwise.
+fn turn_deg(ring: &[[f64; 2]]) -> f64 {
+    ring.windows(2)
+        .map(|pair| {
+            let d = (pair[1][0] - pair[0][0]).rem_euclid(360.0);
+            if d > 180.0 {
+                d - 360.0
+            } else {
+                d
+            }
+        })
+        .sum()
+}
+
+/// [`footprint_box`] of polygons given by their exterior rings (holes are inside them).
+fn polygons_box(rings: &[Vec<[f64; 2]>]) -> Option<(f64, f64, f64, f64)> {
+    let points: Vec<[f64; 2]> = rings.iter().flatten().copied().collect();
     if points.is_empty() {
         return None;
     }
@@ -146,8 +176,9 @@ pub fn footprint_box(footprint: &FootprintSpec) -> Option<(f64, f64, f64, f64)> 
     // A geodesic edge bows poleward of its ends by at most about Δλ²·sin φ·cos φ / 8 radians
     // (Δλ its span of longitude); 0.002·Δλ² degrees bounds that with room, plus 0.001° for
     // rounding. Its longitude stays between its ends'.
-    let span = points
-        .windows(2)
+    let span = rings
+        .iter()
+        .flat_map(|ring| ring.windows(2))
         .map(|pair| {
             let d = (pair[1][0] - pair[0][0]).abs();
             if d > 180.0 {
@@ -158,6 +189,16 @@ pub fn footprint_box(footprint: &FootprintSpec) -> Option<(f64, f64, f64, f64)> 
         })
         .fold(0.0, f64::max);
     let margin = 0.001 + 0.002 * span * span;
+    let around_pole = |north_pole: bool| {
+        rings.iter().any(|ring| {
+            let mean_lat = ring.iter().map(|p| p[1]).sum::<f64>() / ring.len().max(1) as f64;
+            turn_deg(ring).abs() > 180.0 && (mean_lat >= 0.0) == north_pole
+        })
+    };
+    let (north, south) = (
+        if around_pole(true) { 90.0 } else { north },
+        if around_pole(false) { -90.0 } else { south },
+    );
     let north = if north + margin >= 89.0 {
         90.0
     } else {

@@ -11,7 +11,7 @@ use deconflict_engine::zone::{
 };
 use deconflict_geometry::geoid::Geoid;
 use deconflict_geometry::terrain::{write_geotiff, Terrain, EARTH_GROUND_MIN_M};
-use deconflict_geometry::{FootprintSpec, Limits};
+use deconflict_geometry::{Footprint, FootprintSpec, Limits, ALLOWANCE_M};
 use serde_json::{json, Value};
 
 fn data_dir() -> String {
@@ -124,6 +124,67 @@ fn the_swiss_sample_imports_with_agl_limits_over_the_earth_bound() {
     );
 }
 
+/// The national set as FOCA published it for InterUSS's tests (zipped, unchanged).
+fn swiss_national_set() -> Value {
+    let path = format!("{}/SwissGeozones_ED318_Testdaten.zip", data_dir());
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let entry = archive
+        .by_name("SwissGeozones_ED318_Testdaten.json")
+        .unwrap();
+    serde_json::from_reader(std::io::BufReader::new(entry)).unwrap()
+}
+
+/// The zones whose rings have runs of vertices about a centimetre apart (e.g. 6.1830617,
+/// 6.1830616, 6.1830614 E): before corners within the 1 cm allowance were merged, their edges
+/// i and i+2 touched and the whole document was refused.
+const CENTIMETRE_RUNS: [&str; 3] = ["GE70-0", "WZV0031", "JBG0022"];
+
+#[test]
+fn the_whole_swiss_national_set_validates_and_imports() {
+    let document = swiss_national_set();
+    let features = document["features"].as_array().unwrap();
+    assert_eq!(features.len(), 1_179);
+    assert_eq!(schema_errors(&schema(), &document), Vec::<String>::new());
+    assert!(looks_like(&document));
+    let zones = import(&document, None);
+    // One zone per feature (a MultiPolygon is one zone), one per member of a collection.
+    let expected: usize = features
+        .iter()
+        .map(|f| match f["geometry"]["geometries"].as_array() {
+            Some(members) => members.len(),
+            None => 1,
+        })
+        .sum();
+    assert_eq!(zones.len(), expected);
+    // Holes are kept, even one that touches its exterior ring at a corner (OGC allows it).
+    for (id, rings) in [("BLns065", 2), ("BLns056", 3)] {
+        let (_, zone) = zones
+            .iter()
+            .find(|(zone_id, _)| zone_id.as_str() == id)
+            .unwrap();
+        assert_eq!(
+            zone.footprint.polygons()[0].len(),
+            rings,
+            "{id}: exterior and holes"
+        );
+    }
+    for id in CENTIMETRE_RUNS {
+        let (_, zone) = zones
+            .iter()
+            .find(|(zone_id, _)| zone_id.as_str() == id)
+            .unwrap_or_else(|| panic!("{id} imported"));
+        // The merge moves the boundary by less than the allowance: every filed corner is within
+        // 1 cm of the validated footprint.
+        let footprint = Footprint::from_spec(&zone.footprint, &Limits::default()).unwrap();
+        for polygon in zone.footprint.polygons() {
+            for position in polygon.iter().flatten() {
+                let d = footprint.distance_to_point_m([position[0], position[1]]);
+                assert!(d <= ALLOWANCE_M, "{id}: {position:?} is {d} m outside");
+            }
+        }
+    }
+}
+
 #[test]
 fn the_example_collection_imports_layers_circles_and_its_schedule() {
     let zones = import(&sample("Example_Collection.json"), None);
@@ -220,15 +281,13 @@ fn a_sunrise_to_sunset_zone_is_in_effect_from_sunrise_to_sunset() {
     let ids: Vec<&str> = zones.iter().map(|(id, _)| id.as_str()).collect();
     assert_eq!(
         ids,
-        [
-            "ATL0001",
-            "ATL0002",
-            "ATL0003",
-            "ATL0003-2",
-            "ATL0004",
-            "ATL0004-2"
-        ]
+        ["ATL0001", "ATL0002", "ATL0003", "ATL0004", "ATL0004-2"],
+        "a MultiPolygon is one zone"
     );
+    assert!(matches!(
+        &zones[2].1.footprint,
+        FootprintSpec::MultiPolygon { coordinates } if coordinates.len() == 2
+    ));
     let day = &zones[0].1.schedule;
     let meets = |from: &str, to: &str| day.meets(at(from), at(to));
     // Sunrise 11:15Z, sunset 23:56Z on 6 September 2009 (USNO), widened by 3 minutes.
@@ -266,8 +325,8 @@ fn a_sunrise_to_sunset_zone_is_in_effect_from_sunrise_to_sunset() {
         "before 21:00"
     );
     // The collection's layer applies to the member without one.
-    assert_eq!(zones[4].1.altitude_lower_m, SURFACE_M);
-    assert_eq!(zones[4].1.enforcement, Enforcement::Advisory);
+    assert_eq!(zones[3].1.altitude_lower_m, SURFACE_M);
+    assert_eq!(zones[3].1.enforcement, Enforcement::Advisory);
 }
 
 /// A change to a valid document.

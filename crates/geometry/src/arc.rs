@@ -62,6 +62,25 @@ fn collinear_overlap(a1: Vec3, a2: Vec3, b1: Vec3, b2: Vec3) -> Option<Vec3> {
     Some(add(a1, scale(direction, low / length2)))
 }
 
+/// Whether the arcs `a1→a2` and `b1→b2` share an end point and meet only there: the other end
+/// of each is off the other's plane, so they are not collinear and cannot overlap.
+pub fn meet_only_at_shared_end(a1: Vec3, a2: Vec3, b1: Vec3, b2: Vec3) -> bool {
+    let same = |p: Vec3, q: Vec3| norm(sub(p, q)) < TOUCH_M;
+    let (a_other, b_other) = if same(a1, b1) {
+        (a2, b2)
+    } else if same(a1, b2) {
+        (a2, b1)
+    } else if same(a2, b1) {
+        (a1, b2)
+    } else if same(a2, b2) {
+        (a1, b1)
+    } else {
+        return false;
+    };
+    let off_plane = |p: Vec3, q1: Vec3, q2: Vec3| dot(unit(cross(q1, q2)), p).abs() >= TOUCH_M;
+    off_plane(b_other, a1, a2) && off_plane(a_other, b1, b2)
+}
+
 /// Whether the path `p0→p1→p2` turns back on itself at `p1` (a spike of zero width), which makes
 /// two adjacent pieces overlap.
 pub fn folds_back(p0: Vec3, p1: Vec3, p2: Vec3) -> bool {

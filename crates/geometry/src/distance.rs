@@ -1,11 +1,15 @@
 //! Geodesic distance between footprints, and the closest points that realise it.
 //!
-//! - Circle–circle: `max(0, d(c1, c2) − r1 − r2)`, exact (GeographicLib inverse).
+//! - Circle–circle: `max(0, d(c1, c2) − r1 − r2)`, exact (GeographicLib inverse). A point is
+//!   a circle of radius 0.
 //! - Circle–shape: `max(0, d(c, S) − r)`, exact by the triangle inequality along the geodesic
 //!   from the centre to the closest point of S.
-//! - Polygon–polygon (and point–polygon for the above): 0 if any two boundary pieces cross
-//!   (pairs of overlapping boxes in the two `Bvh`s, exact sign tests on
-//!   central arcs) or if a corner of one is inside the other (gnomonic crossing count).
+//! - Polygon–polygon (and point–polygon for the above), where a polygonal footprint is a
+//!   Polygon with any holes or a MultiPolygon, all its rings in one outline: 0 if any two
+//!   boundary pieces cross (pairs of overlapping boxes in the two `Bvh`s, exact sign tests on
+//!   central arcs) or if the first corner of some ring of one is inside the other (gnomonic
+//!   crossing count, per part, holes excluded). Outside, the nearest point of a footprint is on
+//!   its boundary, holes' included, so the distance is the closest pair of boundary pieces.
 //!   Otherwise the closest pair of boundary chords is found by dual-tree branch and bound; the
 //!   few pairs whose chord distance is within 0.1 % of the best are then measured exactly: their
 //!   closest points are put back on the surface and measured with GeographicLib, and the
@@ -32,7 +36,7 @@ use crate::arc::{self, arcs_meet};
 use crate::bvh::{Aabb, Bvh};
 use crate::ellipsoid::{self, to_ecef, to_lonlat, Vec3};
 use crate::footprint::{Footprint, Shape};
-use crate::ring::Ring;
+use crate::ring::Outline;
 use std::cmp::Ordering;
 
 /// Chord-distance slack within which candidate pairs are measured geodesically.
@@ -134,7 +138,7 @@ fn circle_circle(ca: [f64; 2], ra: f64, cb: [f64; 2], rb: f64) -> Approach {
 }
 
 /// Circle (first) against polygon (second).
-fn circle_polygon(centre: [f64; 2], radius_m: f64, ring: &Ring) -> Approach {
+fn circle_polygon(centre: [f64; 2], radius_m: f64, ring: &Outline) -> Approach {
     let (d, nearest) = point_polygon(centre, ring);
     if d <= radius_m {
         let meet = if d == 0.0 { centre } else { nearest };
@@ -153,7 +157,7 @@ fn circle_polygon(centre: [f64; 2], radius_m: f64, ring: &Ring) -> Approach {
 }
 
 /// Distance from a point to a polygon (0 inside) and the polygon's closest point.
-pub fn point_polygon(p: [f64; 2], ring: &Ring) -> (f64, [f64; 2]) {
+pub fn point_polygon(p: [f64; 2], ring: &Outline) -> (f64, [f64; 2]) {
     let p_ecef = to_ecef(p);
     if ring.contains(p_ecef) {
         return (0.0, p);
@@ -181,7 +185,7 @@ pub fn point_polygon(p: [f64; 2], ring: &Ring) -> (f64, [f64; 2]) {
         .expect("a ring has pieces")
 }
 
-fn polygon_polygon(ra: &Ring, rb: &Ring) -> Approach {
+fn polygon_polygon(ra: &Outline, rb: &Outline) -> Approach {
     if let Some(meet) = meeting_point(ra, rb) {
         return Approach {
             distance_m: 0.0,
@@ -218,9 +222,10 @@ fn polygon_polygon(ra: &Ring, rb: &Ring) -> Approach {
         .expect("rings have pieces")
 }
 
-/// A point common to both polygons, if they meet: a crossing of their boundaries, or a corner
-/// of one inside the other (when one contains the other).
-fn meeting_point(ra: &Ring, rb: &Ring) -> Option<[f64; 2]> {
+/// A point common to both polygonal footprints, if they meet: a crossing of their boundaries, or
+/// a corner of one inside the other (when one holds a ring of the other). Holes and parts count:
+/// a footprint inside another's hole does not meet it.
+fn meeting_point(ra: &Outline, rb: &Outline) -> Option<[f64; 2]> {
     let centres_m = ellipsoid::distance_m(ra.cap.centre, rb.cap.centre);
     if centres_m > ra.cap.radius_m + rb.cap.radius_m {
         return None;
@@ -233,11 +238,13 @@ fn meeting_point(ra: &Ring, rb: &Ring) -> Option<[f64; 2]> {
     if let Some(at) = crossing {
         return Some(to_lonlat(at));
     }
-    if rb.contains(ra.ecef[0]) {
-        return Some(ra.lonlat[0]);
+    // The boundaries do not meet, so each ring lies wholly inside or wholly outside the other
+    // footprint, and the two meet exactly when a ring of one is inside the other.
+    if let Some(i) = ra.ring_starts().find(|&i| rb.contains(ra.ecef[i])) {
+        return Some(ra.lonlat[i]);
     }
-    if ra.contains(rb.ecef[0]) {
-        return Some(rb.lonlat[0]);
+    if let Some(j) = rb.ring_starts().find(|&j| ra.contains(rb.ecef[j])) {
+        return Some(rb.lonlat[j]);
     }
     None
 }

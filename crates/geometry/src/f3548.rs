@@ -190,53 +190,73 @@ impl TryFrom<&Volume4D> for Volume4dSpec {
     }
 }
 
-impl From<&Volume4dSpec> for Volume4D {
-    /// The volume in F3548's shape: a polygon's closing vertex dropped, a third number of a
-    /// position (an altitude, accepted and ignored on filing) left out.
-    fn from(spec: &Volume4dSpec) -> Volume4D {
-        let point = |position: &[f64]| LatLngPoint {
-            lng: position.first().copied().unwrap_or(f64::NAN),
-            lat: position.get(1).copied().unwrap_or(f64::NAN),
-        };
-        let (outline_polygon, outline_circle) = match &spec.footprint {
-            FootprintSpec::Polygon { coordinates } => {
-                let ring = coordinates.first().map(Vec::as_slice).unwrap_or(&[]);
+/// The volume in F3548's shape: one `Volume4D` per polygon of the footprint (F3548 has no
+/// MultiPolygon; an operational intent is a list of volumes, so a MultiPolygon's parts become
+/// volumes with the same altitudes and times), a polygon's closing vertex dropped, a third
+/// number of a position (an altitude, accepted and ignored on filing) left out. An F3548
+/// outline has no holes: a hole is filled, so what is sent is never smaller than what was
+/// filed. A Point is an `outline_circle` of radius 0.
+pub fn volumes(spec: &Volume4dSpec) -> Vec<Volume4D> {
+    let point = |position: &[f64]| LatLngPoint {
+        lng: position.first().copied().unwrap_or(f64::NAN),
+        lat: position.get(1).copied().unwrap_or(f64::NAN),
+    };
+    let circle = |center: &[f64], radius_m: f64| Circle {
+        center: point(center),
+        radius: Radius {
+            value: radius_m,
+            units: LengthUnit::M,
+        },
+    };
+    let outlines: Vec<(Option<Polygon>, Option<Circle>)> = match &spec.footprint {
+        FootprintSpec::Polygon { .. } | FootprintSpec::MultiPolygon { .. } => spec
+            .footprint
+            .polygons()
+            .iter()
+            .map(|rings| {
+                let ring = rings.first().map(Vec::as_slice).unwrap_or(&[]);
                 let open = match ring {
                     [head @ .., last] if head.first() == Some(last) => head,
                     all => all,
                 };
                 let vertices = open.iter().map(|position| point(position)).collect();
                 (Some(Polygon { vertices }), None)
-            }
-            FootprintSpec::Circle { center, radius_m } => (
-                None,
-                Some(Circle {
-                    center: point(center),
-                    radius: Radius {
-                        value: *radius_m,
-                        units: LengthUnit::M,
-                    },
-                }),
-            ),
-        };
-        let altitude = |value| Altitude {
-            value,
-            reference: AltitudeReference::W84,
-            units: LengthUnit::M,
-        };
-        let time = |value| Time {
-            value,
-            format: TimeFormat::RFC3339,
-        };
-        Volume4D {
-            volume: Volume3D {
-                outline_circle,
-                outline_polygon,
-                altitude_lower: Some(altitude(spec.altitude_lower_m)),
-                altitude_upper: Some(altitude(spec.altitude_upper_m)),
-            },
-            time_start: Some(time(spec.time_start)),
-            time_end: Some(time(spec.time_end)),
+            })
+            .collect(),
+        FootprintSpec::Point { coordinates } => vec![(None, Some(circle(coordinates, 0.0)))],
+        FootprintSpec::Circle { center, radius_m } => {
+            vec![(None, Some(circle(center, *radius_m)))]
         }
+    };
+    outlines
+        .into_iter()
+        .map(|(outline_polygon, outline_circle)| volume(spec, outline_polygon, outline_circle))
+        .collect()
+}
+
+/// One F3548 volume with the spec's altitudes and times around an outline.
+fn volume(
+    spec: &Volume4dSpec,
+    outline_polygon: Option<Polygon>,
+    outline_circle: Option<Circle>,
+) -> Volume4D {
+    let altitude = |value| Altitude {
+        value,
+        reference: AltitudeReference::W84,
+        units: LengthUnit::M,
+    };
+    let time = |value| Time {
+        value,
+        format: TimeFormat::RFC3339,
+    };
+    Volume4D {
+        volume: Volume3D {
+            outline_circle,
+            outline_polygon,
+            altitude_lower: Some(altitude(spec.altitude_lower_m)),
+            altitude_upper: Some(altitude(spec.altitude_upper_m)),
+        },
+        time_start: Some(time(spec.time_start)),
+        time_end: Some(time(spec.time_end)),
     }
 }

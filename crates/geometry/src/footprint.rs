@@ -2,7 +2,7 @@
 
 use crate::bvh::Aabb;
 use crate::ellipsoid::{self, to_ecef, Vec3, RHO_MIN_M};
-use crate::ring::{Cap, Ring};
+use crate::ring::{Cap, Outline};
 use crate::{distance, region, validate};
 use crate::{FootprintSpec, GeometryError, Limits, Region};
 
@@ -33,14 +33,16 @@ impl std::fmt::Debug for Footprint {
 
 #[derive(Debug, Clone)]
 pub(crate) enum Shape {
-    /// A geodesic disc. `boundary` samples its edge (for regions and bounds only: distances to
-    /// a circle are exact through its centre).
+    /// A geodesic disc (a point when `radius_m` is 0). `boundary` samples its edge (for regions
+    /// and bounds only: distances to a circle are exact through its centre); a point's is the
+    /// point.
     Circle {
         centre: [f64; 2],
         radius_m: f64,
         boundary: Vec<[f64; 2]>,
     },
-    Polygon(Box<Ring>),
+    /// A Polygon or MultiPolygon: every ring of every part in one outline.
+    Polygon(Box<Outline>),
 }
 
 /// An axis-aligned box in WGS84 ECEF metres.
@@ -76,17 +78,19 @@ impl Footprint {
     /// Validates `spec` (see the crate docs for what is refused, in which order) and
     /// precomputes the densified boundary, its index and the bounds.
     pub fn from_spec(spec: &FootprintSpec, limits: &Limits) -> Result<Footprint, GeometryError> {
+        let disc = |centre: [f64; 2], radius_m: f64| Shape::Circle {
+            centre,
+            radius_m,
+            boundary: circle_boundary(centre, radius_m),
+        };
         let shape = match spec {
-            FootprintSpec::Polygon { coordinates } => {
-                Shape::Polygon(Box::new(validate::polygon(coordinates, limits)?))
+            FootprintSpec::Polygon { .. } | FootprintSpec::MultiPolygon { .. } => {
+                Shape::Polygon(Box::new(validate::polygons(spec, limits)?))
             }
+            FootprintSpec::Point { coordinates } => disc(validate::point(coordinates)?, 0.0),
             FootprintSpec::Circle { center, radius_m } => {
                 let (centre, radius_m) = validate::circle(center, *radius_m)?;
-                Shape::Circle {
-                    centre,
-                    radius_m,
-                    boundary: circle_boundary(centre, radius_m),
-                }
+                disc(centre, radius_m)
             }
         };
         let cap = match &shape {
@@ -96,7 +100,7 @@ impl Footprint {
                 centre: *centre,
                 radius_m: *radius_m,
             },
-            Shape::Polygon(ring) => ring.cap,
+            Shape::Polygon(outline) => outline.cap,
         };
         let mut footprint = Footprint {
             spec: spec.clone(),
@@ -136,7 +140,7 @@ impl Footprint {
             Shape::Circle {
                 centre, radius_m, ..
             } => (ellipsoid::distance_m(*centre, point) - radius_m).max(0.0),
-            Shape::Polygon(ring) => distance::point_polygon(point, ring).0,
+            Shape::Polygon(outline) => distance::point_polygon(point, outline).0,
         }
     }
 
@@ -152,15 +156,16 @@ impl Footprint {
             Shape::Circle {
                 centre, radius_m, ..
             } => ellipsoid::distance_m(*centre, p) <= *radius_m,
-            Shape::Polygon(ring) => ring.contains(to_ecef(p)),
+            Shape::Polygon(outline) => outline.contains(to_ecef(p)),
         }
     }
 
-    /// The boundary as `[lon, lat]` samples (not closed), for regions.
+    /// The boundary as `[lon, lat]` samples (each ring not closed, the rings one after the
+    /// other), for a canonical order between footprints.
     pub(crate) fn boundary_lonlat(&self) -> &[[f64; 2]] {
         match &self.shape {
             Shape::Circle { boundary, .. } => boundary,
-            Shape::Polygon(ring) => &ring.lonlat,
+            Shape::Polygon(outline) => &outline.lonlat,
         }
     }
 
@@ -170,7 +175,10 @@ impl Footprint {
     /// region of the surface peaks either at such a point or on the region's boundary.
     fn compute_bounds(&self) -> EcefBox {
         let (points, bulge_m): (Vec<Vec3>, f64) = match &self.shape {
-            Shape::Polygon(ring) => (ring.ecef.clone(), ring.bulge_m),
+            Shape::Polygon(outline) => (outline.ecef.clone(), outline.bulge_m),
+            Shape::Circle { centre, .. } if self.cap.radius_m == 0.0 => {
+                (vec![to_ecef(*centre)], 0.0)
+            }
             Shape::Circle {
                 boundary, radius_m, ..
             } => {
@@ -207,8 +215,11 @@ impl Footprint {
     }
 }
 
-/// Samples of a geodesic circle's edge, at most `CIRCLE_SAMPLE_M` apart.
+/// Samples of a geodesic circle's edge, at most `CIRCLE_SAMPLE_M` apart; a point's is itself.
 fn circle_boundary(centre: [f64; 2], radius_m: f64) -> Vec<[f64; 2]> {
+    if radius_m == 0.0 {
+        return vec![centre];
+    }
     let circumference_m = std::f64::consts::TAU * radius_m;
     let samples = ((circumference_m / CIRCLE_SAMPLE_M).ceil() as usize).max(CIRCLE_MIN_SAMPLES);
     (0..samples)

@@ -7,7 +7,8 @@
 //!   variant with a message and a JSON pointer;
 //! - `footprint` / `volume` — the validated types, only constructible by validation;
 //! - `ellipsoid` — WGS84, GeographicLib geodesics, ECEF; `arc` — the exact predicates on
-//!   boundary pieces; `bvh` — the index over them; `ring` — a densified polygon boundary;
+//!   boundary pieces; `bvh` — the index over them; `ring` — the densified boundary of a
+//!   Polygon or MultiPolygon, every ring of every part in one outline;
 //! - `distance` — distance between footprints; `local_frame` and `region` — conflict
 //!   regions.
 //!
@@ -36,21 +37,34 @@
 //! footprint (a coordinate over a surface region peaks there or on its boundary).
 //!
 //! # What is supported, and what is refused
+//! - Footprints are GeoJSON Polygons (an exterior ring and any holes), MultiPolygons (one
+//!   footprint of several polygons, their union: RFC 7946's antimeridian split behaves as the
+//!   one shape it was cut from), Points (a circle of radius 0) and circles. Distances are to
+//!   the nearest boundary, holes' included: a point in a hole is outside, at the distance of
+//!   the hole's edge. All the rings of a footprint are one outline with one index, so a plain
+//!   polygon costs what it did before holes and parts existed.
 //! - Positions are `[lon, lat]` or `[lon, lat, alt]` (altitude ignored), longitude in
 //!   [-180, 180], latitude in [-90, 90]. 180 and -180 are the same meridian.
 //! - An edge is the shortest geodesic between its corners, so a ring crosses the antimeridian
 //!   whenever that is the short way (179.5 → -179.5 is 1°, not 359°).
-//! - Either ring orientation; the polygon is the side of the ring that does not contain the
-//!   far side of the globe. Consecutive repeated positions are dropped.
-//! - Checked in this order (the first problem is reported): one ring; every position's shape
-//!   (2 or 3 finite numbers); every position's range; closed; at least 4 positions; at most
-//!   `max_vertices` vertices; at least 3 distinct corners; perimeter; size; self-intersection;
-//!   poles; area. A circle: centre, radius (finite, positive, at most the size limit), poles.
-//! - Refused: interior rings (holes); rings that cross or touch themselves; fewer than 3
-//!   distinct corners; no area; footprints that contain or touch a pole
-//!   ([`GeometryError::EnclosesPole`]: near-pole footprints are fine, 1 m of clearance);
+//! - Either ring orientation; a ring's inside is the side that does not contain the far side
+//!   of the globe. A footprint may contain a pole (its ring goes round it; everything works in
+//!   ECEF and in a gnomonic plane centred on the footprint, where the pole is a point like any
+//!   other; conflict regions close such a ring along the pole in lon/lat).
+//! - Corners closer than the 1 cm allowance ([`ALLOWANCE_M`]) to the corner kept before them
+//!   are merged (repeats too), which moves the boundary by less than 1 cm (see `validate`).
+//! - Checked in this order (the first problem is reported): structure (polygons, an exterior
+//!   ring each); every position's shape (2 or 3 finite numbers); every position's range; each
+//!   ring closed, with at least 4 positions; at most `max_vertices` vertices in all; at least 3
+//!   distinct corners per ring; perimeter; size; each ring's area; rings that cross or touch;
+//!   holes inside their exterior and not nested. A circle: centre, radius (finite, 0 or more,
+//!   at most the size limit). A Point: its position.
+//! - Refused: rings that cross or touch themselves; rings of one polygon that cross, or touch
+//!   other than at a corner both list (OGC allows a hole to touch at a point); a hole outside
+//!   its exterior ring or inside another hole; fewer than 3 distinct corners; no area (corners
+//!   on one line, or a ring thinner than the 1 cm allowance: [`GeometryError::ZeroArea`]);
 //!   footprints reaching more than [`MAX_FOOTPRINT_RADIUS_M`] from their centre (a circle's
-//!   radius, or a polygon's bounding cap), perimeters above [`MAX_PERIMETER_M`].
+//!   radius, or the bounding cap of all the polygons), perimeters above [`MAX_PERIMETER_M`].
 
 mod arc;
 mod bvh;
@@ -68,7 +82,7 @@ pub mod terrain;
 mod validate;
 mod volume;
 
-pub use error::{GeometryError, Pole, PositionAt};
+pub use error::{GeometryError, PositionAt, RingAt};
 pub use footprint::{EcefBox, Footprint};
 pub use spec::{FootprintSpec, Limits, Region, Volume4dSpec};
 pub use volume::{interval_gap, time_gap_s, Volume4d};
@@ -82,11 +96,11 @@ pub const ALLOWANCE_M: f64 = 0.01;
 pub const MAX_PIECE_M: f64 = 10_000.0;
 
 /// The farthest a footprint may reach from its centre (m): a circle's radius, or the radius of
-/// a polygon's bounding cap. 5,000 km keeps every footprint well inside one hemisphere, which
+/// the bounding cap of a footprint's polygons. 5,000 km keeps every footprint well inside one hemisphere, which
 /// makes "the inside of a ring" unambiguous, and is far beyond any operation or zone.
 pub const MAX_FOOTPRINT_RADIUS_M: f64 = 5_000_000.0;
 
-/// The longest ring perimeter (m): 100,000 km. With [`MAX_PIECE_M`] it bounds a footprint to
+/// The longest perimeter of a footprint, all its rings together (m): 100,000 km. With [`MAX_PIECE_M`] it bounds a footprint to
 /// 10,000 pieces beyond its corners.
 pub const MAX_PERIMETER_M: f64 = 100_000_000.0;
 

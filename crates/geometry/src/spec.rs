@@ -4,17 +4,42 @@
 
 use chrono::{DateTime, Utc};
 
-/// A footprint as filed. Positions are `[lon, lat]` (a third number, altitude, is accepted and
-/// ignored) in WGS84 degrees.
+/// A footprint as filed: a GeoJSON geometry (Polygon, MultiPolygon or Point) or a circle.
+/// Positions are `[lon, lat]` (a third number, altitude, is accepted and ignored) in WGS84
+/// degrees.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "type")]
 pub enum FootprintSpec {
-    /// GeoJSON Polygon: one exterior ring, closed (first == last), >= 4 positions, either
-    /// orientation. Edges are WGS84 geodesics (the shortest way, across the antimeridian when
-    /// that is shorter). Interior rings (holes) are refused.
+    /// GeoJSON Polygon: an exterior ring, then any number of holes (interior rings), each
+    /// closed (first == last) with >= 4 positions, in either orientation. Edges are WGS84
+    /// geodesics (the shortest way, across the antimeridian when that is shorter). The
+    /// footprint is the inside of the exterior ring less the insides of the holes.
     Polygon { coordinates: Vec<Vec<Vec<f64>>> },
-    /// A circle: the geodesic disc of `radius_m` metres around `center` `[lon, lat]`.
+    /// GeoJSON MultiPolygon: one footprint made of several polygons (each as in `Polygon`);
+    /// the footprint is their union, so parts may touch (RFC 7946's antimeridian split cuts a
+    /// shape into two parts that share the ±180 meridian) or overlap.
+    MultiPolygon {
+        coordinates: Vec<Vec<Vec<Vec<f64>>>>,
+    },
+    /// GeoJSON Point: a circle of radius 0.
+    Point { coordinates: Vec<f64> },
+    /// A circle: the geodesic disc of `radius_m` metres (0 or more) around `center`
+    /// `[lon, lat]`.
     Circle { center: Vec<f64>, radius_m: f64 },
+}
+
+impl FootprintSpec {
+    /// The polygons of a Polygon or MultiPolygon, each as its rings (exterior first); empty for
+    /// a point or a circle.
+    pub fn polygons(&self) -> Vec<&[Vec<Vec<f64>>]> {
+        match self {
+            FootprintSpec::Polygon { coordinates } => vec![coordinates.as_slice()],
+            FootprintSpec::MultiPolygon { coordinates } => {
+                coordinates.iter().map(Vec::as_slice).collect()
+            }
+            FootprintSpec::Point { .. } | FootprintSpec::Circle { .. } => Vec::new(),
+        }
+    }
 }
 
 /// Limits on what may be filed (SPEC §4); configurable, the defaults are the SPEC's.

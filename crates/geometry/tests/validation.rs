@@ -5,7 +5,7 @@ mod common;
 use chrono::{DateTime, Duration, Utc};
 use common::*;
 use deconflict_geometry::{
-    Footprint, FootprintSpec, GeometryError, Limits, Pole, PositionAt, Volume4d, Volume4dSpec,
+    Footprint, FootprintSpec, GeometryError, Limits, PositionAt, RingAt, Volume4d, Volume4dSpec,
 };
 
 fn refuse(spec: &FootprintSpec) -> GeometryError {
@@ -43,18 +43,22 @@ fn a_polygon_without_rings_is_refused() {
     let e = refuse(&FootprintSpec::Polygon {
         coordinates: vec![],
     });
-    assert_eq!(e, GeometryError::NoExteriorRing);
+    assert_eq!(e, GeometryError::NoExteriorRing { part: None });
     check(&e, &["no ring"], "/coordinates");
 }
 
 #[test]
-fn holes_are_refused_clearly() {
+fn a_hole_that_meets_its_exterior_is_refused() {
     let outer: Vec<Vec<f64>> = SQUARE.iter().map(|p| p.to_vec()).collect();
     let e = refuse(&FootprintSpec::Polygon {
         coordinates: vec![outer.clone(), outer],
     });
-    assert_eq!(e, GeometryError::HolesNotSupported { rings: 2 });
-    check(&e, &["2 rings", "holes", "not supported"], "/coordinates/1");
+    assert!(matches!(e, GeometryError::RingsMeet { .. }), "{e:?}");
+    check(
+        &e,
+        &["hole 1 crosses or touches the exterior ring"],
+        "/coordinates/1",
+    );
 }
 
 #[test]
@@ -63,7 +67,7 @@ fn a_position_needs_two_or_three_numbers() {
     assert_eq!(
         e,
         GeometryError::BadPosition {
-            at: PositionAt::Vertex(1),
+            at: PositionAt::Vertex(RingAt::EXTERIOR, 1),
             count: 1
         }
     );
@@ -99,7 +103,7 @@ fn non_finite_coordinates_are_refused() {
     assert!(matches!(
         e,
         GeometryError::NonFiniteCoordinate {
-            at: PositionAt::Vertex(2),
+            at: PositionAt::Vertex(RingAt::EXTERIOR, 2),
             axis: 1,
             ..
         }
@@ -133,7 +137,7 @@ fn longitude_and_latitude_ranges_are_checked() {
     assert_eq!(
         e,
         GeometryError::LongitudeOutOfRange {
-            at: PositionAt::Vertex(1),
+            at: PositionAt::Vertex(RingAt::EXTERIOR, 1),
             lon: 180.5
         }
     );
@@ -177,10 +181,22 @@ fn closing_on_the_other_side_of_the_antimeridian_counts_as_closed() {
 #[test]
 fn too_few_positions_are_refused() {
     let e = refuse(&ring(&[&[0.0, 0.0], &[0.1, 0.0], &[0.0, 0.0]]));
-    assert_eq!(e, GeometryError::TooFewPositions { count: 3 });
+    assert_eq!(
+        e,
+        GeometryError::TooFewPositions {
+            ring: RingAt::EXTERIOR,
+            count: 3
+        }
+    );
     check(&e, &["3 positions", "at least 4"], "/coordinates/0");
     let e = refuse(&ring(&[]));
-    assert_eq!(e, GeometryError::TooFewPositions { count: 0 });
+    assert_eq!(
+        e,
+        GeometryError::TooFewPositions {
+            ring: RingAt::EXTERIOR,
+            count: 0
+        }
+    );
 }
 
 #[test]
@@ -192,7 +208,7 @@ fn too_many_vertices_are_refused() {
     let spec = polygon(&[[0.0, 0.0], [0.1, 0.0], [0.2, 0.05], [0.1, 0.1], [0.0, 0.1]]);
     let e = Footprint::from_spec(&spec, &limits).unwrap_err();
     assert_eq!(e, GeometryError::TooManyVertices { count: 5, max: 4 });
-    check(&e, &["5 vertices", "limit of 4"], "/coordinates/0");
+    check(&e, &["5 vertices", "limit of 4"], "/coordinates");
     assert!(Footprint::from_spec(&spec, &Limits::default()).is_ok());
 }
 
@@ -208,7 +224,13 @@ fn repeated_positions_are_dropped_but_two_corners_are_not_a_polygon() {
     ]);
     assert!(Footprint::from_spec(&spec, &Limits::default()).is_ok());
     let e = refuse(&ring(&[&[0.0, 0.0], &[0.1, 0.0], &[0.1, 0.0], &[0.0, 0.0]]));
-    assert_eq!(e, GeometryError::DegenerateRing { distinct: 2 });
+    assert_eq!(
+        e,
+        GeometryError::DegenerateRing {
+            ring: RingAt::EXTERIOR,
+            distinct: 2
+        }
+    );
     check(&e, &["only 2 distinct corners"], "/coordinates/0");
 }
 
@@ -221,6 +243,7 @@ fn a_bow_tie_is_refused_naming_the_crossing_edges() {
         edge_b,
         lon,
         lat,
+        ..
     } = e
     else {
         panic!("{e:?}")
@@ -289,53 +312,39 @@ fn a_flat_ring_has_no_area() {
         ),
         "{e:?}"
     );
-    let e = GeometryError::ZeroArea { area_m2: 0.0 };
+    let e = GeometryError::ZeroArea {
+        ring: RingAt::EXTERIOR,
+        area_m2: 0.0,
+    };
     check(&e, &["no area", "0.000 m²"], "/coordinates/0");
 }
 
 #[test]
-fn a_ring_around_the_north_pole_is_refused() {
-    let e = refuse(&polygon(&[
-        [0.0, 85.0],
-        [90.0, 85.0],
-        [180.0, 85.0],
-        [-90.0, 85.0],
-    ]));
-    assert_eq!(
-        e,
-        GeometryError::EnclosesPole {
-            at_center: false,
-            pole: Pole::North
-        }
-    );
-    check(&e, &["contains the North Pole"], "/coordinates/0");
-    let e = refuse(&polygon(&[[0.0, -80.0], [120.0, -80.0], [-120.0, -80.0]]));
-    check(&e, &["South Pole"], "/coordinates/0");
-    // Touching the pole counts too.
-    let e = refuse(&polygon(&[[0.0, 89.0], [10.0, 89.0], [0.0, 90.0]]));
-    assert!(matches!(e, GeometryError::EnclosesPole { .. }), "{e:?}");
-    // Near the pole is fine.
-    assert!(Footprint::from_spec(&square(0.0, 89.0, 90.0, 89.5), &Limits::default()).is_ok());
+fn rings_and_circles_around_a_pole_are_accepted() {
+    for spec in [
+        polygon(&[[0.0, 85.0], [90.0, 85.0], [180.0, 85.0], [-90.0, 85.0]]),
+        polygon(&[[0.0, -80.0], [120.0, -80.0], [-120.0, -80.0]]),
+        // Through the pole.
+        polygon(&[[0.0, 89.0], [10.0, 89.0], [0.0, 90.0]]),
+        square(0.0, 89.0, 90.0, 89.5),
+        circle([0.0, 89.5], 60_000.0),
+        circle([0.0, -90.0], 1_000.0),
+    ] {
+        let f = Footprint::from_spec(&spec, &Limits::default()).expect("valid");
+        assert_eq!(f.spec(), &spec);
+    }
 }
 
 #[test]
-fn a_circle_around_a_pole_is_refused() {
-    let e = refuse(&circle([0.0, 89.5], 60_000.0));
-    check(&e, &["North Pole"], "/center");
-    assert!(Footprint::from_spec(&circle([0.0, 89.5], 50_000.0), &Limits::default()).is_ok());
-}
-
-#[test]
-fn radius_must_be_positive_finite_and_bounded() {
-    let e = refuse(&circle([0.0, 0.0], 0.0));
-    assert_eq!(e, GeometryError::RadiusNotPositive { radius_m: 0.0 });
-    check(&e, &["radius_m is 0", "greater than 0"], "/radius_m");
+fn radius_must_be_finite_not_negative_and_bounded() {
     let e = refuse(&circle([0.0, 0.0], -5.0));
-    check(&e, &["-5"], "/radius_m");
+    assert_eq!(e, GeometryError::RadiusNegative { radius_m: -5.0 });
+    check(&e, &["radius_m is -5", "0 (a point) or more"], "/radius_m");
     let e = refuse(&circle([0.0, 0.0], f64::NAN));
     check(&e, &["NaN", "finite"], "/radius_m");
     let e = refuse(&circle([0.0, 0.0], 6_000_000.0));
     check(&e, &["6000000", "limit of 5000000"], "/radius_m");
+    assert!(Footprint::from_spec(&circle([0.0, 0.0], 0.0), &Limits::default()).is_ok());
 }
 
 #[test]
@@ -354,7 +363,7 @@ fn an_oversized_polygon_is_refused() {
         matches!(e, GeometryError::FootprintTooLarge { .. }),
         "{e:?}"
     );
-    check(&e, &["too large", "limit of 5000000 m"], "/coordinates/0");
+    check(&e, &["too large", "limit of 5000000 m"], "/coordinates");
 }
 
 #[test]
@@ -368,7 +377,7 @@ fn an_overlong_perimeter_is_refused() {
     corners.push([0.0, 5.0]);
     let e = refuse(&polygon(&corners));
     assert!(matches!(e, GeometryError::PerimeterTooLong { .. }), "{e:?}");
-    check(&e, &["perimeter", "limit of 100000000 m"], "/coordinates/0");
+    check(&e, &["perimeter", "limit of 100000000 m"], "/coordinates");
 }
 
 fn t(s: &str) -> DateTime<Utc> {
@@ -466,7 +475,7 @@ fn time_windows_are_checked() {
 fn every_message_is_one_sentence() {
     let errors = [
         refuse(&ring(&[&[0.0, 0.0], &[0.1, 0.0], &[0.0, 0.0]])),
-        refuse(&circle([0.0, 0.0], 0.0)),
+        refuse(&circle([0.0, 0.0], -1.0)),
         refuse(&polygon(&[[0.0, 0.0], [0.1, 0.0], [0.0, 0.1], [0.1, 0.1]])),
         refuse_volume(&volume(0.0, 120.0, T1, T0)),
     ];
@@ -486,4 +495,176 @@ fn specs_round_trip_through_geojson() {
     assert_eq!(spec, circle([10.0, 50.0], 250.0));
     let back: FootprintSpec = serde_json::from_str(&serde_json::to_string(&spec).unwrap()).unwrap();
     assert_eq!(back, spec);
+}
+
+fn holed(exterior: &[[f64; 2]], holes: &[&[[f64; 2]]]) -> FootprintSpec {
+    let mut coordinates = vec![closed_ring(exterior)];
+    coordinates.extend(holes.iter().map(|hole| closed_ring(hole)));
+    FootprintSpec::Polygon { coordinates }
+}
+
+const OUTER: [[f64; 2]; 4] = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]];
+
+#[test]
+fn holes_inside_their_exterior_are_accepted_in_either_orientation() {
+    let clockwise = [[0.2, 0.2], [0.2, 0.4], [0.4, 0.4], [0.4, 0.2]];
+    let counter = [[0.6, 0.6], [0.8, 0.6], [0.8, 0.8], [0.6, 0.8]];
+    let spec = holed(&OUTER, &[&clockwise, &counter]);
+    let f = Footprint::from_spec(&spec, &Limits::default()).unwrap();
+    assert!(
+        f.distance_to_point_m([0.3, 0.3]) > 10_000.0,
+        "in the first hole"
+    );
+    assert_eq!(f.distance_to_point_m([0.5, 0.5]), 0.0);
+}
+
+#[test]
+fn a_hole_touching_its_exterior_at_a_corner_is_accepted_but_not_one_passing_through() {
+    // A triangle hole with one corner on the exterior's corner (0, 0): OGC-valid.
+    let touching = holed(&OUTER, &[&[[0.0, 0.0], [0.5, 0.2], [0.2, 0.5]]]);
+    assert!(Footprint::from_spec(&touching, &Limits::default()).is_ok());
+    // Through two of the exterior's corners and outside between them.
+    let through = holed(
+        &[[0.0, 0.0], [0.5, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]],
+        &[&[[0.0, 0.0], [0.25, -0.2], [0.5, 0.0], [0.25, 0.2]]],
+    );
+    let e = refuse(&through);
+    assert!(matches!(e, GeometryError::HoleOutside { .. }), "{e:?}");
+}
+
+#[test]
+fn a_hole_crossing_its_exterior_is_refused_naming_both_rings() {
+    let e = refuse(&holed(
+        &OUTER,
+        &[&[[0.5, 0.5], [1.5, 0.5], [1.5, 0.6], [0.5, 0.6]]],
+    ));
+    let GeometryError::RingsMeet { ring_a, ring_b, .. } = e else {
+        panic!("{e:?}")
+    };
+    assert_eq!(
+        (ring_a, ring_b),
+        (
+            RingAt::EXTERIOR,
+            RingAt {
+                part: None,
+                ring: 1
+            }
+        )
+    );
+    check(
+        &e,
+        &["hole 1 crosses or touches the exterior ring"],
+        "/coordinates/1",
+    );
+}
+
+#[test]
+fn a_hole_outside_its_exterior_or_inside_another_hole_is_refused() {
+    let e = refuse(&holed(&OUTER, &[&[[2.0, 2.0], [2.1, 2.0], [2.1, 2.1]]]));
+    assert_eq!(
+        e,
+        GeometryError::HoleOutside {
+            hole: RingAt {
+                part: None,
+                ring: 1
+            }
+        }
+    );
+    check(
+        &e,
+        &["hole 1 is not inside the exterior ring"],
+        "/coordinates/1",
+    );
+    let big = [[0.1, 0.1], [0.9, 0.1], [0.9, 0.9], [0.1, 0.9]];
+    let small = [[0.4, 0.4], [0.5, 0.4], [0.5, 0.5]];
+    let e = refuse(&holed(&OUTER, &[&big, &small]));
+    assert!(matches!(e, GeometryError::HoleInHole { .. }), "{e:?}");
+    check(
+        &e,
+        &["lies inside hole 1", "may not nest"],
+        "/coordinates/2",
+    );
+}
+
+#[test]
+fn multipolygon_problems_name_the_polygon() {
+    let e = refuse(&FootprintSpec::MultiPolygon {
+        coordinates: vec![],
+    });
+    assert_eq!(e, GeometryError::NoPolygons);
+    let good = vec![closed_ring(&OUTER)];
+    let e = refuse(&FootprintSpec::MultiPolygon {
+        coordinates: vec![good.clone(), vec![]],
+    });
+    assert_eq!(e, GeometryError::NoExteriorRing { part: Some(1) });
+    check(&e, &["no ring"], "/coordinates/1");
+    let bow_tie = closed_ring(&[[5.0, 5.0], [5.1, 5.0], [5.0, 5.1], [5.1, 5.1]]);
+    let e = refuse(&FootprintSpec::MultiPolygon {
+        coordinates: vec![good.clone(), vec![bow_tie]],
+    });
+    check(
+        &e,
+        &["the exterior ring of polygon 1 crosses or touches itself"],
+        "/coordinates/1/0/3",
+    );
+    let e = refuse(&FootprintSpec::MultiPolygon {
+        coordinates: vec![
+            good.clone(),
+            vec![vec![vec![0.0, 0.0], vec![f64::NAN, 0.0]]],
+        ],
+    });
+    check(
+        &e,
+        &["position 1 of the exterior ring of polygon 1"],
+        "/coordinates/1/0/1/0",
+    );
+    // Parts may touch or overlap: the footprint is their union.
+    let overlapping = closed_ring(&[[0.5, 0.5], [1.5, 0.5], [1.5, 1.5], [0.5, 1.5]]);
+    let spec = FootprintSpec::MultiPolygon {
+        coordinates: vec![good, vec![overlapping]],
+    };
+    let f = Footprint::from_spec(&spec, &Limits::default()).unwrap();
+    assert_eq!(f.distance_to_point_m([0.75, 0.75]), 0.0, "in both parts");
+    assert_eq!(
+        f.distance_to_point_m([1.25, 1.25]),
+        0.0,
+        "in the second only"
+    );
+}
+
+#[test]
+fn a_point_is_checked_like_a_position() {
+    let e = refuse(&FootprintSpec::Point {
+        coordinates: vec![10.0, 95.0],
+    });
+    check(&e, &["latitude 95", "the point"], "/coordinates/1");
+    let e = refuse(&FootprintSpec::Point {
+        coordinates: vec![10.0],
+    });
+    check(&e, &["1 numbers"], "/coordinates");
+}
+
+#[test]
+fn zero_area_rings_are_refused_as_such() {
+    // Three corners on a meridian: a line.
+    let e = refuse(&polygon(&[[0.0, 0.0], [0.0, 0.1], [0.0, 0.2]]));
+    assert!(matches!(e, GeometryError::ZeroArea { .. }), "{e:?}");
+    check(&e, &["no area", "lie on one line"], "/coordinates/0");
+    // A sliver 4 mm wide and 1 km long: thinner than the allowance.
+    let a = [10.0, 50.0];
+    let b = direct(a, 90.0, 1_000.0);
+    let c = direct(direct(a, 90.0, 500.0), 0.0, 0.004);
+    let e = refuse(&polygon(&[a, b, c]));
+    assert!(matches!(e, GeometryError::ZeroArea { .. }), "{e:?}");
+    // 5 cm wide is a polygon.
+    let c = direct(direct(a, 90.0, 500.0), 0.0, 0.05);
+    assert!(Footprint::from_spec(&polygon(&[a, b, c]), &Limits::default()).is_ok());
+    // A hole with no area is refused too, naming it.
+    let e = refuse(&holed(&OUTER, &[&[[0.5, 0.2], [0.5, 0.4], [0.5, 0.6]]]));
+    check(&e, &["hole 1 has no area"], "/coordinates/1");
+    // Corners within a centimetre of each other are one corner: a triangle 5 mm across is
+    // two or fewer corners.
+    let d = direct(a, 45.0, 0.005);
+    let e = refuse(&polygon(&[a, d, direct(a, 90.0, 0.004)]));
+    assert!(matches!(e, GeometryError::DegenerateRing { .. }), "{e:?}");
 }

@@ -477,3 +477,150 @@ async fn a_lower_f3548_priority_may_not_create_a_conflict_with_a_higher_one() {
         .collect();
     assert!(over.contains(&&json!("green")), "{blue_view}");
 }
+
+/// Blue's field: a 1° square around (36, 35.5) with a hole of half a degree in its middle.
+fn holed_field() -> Value {
+    let ring = |half: f64| {
+        json!([
+            [36.0 - half, 35.5 - half],
+            [36.0 + half, 35.5 - half],
+            [36.0 + half, 35.5 + half],
+            [36.0 - half, 35.5 + half],
+            [36.0 - half, 35.5 - half]
+        ])
+    };
+    json!({"type": "Polygon", "coordinates": [ring(0.5), ring(0.25)]})
+}
+
+/// The conflicts of `party`'s filing of `footprint` (flown 1,000-2,000 m, T0-T1) against Blue's.
+async fn conflicts_of(server: &TestServer, party: &str, id: &str, footprint: Value) -> Vec<Value> {
+    let op = operation("transport", footprint, 1000.0, 2000.0, T0, T1);
+    let response = server
+        .put(party, &format!("/v1/operations/{id}"), &op)
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED, "{id}");
+    let body: Value = response.json().await.unwrap();
+    body["conflicts"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn an_operation_with_a_hole_is_filed_and_what_flies_in_the_hole_is_apart() {
+    let server = TestServer::start().await;
+    let blue = server.party("blue", "operator").await;
+    let red = server.party("red", "operator").await;
+    let op = operation("patrol", holed_field(), 1000.0, 2000.0, T0, T1);
+    let response = server.put(&blue, "/v1/operations/field", &op).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let back: Value = server
+        .get(&blue, "/v1/operations/field")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        back["volumes"][0]["footprint"],
+        holed_field(),
+        "kept as filed"
+    );
+
+    // A 1 km disc in the middle of the hole: about 22 km from the hole's edge, beyond the
+    // default 9,260 m separation (with the hole filled it would be a conflict).
+    let middle = json!({"type": "Circle", "center": [36.0, 35.5], "radius_m": 1000});
+    assert_eq!(
+        conflicts_of(&server, &red, "middle", middle).await,
+        Vec::<Value>::new()
+    );
+    // A point in the hole too.
+    let point = json!({"type": "Point", "coordinates": [36.05, 35.5]});
+    assert_eq!(
+        conflicts_of(&server, &red, "point", point).await,
+        Vec::<Value>::new()
+    );
+    // Near the hole's eastern edge (0.05° of longitude, 4.5 km, less the radius): a conflict,
+    // at that distance.
+    let near = json!({"type": "Circle", "center": [36.2, 35.5], "radius_m": 1000});
+    let conflicts = conflicts_of(&server, &red, "near", near).await;
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    let d = conflicts[0]["overlap"]["horizontal_distance_m"]
+        .as_f64()
+        .unwrap();
+    let want = deconflict_geometry::geodesic_distance_m([36.2, 35.5], [36.25, 35.5]) - 1000.0;
+    assert!((d - want).abs() < 1.0, "{d} vs {want}");
+    assert_eq!(conflicts[0]["overlap"]["region"]["type"], "MultiPolygon");
+}
+
+#[tokio::test]
+async fn a_multipolygon_operation_conflicts_through_any_of_its_parts() {
+    let server = TestServer::start().await;
+    let blue = server.party("blue", "operator").await;
+    let red = server.party("red", "operator").await;
+    let op = operation("patrol", holed_field(), 1000.0, 2000.0, T0, T1);
+    assert_eq!(
+        server
+            .put(&blue, "/v1/operations/field", &op)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    let part = |lon: f64, lat: f64| {
+        let d = 0.02;
+        json!([[
+            [lon - d, lat - d],
+            [lon + d, lat - d],
+            [lon + d, lat + d],
+            [lon - d, lat + d],
+            [lon - d, lat - d]
+        ]])
+    };
+    // One part in the hole's middle, one 4° away: apart.
+    let apart =
+        json!({"type": "MultiPolygon", "coordinates": [part(36.0, 35.5), part(40.0, 35.5)]});
+    assert_eq!(
+        conflicts_of(&server, &red, "apart", apart).await,
+        Vec::<Value>::new()
+    );
+    // The same, with the far part moved onto the field's ring: a conflict at distance 0.
+    let touching =
+        json!({"type": "MultiPolygon", "coordinates": [part(36.0, 35.5), part(35.6, 35.5)]});
+    let conflicts = conflicts_of(&server, &red, "touching", touching).await;
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    assert_eq!(conflicts[0]["overlap"]["horizontal_distance_m"], 0.0);
+    let back: Value = server
+        .get(&red, "/v1/operations/touching")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(back["volumes"][0]["footprint"]["type"], "MultiPolygon");
+}
+
+#[tokio::test]
+async fn a_footprint_cut_at_the_antimeridian_conflicts_as_one_shape() {
+    let server = TestServer::start().await;
+    let blue = server.party("blue", "operator").await;
+    let red = server.party("red", "operator").await;
+    // RFC 7946 section 3.1.9's cut, scaled down: 179.9 E .. 179.9 W, 45 .. 45.1 N.
+    let cut = json!({"type": "MultiPolygon", "coordinates": [
+        [[[180.0, 45.0], [180.0, 45.1], [179.9, 45.1], [179.9, 45.0], [180.0, 45.0]]],
+        [[[-179.9, 45.0], [-179.9, 45.1], [-180.0, 45.1], [-180.0, 45.0], [-179.9, 45.0]]]
+    ]});
+    let op = operation("patrol", cut, 1000.0, 2000.0, T0, T1);
+    assert_eq!(
+        server.put(&blue, "/v1/operations/cut", &op).await.status(),
+        StatusCode::CREATED
+    );
+    // A disc on the seam, north of the shape by 5 km less its radius: one conflict.
+    let north = json!({"type": "Circle", "center": [180.0, 45.145], "radius_m": 500});
+    let conflicts = conflicts_of(&server, &red, "north", north).await;
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    let d = conflicts[0]["overlap"]["horizontal_distance_m"]
+        .as_f64()
+        .unwrap();
+    assert!(d > 4_000.0 && d < 4_600.0, "{d}");
+    // 20 km east of the eastern part: apart.
+    let east = json!({"type": "Point", "coordinates": [-179.6, 45.05]});
+    assert_eq!(
+        conflicts_of(&server, &red, "east", east).await,
+        Vec::<Value>::new()
+    );
+}

@@ -732,14 +732,7 @@ async fn ed318_documents_import_unchanged_with_their_rules_heights_and_daylight_
         ),
         (
             "deconflict-daylight.json",
-            vec![
-                "ATL0001",
-                "ATL0002",
-                "ATL0003",
-                "ATL0003-2",
-                "ATL0004",
-                "ATL0004-2",
-            ],
+            vec!["ATL0001", "ATL0002", "ATL0003", "ATL0004", "ATL0004-2"],
         ),
     ] {
         let response = server

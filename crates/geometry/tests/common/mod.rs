@@ -62,16 +62,54 @@ pub fn footprint(spec: &FootprintSpec) -> Footprint {
 /// A star-shaped polygon around `centre`: corner k at azimuth `azimuths[k]` (increasing) and
 /// geodesic distance `radii[k]`.
 pub fn star(centre: [f64; 2], azimuths: &[f64], radii: &[f64]) -> FootprintSpec {
-    let corners: Vec<[f64; 2]> = azimuths
-        .iter()
-        .zip(radii)
-        .map(|(&az, &r)| direct(centre, az, r))
-        .collect();
-    polygon(&corners)
+    FootprintSpec::Polygon {
+        coordinates: vec![star_ring(centre, azimuths, radii)],
+    }
 }
 
-/// A footprint's boundary as a function of one parameter `u` in `[0, units)`: for a polygon,
-/// edge `floor(u)` at fraction `fract(u)` along its geodesic; for a circle, azimuth `u` degrees.
+/// The closed ring of [`star`].
+pub fn star_ring(centre: [f64; 2], azimuths: &[f64], radii: &[f64]) -> Vec<Vec<f64>> {
+    let mut ring: Vec<Vec<f64>> = azimuths
+        .iter()
+        .zip(radii)
+        .map(|(&az, &r)| direct(centre, az, r).to_vec())
+        .collect();
+    ring.push(ring[0].clone());
+    ring
+}
+
+/// A closed ring through `corners`.
+pub fn closed_ring(corners: &[[f64; 2]]) -> Vec<Vec<f64>> {
+    let mut ring: Vec<Vec<f64>> = corners.iter().map(|p| p.to_vec()).collect();
+    ring.push(corners[0].to_vec());
+    ring
+}
+
+/// The same footprint with every longitude moved by `delta_lon` (wrapped into [-180, 180]).
+pub fn shifted(spec: &FootprintSpec, delta_lon: f64) -> FootprintSpec {
+    let position = |p: &Vec<f64>| vec![wrap(p[0] + delta_lon), p[1]];
+    let ring = |ring: &Vec<Vec<f64>>| ring.iter().map(position).collect::<Vec<_>>();
+    let rings = |rings: &Vec<Vec<Vec<f64>>>| rings.iter().map(ring).collect::<Vec<_>>();
+    match spec {
+        FootprintSpec::Polygon { coordinates } => FootprintSpec::Polygon {
+            coordinates: rings(coordinates),
+        },
+        FootprintSpec::MultiPolygon { coordinates } => FootprintSpec::MultiPolygon {
+            coordinates: coordinates.iter().map(rings).collect(),
+        },
+        FootprintSpec::Point { coordinates } => FootprintSpec::Point {
+            coordinates: position(coordinates),
+        },
+        FootprintSpec::Circle { center, radius_m } => FootprintSpec::Circle {
+            center: position(center),
+            radius_m: *radius_m,
+        },
+    }
+}
+
+/// One closed loop of a footprint's boundary (a polygon ring, or a circle's edge) as a function
+/// of one parameter `u` in `[0, units)`: for a ring, edge `floor(u)` at fraction `fract(u)`
+/// along its geodesic; for a circle, azimuth `u` degrees.
 pub struct Boundary {
     kind: BoundaryKind,
 }
@@ -87,26 +125,63 @@ enum BoundaryKind {
     },
 }
 
-impl Boundary {
-    pub fn of(spec: &FootprintSpec) -> Boundary {
-        let kind = match spec {
-            FootprintSpec::Polygon { coordinates } => {
-                let ring = &coordinates[0];
-                let corners: Vec<[f64; 2]> = ring[..ring.len() - 1]
-                    .iter()
-                    .map(|p| [p[0], p[1]])
-                    .collect();
-                let edges = (0..corners.len())
-                    .map(|k| inverse(corners[k], corners[(k + 1) % corners.len()]))
-                    .collect();
-                BoundaryKind::Polygon { corners, edges }
+/// A footprint for the reference: its polygons (each as loops, exterior first, then holes) or
+/// one circle (a point is a circle of radius 0).
+pub struct Shape {
+    pub parts: Vec<Vec<Boundary>>,
+}
+
+impl Shape {
+    pub fn of(spec: &FootprintSpec) -> Shape {
+        let ring = |ring: &Vec<Vec<f64>>| Boundary::ring(ring);
+        let parts = match spec {
+            FootprintSpec::Polygon { coordinates } => vec![coordinates.iter().map(ring).collect()],
+            FootprintSpec::MultiPolygon { coordinates } => coordinates
+                .iter()
+                .map(|rings| rings.iter().map(ring).collect())
+                .collect(),
+            FootprintSpec::Point { coordinates } => {
+                vec![vec![Boundary::circle(
+                    [coordinates[0], coordinates[1]],
+                    0.0,
+                )]]
             }
-            FootprintSpec::Circle { center, radius_m } => BoundaryKind::Circle {
-                centre: [center[0], center[1]],
-                radius_m: *radius_m,
-            },
+            FootprintSpec::Circle { center, radius_m } => {
+                vec![vec![Boundary::circle([center[0], center[1]], *radius_m)]]
+            }
         };
-        Boundary { kind }
+        Shape { parts }
+    }
+
+    pub fn loops(&self) -> impl Iterator<Item = &Boundary> {
+        self.parts.iter().flatten()
+    }
+}
+
+impl Boundary {
+    /// The exterior loop of a Polygon or circle (the first loop of the first part).
+    pub fn of(spec: &FootprintSpec) -> Boundary {
+        Shape::of(spec).parts.swap_remove(0).swap_remove(0)
+    }
+
+    /// A closed ring of `[lon, lat]` positions (last == first).
+    pub fn ring(ring: &[Vec<f64>]) -> Boundary {
+        let corners: Vec<[f64; 2]> = ring[..ring.len() - 1]
+            .iter()
+            .map(|p| [p[0], p[1]])
+            .collect();
+        let edges = (0..corners.len())
+            .map(|k| inverse(corners[k], corners[(k + 1) % corners.len()]))
+            .collect();
+        Boundary {
+            kind: BoundaryKind::Polygon { corners, edges },
+        }
+    }
+
+    pub fn circle(centre: [f64; 2], radius_m: f64) -> Boundary {
+        Boundary {
+            kind: BoundaryKind::Circle { centre, radius_m },
+        }
     }
 
     /// How far the parameter moves per metre along the boundary at `u`.
@@ -153,6 +228,7 @@ impl Boundary {
                     (0..n).map(move |i| k as f64 + i as f64 / n as f64)
                 })
                 .collect(),
+            BoundaryKind::Circle { radius_m, .. } if *radius_m == 0.0 => vec![0.0],
             BoundaryKind::Circle { radius_m, .. } => {
                 let n = (std::f64::consts::TAU * radius_m / spacing_m)
                     .ceil()
@@ -209,46 +285,126 @@ fn min_pair(a: &[[f64; 2]], b: &[[f64; 2]]) -> f64 {
         .fold(f64::INFINITY, f64::min)
 }
 
-/// Whether any of `points` is inside the polygon sampled by `ring`, by a crossing count in one
-/// azimuthal-equidistant plane centred at `centre` (exact geodesic azimuths and distances from
-/// GeographicLib; the shapes here are small enough that 200 m chords are straight in it).
-pub fn any_inside(points: &[[f64; 2]], ring: &[[f64; 2]], centre: [f64; 2]) -> bool {
-    let to_plane = |q: [f64; 2]| {
-        let (s, az) = inverse(centre, q);
-        [s * az.to_radians().sin(), s * az.to_radians().cos()]
-    };
-    let plane: Vec<[f64; 2]> = ring.iter().map(|&q| to_plane(q)).collect();
-    points.iter().any(|&p| {
-        let [x, y] = to_plane(p);
-        let mut inside = false;
-        for i in 0..plane.len() {
-            let a = plane[i];
-            let b = plane[(i + 1) % plane.len()];
-            if (a[1] > y) != (b[1] > y) && x < a[0] + (y - a[1]) * (b[0] - a[0]) / (b[1] - a[1]) {
-                inside = !inside;
-            }
-        }
-        inside
-    })
+/// An azimuthal-equidistant plane around `centre` (exact geodesic azimuths and distances from
+/// GeographicLib; the shapes here are small enough that 200 m chords are straight in it, and
+/// it shows a pole like any other point).
+fn to_plane(centre: [f64; 2], q: [f64; 2]) -> [f64; 2] {
+    let (s, az) = inverse(centre, q);
+    [s * az.to_radians().sin(), s * az.to_radians().cos()]
 }
 
-/// Brute-force geodesic distance between two footprints: both boundaries sampled every
-/// `spacing_m` or closer; 0 if a sample of one is inside the other; otherwise the closest pair
-/// of samples, refined in two steps. First the stretches of each boundary that come within that
-/// distance plus two samples of the other are resampled densely (up to 200 times finer, at most
-/// ~600 points a side). Then the eight closest dense pairs are each zoomed into: a 21 × 21 grid
-/// of boundary points around the pair, shrunk five-fold around its closest pair, down to
-/// millimetres. Every value it can return is the geodesic between two boundary points, so it is
-/// never below the truth; the zoom takes it to within millimetres of it even where a dense step
-/// leaves tens of metres between samples (two edges a few metres apart, interlocking shapes).
+/// Whether the plane point `[x, y]` is inside the closed polyline `ring` (crossing count).
+fn inside_ring(ring: &[[f64; 2]], [x, y]: [f64; 2]) -> bool {
+    let mut inside = false;
+    for i in 0..ring.len() {
+        let a = ring[i];
+        let b = ring[(i + 1) % ring.len()];
+        if (a[1] > y) != (b[1] > y) && x < a[0] + (y - a[1]) * (b[0] - a[0]) / (b[1] - a[1]) {
+            inside = !inside;
+        }
+    }
+    inside
+}
+
+/// Whether any of `points` is inside the polygon sampled by `ring`, by a crossing count in one
+/// azimuthal-equidistant plane centred at `centre`.
+pub fn any_inside(points: &[[f64; 2]], ring: &[[f64; 2]], centre: [f64; 2]) -> bool {
+    let plane: Vec<[f64; 2]> = ring.iter().map(|&q| to_plane(centre, q)).collect();
+    points
+        .iter()
+        .any(|&p| inside_ring(&plane, to_plane(centre, p)))
+}
+
+/// A footprint sampled every `spacing_m` or closer, for inside tests: per part, its loops in
+/// the plane around `centre`.
+struct Sampled {
+    centre: [f64; 2],
+    parts: Vec<Vec<Vec<[f64; 2]>>>,
+}
+
+impl Sampled {
+    fn of(shape: &Shape, spacing_m: f64, centre: [f64; 2]) -> Sampled {
+        let parts = shape
+            .parts
+            .iter()
+            .map(|loops| {
+                loops
+                    .iter()
+                    .map(|b| {
+                        b.params(spacing_m)
+                            .iter()
+                            .map(|&u| to_plane(centre, b.at(u)))
+                            .collect()
+                    })
+                    .collect()
+            })
+            .collect();
+        Sampled { centre, parts }
+    }
+
+    /// Inside some part: inside its exterior loop and outside its holes (even-odd).
+    fn contains(&self, p: [f64; 2]) -> bool {
+        let xy = to_plane(self.centre, p);
+        self.parts
+            .iter()
+            .any(|loops| loops.iter().filter(|l| inside_ring(l, xy)).count() % 2 == 1)
+    }
+}
+
+/// Brute-force geodesic distance from the surface point `p` to a footprint (0 inside): the
+/// smallest [`brute_distance`] to its loops, by the same sampling.
+pub fn brute_point_distance(spec: &FootprintSpec, p: [f64; 2], spacing_m: f64) -> f64 {
+    brute_distance(
+        spec,
+        &FootprintSpec::Point {
+            coordinates: p.to_vec(),
+        },
+        spacing_m,
+    )
+}
+
+/// Brute-force geodesic distance between two footprints (Polygons with holes, MultiPolygons,
+/// circles, points): every loop of each sampled every `spacing_m` or closer; 0 if a sample of
+/// one is inside the other (inside a part's exterior loop and outside its holes, in a plane
+/// around a sample); otherwise the closest pair of samples over every pair of loops, each
+/// refined by [`loop_distance`]. Outside each other, the closest points of two footprints are
+/// on their boundaries (holes' included), so this is the distance.
 pub fn brute_distance(a: &FootprintSpec, b: &FootprintSpec, spacing_m: f64) -> f64 {
-    let (ba, bb) = (Boundary::of(a), Boundary::of(b));
+    let (sa, sb) = (Shape::of(a), Shape::of(b));
+    let samples = |shape: &Shape| -> Vec<[f64; 2]> {
+        shape
+            .loops()
+            .flat_map(|l| l.params(spacing_m).into_iter().map(move |u| l.at(u)))
+            .collect()
+    };
+    let (pa, pb) = (samples(&sa), samples(&sb));
+    let centre = pa[0];
+    let (in_a, in_b) = (
+        Sampled::of(&sa, spacing_m, centre),
+        Sampled::of(&sb, spacing_m, centre),
+    );
+    if pa.iter().any(|&p| in_b.contains(p)) || pb.iter().any(|&p| in_a.contains(p)) {
+        return 0.0;
+    }
+    sa.loops()
+        .flat_map(|la| sb.loops().map(move |lb| (la, lb)))
+        .map(|(la, lb)| loop_distance(la, lb, spacing_m))
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// Brute-force geodesic distance between two loops: both sampled every `spacing_m` or closer;
+/// the closest pair of samples, refined in two steps. First the stretches of each loop that
+/// come within that distance plus two samples of the other are resampled densely (up to 200
+/// times finer, at most ~600 points a side). Then the eight closest dense pairs are each zoomed
+/// into: a 21 × 21 grid of boundary points around the pair, shrunk five-fold around its closest
+/// pair, down to millimetres. Every value it can return is the geodesic between two boundary
+/// points, so it is never below the truth; the zoom takes it to within millimetres of it even
+/// where a dense step leaves tens of metres between samples (two edges a few metres apart,
+/// interlocking shapes).
+fn loop_distance(ba: &Boundary, bb: &Boundary, spacing_m: f64) -> f64 {
     let (ua, ub) = (ba.params(spacing_m), bb.params(spacing_m));
     let pa: Vec<[f64; 2]> = ua.iter().map(|&u| ba.at(u)).collect();
     let pb: Vec<[f64; 2]> = ub.iter().map(|&u| bb.at(u)).collect();
-    if any_inside(&pa, &pb, pa[0]) || any_inside(&pb, &pa, pa[0]) {
-        return 0.0;
-    }
     let (rows_a, rows_b) = (row_minima(&pa, &pb), row_minima(&pb, &pa));
     let coarse = rows_a.iter().map(|r| r.0).fold(f64::INFINITY, f64::min);
     let limit = coarse + 2.0 * spacing_m;
@@ -263,7 +419,7 @@ pub fn brute_distance(a: &FootprintSpec, b: &FootprintSpec, spacing_m: f64) -> f
             })
             .collect()
     };
-    let (da, db) = (dense(&ba, &ua, &rows_a), dense(&bb, &ub, &rows_b));
+    let (da, db) = (dense(ba, &ua, &rows_a), dense(bb, &ub, &rows_b));
     let qa: Vec<[f64; 2]> = da.iter().map(|&u| ba.at(u)).collect();
     let qb: Vec<[f64; 2]> = db.iter().map(|&u| bb.at(u)).collect();
     let mut rows: Vec<(f64, usize, usize)> = row_minima(&qa, &qb)
@@ -276,7 +432,7 @@ pub fn brute_distance(a: &FootprintSpec, b: &FootprintSpec, spacing_m: f64) -> f
     let zoomed = rows
         .iter()
         .take(8)
-        .map(|&(_, i, j)| zoom(&ba, &bb, da[i], db[j], spacing_m))
+        .map(|&(_, i, j)| zoom(ba, bb, da[i], db[j], spacing_m))
         .fold(f64::INFINITY, f64::min);
     coarse.min(fine).min(zoomed)
 }

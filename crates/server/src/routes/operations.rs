@@ -96,10 +96,8 @@ fn in_f3548(view: &OperationView) -> serde_json::Value {
     json["volumes"] = view
         .volumes
         .iter()
-        .map(|spec| {
-            serde_json::to_value(deconflict_geometry::f3548::Volume4D::from(spec))
-                .expect("a volume is JSON")
-        })
+        .flat_map(deconflict_geometry::f3548::volumes)
+        .map(|volume| serde_json::to_value(volume).expect("a volume is JSON"))
         .collect();
     json
 }
