@@ -128,21 +128,54 @@ fn area(footprint: &FootprintSpec) -> (String, Vec<String>) {
             let centre = position(lon.copied().unwrap_or(0.0), lat.copied().unwrap_or(0.0));
             (format!("WITHIN {radius} NM OF {centre}."), Vec::new())
         }
-        FootprintSpec::Polygon { coordinates } => {
-            let ring = coordinates.first().map(Vec::as_slice).unwrap_or(&[]);
-            let vertices = clockwise_from_north_west(ring);
-            let count = vertices.len();
-            let lines = vertices
-                .iter()
-                .enumerate()
-                .map(|(index, (lon, lat))| {
-                    let end = if index + 1 == count { "." } else { "," };
-                    format!("{}{end}", position(*lon, *lat))
-                })
-                .collect();
-            ("IN AREA BOUNDED BY".to_owned(), lines)
+        FootprintSpec::Point { coordinates } => {
+            let (lon, lat) = (coordinates.first(), coordinates.get(1));
+            let at = position(lon.copied().unwrap_or(0.0), lat.copied().unwrap_or(0.0));
+            (format!("IN POSITION {at}."), Vec::new())
+        }
+        FootprintSpec::Polygon { .. } | FootprintSpec::MultiPolygon { .. } => {
+            // One area, or lettered areas A, B, … for the parts of a MultiPolygon; a hole
+            // follows its area as an excluded area.
+            let polygons = footprint.polygons();
+            let lettered = polygons.len() > 1;
+            let mut lines = Vec::new();
+            for (index, rings) in polygons.iter().enumerate() {
+                for (ring_index, ring) in rings.iter().enumerate() {
+                    let mut ring_lines = ring_positions(ring);
+                    if ring_index > 0 {
+                        lines.push("EXCLUDING AREA BOUNDED BY".to_owned());
+                    } else if lettered {
+                        let letter = char::from(b'A' + (index % 26) as u8);
+                        if let Some(first) = ring_lines.first_mut() {
+                            *first = format!("{letter}. {first}");
+                        }
+                    }
+                    lines.append(&mut ring_lines);
+                }
+            }
+            let header = if lettered {
+                "IN AREAS BOUNDED BY"
+            } else {
+                "IN AREA BOUNDED BY"
+            };
+            (header.to_owned(), lines)
         }
     }
+}
+
+/// A ring's positions, clockwise from the north-west corner, one per line, the last ending
+/// the sentence.
+fn ring_positions(ring: &[Vec<f64>]) -> Vec<String> {
+    let vertices = clockwise_from_north_west(ring);
+    let count = vertices.len();
+    vertices
+        .iter()
+        .enumerate()
+        .map(|(index, (lon, lat))| {
+            let end = if index + 1 == count { "." } else { "," };
+            format!("{}{end}", position(*lon, *lat))
+        })
+        .collect()
 }
 
 /// The ring's vertices (closing repeat dropped) in clockwise order, starting from the vertex

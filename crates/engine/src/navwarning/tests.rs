@@ -224,3 +224,28 @@ fn weekly_slots_are_written_with_their_clock_and_daylight_events() {
     };
     assert_eq!(last_end(&open), None, "a slot without an end never ends");
 }
+
+#[test]
+fn parts_are_lettered_holes_excluded_and_a_point_is_a_position() {
+    let outer = ring(&[(35.0, 35.0), (36.0, 35.0), (36.0, 34.0), (35.0, 34.0)]);
+    let hole = ring(&[(35.4, 34.6), (35.6, 34.6), (35.6, 34.4), (35.4, 34.4)]);
+    let other = ring(&[(37.0, 35.0), (37.5, 35.0), (37.5, 34.5), (37.0, 34.5)]);
+    let multi = FootprintSpec::MultiPolygon {
+        coordinates: vec![vec![outer.clone(), hole], vec![other]],
+    };
+    let (header, lines) = area(&multi);
+    assert_eq!(header, "IN AREAS BOUNDED BY");
+    assert_eq!(lines[0], "A. 35-00.00N 035-00.00E,");
+    assert_eq!(lines[4], "EXCLUDING AREA BOUNDED BY");
+    assert_eq!(lines[5], "34-36.00N 035-24.00E,");
+    assert_eq!(lines[9], "B. 35-00.00N 037-00.00E,");
+    assert_eq!(lines.len(), 13);
+    let single = FootprintSpec::Polygon {
+        coordinates: vec![outer],
+    };
+    assert_eq!(area(&single).0, "IN AREA BOUNDED BY");
+    let point = FootprintSpec::Point {
+        coordinates: vec![35.5, 34.5],
+    };
+    assert_eq!(area(&point).0, "IN POSITION 34-30.00N 035-30.00E.");
+}
