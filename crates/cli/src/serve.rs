@@ -73,7 +73,7 @@ pub struct LimitFlags {
     pub zone_import_limit_mib: usize,
     /// A terrain model (single-band geographic GeoTIFF of ground heights above mean sea
     /// level, as SRTM or Copernicus DEM) for zone limits given above ground; without one such
-    /// limits are bounded by the Earth's lowest and highest ground.
+    /// limits are bounded by the bundled ETOPO5 grid (coarse: wide bounds in mountains).
     #[arg(long, value_name = "FILE")]
     pub terrain: Option<std::path::PathBuf>,
 }

@@ -880,7 +880,7 @@ mod tests {
             assert!(spec.schedule.is_always());
             assert_eq!(
                 spec.heights.as_ref().unwrap().ground,
-                Some(GroundSource::EarthBound)
+                Some(GroundSource::Bundled)
             );
         }
     }

@@ -9,7 +9,7 @@
 //! | AMSL | + the lowest EGM96 geoid height over the footprint | + the highest |
 //! | AGL 0 | the surface: the lowest altitude deconflict handles (−500 m) | — |
 //! | AGL, terrain model covering the footprint | + lowest ground in the footprint (AMSL) + lowest geoid | + highest ground + highest geoid |
-//! | AGL, no terrain model (or it does not cover the footprint) | + the lowest ground on Earth (−431 m AMSL) + lowest geoid | + the highest ground on Earth (8,849 m AMSL) + highest geoid |
+//! | AGL, no terrain model (or it does not cover the footprint) | + the lowest bound of the bundled ground grid over the footprint (`deconflict_geometry::ground`: ETOPO5 in 0.25° cells, widened by their relief) + lowest geoid | + its highest bound + highest geoid |
 //! | none (unlimited) | the surface | the highest altitude deconflict handles |
 //!
 //! Results are clamped to the altitudes deconflict handles (`Limits`, −500 m .. 30,000 m):
@@ -24,6 +24,7 @@
 //! is stored with the zone and shown in its view.
 
 use deconflict_geometry::geoid::Geoid;
+use deconflict_geometry::ground;
 use deconflict_geometry::terrain::{Terrain, EARTH_GROUND_MAX_M, EARTH_GROUND_MIN_M};
 use deconflict_geometry::{FootprintSpec, Limits};
 use serde::{Deserialize, Serialize};
@@ -46,7 +47,10 @@ pub enum Reference {
 pub enum GroundSource {
     /// The operator's terrain model, over the footprint.
     Terrain,
-    /// No terrain model covered the footprint: the lowest and highest ground on Earth.
+    /// No terrain model covered the footprint: the bound of the bundled ground grid over it.
+    Bundled,
+    /// The lowest and highest ground on Earth: zones imported before the bundled grid (kept so
+    /// their logged views still read), and a footprint whose box cannot be formed.
     EarthBound,
 }
 
@@ -235,17 +239,17 @@ impl Heights<'_> {
         let needs_ground = matches!(lower, Some((v, Reference::Agl)) if v != 0.0)
             || matches!(upper, Some((_, Reference::Agl)));
         let (ground, source) = if needs_ground {
-            match (self.terrain, bbox) {
-                (Some(terrain), Some((w, s, e, n))) if w <= e => {
-                    match terrain.ground_range(w, s, e, n) {
-                        Some(range) => ((range.min_m, range.max_m), Some(GroundSource::Terrain)),
-                        None => (
-                            (EARTH_GROUND_MIN_M, EARTH_GROUND_MAX_M),
-                            Some(GroundSource::EarthBound),
-                        ),
-                    }
+            let covered = match (self.terrain, bbox) {
+                (Some(terrain), Some((w, s, e, n))) if w <= e => terrain.ground_range(w, s, e, n),
+                _ => None,
+            };
+            match (covered, bbox) {
+                (Some(range), _) => ((range.min_m, range.max_m), Some(GroundSource::Terrain)),
+                (None, Some((w, s, e, n))) => {
+                    let range = ground::bundled().range_over(w, s, e, n);
+                    ((range.min_m, range.max_m), Some(GroundSource::Bundled))
                 }
-                _ => (
+                (None, None) => (
                     (EARTH_GROUND_MIN_M, EARTH_GROUND_MAX_M),
                     Some(GroundSource::EarthBound),
                 ),
@@ -255,9 +259,10 @@ impl Heights<'_> {
         };
         let ground_words = |value: f64| {
             match source {
-            Some(GroundSource::Terrain) => {
-                format!("ground {value:.1} m AMSL in the terrain model")
-            }
+            Some(GroundSource::Terrain) => format!("ground {value:.1} m AMSL in the terrain model"),
+            Some(GroundSource::Bundled) => format!(
+                "ground {value:.1} m AMSL, the bound of the bundled ETOPO5 grid (0.25° cells widened by their relief; no terrain model covers the footprint)"
+            ),
             _ => format!("ground {value:.1} m AMSL, the Earth's extreme (no terrain model covers the footprint)"),
         }
         };
@@ -353,29 +358,44 @@ mod tests {
     }
 
     #[test]
-    fn agl_without_terrain_uses_the_earths_ground_and_says_so() {
+    fn agl_without_terrain_uses_the_bundled_grid_and_says_so() {
         let geoid = Geoid::new();
         let heights = Heights {
             geoid: &geoid,
             terrain: None,
             limits: Limits::default(),
         };
+        // Bern: the bundled grid's bound over the footprint, never below the ground it bounds.
+        let footprint = square(7.44, 46.94, 0.02);
         let band = heights.convert(
-            &square(7.44, 46.94, 0.02),
-            Some((0.0, Reference::Agl)),
+            &footprint,
+            Some((30.0, Reference::Agl)),
             Some((120.0, Reference::Agl)),
         );
-        assert_eq!(band.lower_m, -500.0);
-        assert!(
-            band.upper_m >= 120.0 + EARTH_GROUND_MAX_M + 40.0,
+        let (w, s, e, n) = footprint_box(&footprint).unwrap();
+        let bound = ground::bundled().range_over(w, s, e, n);
+        let geoid_range = geoid.range_over(w, s, e, n);
+        assert_eq!(
+            band.upper_m,
+            120.0 + bound.max_m + geoid_range.max_m,
             "{band:?}"
         );
-        assert_eq!(band.basis.ground, Some(GroundSource::EarthBound));
+        assert_eq!(
+            band.lower_m,
+            30.0 + bound.min_m + geoid_range.min_m,
+            "{band:?}"
+        );
+        // Bern stands on about 540 m; the bound is wider, but far from the Earth's extremes.
+        assert!(bound.min_m < 540.0 && bound.max_m > 540.0 && bound.max_m < EARTH_GROUND_MAX_M);
+        assert_eq!(band.basis.ground, Some(GroundSource::Bundled));
         assert!(
-            band.basis.upper.contains("no terrain model"),
+            band.basis.upper.contains("bundled ETOPO5"),
             "{:?}",
             band.basis
         );
+        // The surface stays the surface.
+        let surface = heights.convert(&footprint, Some((0.0, Reference::Agl)), None);
+        assert_eq!(surface.lower_m, -500.0);
     }
 
     #[test]
@@ -408,13 +428,13 @@ mod tests {
             band.lower_m <= 30.0 + 560.0 + n && band.lower_m > 30.0 + 560.0 + n - 2.0,
             "{band:?}"
         );
-        // A footprint the terrain does not cover falls back to the Earth's bound.
+        // A footprint the terrain does not cover falls back to the bundled grid.
         let outside = heights.convert(
             &square(9.0, 47.2, 0.01),
             None,
             Some((120.0, Reference::Agl)),
         );
-        assert_eq!(outside.basis.ground, Some(GroundSource::EarthBound));
+        assert_eq!(outside.basis.ground, Some(GroundSource::Bundled));
     }
 
     #[test]

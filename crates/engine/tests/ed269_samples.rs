@@ -74,13 +74,19 @@ fn the_features_sample_imports_with_amsl_converted_by_the_geoid() {
 }
 
 #[test]
-fn the_as_published_sample_imports_agl_without_terrain_with_the_earth_bound() {
+fn the_as_published_sample_imports_agl_without_terrain_with_the_bundled_bound() {
     let zones = import("deconflict-as-published.json", None);
     let (id, seasonal) = &zones[0];
     assert_eq!(id, "TSTA01");
     let basis = seasonal.heights.as_ref().unwrap();
-    assert_eq!(basis.ground, Some(GroundSource::EarthBound));
-    assert!(seasonal.altitude_upper_m >= 120.0 + EARTH_GROUND_MAX_M + 40.0);
+    assert_eq!(basis.ground, Some(GroundSource::Bundled));
+    // Over the bundled grid's highest bound: never lower than the ground, far below the Earth's
+    // highest summit.
+    assert!(
+        seasonal.altitude_upper_m >= 120.0
+            && seasonal.altitude_upper_m < 120.0 + EARTH_GROUND_MAX_M,
+        "{seasonal:?}"
+    );
     // Weekends of summer 2030, 08:00..20:00 at +02:00.
     let schedule = &seasonal.schedule;
     assert!(schedule.meets(at("2030-07-06T06:00:00Z"), at("2030-07-06T06:01:00Z")));

@@ -105,14 +105,16 @@ fn the_swiss_sample_imports_with_agl_limits_over_the_earth_bound() {
     );
     assert!(bern.schedule.is_always());
     let basis = bern.heights.as_ref().unwrap();
-    assert_eq!(basis.ground, Some(GroundSource::EarthBound));
-    // 60 m AGL over the lowest ground on Earth, up to 99,999 m AGL: the top of the airspace.
+    assert_eq!(basis.ground, Some(GroundSource::Bundled));
+    // 60 m AGL over the lowest bound of the bundled grid near Bern-Belp (about 510 m AMSL):
+    // below the airport, above the Earth's lowest ground.
     let n = Geoid::new().height_m(7.47, 46.95);
+    let lowest = bern.altitude_lower_m - 60.0 - n;
     assert!(
-        bern.altitude_lower_m <= 60.0 + EARTH_GROUND_MIN_M + n
-            && bern.altitude_lower_m > 60.0 + EARTH_GROUND_MIN_M + n - 2.0,
+        lowest < 510.0 && lowest > EARTH_GROUND_MIN_M - 2.0,
         "{bern:?}"
     );
+    assert!(basis.lower.contains("bundled ETOPO5"), "{basis:?}");
     assert_eq!(bern.altitude_upper_m, Limits::default().altitude_max_m);
     assert_eq!(
         zones[1].1.name, "Protected natural object Langmatt",
@@ -227,10 +229,10 @@ fn agl_limits_are_taken_over_the_operators_terrain_when_it_covers_the_zone() {
             && first.altitude_upper_m < 150.0 + 100.0 + n + 2.0,
         "{first:?}"
     );
-    // The circle is far north of the terrain model: the Earth's bound, and said so.
+    // The circle is far north of the terrain model: the bundled grid's bound, and said so.
     assert_eq!(
         zones[2].1.heights.as_ref().unwrap().ground,
-        Some(GroundSource::EarthBound)
+        Some(GroundSource::Bundled)
     );
 }
 

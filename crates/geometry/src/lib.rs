@@ -74,6 +74,7 @@ mod error;
 pub mod f3548;
 mod footprint;
 pub mod geoid;
+pub mod ground;
 mod local_frame;
 mod region;
 mod ring;

@@ -12,11 +12,8 @@
 //! box, so a footprint's ground range (over its bounding box, which contains it) is never
 //! narrower than the ground under it.
 //!
-//! Without a terrain model the only honest bound is the Earth's: [`EARTH_GROUND_MIN_M`] and
-//! [`EARTH_GROUND_MAX_M`]. No small global elevation grid with per-cell minima and maxima was
-//! found in a registry package (the PyPI, npm and Debian lists searched for ETOPO, GTOPO, GEBCO,
-//! SRTM and "elevation" name packages that download tiles at run time), so that is the
-//! fallback, and a zone's view says it was used.
+//! Without a terrain model, the bundled grid of [`crate::ground`] bounds the ground anywhere;
+//! [`EARTH_GROUND_MIN_M`] and [`EARTH_GROUND_MAX_M`] remain the bound of last resort.
 
 use std::io::Cursor;
 

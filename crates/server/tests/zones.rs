@@ -629,16 +629,21 @@ async fn published_documents_of_every_root_shape_import_unchanged() {
             .collect();
         assert_eq!(got, ids, "{name}");
     }
-    // An AGL-120 m zone without a terrain model: the Earth's bound, and the view says so.
+    // An AGL-120 m zone without a terrain model: the bundled grid's bound, and the view says so.
     let agl: Value = server
         .get(&blue, "/v1/zones/TSTA01")
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(agl["heights"]["ground"], "earth_bound", "{agl}");
+    assert_eq!(agl["heights"]["ground"], "bundled", "{agl}");
+    let upper = agl["altitude_upper_m"].as_f64().unwrap();
+    assert!(upper > 120.0 && upper < 120.0 + 8849.0, "{agl}");
     assert!(
-        agl["altitude_upper_m"].as_f64().unwrap() > 120.0 + 8849.0,
+        agl["heights"]["upper"]
+            .as_str()
+            .unwrap()
+            .contains("bundled ETOPO5"),
         "{agl}"
     );
 }
@@ -756,10 +761,7 @@ async fn ed318_documents_import_unchanged_with_their_rules_heights_and_daylight_
         .unwrap();
     assert_eq!(prohibited["enforcement"], "hard");
     assert_eq!(prohibited["footprint"]["radius_m"], 3500.0);
-    assert_eq!(
-        prohibited["heights"]["ground"], "earth_bound",
-        "{prohibited}"
-    );
+    assert_eq!(prohibited["heights"]["ground"], "bundled", "{prohibited}");
     // A sunrise-to-sunset zone says where its events are computed.
     let daytime: Value = server
         .get(&blue, "/v1/zones/ATL0001")
