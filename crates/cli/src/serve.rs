@@ -172,11 +172,21 @@ pub struct ClusterFlags {
     /// killed node's cells pass to the others after about this.
     #[arg(long, default_value_t = deconflict_server::cluster::LEASE_TTL.as_secs_f64())]
     pub lease_seconds: f64,
+    /// NATS servers (comma-separated, e.g. nats://n1:4222,nats://n2:4222) through which the
+    /// nodes tell each other at once of new alerts and messages (JetStream subjects
+    /// `alerts.<party>` and `events.<kind>`); without it they poll the log every 200 ms.
+    /// Needs --node.
+    #[arg(long, value_name = "URLS", value_delimiter = ',')]
+    pub nats: Vec<String>,
+    /// Copies NATS JetStream keeps of each announcement (1..=5, at most the NATS cluster's size).
+    #[arg(long, default_value_t = 1)]
+    pub nats_replicas: usize,
 }
 
 impl ClusterFlags {
     fn apply(&self, config: &mut Config) -> anyhow::Result<()> {
         let Some(node) = &self.node else {
+            anyhow::ensure!(self.nats.is_empty(), "--nats needs --node (a cluster node)");
             return Ok(());
         };
         anyhow::ensure!(
@@ -191,6 +201,16 @@ impl ClusterFlags {
             lease_ttl: std::time::Duration::from_secs_f64(self.lease_seconds),
             ..deconflict_server::cluster::ClusterConfig::new(node.clone())
         });
+        if !self.nats.is_empty() {
+            anyhow::ensure!(
+                (1..=5).contains(&self.nats_replicas),
+                "--nats-replicas must be between 1 and 5"
+            );
+            config.bus = Some(deconflict_server::bus::BusConfig {
+                servers: self.nats.clone(),
+                replicas: self.nats_replicas,
+            });
+        }
         Ok(())
     }
 }

@@ -79,6 +79,9 @@ pub struct Config {
     /// periodic pass decides only the cells it leases ([`crate::cluster`]). `None`: it decides
     /// everything.
     pub cluster: Option<crate::cluster::ClusterConfig>,
+    /// The NATS servers that ring the other nodes when this one logs something a stream
+    /// carries (`serve --nats`, with `--node`; [`crate::bus`]). `None`: they poll.
+    pub bus: Option<crate::bus::BusConfig>,
 }
 
 /// Default of [`Config::follow_interval`].
@@ -113,6 +116,7 @@ impl Config {
             shared_log,
             follow_interval: FOLLOW_INTERVAL,
             cluster: None,
+            bus: None,
         }
     }
 }
@@ -178,6 +182,11 @@ pub struct App {
     last_snapshot: Mutex<(u64, std::time::Instant)>,
     /// The cells this node leases, in a cluster.
     membership: Option<Arc<crate::cluster::Membership>>,
+    /// Where this node's logged events go to be announced on NATS ([`crate::bus`]), once the
+    /// bus has started.
+    outbox: std::sync::OnceLock<crate::bus::Outbox>,
+    /// Rung when another node announces events: the follower applies the log at once.
+    follower_bell: tokio::sync::Notify,
 }
 
 /// A snapshot taken by [`App::snapshot`].
@@ -286,6 +295,8 @@ impl App {
             startup,
             last_snapshot: Mutex::new(last_snapshot),
             membership,
+            outbox: std::sync::OnceLock::new(),
+            follower_bell: tokio::sync::Notify::new(),
         })
     }
 
@@ -478,6 +489,40 @@ impl App {
         }
     }
 
+    /// [`Self::push`] for an event this node logged: also announced to the other nodes.
+    fn push_own(&self, seq: u64, event: Event) {
+        match self.outbox.get() {
+            Some(outbox) if is_pushed(&event) => {
+                let committed = Arc::new(Committed { seq, event });
+                outbox.send(committed.clone());
+                if self.committed.receiver_count() > 0 {
+                    let _ = self.committed.send(committed);
+                }
+            }
+            _ => self.push(seq, event),
+        }
+    }
+
+    /// Sends this node's logged events to the NATS bus from now on ([`crate::bus::spawn`]).
+    pub fn attach_outbox(&self, outbox: crate::bus::Outbox) {
+        let _ = self.outbox.set(outbox);
+    }
+
+    /// Whether this node's logged events are announced on NATS yet (the bus has started).
+    pub fn bus_attached(&self) -> bool {
+        self.outbox.get().is_some()
+    }
+
+    /// Asks the follower to apply the log now rather than at its next poll.
+    pub fn wake_follower(&self) {
+        self.follower_bell.notify_one();
+    }
+
+    /// Completes when [`Self::wake_follower`] is called (one stored wake-up if none waits).
+    pub async fn follower_woken(&self) {
+        self.follower_bell.notified().await;
+    }
+
     /// Decides a command, logs its events and applies them; then `respond` reads the new state.
     /// `decide` may be called more than once: on a shared log, again after another node's
     /// events were applied (see the module doc), so it must not consume what it captures.
@@ -512,7 +557,7 @@ impl App {
                             .increment(1);
                         core.state.apply(stored.time, &event);
                         core.applied_hash = stored.hash;
-                        self.push(stored.seq, event);
+                        self.push_own(stored.seq, event);
                     }
                     break decision.outcome;
                 }

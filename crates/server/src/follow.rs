@@ -4,7 +4,8 @@
 //! ([`crate::App::execute`], [`crate::App::read`]); this task applies them when nothing else
 //! does, every [`crate::app::Config::follow_interval`], so a stream on this node delivers an
 //! alert another node raised within about that interval, and this node's passes start from a
-//! recent state. Polling, not LISTEN/NOTIFY: the SQL stays within what CockroachDB accepts,
+//! recent state; with NATS ([`crate::bus`]), also as soon as another node announces events.
+//! Polling, not LISTEN/NOTIFY: the SQL stays within what CockroachDB accepts,
 //! and a poll that finds nothing is one indexed query.
 
 use std::sync::Arc;
@@ -22,7 +23,11 @@ pub fn spawn(app: Arc<App>) -> Task {
         let mut timer = tokio::time::interval(app.config.follow_interval);
         timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
-            timer.tick().await;
+            // The poll, or another node's doorbell ([`crate::bus`]), whichever comes first.
+            tokio::select! {
+                _ = timer.tick() => {}
+                _ = app.follower_woken() => {}
+            }
             let app = app.clone();
             match tokio::task::spawn_blocking(move || app.follow()).await {
                 Ok(Ok(0)) => {}

@@ -17,6 +17,7 @@
 pub mod app;
 pub mod auth;
 pub mod body;
+pub mod bus;
 pub mod cluster;
 pub mod concurrency;
 pub mod connections;
@@ -91,6 +92,17 @@ pub async fn serve_router(
     });
     let _snapshots = snapshot::spawn(app.clone());
     let _follower = follow::spawn(app.clone());
+    let _bus = match (&app.config.bus, &app.config.cluster) {
+        (Some(bus), Some(cluster)) => {
+            let (outbox, receiver) = bus::outbox();
+            let task = bus::spawn(app.clone(), bus, cluster.node.clone(), receiver)
+                .await
+                .map_err(std::io::Error::other)?;
+            app.attach_outbox(outbox);
+            task
+        }
+        _ => snapshot::Task(None),
+    };
     let _leases = cluster::spawn(app.clone());
     // SPEC §8: the head is signed periodically as well as on demand.
     let signer = {
