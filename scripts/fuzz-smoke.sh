@@ -19,6 +19,8 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "== installing cargo-fuzz"
   cargo install cargo-fuzz --version 0.13.2 --locked
 fi
+echo "== fuzz smoke: cargo fmt --check (the fuzz crate is a workspace of its own)"
+cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 echo "== fuzz smoke: build"
 cargo fuzz build -s none -O -a --codegen-units 16 --fuzz-dir fuzz
 scratch="$(mktemp -d)"
