@@ -274,8 +274,13 @@ function details(alert, now, me) {
     const los = t.los_now
       ? '<strong>LOSS OF SEPARATION NOW</strong>'
       : `loss of separation <span class="countdown" data-at="${at + t.t_los_s * 1000}"></span>`;
-    return `<div class="line">your track ${esc(t.own_track)}: ${los}</div>
-      <div class="line">closest ${km(t.d_cpa_m)} <span data-at="${at + t.t_cpa_s * 1000}"></span>; now ${km(t.horizontal_distance_now_m)}, ${Math.round(t.vertical_offset_now_m)} m vertical</div>`;
+    const ships = t.own_domain === 'sea' && t.other_domain === 'sea';
+    const own = t.own_domain === 'sea' ? 'ship' : 'track';
+    const domain = ships ? '<div class="line">ships: judged with the sea minima</div>'
+      : t.own_domain !== t.other_domain ? '<div class="line">an aircraft and a ship: judged with the air minima</div>' : '';
+    const vertical = ships ? '' : `, ${Math.round(t.vertical_offset_now_m)} m vertical`;
+    return `<div class="line">your ${own} ${esc(t.own_track)}: ${los}</div>
+      <div class="line">closest ${km(t.d_cpa_m)} <span data-at="${at + t.t_cpa_s * 1000}"></span>; now ${km(t.horizontal_distance_now_m)}${vertical}</div>${domain}`;
   }
   if (alert.nonconformance) {
     const n = alert.nonconformance;
