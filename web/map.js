@@ -551,6 +551,8 @@ export class OperationsMap {
   drawPairLines(alerts, tracks, ids = []) {
     this.pairLines ||= L.layerGroup().addTo(this.map);
     this.pairLines.clearLayers();
+    /** Where each drawn pair is (both tracks, and their CPA points), to zoom to its alert. */
+    this.pairBounds = new Map();
     const where = new Map();
     for (const t of tracks.tracks || []) where.set(`own:${t.report.track_id}`, t.report);
     for (const t of tracks.others || []) where.set(`${t.party}:${t.report.track_id}`, t.report);
@@ -566,13 +568,17 @@ export class OperationsMap {
       });
       const when = t.los_now ? 'LoS now' : `LoS in ${Math.max(0, Math.round(t.t_los_s))} s`;
       const own = a.callsign || t.own_track;
+      // Between ships, above the line: a ship pair is short on screen, and a centred label
+      // would hide both hulls (the CPA's label goes below).
+      const ships = isShip(a) || isShip(b);
       line.bindTooltip(`${SEVERITY_SYMBOL[alert.severity]} ${alert.severity.toUpperCase()} · ${esc(when)} · ${esc(t.other_party)}`
         + `<br><span class="lbl-sub">${esc(own)} · ${esc(shortId(alert.id, ids))}</span>`, {
-        permanent: true, direction: 'center',
+        permanent: true, direction: ships ? 'top' : 'center', offset: ships ? [0, -14] : [0, 0],
         className: `sev-label sev-${alert.severity} pair-label ${alertClass(alert.id)} ${labelClass(LABEL_PRIORITY.pair + 10 * SEVERITY_RANK[alert.severity])}`,
       });
       this.hoverLabel(line);
       this.pairLines.addLayer(line);
+      this.pairBounds.set(alert.id, L.latLngBounds([[a.lat_deg, a.lon_deg], [b.lat_deg, b.lon_deg]]));
       if (isShip(a) || isShip(b)) this.drawCpa(alert, a, b);
     }
     // Ships whose other side is not released: one's own ship's way to its closest point.
@@ -610,12 +616,16 @@ export class OperationsMap {
       }));
     }
     const points = ends.map(([, point]) => point);
+    const bounds = this.pairBounds.get(alert.id) || L.latLngBounds([[a.lat_deg, a.lon_deg]]);
+    for (const point of points) bounds.extend(point);
+    this.pairBounds.set(alert.id, bounds);
     const line = L.polyline(points.length === 2 ? points : [points[0], points[0]], {
       renderer: this.trackRenderer, pane: 'tracks', color: colour, weight: 3,
     });
     const minutes = Math.round(remaining / 60);
     line.bindTooltip(`CPA ${esc(km(t.d_cpa_m))} in ${minutes} min`, {
-      permanent: true, direction: 'bottom', offset: [0, 6],
+      // Below the CPA point, clear of the pair line's label (centred on the same stretch).
+      permanent: true, direction: 'bottom', offset: [0, 14],
       className: `track-label cpa-label ${alertClass(alert.id)} ${labelClass(LABEL_PRIORITY.pair)}`,
     });
     this.hoverLabel(line);
@@ -666,7 +676,8 @@ export class OperationsMap {
     // Its labels go above every other, so the selected alert is always named on the map.
     this.selectedAlert = alertId;
     this.scheduleDeclutter();
-    const bounds = this.alertBounds.get(alertId) || (regions.length ? L.geoJSON(regions).getBounds() : null);
+    const bounds = this.alertBounds.get(alertId) || this.pairBounds?.get(alertId)
+      || (regions.length ? L.geoJSON(regions).getBounds() : null);
     if (bounds && bounds.isValid()) {
       this.map.flyToBounds(bounds.pad(0.6), { maxZoom: 10, duration: 0.6 });
     } else if (position) {

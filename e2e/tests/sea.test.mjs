@@ -68,14 +68,15 @@ test('two converging warships raise a sea CPA alert, drawn with ship symbols and
   assert.match(text, /sea minima/, text);
   // Ships are hulls, not dots: ours and Russia's released one.
   await page.locator('.ship-icon').nth(1).waitFor({ timeout: WAIT_MS });
-  // The closest point of approach, labelled with its distance.
-  const cpa = page.locator(`.cpa-label.${`alert-${alert.id.replace(/[^A-Za-z0-9_-]/g, '_')}`}`);
+  // The closest point of approach, labelled with its distance (the alert selected, so its
+  // labels come first).
+  await item.click();
+  await page.waitForTimeout(1500);
+  const cpa = page.locator(`.cpa-label.${`alert-${alert.id.replace(/[^A-Za-z0-9_-]/g, '_')}`}`).first();
   await cpa.waitFor({ timeout: WAIT_MS });
   assert.match(await cpa.innerText(), /CPA \d+\.\d km in \d+ min/);
-  // Our ship's popup: its static data.
-  await item.click();
-  await page.waitForTimeout(800);
   await shot(page, 'sea-01-coalition-cpa');
+  // Our ship's popup: its static data.
   const ours = page.locator('.ship-icon', { has: page.locator('svg') });
   let popupText = '';
   for (let i = 0; i < await ours.count() && !popupText.includes('ROSS'); i += 1) {
@@ -99,7 +100,8 @@ test('a cargo ship heading into the naval exercise area raises a zone alert to i
   await item.waitFor({ timeout: WAIT_MS });
   const text = await item.innerText();
   assert.match(text, /mv-aid-latakia/, text);
-  assert.match(text, /Naval area off Tartous/, text);
+  assert.match(text, /Naval area off Tartus/, text);
+  assert.match(text, /at sea/, text);
   await item.click();
   await page.waitForTimeout(800);
   assert.ok(await page.locator('.ship-icon').count() >= 1, 'its ship drawn as a ship');

@@ -240,6 +240,8 @@ pub struct TrackZoneView {
     pub t_entry_s: f64,
     pub position: [f64; 2],
     pub altitude_m: f64,
+    /// `sea` for a ship (its altitude is then sea level, not a flight level).
+    pub domain: Domain,
 }
 
 fn track_zone_view(
@@ -267,6 +269,10 @@ fn track_zone_view(
         t_entry_s: detail.t_entry_s,
         position: detail.position,
         altitude_m: detail.altitude_m,
+        domain: state
+            .track(&detail.track.track_id)
+            .map(|track| track.report.domain)
+            .unwrap_or_default(),
     }
 }
 
