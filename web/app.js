@@ -140,10 +140,10 @@ async function refreshHotline() {
     state.messagesLoaded = true;
     announcer.messagesFrom(state.me.id, messages);
     state.agreements = agreements.agreements;
-    const lookaheads = state.agreements
-      .filter((a) => a.in_force && a.parties.includes(state.me.id))
-      .map((a) => a.in_force.params.lookahead_s);
-    map.setLookahead(Math.max(300, ...lookaheads));
+    const inForce = state.agreements.filter((a) => a.in_force && a.parties.includes(state.me.id));
+    const lookaheads = inForce.map((a) => a.in_force.params.lookahead_s);
+    const seaLookaheads = inForce.map((a) => a.in_force.params.sea?.lookahead_s ?? 1200);
+    map.setLookahead(Math.max(300, ...lookaheads), Math.max(1200, ...seaLookaheads));
     drawHotline();
   } catch (error) {
     console.error('refresh hotline', error);

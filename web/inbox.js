@@ -263,7 +263,8 @@ function details(alert, now, me) {
     const mission = z.mission_type ? ` (${esc(z.mission_type)})` : '';
     const broken = z.findings.filter((f) => f.broken).map((f) => f.description);
     const reported = z.findings.filter((f) => !f.broken).map((f) => f.description);
-    return `<div class="line">${who}${mission} ${entering(z, '<strong>is inside now</strong>', 'enters')} at ${fl(z.altitude_m)}</div>
+    const where = z.domain === 'sea' ? 'at sea' : `at ${fl(z.altitude_m)}`;
+    return `<div class="line">${who}${mission} ${entering(z, '<strong>is inside now</strong>', 'enters')} ${where}</div>
       ${broken.length ? `<div class="line">breaks: ${broken.map(esc).join('; ')}</div>` : ''}
       ${reported.length ? `<div class="line">${reported.map(esc).join('; ')}</div>` : ''}
       <div class="line">zone of ${z.zone_owner === me ? 'you' : esc(z.zone_owner)}, ${esc(z.enforcement)}</div>`;
@@ -274,8 +275,13 @@ function details(alert, now, me) {
     const los = t.los_now
       ? '<strong>LOSS OF SEPARATION NOW</strong>'
       : `loss of separation <span class="countdown" data-at="${at + t.t_los_s * 1000}"></span>`;
-    return `<div class="line">your track ${esc(t.own_track)}: ${los}</div>
-      <div class="line">closest ${km(t.d_cpa_m)} <span data-at="${at + t.t_cpa_s * 1000}"></span>; now ${km(t.horizontal_distance_now_m)}, ${Math.round(t.vertical_offset_now_m)} m vertical</div>`;
+    const ships = t.own_domain === 'sea' && t.other_domain === 'sea';
+    const own = t.own_domain === 'sea' ? 'ship' : 'track';
+    const domain = ships ? '<div class="line">ships: judged with the sea minima</div>'
+      : t.own_domain !== t.other_domain ? '<div class="line">an aircraft and a ship: judged with the air minima</div>' : '';
+    const vertical = ships ? '' : `, ${Math.round(t.vertical_offset_now_m)} m vertical`;
+    return `<div class="line">your ${own} ${esc(t.own_track)}: ${los}</div>
+      <div class="line">closest ${km(t.d_cpa_m)} <span data-at="${at + t.t_cpa_s * 1000}"></span>; now ${km(t.horizontal_distance_now_m)}${vertical}</div>${domain}`;
   }
   if (alert.nonconformance) {
     const n = alert.nonconformance;
@@ -327,7 +333,7 @@ function pastDetails(alert, now, me) {
     const z = alert.track_zone_entry;
     const who = z.party === me ? `your track <b>${esc(z.track_id)}</b>` : z.track_id ? `track <b>${esc(z.track_id)}</b> of ${esc(z.party)}` : `a track of ${esc(z.party)}`;
     const broken = z.findings.filter((f) => f.broken).map((f) => f.description);
-    return line(`${who} ${z.inside_now ? 'was inside' : 'was predicted to enter'} zone <b>${esc(z.zone_name)}</b> at ${fl(z.altitude_m)}`)
+    return line(`${who} ${z.inside_now ? 'was inside' : 'was predicted to enter'} zone <b>${esc(z.zone_name)}</b> ${z.domain === 'sea' ? 'at sea' : `at ${fl(z.altitude_m)}`}`)
       + (broken.length ? line(`against: ${broken.map(esc).join('; ')}`) : '');
   }
   if (alert.tactical) {

@@ -32,6 +32,10 @@ const LABELLED_TRACKS_MAX = 300;
 /** The look-ahead of SPEC §7 when no agreement in force sets another: the heading vector shows
  *  where each track will be at the end of it. */
 const DEFAULT_LOOKAHEAD_S = 300;
+/** The ships' look-ahead of SPEC §7 (amended): a ship's heading vector is this long. */
+const DEFAULT_SEA_LOOKAHEAD_S = 1200;
+/** Metres per second in a knot: ships' speeds are read in knots. */
+const KNOT_MPS = 1852 / 3600;
 /** A site's name in its map label is cut after this many characters (the popup has it whole). */
 const SITE_LABEL_CHARS = 28;
 
@@ -184,6 +188,7 @@ export class OperationsMap {
         + '<div><b>Conflicts</b> (open ones): the part of the other\'s plan within separation of yours</div>'
         + sev('warning') + sev('caution') + sev('advisory')
         + `<div><span style="color:${OWN_TRACK_COLOUR}">●—</span> your tracks (line: where it will be at the end of the look-ahead, <span class="lookahead">${Math.round((this.lookaheadS ?? DEFAULT_LOOKAHEAD_S) / 60)}</span> min), <span style="color:${OTHER_COLOUR}">●—</span> others' released</div>`
+        + `<div>${shipSvg(OWN_TRACK_COLOUR, 0, false, 14)} ships (AIS; pointing along the heading, line: the sea look-ahead, <span class="sea-lookahead">${Math.round((this.seaLookaheadS ?? DEFAULT_SEA_LOOKAHEAD_S) / 60)}</span> min); between two ships in conflict, the closest point of approach (CPA): where each will be, joined</div>`
         + `<div><span style="color:${SEVERITY_COLOUR.caution}">◯</span> ring: a track off its plan, in a zone or a buffer (dashed: a convoy as an operation nears)</div>`
         + '<div><span class="sw" style="border:1px dashed #333;background:#5551"></span>zone (published, public): name · HARD or ADVISORY; click for its rules</div>'
         + `<div><span class="sw" style="border:1px solid ${SITE_INK};background:${SITE_COLOUR}"></span>protected site (public): ${SITE_SYMBOL.hospital} HOSPITAL, `
@@ -430,10 +435,13 @@ export class OperationsMap {
 
   /** The look-ahead the heading vectors show: the longest of the agreements in force naming
    *  this party (detection uses each pair's own), or the default. */
-  setLookahead(seconds) {
+  setLookahead(seconds, seaSeconds = DEFAULT_SEA_LOOKAHEAD_S) {
     this.lookaheadS = seconds;
+    this.seaLookaheadS = seaSeconds;
     const shown = this.map.getContainer().querySelector('.legend .lookahead');
     if (shown) shown.textContent = String(Math.round(seconds / 60));
+    const sea = this.map.getContainer().querySelector('.legend .sea-lookahead');
+    if (sea) sea.textContent = String(Math.round(seaSeconds / 60));
   }
 
   /**
@@ -446,29 +454,56 @@ export class OperationsMap {
     const seen = new Set();
     const all = [
       ...(list.tracks || []).map((t) => ({ key: `own:${t.report.track_id}`, report: t.report, lost: t.lost, colour: OWN_TRACK_COLOUR,
-        label: `${fl(t.report.altitude_m)} ${t.report.callsign || t.report.track_id}` })),
+        party: null, label: isShip(t.report) ? shipName(t.report) : `${fl(t.report.altitude_m)} ${t.report.callsign || t.report.track_id}` })),
       ...(list.others || []).map((t) => ({ key: `${t.party}:${t.report.track_id}`, report: t.report, lost: t.lost, colour: OTHER_COLOUR,
-        label: `${fl(t.report.altitude_m)}${t.report.callsign ? ` ${t.report.callsign}` : ''} (${t.party})` })),
+        party: t.party,
+        label: isShip(t.report)
+          ? `${shipName(t.report)} (${t.party})`
+          : `${fl(t.report.altitude_m)}${t.report.callsign ? ` ${t.report.callsign}` : ''} (${t.party})` })),
     ];
     const permanent = all.length <= LABELLED_TRACKS_MAX;
     for (const track of all) {
       seen.add(track.key);
       const position = [track.report.lat_deg, track.report.lon_deg];
-      const ahead = project(track.report, this.lookaheadS ?? DEFAULT_LOOKAHEAD_S);
+      const ship = isShip(track.report);
+      const ahead = project(track.report, ship
+        ? (this.seaLookaheadS ?? DEFAULT_SEA_LOOKAHEAD_S)
+        : (this.lookaheadS ?? DEFAULT_LOOKAHEAD_S));
       let drawn = this.tracks.get(track.key);
+      if (drawn && drawn.ship !== ship) {
+        this.layers.tracks.removeLayer(drawn.dot);
+        this.layers.tracks.removeLayer(drawn.vector);
+        this.tracks.delete(track.key);
+        drawn = null;
+      }
       if (!drawn) {
         const style = { renderer: this.trackRenderer, pane: 'tracks', color: track.colour, weight: 2 };
+        // A ship is a hull turned to its heading (a DOM marker: ships are few beside
+        // aircraft), an aircraft a dot on the canvas.
+        const dot = ship
+          ? L.marker(position, { pane: 'tracks', icon: shipIcon(track.colour, track.report.track_deg, track.lost), keyboard: false })
+          : L.circleMarker(position, { ...style, radius: 5, fillColor: track.colour, fillOpacity: 0.9 });
         drawn = {
-          dot: L.circleMarker(position, { ...style, radius: 5, fillColor: track.colour, fillOpacity: 0.9 }),
-          vector: L.polyline([position, ahead], style),
+          dot,
+          ship,
+          heading: Math.round(track.report.track_deg),
+          vector: L.polyline([position, ahead], ship ? { ...style, dashArray: '2 4' } : style),
           label: null, permanent: null, visible: false,
         };
-        drawn.dot.bindPopup(() => trackPopup(drawn.report, drawn.text, drawn.lost));
+        drawn.dot.bindPopup(() => (drawn.ship
+          ? shipPopup(drawn.report, drawn.text, drawn.lost, drawn.party)
+          : trackPopup(drawn.report, drawn.text, drawn.lost)));
         this.hoverLabel(drawn.dot);
         this.tracks.set(track.key, drawn);
       } else {
         drawn.dot.setLatLng(position);
         drawn.vector.setLatLngs([position, ahead]);
+        const heading = Math.round(track.report.track_deg);
+        if (ship && (heading !== drawn.heading || drawn.lost !== track.lost)) {
+          drawn.dot.setIcon(shipIcon(track.colour, heading, track.lost));
+          drawn.heading = heading;
+          drawn.permanent = null;
+        }
       }
       if (drawn.permanent !== permanent || drawn.text !== track.label) {
         drawn.dot.unbindTooltip();
@@ -479,10 +514,10 @@ export class OperationsMap {
         drawn.permanent = permanent;
       }
       if (drawn.lost !== track.lost) {
-        drawn.dot.setStyle({ opacity: track.lost ? 0.4 : 1, fillOpacity: track.lost ? 0.2 : 0.9 });
+        if (!ship) drawn.dot.setStyle({ opacity: track.lost ? 0.4 : 1, fillOpacity: track.lost ? 0.2 : 0.9 });
         drawn.vector.setStyle({ opacity: track.lost ? 0.4 : 1 });
       }
-      Object.assign(drawn, { report: track.report, text: track.label, lost: track.lost });
+      Object.assign(drawn, { report: track.report, text: track.label, lost: track.lost, party: track.party });
     }
     for (const [key, drawn] of this.tracks) {
       if (seen.has(key)) continue;
@@ -516,6 +551,8 @@ export class OperationsMap {
   drawPairLines(alerts, tracks, ids = []) {
     this.pairLines ||= L.layerGroup().addTo(this.map);
     this.pairLines.clearLayers();
+    /** Where each drawn pair is (both tracks, and their CPA points), to zoom to its alert. */
+    this.pairBounds = new Map();
     const where = new Map();
     for (const t of tracks.tracks || []) where.set(`own:${t.report.track_id}`, t.report);
     for (const t of tracks.others || []) where.set(`${t.party}:${t.report.track_id}`, t.report);
@@ -531,18 +568,68 @@ export class OperationsMap {
       });
       const when = t.los_now ? 'LoS now' : `LoS in ${Math.max(0, Math.round(t.t_los_s))} s`;
       const own = a.callsign || t.own_track;
+      // Between ships, above the line: a ship pair is short on screen, and a centred label
+      // would hide both hulls (the CPA's label goes below).
+      const ships = isShip(a) || isShip(b);
       line.bindTooltip(`${SEVERITY_SYMBOL[alert.severity]} ${alert.severity.toUpperCase()} · ${esc(when)} · ${esc(t.other_party)}`
         + `<br><span class="lbl-sub">${esc(own)} · ${esc(shortId(alert.id, ids))}</span>`, {
-        permanent: true, direction: 'center',
+        permanent: true, direction: ships ? 'top' : 'center', offset: ships ? [0, -14] : [0, 0],
         className: `sev-label sev-${alert.severity} pair-label ${alertClass(alert.id)} ${labelClass(LABEL_PRIORITY.pair + 10 * SEVERITY_RANK[alert.severity])}`,
       });
       this.hoverLabel(line);
       this.pairLines.addLayer(line);
+      this.pairBounds.set(alert.id, L.latLngBounds([[a.lat_deg, a.lon_deg], [b.lat_deg, b.lon_deg]]));
+      if (isShip(a) || isShip(b)) this.drawCpa(alert, a, b);
+    }
+    // Ships whose other side is not released: one's own ship's way to its closest point.
+    for (const alert of alerts) {
+      const t = alert.tactical;
+      if (!t || t.other_track || isResolved(alert)) continue;
+      const a = where.get(`own:${t.own_track}`);
+      if (a && isShip(a)) this.drawCpa(alert, a, null);
     }
     // Placed again only if there are (or were) pair labels: tracks redraw this every second.
     const count = this.pairLines.getLayers().length;
     if (count || this.pairLineCount) this.scheduleDeclutter();
     this.pairLineCount = count;
+  }
+
+  /**
+   * The closest point of approach of a pair with a ship: where each track will be at the
+   * alert's `t_cpa_s` (counted from its evaluation), a dashed way from each to that point, and
+   * the CPA line between the two points labelled with the distance and when. `b` is `null`
+   * when the other track is not released.
+   */
+  drawCpa(alert, a, b) {
+    const t = alert.tactical;
+    const now = Date.now();
+    const remaining = Math.max(0, t.t_cpa_s - (now - Date.parse(t.evaluated_at)) / 1000);
+    const colour = SEVERITY_COLOUR[alert.severity];
+    const at = (report) => project(report, remaining + Math.max(0, (now - Date.parse(report.time)) / 1000));
+    const ends = [a, b].filter(Boolean).map((report) => [report, at(report)]);
+    for (const [report, point] of ends) {
+      this.pairLines.addLayer(L.polyline([[report.lat_deg, report.lon_deg], point], {
+        renderer: this.trackRenderer, pane: 'tracks', color: colour, weight: 1.5, dashArray: '1 5',
+      }));
+      this.pairLines.addLayer(L.circleMarker(point, {
+        renderer: this.trackRenderer, pane: 'tracks', radius: 3, color: colour, weight: 2, fillColor: '#fff', fillOpacity: 1,
+      }));
+    }
+    const points = ends.map(([, point]) => point);
+    const bounds = this.pairBounds.get(alert.id) || L.latLngBounds([[a.lat_deg, a.lon_deg]]);
+    for (const point of points) bounds.extend(point);
+    this.pairBounds.set(alert.id, bounds);
+    const line = L.polyline(points.length === 2 ? points : [points[0], points[0]], {
+      renderer: this.trackRenderer, pane: 'tracks', color: colour, weight: 3,
+    });
+    const minutes = Math.round(remaining / 60);
+    line.bindTooltip(`CPA ${esc(km(t.d_cpa_m))} in ${minutes} min`, {
+      // Below the CPA point, clear of the pair line's label (centred on the same stretch).
+      permanent: true, direction: 'bottom', offset: [0, 14],
+      className: `track-label cpa-label ${alertClass(alert.id)} ${labelClass(LABEL_PRIORITY.pair)}`,
+    });
+    this.hoverLabel(line);
+    this.pairLines.addLayer(line);
   }
 
   /**
@@ -589,7 +676,8 @@ export class OperationsMap {
     // Its labels go above every other, so the selected alert is always named on the map.
     this.selectedAlert = alertId;
     this.scheduleDeclutter();
-    const bounds = this.alertBounds.get(alertId) || (regions.length ? L.geoJSON(regions).getBounds() : null);
+    const bounds = this.alertBounds.get(alertId) || this.pairBounds?.get(alertId)
+      || (regions.length ? L.geoJSON(regions).getBounds() : null);
     if (bounds && bounds.isValid()) {
       this.map.flyToBounds(bounds.pad(0.6), { maxZoom: 10, duration: 0.6 });
     } else if (position) {
@@ -646,6 +734,44 @@ async function basemapLayer(file, outlined = false) {
 /** A CSS class naming an alert on its drawn layers and labels (tests and tools find them by it). */
 function alertClass(id) {
   return `alert-${String(id).replace(/[^A-Za-z0-9_-]/g, '_')}`;
+}
+
+function isShip(report) {
+  return report.domain === 'sea';
+}
+
+/** A ship's label: its name, else its callsign, else its id (an MMSI for AIS). */
+function shipName(report) {
+  return report.vessel?.name || report.callsign || report.track_id;
+}
+
+/** A hull seen from above, bow up, turned to `heading` degrees. */
+function shipSvg(colour, heading, lost, size = 20) {
+  return `<svg class="ship-symbol" viewBox="-10 -10 20 20" width="${size}" height="${size}" aria-hidden="true"`
+    + ` style="transform: rotate(${Math.round(heading)}deg); opacity: ${lost ? 0.4 : 1}">`
+    + `<path d="M0,-9 C3.5,-5 4.5,-2 4.5,2 L4.5,8 L-4.5,8 L-4.5,2 C-4.5,-2 -3.5,-5 0,-9 Z" fill="${colour}" stroke="#111" stroke-width="1.2"/>`
+    + '<circle cx="0" cy="1" r="1.6" fill="#fff"/></svg>';
+}
+
+function shipIcon(colour, heading, lost) {
+  return L.divIcon({ className: 'ship-icon', html: shipSvg(colour, heading, lost), iconSize: [20, 20], iconAnchor: [10, 10] });
+}
+
+/** A ship's popup: its static data as its owner released it (name, callsign, size), then its motion. */
+function shipPopup(report, label, lost, party) {
+  const v = report.vessel || {};
+  const rows = [
+    ['name', v.name],
+    ['callsign', report.callsign],
+    ['length', v.length_m != null ? `${Math.round(v.length_m)} m` : null],
+    ['beam', v.beam_m != null ? `${Math.round(v.beam_m)} m` : null],
+    ['id', report.track_id],
+    ['of', party],
+  ].filter(([, value]) => value != null && value !== '');
+  return `<div class="popup ship-popup"><h3>${esc(label)}</h3><table>`
+    + rows.map(([k, value]) => `<tr><td>${k}</td><td>${esc(value)}</td></tr>`).join('')
+    + `<tr><td>speed</td><td>${(report.ground_speed_mps / KNOT_MPS).toFixed(1)} kn, course ${Math.round(report.track_deg)}°</td></tr>`
+    + `<tr><td>last report</td><td>${esc(utc(report.time))}${lost ? ' (lost)' : ''}</td></tr></table></div>`;
 }
 
 function trackPopup(report, label, lost) {

@@ -13,12 +13,17 @@ export const SCENARIO = JSON.parse(readFileSync(path.join(ROOT, 'scenarios/syria
 
 const STARTUP_TIMEOUT_MS = 30000;
 
-/** Resolves to { url, tokens: {party: token}, conflicts: [{alert, operation, other}], stop() }. */
-export function startDemo() {
+/** Resolves to { url, tokens: {party: token}, conflicts: [{alert, operation, other}], stop() }.
+ *  With `{ traffic: true }` the demo flies its simulated tracks (aircraft and ships) from a
+ *  start two hours back, as `deconflict demo` does by default. */
+export function startDemo({ traffic = false } = {}) {
   // The scenario placed at the next full hour, without the simulated traffic, so what the
   // tests look for does not move under them.
   const nextHour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 + 3_600_000).toISOString();
-  const child = spawn(BIN, ['demo', '--listen', '127.0.0.1:0', '--at', nextHour, '--no-traffic'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = traffic
+    ? ['demo', '--listen', '127.0.0.1:0']
+    : ['demo', '--listen', '127.0.0.1:0', '--at', nextHour, '--no-traffic'];
+  const child = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let errors = '';
   child.stderr.on('data', (chunk) => { errors += chunk; });

@@ -30,7 +30,7 @@ pub fn run(
             Utc::now()
                 .duration_trunc(TimeDelta::minutes(1))
                 .unwrap_or(Utc::now())
-                - TimeDelta::minutes(130)
+                - TimeDelta::minutes(LIVE_OFFSET_MIN)
         }
         None => next_full_hour(Utc::now()),
     };
@@ -41,7 +41,7 @@ pub fn run(
         .context("cannot open the demo database")?;
     let scenario = scenario::load(scenario::SYRIA_2015)?;
     let tokens = load_scenario(&app, &scenario, start)?;
-    let flights: Vec<crate::simulate::Flight> = if traffic {
+    let flights: Vec<crate::simulate::Flight> = if traffic || check {
         scenario
             .operations
             .iter()
@@ -50,6 +50,7 @@ pub fn run(
                     owner: PartyId(operation.owner.clone()),
                     operation: operation.id.clone(),
                     callsign: operation.callsign().map(str::to_owned),
+                    domain: operation.domain(),
                     track: operation.track.clone()?,
                 })
             })
@@ -62,6 +63,12 @@ pub fn run(
     println!();
     print!("{}", app.read(conflict_table));
     if check {
+        let live_at = start + TimeDelta::minutes(LIVE_OFFSET_MIN);
+        live_check(&app, &flights, live_at)?;
+        print!(
+            "{}",
+            app.read(|state| live_table(state, flights.len(), live_at))
+        );
         return Ok(());
     }
     init_logging();
@@ -250,6 +257,122 @@ fn load_scenario(
         .with_context(|| format!("cannot file operation {}/{}", operation.owner, operation.id))?;
     }
     Ok(tokens)
+}
+
+/// How far into the scenario the live demo starts (most plans under way), and the moment
+/// `--check` shows the live picture of.
+const LIVE_OFFSET_MIN: i64 = 130;
+
+/// The live picture as the demo's traffic begins: every simulated track reported once,
+/// stamped `at` (its first report of the live demo), then one pass at that same instant —
+/// decided at `at`, not the wall clock, so `--check` prints the same figures on every run.
+fn live_check(
+    app: &App,
+    flights: &[crate::simulate::Flight],
+    at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    use std::collections::BTreeMap;
+    let mut by_owner: BTreeMap<&PartyId, Vec<(usize, deconflict_engine::TrackReport)>> =
+        BTreeMap::new();
+    for (index, flight) in flights.iter().enumerate() {
+        by_owner
+            .entry(&flight.owner)
+            .or_default()
+            .push((index, flight.report_at(0.0, at)));
+    }
+    for (owner, reports) in by_owner {
+        app.execute(
+            &Actor::Party(owner.clone()),
+            |state, _| {
+                Ok(decide::report_positions(
+                    state,
+                    owner,
+                    reports.clone(),
+                    at,
+                    &Default::default(),
+                ))
+            },
+            |_, _| (),
+        )?;
+    }
+    app.execute(
+        &Actor::System,
+        |state, _| Ok(decide::tactical_pass(state, at)),
+        |_, _| (),
+    )?;
+    Ok(())
+}
+
+/// The tactical conflicts of [`live_check`] (with the domains of the pair: two ships are
+/// judged with the sea minima) and the tracks in or heading into a zone against its rules.
+fn live_table(state: &State, tracks: usize, at: DateTime<Utc>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "live traffic at {} ({tracks} tracks reported)",
+        at.format("%H:%M UTC"),
+    );
+    let conflicts: Vec<_> = state
+        .open_alerts()
+        .filter_map(|a| Some((a, a.tactical()?)))
+        .collect();
+    let _ = writeln!(out, "{} tactical conflicts found", conflicts.len());
+    let _ = writeln!(
+        out,
+        "{:<20} {:<26} {:<26} {:<8} {:<9} {:>7} {:>8}",
+        "alert", "track", "with", "domain", "severity", "t_cpa", "d_cpa"
+    );
+    for (alert, detail) in conflicts {
+        let domain = if detail.domains[0] == detail.domains[1] {
+            detail.domains[0].to_string()
+        } else {
+            "air-sea".to_owned()
+        };
+        let _ = writeln!(
+            out,
+            "{:<20} {:<26} {:<26} {:<8} {:<9} {:>6.0}s {:>6.2}km",
+            alert.id.0,
+            format!("{}/{}", detail.tracks[0].owner.0, detail.tracks[0].track_id),
+            format!("{}/{}", detail.tracks[1].owner.0, detail.tracks[1].track_id),
+            domain,
+            format!("{:?}", alert.severity).to_lowercase(),
+            detail.t_cpa_s,
+            detail.d_cpa_m / 1000.0,
+        );
+    }
+    let entries: Vec<_> = state
+        .open_alerts()
+        .filter_map(|a| Some((a, a.track_zone()?)))
+        .collect();
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{} tracks in or entering a zone", entries.len());
+    let _ = writeln!(
+        out,
+        "{:<20} {:<26} {:<8} {:<44} {:>7}  rules engaged",
+        "alert", "track", "domain", "zone", "entry"
+    );
+    for (alert, detail) in entries {
+        let domain = state
+            .track(&detail.track.track_id)
+            .map_or("-".to_owned(), |t| t.report.domain.to_string());
+        let rules: Vec<&str> = detail
+            .findings
+            .iter()
+            .map(|f| f.description.as_str())
+            .collect();
+        let _ = writeln!(
+            out,
+            "{:<20} {:<26} {:<8} {:<44} {:>6.0}s  {}",
+            alert.id.0,
+            format!("{}/{}", detail.track.owner.0, detail.track.track_id),
+            domain,
+            format!("{}/{}", detail.zone_owner.0, detail.zone),
+            detail.t_entry_s,
+            rules.join("; ")
+        );
+    }
+    out
 }
 
 /// The open strategic conflicts as a table (the operator's view of the whole scenario).

@@ -57,6 +57,8 @@ pub fn reports(plan: &Plan) -> Vec<TrackReport> {
                 vertical_rate_mps: vertical,
                 operation_id: None,
                 callsign: Some(format!("LG{index:04}")),
+                domain: Default::default(),
+                vessel: None,
             });
             let step = plan.interval_s as f64;
             let north = state.ground_speed_mps * heading.cos() * step;

@@ -73,6 +73,17 @@ fn read_file(path: &Path) -> anyhow::Result<(Vec<TrackReport>, FileSummary)> {
             vertical_rate_mps: r.vertical_rate_mps,
             operation_id: None,
             callsign: r.callsign,
+            domain: match r.domain {
+                deconflict_feeds::Domain::Air => deconflict_engine::Domain::Air,
+                deconflict_feeds::Domain::Sea => deconflict_engine::Domain::Sea,
+            },
+            vessel: r.vessel.map(|v| {
+                Box::new(deconflict_engine::track::VesselParticulars {
+                    name: v.name,
+                    length_m: v.length_m,
+                    beam_m: v.beam_m,
+                })
+            }),
         })
         .collect();
     let summary = FileSummary {

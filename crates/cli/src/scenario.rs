@@ -96,6 +96,10 @@ impl ScenarioOperation {
         self.spec.callsign.as_deref()
     }
 
+    pub fn domain(&self) -> deconflict_engine::Domain {
+        self.spec.domain
+    }
+
     /// The operation as it is filed, with its volumes placed at `start` + offsets.
     pub fn spec_at(&self, start: DateTime<Utc>) -> OperationSpec {
         OperationSpec {

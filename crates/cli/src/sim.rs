@@ -856,12 +856,14 @@ impl Sim {
             owner: owner.clone(),
             operation: op.clone(),
             callsign: Some(id.to_uppercase()),
+            domain: deconflict_engine::Domain::Air,
             track: SimTrack {
                 id: id.clone(),
                 motion,
                 altitude_m,
                 altitude_swing_m: swing_m,
                 swing_period_s: 600.0,
+                vessel: None,
             },
         };
         self.flying.insert(

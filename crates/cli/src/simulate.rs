@@ -8,7 +8,8 @@
 
 use chrono::{DateTime, Utc};
 use deconflict_engine::decide::{self, Actor};
-use deconflict_engine::{PartyId, TrackReport};
+use deconflict_engine::track::VesselParticulars;
+use deconflict_engine::{Domain, PartyId, TrackReport};
 use deconflict_server::App;
 use geographiclib_rs::{DirectGeodesic, Geodesic, InverseGeodesic};
 use serde::Deserialize;
@@ -41,6 +42,9 @@ pub struct SimTrack {
     pub altitude_swing_m: f64,
     #[serde(default = "default_period")]
     pub swing_period_s: f64,
+    /// A ship's static data (name, length, beam), reported as AIS would.
+    #[serde(default)]
+    pub vessel: Option<VesselParticulars>,
 }
 
 fn default_period() -> f64 {
@@ -53,6 +57,8 @@ pub struct Flight {
     pub owner: PartyId,
     pub operation: String,
     pub callsign: Option<String>,
+    /// The operation's domain: a sea operation's track is a ship.
+    pub domain: Domain,
     pub track: SimTrack,
 }
 
@@ -128,6 +134,8 @@ impl Flight {
             vertical_rate_mps,
             operation_id: Some(self.operation.clone()),
             callsign: self.callsign.clone(),
+            domain: self.domain,
+            vessel: track.vessel.clone().map(Box::new),
         }
     }
 }
@@ -171,12 +179,14 @@ mod tests {
             owner: PartyId("p".into()),
             operation: "op".into(),
             callsign: None,
+            domain: Domain::Air,
             track: SimTrack {
                 id: "t".into(),
                 motion,
                 altitude_m: 1000.0,
                 altitude_swing_m: swing,
                 swing_period_s: 100.0,
+                vessel: None,
             },
         }
     }

@@ -36,8 +36,21 @@ fn demo_check_prints_the_scenarios_conflicts_as_in_the_golden_file() {
         stdout, golden,
         "demo output changed; rerun with UPDATE_GOLDEN=1 if intended"
     );
-    assert!(stdout.contains("4 strategic conflicts found"));
+    assert!(stdout.contains("5 strategic conflicts found"));
     assert!(stdout.contains("2 protected sites endangered"));
+    // At sea (issue 17): the two warships' CPA conflict, judged as ships, and the cargo ship
+    // heading into the naval exercise area it is no party to.
+    let cpa = stdout
+        .lines()
+        .find(|line| line.contains("coalition/uss-ross") && line.contains("russia/smetlivy"))
+        .unwrap_or_else(|| panic!("no sea CPA conflict in:\n{stdout}"));
+    assert!(cpa.contains(" sea "), "{cpa}");
+    let entry = stdout
+        .lines()
+        .find(|line| line.contains("unhas/mv-aid-latakia"))
+        .unwrap_or_else(|| panic!("no exercise-area entry in:\n{stdout}"));
+    assert!(entry.contains("joint-cell/tartus-naval-area"), "{entry}");
+    assert!(entry.contains(" sea "), "{entry}");
 }
 
 #[test]

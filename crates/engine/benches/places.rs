@@ -141,6 +141,8 @@ fn world(now: DateTime<Utc>, places: bool) -> State {
                 vertical_rate_mps: t.vertical_rate_mps,
                 operation_id: None,
                 callsign: None,
+                domain: Default::default(),
+                vessel: None,
             })
             .collect();
         state.apply(

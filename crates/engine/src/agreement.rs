@@ -12,6 +12,7 @@ use std::collections::BTreeSet;
 use utoipa::ToSchema;
 
 use crate::ids::PartyId;
+use crate::operation::Domain;
 
 /// What a party may see of another party's operations (ordered from least to most revealing).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
@@ -31,7 +32,51 @@ pub enum TrackRelease {
     Full,
 }
 
-/// Separation minima, look-ahead and release settings for a pair of parties.
+/// The minima between ships (SPEC §7 amended: 1 NM, 1,200 s, the closest point of approach
+/// and time to it that mariners' tools use). There is no vertical criterion: ships are on the
+/// surface, so detection judges a sea pair on the horizontal alone (`tactical` puts every
+/// ship at sea level; `strategic` ignores the altitude bands of two sea operations).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeaMinima {
+    #[serde(default = "default_sea_separation_horizontal_m")]
+    pub separation_horizontal_m: f64,
+    #[serde(default = "default_sea_lookahead_s")]
+    pub lookahead_s: f64,
+}
+
+fn default_sea_separation_horizontal_m() -> f64 {
+    1_852.0
+}
+fn default_sea_lookahead_s() -> f64 {
+    1_200.0
+}
+
+impl Default for SeaMinima {
+    /// 1 NM, 1,200 s.
+    fn default() -> Self {
+        SeaMinima {
+            separation_horizontal_m: default_sea_separation_horizontal_m(),
+            lookahead_s: default_sea_lookahead_s(),
+        }
+    }
+}
+
+impl SeaMinima {
+    fn is_default(&self) -> bool {
+        *self == SeaMinima::default()
+    }
+}
+
+fn is_false(value: &bool) -> bool {
+    !value
+}
+
+/// Separation minima, look-ahead and release settings for a pair of parties. The top-level
+/// minima are the air domain's (as before domains existed, so stored agreements keep their
+/// meaning); `sea` holds the ships', and `air_sea_checked` says whether an aircraft and a ship
+/// are judged against each other at all (with the air minima: the aircraft is what a ship
+/// can endanger, and the air rule keeps its vertical criterion, a ship being at sea level).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AgreementParams {
@@ -39,6 +84,14 @@ pub struct AgreementParams {
     pub separation_vertical_m: f64,
     pub time_buffer_s: f64,
     pub lookahead_s: f64,
+    /// Minima between two ships (default 1 NM, 1,200 s look-ahead, no vertical criterion).
+    /// Written only when not the default, so logs of agreements keep their bytes.
+    #[serde(default, skip_serializing_if = "SeaMinima::is_default")]
+    pub sea: SeaMinima,
+    /// Whether pairs of an aircraft and a ship (tracks or operations) are checked, with the
+    /// air minima (default: no).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub air_sea_checked: bool,
     pub release_operations: OperationRelease,
     pub release_tracks: TrackRelease,
     /// Seconds a `warning` alert may stay unacknowledged before it is pushed again (SPEC §6).
@@ -76,6 +129,8 @@ impl Default for AgreementParams {
             separation_vertical_m: 304.8,
             time_buffer_s: 300.0,
             lookahead_s: 300.0,
+            sea: SeaMinima::default(),
+            air_sea_checked: false,
             release_operations: OperationRelease::ConflictsOnly,
             release_tracks: TrackRelease::ConflictsOnly,
             ack_deadline_warning_s: default_ack_deadline_warning_s(),
@@ -87,7 +142,8 @@ impl Default for AgreementParams {
 }
 
 impl AgreementParams {
-    /// The strictest of two: larger minima, buffer and look-ahead, less released, shorter
+    /// The strictest of two: larger minima, buffer and look-ahead, air–sea pairs checked if
+    /// either checks them, less released, shorter
     /// acknowledgement deadlines and more re-notifications.
     pub fn strictest(self, other: AgreementParams) -> AgreementParams {
         AgreementParams {
@@ -97,6 +153,14 @@ impl AgreementParams {
             separation_vertical_m: self.separation_vertical_m.max(other.separation_vertical_m),
             time_buffer_s: self.time_buffer_s.max(other.time_buffer_s),
             lookahead_s: self.lookahead_s.max(other.lookahead_s),
+            sea: SeaMinima {
+                separation_horizontal_m: self
+                    .sea
+                    .separation_horizontal_m
+                    .max(other.sea.separation_horizontal_m),
+                lookahead_s: self.sea.lookahead_s.max(other.sea.lookahead_s),
+            },
+            air_sea_checked: self.air_sea_checked || other.air_sea_checked,
             release_operations: self.release_operations.min(other.release_operations),
             release_tracks: self.release_tracks.min(other.release_tracks),
             ack_deadline_warning_s: self
@@ -105,6 +169,14 @@ impl AgreementParams {
             ack_deadline_s: self.ack_deadline_s.min(other.ack_deadline_s),
             renotify_interval_s: self.renotify_interval_s.min(other.renotify_interval_s),
             renotify_limit: self.renotify_limit.max(other.renotify_limit),
+        }
+    }
+
+    /// The look-ahead for a track or operation of `domain` (a ship's is the sea's).
+    pub fn lookahead_for(&self, domain: Domain) -> f64 {
+        match domain {
+            Domain::Air => self.lookahead_s,
+            Domain::Sea => self.sea.lookahead_s,
         }
     }
 
@@ -130,6 +202,18 @@ impl AgreementParams {
                 7.0 * 86_400.0,
             ),
             ("/params/lookahead_s", self.lookahead_s, 1.0, 3_600.0),
+            (
+                "/params/sea/separation_horizontal_m",
+                self.sea.separation_horizontal_m,
+                1.0,
+                100_000.0,
+            ),
+            (
+                "/params/sea/lookahead_s",
+                self.sea.lookahead_s,
+                1.0,
+                3_600.0,
+            ),
             (
                 "/params/ack_deadline_warning_s",
                 self.ack_deadline_warning_s,

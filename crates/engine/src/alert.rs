@@ -87,6 +87,15 @@ pub struct TacticalDetail {
     pub d_cpa_m: f64,
     pub horizontal_distance_now_m: f64,
     pub vertical_offset_now_m: f64,
+    /// The domains of `tracks`, in the same order: two ships are judged with the sea minima,
+    /// an aircraft and a ship with the air minima (SPEC §7 amended). Written only when a ship
+    /// is involved, so the alerts of aircraft keep their bytes in the log.
+    #[serde(default, skip_serializing_if = "both_air")]
+    pub domains: [crate::operation::Domain; 2],
+}
+
+fn both_air(domains: &[crate::operation::Domain; 2]) -> bool {
+    domains.iter().all(|d| d.is_air())
 }
 
 /// A track outside every active volume of the operation it flies for.

@@ -69,6 +69,10 @@ pub struct VolumeIndex {
     tree: RTree<IndexedVolume>,
 }
 
+/// A vertical margin that reaches every altitude a volume may have (SPEC §4: −500 m to
+/// 30,000 m), for pairs with no vertical criterion.
+const ANY_ALTITUDE_M: f64 = 100_000.0;
+
 impl VolumeIndex {
     pub fn new() -> Self {
         Self::default()
@@ -109,18 +113,30 @@ impl VolumeIndex {
         }
     }
 
-    /// Every indexed volume that could conflict with `volume` under `params`.
+    /// Every indexed volume that could conflict with `volume` under `params`' air minima.
     pub fn candidates<'a>(
         &'a self,
         volume: &Volume4d,
         params: &AgreementParams,
     ) -> impl Iterator<Item = &'a IndexedVolume> + 'a {
+        self.candidates_within(volume, &crate::strategic::PlanMinima::air(params))
+    }
+
+    /// Every indexed volume that could conflict with `volume` under `minima` (with no vertical
+    /// minimum, at any altitude).
+    pub fn candidates_within<'a>(
+        &'a self,
+        volume: &Volume4d,
+        minima: &crate::strategic::PlanMinima,
+    ) -> impl Iterator<Item = &'a IndexedVolume> + 'a {
         let query = volume_box(
             volume,
             (
-                params.separation_horizontal_m + QUERY_SLACK_M,
-                params.time_buffer_s + QUERY_SLACK_S,
-                params.separation_vertical_m + QUERY_SLACK_M,
+                minima.separation_horizontal_m + QUERY_SLACK_M,
+                minima.time_buffer_s + QUERY_SLACK_S,
+                minima
+                    .separation_vertical_m
+                    .map_or(ANY_ALTITUDE_M, |vertical_m| vertical_m + QUERY_SLACK_M),
             ),
         );
         self.tree.locate_in_envelope_intersecting(&query)

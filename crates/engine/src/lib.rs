@@ -57,7 +57,7 @@ pub mod track;
 pub mod wire;
 pub mod zone;
 
-pub use agreement::AgreementParams;
+pub use agreement::{AgreementParams, SeaMinima};
 pub use alert::{Alert, AlertDetail, AlertKind, AlertState, Severity, TrackRef};
 pub use error::EngineError;
 pub use event::Event;

@@ -31,11 +31,45 @@ impl MissionType {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+/// Where an operation or a track moves (SPEC §2, §7 amended). Each domain has its own minima
+/// in an agreement; pairs across domains are checked only where the agreement says so. The
+/// default is `air`, so clients and logs from before domains existed keep their meaning.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Domain {
+    #[default]
     Air,
     Sea,
+}
+
+impl Domain {
+    /// For `skip_serializing_if`: `air` is written as nothing, so what was written before
+    /// domains existed and what is written now for aircraft are the same bytes.
+    pub fn is_air(&self) -> bool {
+        *self == Domain::Air
+    }
+}
+
+impl fmt::Display for Domain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Domain::Air => "air",
+            Domain::Sea => "sea",
+        })
+    }
 }
 
 /// Lifecycle: `filed` → `active` → `ended`, or `filed`/`active` → `cancelled`.

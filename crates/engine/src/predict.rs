@@ -153,6 +153,8 @@ mod tests {
             vertical_rate_mps: 0.0,
             operation_id: None,
             callsign: None,
+            domain: Default::default(),
+            vessel: None,
         }
     }
 

@@ -146,6 +146,9 @@ pub struct TacticalView {
     pub d_cpa_m: f64,
     pub horizontal_distance_now_m: f64,
     pub vertical_offset_now_m: f64,
+    /// `air` or `sea`: which minima judged the pair (two ships: the sea's).
+    pub own_domain: Domain,
+    pub other_domain: Domain,
 }
 
 /// A non-conformance: in full for the track's owner; for a party with an operation nearby,
@@ -237,6 +240,8 @@ pub struct TrackZoneView {
     pub t_entry_s: f64,
     pub position: [f64; 2],
     pub altitude_m: f64,
+    /// `sea` for a ship (its altitude is then sea level, not a flight level).
+    pub domain: Domain,
 }
 
 fn track_zone_view(
@@ -264,6 +269,10 @@ fn track_zone_view(
         t_entry_s: detail.t_entry_s,
         position: detail.position,
         altitude_m: detail.altitude_m,
+        domain: state
+            .track(&detail.track.track_id)
+            .map(|track| track.report.domain)
+            .unwrap_or_default(),
     }
 }
 
@@ -607,13 +616,19 @@ pub fn released_tracks(state: &State, viewer: &PartyId) -> Vec<ReleasedTrackView
 /// Whether two tracks could come within separation of each other inside the look-ahead:
 /// the horizontal (geodesic) distance is at most the horizontal separation plus the distance
 /// both could close at their current speeds, and likewise vertically.
+/// Two ships are measured with the sea minima and look-ahead, and on the horizontal only.
 pub fn within_reach(a: &TrackReport, b: &TrackReport, params: &AgreementParams) -> bool {
-    let lookahead = params.lookahead_s;
-    let horizontal_reach = params.separation_horizontal_m
-        + lookahead * (a.ground_speed_mps.abs() + b.ground_speed_mps.abs());
+    let ships = a.domain == Domain::Sea && b.domain == Domain::Sea;
+    let (lookahead, separation_horizontal_m) = if ships {
+        (params.sea.lookahead_s, params.sea.separation_horizontal_m)
+    } else {
+        (params.lookahead_s, params.separation_horizontal_m)
+    };
+    let horizontal_reach =
+        separation_horizontal_m + lookahead * (a.ground_speed_mps.abs() + b.ground_speed_mps.abs());
     let vertical_reach = params.separation_vertical_m
         + lookahead * (a.vertical_rate_mps.abs() + b.vertical_rate_mps.abs());
-    (a.altitude_m - b.altitude_m).abs() <= vertical_reach
+    (ships || (a.altitude_m - b.altitude_m).abs() <= vertical_reach)
         && deconflict_geometry::geodesic_distance_m([a.lon_deg, a.lat_deg], [b.lon_deg, b.lat_deg])
             <= horizontal_reach
 }
@@ -693,10 +708,20 @@ pub fn alert_view(state: &State, alert: &Alert, viewer: &PartyId) -> Option<Aler
 }
 
 fn tactical_view(state: &State, detail: &TacticalDetail, viewer: &PartyId) -> Option<TacticalView> {
-    let (own, other) = if &detail.tracks[0].owner == viewer {
-        (&detail.tracks[0], &detail.tracks[1])
+    let (own, other, own_domain, other_domain) = if &detail.tracks[0].owner == viewer {
+        (
+            &detail.tracks[0],
+            &detail.tracks[1],
+            detail.domains[0],
+            detail.domains[1],
+        )
     } else if &detail.tracks[1].owner == viewer {
-        (&detail.tracks[1], &detail.tracks[0])
+        (
+            &detail.tracks[1],
+            &detail.tracks[0],
+            detail.domains[1],
+            detail.domains[0],
+        )
     } else {
         return None;
     };
@@ -714,6 +739,8 @@ fn tactical_view(state: &State, detail: &TacticalDetail, viewer: &PartyId) -> Op
         d_cpa_m: detail.d_cpa_m,
         horizontal_distance_now_m: detail.horizontal_distance_now_m,
         vertical_offset_now_m: detail.vertical_offset_now_m,
+        own_domain,
+        other_domain,
     })
 }
 

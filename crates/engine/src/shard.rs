@@ -44,12 +44,18 @@
 //! `tests/shard.rs`) shows the union of shards' answers equal to [`crate::tactical::detect`] on
 //! the whole traffic, with pairs across cell borders, the antimeridian and the poles.
 //!
+//! Ships (SPEC §7 amended) have a longer look-ahead (1,200 s) but a speed bound
+//! ([`MAX_SEA_SPEED_MPS`], enforced on input and by the rule): their reach is what bounds a
+//! band, not their look-ahead alone ([`Band::covers_domains`]).
+//!
 //! Pure: no clocks, no I/O. The limits a band is built for must cover every pair's parameters
-//! ([`Band::covers`]); the runtime checks that before trusting a shard's answer.
+//! ([`Band::covers`], [`Band::covers_domains`]); the runtime checks that before trusting a
+//! shard's answer.
 
 use std::collections::BTreeSet;
 
-use crate::tactical::{TacticalParams, TrackState};
+use crate::tactical::{TacticalDomains, TacticalParams, TrackState};
+use crate::track::MAX_SEA_SPEED_MPS;
 
 /// Height of a row of cells (degrees of latitude).
 pub const ROW_DEG: f64 = 4.0;
@@ -232,6 +238,25 @@ impl Band {
     pub fn covers(&self, params: &TacticalParams) -> bool {
         params.lookahead_s <= self.max_lookahead_s
             && params.separation_horizontal_m <= self.max_separation_horizontal_m
+    }
+
+    /// Whether a pass over mixed traffic with `domains` is within this band's limits: the
+    /// air minima as [`Band::covers`] (they also judge air–sea pairs), and the ships' reach
+    /// within the band's. A pair of ships conflicts only when its ground points are closer
+    /// than `H_sea + (s_a + s_b)·T_sea + 1 m` (the rule's reach test), with each speed at most
+    /// [`MAX_SEA_SPEED_MPS`] (a faster ship takes part in no conflict), so the band proof
+    /// holds for it as soon as `H_sea + 2·s_max·T_sea ≤ H + 2·v·T` and `s_max ≤ v` (a ship is
+    /// never fast, and its drift is within an aircraft's). A 1,200 s sea look-ahead therefore
+    /// costs the band nothing: 1,852 m + 2 × 53 m/s × 1,200 s is 129 km, within the 219 km
+    /// of the default band's air reach.
+    pub fn covers_domains(&self, domains: &TacticalDomains) -> bool {
+        let sea_reach_m =
+            domains.sea.separation_horizontal_m + 2.0 * MAX_SEA_SPEED_MPS * domains.sea.lookahead_s;
+        let band_reach_m =
+            self.max_separation_horizontal_m + 2.0 * self.max_speed_mps * self.max_lookahead_s;
+        self.covers(&domains.air)
+            && MAX_SEA_SPEED_MPS <= self.max_speed_mps
+            && sea_reach_m <= band_reach_m
     }
 
     /// Whether a report goes to every shard: faster than the band, or not a number.

@@ -7,6 +7,9 @@
 //!
 //! A minimum is met at equality, with the allowance of SPEC §5.2, so a pair exactly at
 //! the minimum is separated whatever the float rounding of a unit conversion.
+//! Each pair is judged with the minima of its domains ([`PlanMinima::between`]): two sea
+//! operations on the horizontal and in time only, an air and a sea one only when the
+//! agreement checks such pairs.
 //! The checks run cheapest first; the geodesic distance is computed only when the time
 //! and altitude tests have already failed to separate the pair.
 
@@ -17,6 +20,7 @@ use utoipa::ToSchema;
 
 use crate::agreement::AgreementParams;
 use crate::ids::OperationKey;
+use crate::operation::Domain;
 
 /// Allowance on the time buffer: a gap of exactly the buffer is separated.
 pub const TIME_ALLOWANCE_S: f64 = 0.001;
@@ -53,10 +57,52 @@ pub struct StrategicConflict {
     pub overlap: Overlap,
 }
 
-/// Applies SPEC §5.1 to one pair of volumes; `Some` with the overlap when they conflict.
+/// The minima one pair of operations is judged with: the agreement's for the pair's domains
+/// (SPEC §7 amended). Two sea operations have no vertical criterion; an air and a sea
+/// operation are judged with the air minima, and only when the agreement checks air–sea pairs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlanMinima {
+    pub separation_horizontal_m: f64,
+    /// `None`: altitude bands never separate the pair.
+    pub separation_vertical_m: Option<f64>,
+    pub time_buffer_s: f64,
+}
+
+impl PlanMinima {
+    /// The air minima of `params`.
+    pub fn air(params: &AgreementParams) -> PlanMinima {
+        PlanMinima {
+            separation_horizontal_m: params.separation_horizontal_m,
+            separation_vertical_m: Some(params.separation_vertical_m),
+            time_buffer_s: params.time_buffer_s,
+        }
+    }
+
+    /// The minima for operations of domains `a` and `b` under `params`; `None`: the pair is
+    /// not checked.
+    pub fn between(params: &AgreementParams, a: Domain, b: Domain) -> Option<PlanMinima> {
+        match (a, b) {
+            (Domain::Air, Domain::Air) => Some(PlanMinima::air(params)),
+            (Domain::Sea, Domain::Sea) => Some(PlanMinima {
+                separation_horizontal_m: params.sea.separation_horizontal_m,
+                separation_vertical_m: None,
+                time_buffer_s: params.time_buffer_s,
+            }),
+            _ if params.air_sea_checked => Some(PlanMinima::air(params)),
+            _ => None,
+        }
+    }
+}
+
+/// Applies SPEC §5.1 to one pair of air volumes; `Some` with the overlap when they conflict.
 pub fn volumes_conflict(a: &Volume4d, b: &Volume4d, params: &AgreementParams) -> Option<Overlap> {
+    volumes_conflict_with(a, b, &PlanMinima::air(params))
+}
+
+/// Applies SPEC §5.1 to one pair of volumes with the pair's minima ([`PlanMinima::between`]).
+pub fn volumes_conflict_with(a: &Volume4d, b: &Volume4d, minima: &PlanMinima) -> Option<Overlap> {
     let time_gap = time_gap_s(a.time_start(), a.time_end(), b.time_start(), b.time_end());
-    if time_gap >= params.time_buffer_s - TIME_ALLOWANCE_S {
+    if time_gap >= minima.time_buffer_s - TIME_ALLOWANCE_S {
         return None;
     }
     let vertical_gap = interval_gap(
@@ -65,10 +111,13 @@ pub fn volumes_conflict(a: &Volume4d, b: &Volume4d, params: &AgreementParams) ->
         b.altitude_lower_m(),
         b.altitude_upper_m(),
     );
-    if vertical_gap >= params.separation_vertical_m - ALLOWANCE_M {
+    if minima
+        .separation_vertical_m
+        .is_some_and(|vertical_m| vertical_gap >= vertical_m - ALLOWANCE_M)
+    {
         return None;
     }
-    let separation_m = params.separation_horizontal_m - ALLOWANCE_M;
+    let separation_m = minima.separation_horizontal_m - ALLOWANCE_M;
     let distance = a.footprint().distance_m(b.footprint());
     if distance >= separation_m {
         return None;

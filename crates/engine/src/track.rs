@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::ids::{PartyId, ID_MAX_LEN};
+use crate::operation::Domain;
 
 /// A track is stale, and extrapolated no further, when its last report is older than this.
 pub const STALE_AFTER_S: f64 = 30.0;
@@ -16,6 +17,16 @@ pub const STALE_AFTER_S: f64 = 30.0;
 pub const MAX_GROUND_SPEED_MPS: f64 = 2_000.0;
 /// Highest vertical rate accepted, either way (m/s).
 pub const MAX_VERTICAL_RATE_MPS: f64 = 500.0;
+/// Highest ground speed accepted of a ship (m/s, about 103 kn): above any vessel's, warships and
+/// fast ferries included, and above AIS's largest speed (102.2 kn, "102.2 kn or more"), so no
+/// valid AIS report is refused. Detection relies on it: the shard band's reach for ships
+/// (`shard::Band::covers`) is computed from it, and `tactical` takes no part of a ship
+/// reported faster.
+pub const MAX_SEA_SPEED_MPS: f64 = 53.0;
+/// Longest vessel name accepted (AIS names have 20 characters; some feeds append more).
+pub const VESSEL_NAME_MAX_CHARS: usize = 32;
+/// Largest vessel length or beam accepted (m): the largest ships are about 460 m long.
+pub const VESSEL_DIMENSION_MAX_M: f64 = 1_000.0;
 /// Lowest and highest altitude accepted (m), as for volumes (SPEC §4).
 pub const ALTITUDE_MIN_M: f64 = -500.0;
 pub const ALTITUDE_MAX_M: f64 = 30_000.0;
@@ -40,6 +51,57 @@ pub struct TrackReport {
     /// Never released to other parties under `conflicts_only`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callsign: Option<String>,
+    /// `air` (the default, not written) or `sea`: which minima apply (SPEC §7 amended).
+    #[serde(default, skip_serializing_if = "Domain::is_air")]
+    pub domain: Domain,
+    /// What a ship says of itself (AIS static data); only with `domain: sea`. Released like
+    /// the callsign. Boxed: most tracks have none, and a live track must stay small (SPEC §10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<VesselParticulars>)]
+    pub vessel: Option<Box<VesselParticulars>>,
+}
+
+/// A ship's static data (AIS message types 5, 19 and 24): its name and size. The callsign is
+/// the report's own `callsign`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VesselParticulars {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Overall length (m).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length_m: Option<f64>,
+    /// Beam (m).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beam_m: Option<f64>,
+}
+
+impl VesselParticulars {
+    fn validate(&self) -> Result<(), ReportRefusal> {
+        if let Some(name) = &self.name {
+            if let Err(error) = crate::ids::check_printable("vessel name", name, false) {
+                return Err(ReportRefusal {
+                    field: "/vessel/name",
+                    reason: error.to_string(),
+                });
+            }
+            if name.chars().count() > VESSEL_NAME_MAX_CHARS {
+                return Err(ReportRefusal {
+                    field: "/vessel/name",
+                    reason: format!("longer than {VESSEL_NAME_MAX_CHARS} characters"),
+                });
+            }
+        }
+        for (field, value) in [
+            ("/vessel/length_m", self.length_m),
+            ("/vessel/beam_m", self.beam_m),
+        ] {
+            if let Some(value) = value {
+                check_range(field, value, 0.0, VESSEL_DIMENSION_MAX_M, false)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// What receivers resolve, and so what is kept of a report (see [`TrackReport::quantised`]):
@@ -178,6 +240,24 @@ impl TrackReport {
                 reason: "longer than 32 characters".to_owned(),
             });
         }
+        if self.domain == Domain::Sea && self.ground_speed_mps > MAX_SEA_SPEED_MPS {
+            return Err(ReportRefusal {
+                field: "/ground_speed_mps",
+                reason: format!(
+                    "{} m/s is faster than any ship (at most {MAX_SEA_SPEED_MPS} m/s at sea)",
+                    self.ground_speed_mps
+                ),
+            });
+        }
+        if let Some(vessel) = &self.vessel {
+            if self.domain != Domain::Sea {
+                return Err(ReportRefusal {
+                    field: "/vessel",
+                    reason: "only ships (domain sea) carry vessel particulars".to_owned(),
+                });
+            }
+            vessel.validate()?;
+        }
         Ok(())
     }
 }
@@ -198,6 +278,8 @@ mod quantise_tests {
             vertical_rate_mps: -0.001,
             operation_id: None,
             callsign: None,
+            domain: Domain::Air,
+            vessel: None,
         }
     }
 
@@ -262,7 +344,8 @@ impl LiveTrack {
 
 /// The compact log encoding of a batch of reports: each report as an array
 /// `[track_id, time, lat, lon, altitude, ground_speed, track, vertical_rate, operation_id, callsign]`
-/// instead of an object. Position batches are most of the log by volume; without the keys they
+/// instead of an object, with an eleventh element `{"domain": "sea", "vessel": {…}}` for a ship
+/// (never for an aircraft, so older rows and aircraft rows are the same). Position batches are most of the log by volume; without the keys they
 /// are about half the size, and much cheaper to encode, hash and store. The values are the
 /// quantised ones ([`TrackReport::quantised`]), which the store's compression brings to about
 /// 30 bytes a report.
@@ -271,53 +354,112 @@ impl LiveTrack {
 /// reads back with `reports: null`, which decodes as no reports: replaying it changes nothing.
 /// Its tracks were lost long before the horizon, and every later report of them is kept.
 pub mod compact {
-    use super::TrackReport;
+    use super::{TrackReport, VesselParticulars};
+    use crate::operation::Domain;
     use chrono::{DateTime, Utc};
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::de::{Error as _, SeqAccess, Visitor};
+    use serde::ser::SerializeTuple;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::fmt;
 
-    type Row = (
-        String,
-        DateTime<Utc>,
-        f64,
-        f64,
-        f64,
-        f64,
-        f64,
-        f64,
-        Option<String>,
-        Option<String>,
-    );
-    type RowRef<'a> = (
-        &'a str,
-        &'a DateTime<Utc>,
-        f64,
-        f64,
-        f64,
-        f64,
-        f64,
-        f64,
-        &'a Option<String>,
-        &'a Option<String>,
-    );
+    /// The eleventh element of a row, written only for what aircraft do not have (a ship's
+    /// domain and particulars), so rows written before domains existed and rows of aircraft
+    /// are the same ten elements.
+    #[derive(Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Extra {
+        #[serde(default, skip_serializing_if = "Domain::is_air")]
+        domain: Domain,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        vessel: Option<Box<VesselParticulars>>,
+    }
+
+    struct RowRef<'a>(&'a TrackReport);
+
+    impl Serialize for RowRef<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let r = self.0;
+            let extra = !r.domain.is_air() || r.vessel.is_some();
+            let mut row = serializer.serialize_tuple(if extra { 11 } else { 10 })?;
+            row.serialize_element(&r.track_id)?;
+            row.serialize_element(&r.time)?;
+            row.serialize_element(&r.lat_deg)?;
+            row.serialize_element(&r.lon_deg)?;
+            row.serialize_element(&r.altitude_m)?;
+            row.serialize_element(&r.ground_speed_mps)?;
+            row.serialize_element(&r.track_deg)?;
+            row.serialize_element(&r.vertical_rate_mps)?;
+            row.serialize_element(&r.operation_id)?;
+            row.serialize_element(&r.callsign)?;
+            if extra {
+                row.serialize_element(&Extra {
+                    domain: r.domain,
+                    vessel: r.vessel.clone(),
+                })?;
+            }
+            row.end()
+        }
+    }
+
+    struct Row(TrackReport);
+
+    impl<'de> Deserialize<'de> for Row {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Row, D::Error> {
+            struct RowVisitor;
+            impl<'de> Visitor<'de> for RowVisitor {
+                type Value = Row;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a report row of 10 or 11 elements")
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Row, A::Error> {
+                    fn next<'de, A: SeqAccess<'de>, T: Deserialize<'de>>(
+                        seq: &mut A,
+                        index: usize,
+                    ) -> Result<T, A::Error> {
+                        seq.next_element()?
+                            .ok_or_else(|| A::Error::invalid_length(index, &"10 elements"))
+                    }
+                    let track_id: String = next(&mut seq, 0)?;
+                    let time: DateTime<Utc> = next(&mut seq, 1)?;
+                    let lat_deg = next(&mut seq, 2)?;
+                    let lon_deg = next(&mut seq, 3)?;
+                    let altitude_m = next(&mut seq, 4)?;
+                    let ground_speed_mps = next(&mut seq, 5)?;
+                    let track_deg = next(&mut seq, 6)?;
+                    let vertical_rate_mps = next(&mut seq, 7)?;
+                    let operation_id = next(&mut seq, 8)?;
+                    let callsign = next(&mut seq, 9)?;
+                    let extra: Option<Extra> = seq.next_element()?;
+                    if seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                        return Err(A::Error::invalid_length(12, &"10 or 11 elements"));
+                    }
+                    let (domain, vessel) =
+                        extra.map_or((Domain::Air, None), |e| (e.domain, e.vessel));
+                    Ok(Row(TrackReport {
+                        track_id,
+                        time,
+                        lat_deg,
+                        lon_deg,
+                        altitude_m,
+                        ground_speed_mps,
+                        track_deg,
+                        vertical_rate_mps,
+                        operation_id,
+                        callsign,
+                        domain,
+                        vessel,
+                    }))
+                }
+            }
+            deserializer.deserialize_seq(RowVisitor)
+        }
+    }
 
     pub fn serialize<S: Serializer>(
         reports: &[TrackReport],
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(reports.iter().map(|r| -> RowRef<'_> {
-            (
-                &r.track_id,
-                &r.time,
-                r.lat_deg,
-                r.lon_deg,
-                r.altitude_m,
-                r.ground_speed_mps,
-                r.track_deg,
-                r.vertical_rate_mps,
-                &r.operation_id,
-                &r.callsign,
-            )
-        }))
+        serializer.collect_seq(reports.iter().map(RowRef))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(
@@ -325,34 +467,7 @@ pub mod compact {
     ) -> Result<Vec<TrackReport>, D::Error> {
         // `null`: pruned by retention (see the module docs).
         let rows = Option::<Vec<Row>>::deserialize(deserializer)?.unwrap_or_default();
-        Ok(rows
-            .into_iter()
-            .map(
-                |(
-                    track_id,
-                    time,
-                    lat_deg,
-                    lon_deg,
-                    altitude_m,
-                    ground_speed_mps,
-                    track_deg,
-                    vertical_rate_mps,
-                    operation_id,
-                    callsign,
-                )| TrackReport {
-                    track_id,
-                    time,
-                    lat_deg,
-                    lon_deg,
-                    altitude_m,
-                    ground_speed_mps,
-                    track_deg,
-                    vertical_rate_mps,
-                    operation_id,
-                    callsign,
-                },
-            )
-            .collect())
+        Ok(rows.into_iter().map(|Row(report)| report).collect())
     }
 
     /// The encoding used for a batch's digest: the same compact rows, as JSON bytes.
@@ -381,6 +496,8 @@ pub mod compact {
                 vertical_rate_mps: -5.20192,
                 operation_id: Some("cap-1".into()),
                 callsign: None,
+                domain: Domain::Air,
+                vessel: None,
             };
             #[derive(Serialize, Deserialize)]
             struct Batch(#[serde(with = "super")] Vec<TrackReport>);
@@ -388,6 +505,38 @@ pub mod compact {
             assert!(text.starts_with(r#"[["4ca2d6""#), "{text}");
             let back: Batch = serde_json::from_str(&text).unwrap();
             assert_eq!(back.0, vec![report]);
+        }
+
+        #[test]
+        fn a_ship_row_carries_its_domain_and_particulars_and_an_aircraft_row_does_not() {
+            #[derive(Serialize, Deserialize)]
+            struct Batch(#[serde(with = "super")] Vec<TrackReport>);
+            let aircraft: Batch = serde_json::from_str(
+                r#"[["4ca2d6","2030-01-01T00:00:01Z",35.0,33.0,100.0,10.0,90.0,0.0,null,null]]"#,
+            )
+            .unwrap();
+            assert_eq!(aircraft.0[0].domain, Domain::Air);
+            let text = serde_json::to_string(&aircraft).unwrap();
+            assert!(text.ends_with("null,null]]"), "{text}");
+            let mut ship = aircraft.0[0].clone();
+            ship.domain = Domain::Sea;
+            ship.vessel = Some(Box::new(VesselParticulars {
+                name: Some("ALPHA".into()),
+                length_m: Some(120.0),
+                beam_m: None,
+            }));
+            let text = serde_json::to_string(&Batch(vec![ship.clone()])).unwrap();
+            assert!(
+                text.ends_with(
+                    r#"null,{"domain":"sea","vessel":{"name":"ALPHA","length_m":120.0}}]]"#
+                ),
+                "{text}"
+            );
+            let back: Batch = serde_json::from_str(&text).unwrap();
+            assert_eq!(back.0, vec![ship]);
+            let twelve =
+                r#"[["a","2030-01-01T00:00:01Z",35.0,33.0,0.0,1.0,90.0,0.0,null,null,{},1]]"#;
+            assert!(serde_json::from_str::<Batch>(twelve).is_err());
         }
 
         #[test]

@@ -614,6 +614,7 @@ mod tests {
                 d_cpa_m: 900.0,
                 horizontal_distance_now_m: 9000.0,
                 vertical_offset_now_m: 100.0,
+                domains: Default::default(),
             }),
             acknowledgements: BTreeMap::new(),
             escalations: 0,

@@ -556,6 +556,8 @@ fn report(id: &str, time: DateTime<Utc>, lon: f64, track_deg: f64) -> TrackRepor
         vertical_rate_mps: 0.0,
         operation_id: None,
         callsign: None,
+        domain: Default::default(),
+        vessel: None,
     }
 }
 

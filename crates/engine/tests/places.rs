@@ -149,6 +149,8 @@ impl Case {
                 vertical_rate_mps: self.climb,
                 operation_id: None,
                 callsign: None,
+                domain: Default::default(),
+                vessel: None,
             },
             lost: false,
             seen_at: at(-self.age_s),

@@ -12,9 +12,11 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use deconflict_engine::decide::{self, Actor, Scope};
 use deconflict_engine::shard::{Band, Cell, Shard};
 use deconflict_engine::tactical::{
-    detect, TacticalConflictFigures, TacticalParams, TrackState, MAX_GROUND_SPEED_MPS,
+    detect_in, TacticalConflictFigures, TacticalDomains, TacticalParams, TrackState,
+    MAX_GROUND_SPEED_MPS,
 };
-use deconflict_engine::{Event, PartyId, Role, State, TrackReport};
+use deconflict_engine::track::MAX_SEA_SPEED_MPS;
+use deconflict_engine::{Domain, Event, PartyId, Role, State, TrackReport};
 use geographiclib_rs::{DirectGeodesic, Geodesic};
 use proptest::prelude::*;
 
@@ -87,7 +89,8 @@ fn draw() -> impl Strategy<Value = Draw> {
 #[derive(Debug, Clone)]
 struct Scene {
     tracks: Vec<TrackState>,
-    params: TacticalParams,
+    /// The air minima, the ships' and the air–sea switch.
+    domains: TacticalDomains,
     /// For each cell that holds a track, the shard that owns it.
     owners: BTreeMap<Cell, usize>,
     shards: usize,
@@ -100,8 +103,18 @@ fn scene() -> impl Strategy<Value = Scene> {
         proptest::collection::vec(draw(), 2..50),
         1..=5usize,
         any::<u64>(),
+        (
+            prop_oneof![
+                2 => Just((1_852.0, 1_200.0)),
+                1 => (100.0..5_000.0, 0.0..1_200.0),
+            ],
+            any::<bool>(),
+            proptest::collection::vec((proptest::bool::weighted(0.4), 0.0..=MAX_SEA_SPEED_MPS), 50),
+        ),
     )
-        .prop_map(|((lat, lon), params, draws, shards, deal)| {
+        .prop_map(|((lat, lon), params, draws, shards, deal, sea)| {
+            let ((sea_h, sea_lookahead), air_sea_checked, ships) = sea;
+            let domains = TacticalDomains::new(params, sea_h, sea_lookahead, air_sea_checked);
             let mut tracks = Vec::new();
             for (i, ((azimuth, distance), (level, speed, inward, heading), (rate, age, owner))) in
                 draws.into_iter().enumerate()
@@ -121,7 +134,17 @@ fn scene() -> impl Strategy<Value = Scene> {
                         heading
                     },
                     vertical_rate_mps: rate,
+                    domain: Default::default(),
                 });
+                // Some tracks are ships, at ship speeds (SPEC §7 amended).
+                let (is_ship, ship_speed) = ships[i];
+                if is_ship {
+                    let t = tracks.last_mut().expect("just pushed");
+                    t.domain = Domain::Sea;
+                    t.ground_speed_mps = ship_speed;
+                    t.altitude_m = 0.0;
+                    t.vertical_rate_mps = 0.0;
+                }
             }
             // Deal the cells holding tracks to the shards, pseudo-randomly from `deal`.
             let mut owners = BTreeMap::new();
@@ -134,7 +157,7 @@ fn scene() -> impl Strategy<Value = Scene> {
             }
             Scene {
                 tracks,
-                params,
+                domains,
                 owners,
                 shards,
             }
@@ -144,7 +167,7 @@ fn scene() -> impl Strategy<Value = Scene> {
 type Answer = Vec<(String, String, TacticalConflictFigures)>;
 
 fn single(scene: &Scene) -> Answer {
-    detect(&scene.tracks, now(), &scene.params)
+    detect_in(&scene.tracks, now(), &scene.domains)
         .into_iter()
         .map(|c| {
             (
@@ -172,7 +195,7 @@ fn sharded(scene: &Scene, band: Band) -> Answer {
             .filter(|t| shard.receives(t))
             .cloned()
             .collect();
-        for c in detect(&received, now(), &scene.params) {
+        for c in detect_in(&received, now(), &scene.domains) {
             let (a, b) = (&received[c.a], &received[c.b]);
             if shard.decides(a, b) {
                 answer.push((a.track_id.clone(), b.track_id.clone(), c.figures()));
@@ -189,7 +212,7 @@ proptest! {
     #[test]
     fn sharded_detection_equals_single_node_detection(scene in scene()) {
         let band = Band::default();
-        prop_assert!(band.covers(&scene.params));
+        prop_assert!(band.covers_domains(&scene.domains));
         let mut expected = single(&scene);
         expected.sort_by(|x, y| (&x.0, &x.1).cmp(&(&y.0, &y.1)));
         prop_assert_eq!(sharded(&scene, band), expected);
@@ -217,10 +240,22 @@ proptest! {
 fn scenes_hold_conflicts_across_shards() {
     use proptest::strategy::ValueTree;
     let mut runner = proptest::test_runner::TestRunner::deterministic();
-    let (mut with_conflicts, mut across) = (0, 0);
+    let (mut with_conflicts, mut across, mut sea) = (0, 0, 0);
     for _ in 0..300 {
         let scene = scene().new_tree(&mut runner).unwrap().current();
         let answer = single(&scene);
+        let domain = |id: &str| {
+            scene
+                .tracks
+                .iter()
+                .find(|t| t.track_id == id)
+                .unwrap()
+                .domain
+        };
+        sea += answer
+            .iter()
+            .filter(|(a, b, _)| domain(a) == Domain::Sea || domain(b) == Domain::Sea)
+            .count();
         if !answer.is_empty() {
             with_conflicts += 1;
         }
@@ -235,6 +270,7 @@ fn scenes_hold_conflicts_across_shards() {
     }
     assert!(with_conflicts > 100, "{with_conflicts} of 300 scenes");
     assert!(across > 50, "{across} conflicts across shards");
+    assert!(sea > 20, "{sea} conflicts with a ship");
 }
 
 /// A pass whose parameters exceed the band is flagged, not silently trusted.
@@ -247,6 +283,24 @@ fn a_band_does_not_cover_a_longer_lookahead() {
     };
     assert!(!band.covers(&long));
     assert!(band.covers(&TacticalParams::default()));
+}
+
+/// Ships' 1,200 s look-ahead is covered by the default band (their speed is bounded, so
+/// their reach is 129 km, within the air reach of 219 km); a sea look-ahead or minimum whose
+/// reach exceeds the band's is not.
+#[test]
+fn the_default_band_covers_the_sea_defaults_but_not_a_longer_sea_reach() {
+    let band = Band::default();
+    assert!(band.covers_domains(&TacticalDomains::default()));
+    let checked = TacticalDomains {
+        air_sea_checked: true,
+        ..TacticalDomains::default()
+    };
+    assert!(band.covers_domains(&checked));
+    let long = TacticalDomains::new(TacticalParams::default(), 1_852.0, 2_400.0, false);
+    assert!(!band.covers_domains(&long));
+    let wide = TacticalDomains::new(TacticalParams::default(), 100_000.0, 1_200.0, false);
+    assert!(!band.covers_domains(&wide));
 }
 
 /// Two states fed the same events: one decided by the whole pass, one by the shards.
@@ -300,6 +354,8 @@ impl Twins {
                     vertical_rate_mps: t.vertical_rate_mps,
                     operation_id: None,
                     callsign: None,
+                    domain: t.domain,
+                    vessel: None,
                 },
             ));
         }

@@ -212,6 +212,8 @@ impl World {
             vertical_rate_mps: self.rng.random_range(-5.0..5.0),
             operation_id,
             callsign: Some(format!("C{}", self.rng.random_range(0..99))),
+            domain: Default::default(),
+            vessel: None,
         }
     }
 }

@@ -4,7 +4,8 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use deconflict_engine::decide::{self, find_conflicts, find_conflicts_exhaustive, Actor};
 use deconflict_engine::{
-    AgreementParams, Domain, Event, MissionType, OperationKey, OperationSpec, PartyId, Role, State,
+    AgreementParams, Domain, Event, MissionType, OperationKey, OperationSpec, PartyId, Role,
+    SeaMinima, State,
 };
 use deconflict_geometry::{FootprintSpec, Limits, Volume4dSpec};
 use proptest::prelude::*;
@@ -144,27 +145,47 @@ fn arb_volume() -> impl Strategy<Value = Volume4dSpec> {
         )
 }
 
-fn arb_operation() -> impl Strategy<Value = (usize, Vec<Volume4dSpec>)> {
-    (0usize..4, prop::collection::vec(arb_volume(), 1..4))
+fn arb_operation() -> impl Strategy<Value = (usize, Domain, Vec<Volume4dSpec>)> {
+    (
+        0usize..4,
+        prop_oneof![Just(Domain::Air), Just(Domain::Sea)],
+        prop::collection::vec(arb_volume(), 1..4),
+    )
+}
+
+fn spec_in(domain: Domain, volumes: Vec<Volume4dSpec>) -> OperationSpec {
+    OperationSpec {
+        domain,
+        ..spec(volumes)
+    }
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1000))]
 
     /// The index may only skip pairs that provably cannot conflict: its result equals the
-    /// exhaustive comparison for every candidate, including across the antimeridian and near the pole.
+    /// exhaustive comparison for every candidate, including across the antimeridian and near
+    /// the pole, for air and sea operations mixed (sea minima, no vertical criterion between
+    /// ships, air–sea pairs checked or not).
     #[test]
     fn indexed_conflicts_equal_exhaustive(
         stored in prop::collection::vec(arb_operation(), 1..30),
         candidate in arb_operation(),
         ended in prop::collection::vec(any::<bool>(), 30),
-        agreement in proptest::option::of((1_000.0f64..30_000.0, 100.0f64..1_000.0, 0.0f64..900.0)),
+        agreement in proptest::option::of((1_000.0f64..30_000.0, 100.0f64..1_000.0, 0.0f64..900.0, 500.0f64..40_000.0, any::<bool>())),
     ) {
         let mut state = state_with_parties();
         // Sometimes p0 and p1 have their own agreement: the pair's parameters differ from
         // everyone else's, and the index must be queried wide enough for both.
-        if let Some((horizontal, vertical, buffer)) = agreement {
-            let params = AgreementParams { separation_horizontal_m: horizontal, separation_vertical_m: vertical, time_buffer_s: buffer, ..AgreementParams::default() };
+        if let Some((horizontal, vertical, buffer, sea_horizontal, air_sea_checked)) = agreement {
+            let params = AgreementParams {
+                separation_horizontal_m: horizontal,
+                separation_vertical_m: vertical,
+                time_buffer_s: buffer,
+                sea: SeaMinima { separation_horizontal_m: sea_horizontal, ..SeaMinima::default() },
+                air_sea_checked,
+                ..AgreementParams::default()
+            };
             for event in decide::propose_agreement(&state, &PartyId("p0".into()), "a", vec![PartyId("p0".into()), PartyId("p1".into())], params, t0()).unwrap().events {
                 state.apply(t0(), &event);
             }
@@ -173,8 +194,8 @@ proptest! {
             }
             prop_assert_eq!(state.params_between(&PartyId("p0".into()), &PartyId("p1".into())), params);
         }
-        for (i, (owner, volumes)) in stored.into_iter().enumerate() {
-            file(&mut state, &format!("p{owner}"), &format!("op{i}"), spec(volumes));
+        for (i, (owner, domain, volumes)) in stored.into_iter().enumerate() {
+            file(&mut state, &format!("p{owner}"), &format!("op{i}"), spec_in(domain, volumes));
             if ended[i] {
                 let decision = decide::change_operation_state(
                     &state, &PartyId(format!("p{owner}")), &format!("op{i}"),
@@ -182,11 +203,11 @@ proptest! {
                 for event in &decision.events { state.apply(t0(), event); }
             }
         }
-        let (owner, volumes) = candidate;
+        let (owner, domain, volumes) = candidate;
         let key = OperationKey { owner: PartyId(format!("p{owner}")), id: "candidate".into() };
         let validated = spec(volumes).validate(&Limits::default()).unwrap();
-        let indexed = find_conflicts(&state, &key, &validated);
-        let exhaustive = find_conflicts_exhaustive(&state, &key, &validated);
+        let indexed = find_conflicts(&state, &key, domain, &validated);
+        let exhaustive = find_conflicts_exhaustive(&state, &key, domain, &validated);
         prop_assert_eq!(indexed, exhaustive);
     }
 }

@@ -5,10 +5,12 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use deconflict_engine::tactical::{
-    detect, detect_exhaustive, generate_traffic, pair_conflict, SpaceTimeDetector,
-    TacticalDetector, TacticalParams, TrackState, MAX_GROUND_SPEED_MPS,
+    detect, detect_exhaustive, detect_exhaustive_in, detect_in, generate_traffic, pair_conflict,
+    pair_conflict_in, SpaceTimeDetector, TacticalDetector, TacticalDomains, TacticalParams,
+    TrackState, MAX_GROUND_SPEED_MPS,
 };
-use deconflict_engine::{PartyId, Severity};
+use deconflict_engine::track::MAX_SEA_SPEED_MPS;
+use deconflict_engine::{Domain, PartyId, Severity};
 use geographiclib_rs::{DirectGeodesic, Geodesic, InverseGeodesic};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -31,6 +33,7 @@ fn track(owner: &str, lon_deg: f64, lat_deg: f64, altitude_m: f64) -> TrackState
         ground_speed_mps: 0.0,
         track_deg: 0.0,
         vertical_rate_mps: 0.0,
+        domain: Default::default(),
     }
 }
 
@@ -411,6 +414,152 @@ proptest! {
         space_time.detect(&reversed, now(), &scene.params);
         prop_assert_eq!(space_time.detect(&scene.tracks, now(), &scene.params), exhaustive);
     }
+}
+
+#[derive(Debug, Clone)]
+struct MixedScene {
+    tracks: Vec<TrackState>,
+    domains: TacticalDomains,
+}
+
+/// The scenes above with some tracks made ships (at up to a little over the sea speed limit,
+/// at any reported altitude), some ships placed about the sea minimum from the ship before
+/// them, random sea minima and look-ahead, and air–sea pairs checked or not.
+fn mixed_scene() -> impl Strategy<Value = MixedScene> {
+    let sea_minima = prop_oneof![
+        2 => Just((1_852.0, 1_200.0)),
+        1 => (100.0..10_000.0, prop_oneof![Just(0.0), 1.0..3_600.0]),
+    ];
+    let ship = (
+        any::<bool>(),
+        prop_oneof![3 => 0.0..MAX_SEA_SPEED_MPS, 1 => Just(MAX_SEA_SPEED_MPS), 1 => MAX_SEA_SPEED_MPS..60.0],
+        proptest::option::weighted(0.3, (0.0..360.0, 0..6usize, any::<bool>())),
+    );
+    (
+        scene(),
+        sea_minima,
+        any::<bool>(),
+        proptest::collection::vec(ship, 60),
+    )
+        .prop_map(|(scene, (h_sea, t_sea), air_sea_checked, ships)| {
+            let domains = TacticalDomains::new(scene.params, h_sea, t_sea, air_sea_checked);
+            let near_minimum = [-1.0, -0.005, 0.0, 0.005, 0.01, 1.0];
+            let mut tracks = scene.tracks;
+            for i in 0..tracks.len() {
+                let (is_ship, speed, partner) = ships[i];
+                if !is_ship {
+                    continue;
+                }
+                let previous = i.checked_sub(1).map(|p| tracks[p].clone());
+                let t = &mut tracks[i];
+                t.domain = Domain::Sea;
+                t.ground_speed_mps = speed;
+                if let (Some((az, k, head_on)), Some(previous)) = (partner, previous) {
+                    if previous.domain == Domain::Sea {
+                        let distance = h_sea + near_minimum[k];
+                        (t.lon_deg, t.lat_deg) =
+                            offset(previous.lon_deg, previous.lat_deg, az, distance);
+                        t.ground_speed_mps = previous.ground_speed_mps;
+                        t.track_deg = if head_on {
+                            (previous.track_deg + 180.0).rem_euclid(360.0)
+                        } else {
+                            previous.track_deg
+                        };
+                        t.time = previous.time;
+                    }
+                }
+            }
+            MixedScene { tracks, domains }
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3_000))]
+
+    /// Mixed air and sea traffic (SPEC §7 amended): the fast pass, one index pass per kind of
+    /// pair, equals the rule applied with each pair's domain minima to every pair.
+    #[test]
+    fn fast_pass_equals_exhaustive_pass_on_mixed_air_and_sea_scenes(scene in mixed_scene()) {
+        let exhaustive = detect_exhaustive_in(&scene.tracks, now(), &scene.domains);
+        let reversed: Vec<TrackState> = scene.tracks.iter().rev().cloned().collect();
+        let mut detector = TacticalDetector::default();
+        detector.detect_in(&reversed, now(), &scene.domains);
+        prop_assert_eq!(&detector.detect_in(&scene.tracks, now(), &scene.domains), &exhaustive);
+        prop_assert_eq!(detect_in(&scene.tracks, now(), &scene.domains), exhaustive);
+    }
+}
+
+/// The mixed scenes hold ship–ship conflicts, and air–sea ones when those are checked.
+#[test]
+fn mixed_scenes_hold_sea_and_air_sea_conflicts() {
+    let mut runner = TestRunner::deterministic();
+    let strategy = mixed_scene();
+    let (mut sea, mut air_sea) = (0, 0);
+    for _ in 0..2_000 {
+        let scene = strategy.new_tree(&mut runner).unwrap().current();
+        for c in detect_exhaustive_in(&scene.tracks, now(), &scene.domains) {
+            match (scene.tracks[c.a].domain, scene.tracks[c.b].domain) {
+                (Domain::Sea, Domain::Sea) => sea += 1,
+                (Domain::Air, Domain::Air) => {}
+                _ => air_sea += 1,
+            }
+        }
+    }
+    assert!(
+        sea > 200 && air_sea > 50,
+        "{sea} sea pairs, {air_sea} air–sea pairs"
+    );
+}
+
+fn ship(owner: &str, lon_deg: f64, lat_deg: f64) -> TrackState {
+    TrackState {
+        domain: Domain::Sea,
+        ..track(owner, lon_deg, lat_deg, 0.0)
+    }
+}
+
+#[test]
+fn two_ships_are_judged_with_the_sea_minima_and_no_vertical_criterion() {
+    let domains = TacticalDomains::default();
+    // Head-on at 10 m/s each, 20 km apart: closest approach 0 at 1,000 s, inside the sea
+    // look-ahead (1,200 s) and far beyond the air one (300 s).
+    let (lon, lat) = offset(35.5, 35.0, 90.0, 20_000.0);
+    let a = moving(ship("red", 35.5, 35.0), 90.0, 10.0);
+    let mut b = moving(ship("blue", lon, lat), 270.0, 10.0);
+    // A reported height says nothing of a ship: it is at sea level.
+    b.altitude_m = 5_000.0;
+    let figures = pair_conflict_in(&a, &b, now(), &domains).expect("a sea CPA conflict");
+    assert!((figures.t_cpa_s - 1_000.0).abs() < 1.0, "{figures:?}");
+    // Loss of 1 NM when the gap is 1,852 m: (20,000 − 1,852) / 20 s.
+    assert!((figures.t_los_s - 907.4).abs() < 0.5, "{figures:?}");
+    assert_eq!(figures.vertical_offset_now_m, 0.0);
+    // 1 NM and a bit apart, parallel: separated (the air 5 NM would not be).
+    let (lon, lat) = offset(35.5, 35.0, 0.0, 1_900.0);
+    let c = moving(ship("blue", lon, lat), 90.0, 10.0);
+    let a = moving(ship("red", 35.5, 35.0), 90.0, 10.0);
+    assert_eq!(pair_conflict_in(&a, &c, now(), &domains), None);
+    // A "ship" faster than any ship takes part in no conflict.
+    let fast = moving(ship("blue", 35.5, 35.0), 90.0, MAX_SEA_SPEED_MPS + 1.0);
+    assert_eq!(pair_conflict_in(&a, &fast, now(), &domains), None);
+}
+
+#[test]
+fn an_aircraft_over_a_ship_is_judged_only_when_air_sea_pairs_are_checked() {
+    let ship = ship("red", 35.5, 35.0);
+    let low = track("blue", 35.5, 35.0, 100.0);
+    let high = track("blue", 35.5, 35.0, 1_000.0);
+    let unchecked = TacticalDomains::default();
+    assert_eq!(pair_conflict_in(&ship, &low, now(), &unchecked), None);
+    assert!(detect_in(&[ship.clone(), low.clone()], now(), &unchecked).is_empty());
+    let checked = TacticalDomains {
+        air_sea_checked: true,
+        ..TacticalDomains::default()
+    };
+    let figures = pair_conflict_in(&ship, &low, now(), &checked).expect("within 1,000 ft");
+    assert!(figures.los_now);
+    assert_eq!(detect_in(&[ship.clone(), low], now(), &checked).len(), 1);
+    // The air minima's vertical criterion holds: 1,000 m above the sea is separated.
+    assert_eq!(pair_conflict_in(&ship, &high, now(), &checked), None);
 }
 
 /// The scenes above are worth testing on: most of them hold a conflict, and conflicts include

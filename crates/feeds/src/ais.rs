@@ -162,10 +162,16 @@ impl AisDecoder {
         let Some(mut report) = position_report(&message, time) else {
             return Ok(Outcome::Ignored);
         };
-        report.callsign = self
-            .vessels
-            .get(message.mmsi().raw())
-            .and_then(|vessel| vessel.callsign.clone());
+        if let Some(vessel) = self.vessels.get(message.mmsi().raw()) {
+            report.callsign = vessel.callsign.clone();
+            let particulars = crate::report::Vessel {
+                name: vessel.name.clone(),
+                length_m: vessel.length_m,
+                beam_m: vessel.beam_m,
+            };
+            report.vessel =
+                (particulars != crate::report::Vessel::default()).then_some(particulars);
+        }
         report.validate().map_err(|source| LineError::Invalid {
             line: line_number,
             source,
@@ -212,6 +218,8 @@ fn position_report(message: &AisMessage, time: DateTime<Utc>) -> Option<Position
         vertical_rate_mps: 0.0,
         operation_id: None,
         callsign: None,
+        domain: crate::report::Domain::Sea,
+        vessel: None,
     })
 }
 

@@ -48,8 +48,9 @@ pub use lines::{LineReader, MAX_LINE_BYTES};
 pub use ndjson::parse_ndjson_line;
 pub use opensky::{OpenSkyReader, OPENSKY_HEADER};
 pub use report::{
-    PositionReport, ReportError, ALTITUDE_MAX_M, ALTITUDE_MIN_M, FEET_PER_MINUTE_TO_MPS, FEET_TO_M,
-    GROUND_SPEED_MAX_MPS, KNOTS_TO_MPS, TEXT_MAX_CHARS, TRACK_ID_MAX_CHARS, VERTICAL_RATE_MAX_MPS,
+    Domain, PositionReport, ReportError, Vessel, ALTITUDE_MAX_M, ALTITUDE_MIN_M,
+    FEET_PER_MINUTE_TO_MPS, FEET_TO_M, GROUND_SPEED_MAX_MPS, KNOTS_TO_MPS, TEXT_MAX_CHARS,
+    TRACK_ID_MAX_CHARS, VERTICAL_RATE_MAX_MPS,
 };
 pub use sbs::{SbsAssembler, TRACK_EXPIRY_S, VELOCITY_MAX_AGE_S};
 pub use stats::{FeedStats, MAX_EXAMPLES, MAX_TRACKS};

@@ -140,6 +140,8 @@ impl OpenSkyParser {
             vertical_rate_mps: rate_mps.unwrap_or(0.0),
             operation_id: None,
             callsign: Some(callsign).filter(|c| !c.is_empty()).map(str::to_owned),
+            domain: Default::default(),
+            vessel: None,
             track_id: icao24,
         };
         report

@@ -51,6 +51,38 @@ pub struct PositionReport {
     pub operation_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callsign: Option<String>,
+    /// `sea` for ships (AIS), whose minima differ from aircraft's; absent for aircraft.
+    #[serde(default, skip_serializing_if = "Domain::is_air")]
+    pub domain: Domain,
+    /// A ship's static data, when it has sent it (AIS types 5, 19, 24).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vessel: Option<Vessel>,
+}
+
+/// Where a track moves: the API's `domain` field, which decides the separation minima.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Domain {
+    #[default]
+    Air,
+    Sea,
+}
+
+impl Domain {
+    pub fn is_air(&self) -> bool {
+        *self == Domain::Air
+    }
+}
+
+/// A ship's name and size, as the API's `vessel` field takes them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Vessel {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length_m: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beam_m: Option<f64>,
 }
 
 impl PositionReport {
@@ -212,6 +244,8 @@ mod tests {
             vertical_rate_mps: 0.0,
             operation_id: None,
             callsign: Some("BAW123".into()),
+            domain: Default::default(),
+            vessel: None,
         }
     }
 

@@ -203,6 +203,8 @@ fn report(header: Header, position: Position, track: &TrackState) -> Option<Posi
         vertical_rate_mps: velocity.vertical_rate_mps,
         operation_id: None,
         callsign: track.callsign.clone(),
+        domain: Default::default(),
+        vessel: None,
     })
 }
 

@@ -117,6 +117,8 @@ async fn run() {
                 vertical_rate_mps: 0.0,
                 operation_id: None,
                 callsign: None,
+                domain: Default::default(),
+                vessel: None,
             };
             let body = &mut per_party[i % PARTIES];
             body.push_str(&serde_json::to_string(&report).unwrap());

@@ -175,6 +175,8 @@ fn report_tracks(app: &App, time: DateTime<Utc>) {
                 vertical_rate_mps: 0.0,
                 operation_id: None,
                 callsign: None,
+                domain: Default::default(),
+                vessel: None,
             };
             (i, report)
         })

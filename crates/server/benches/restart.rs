@@ -71,6 +71,8 @@ fn report(i: usize, now: DateTime<Utc>) -> TrackReport {
         vertical_rate_mps: 0.0,
         operation_id: None,
         callsign: Some(format!("C{i}")),
+        domain: Default::default(),
+        vessel: None,
     }
 }
 

@@ -76,6 +76,8 @@ fn traffic(start: DateTime<Utc>, callsigns: bool) -> Traffic {
                     operation_id: None,
                     callsign: callsigns
                         .then(|| format!("{}{}", airlines[i % airlines.len()], 100 + i % 9_000)),
+                    domain: Default::default(),
+                    vessel: None,
                 });
             }
             per_party

@@ -158,6 +158,8 @@ impl Harness {
             vertical_rate_mps: 0.0,
             operation_id: None,
             callsign: None,
+            domain: Default::default(),
+            vessel: None,
         };
         let window = self.app.config.report_window;
         self.app
@@ -191,6 +193,8 @@ impl Harness {
             vertical_rate_mps: 0.0,
             operation_id: None,
             callsign: Some("TEST1".into()),
+            domain: Default::default(),
+            vessel: None,
         };
         let window = self.app.config.report_window;
         self.app

@@ -96,6 +96,8 @@ fn busy(app: &App, round: usize) {
             vertical_rate_mps: 0.0,
             operation_id: Some(id.clone()),
             callsign: None,
+            domain: Default::default(),
+            vessel: None,
         };
         app.execute(
             &Actor::Party(party(owner)),

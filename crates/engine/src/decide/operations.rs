@@ -5,7 +5,6 @@ use chrono::{DateTime, Utc};
 use deconflict_geometry::{Limits, Volume4d};
 use std::collections::BTreeMap;
 
-use crate::agreement::AgreementParams;
 use crate::alert::{AlertDetail, AlertKind, Severity, StrategicDetail};
 use crate::error::EngineError;
 use crate::event::Event;
@@ -13,9 +12,9 @@ use crate::ids::{validate_id, OperationId, OperationKey, PartyId};
 use crate::lifecycle::{self, Condition, Found};
 
 use super::Decision;
-use crate::operation::{MissionType, OperationSpec, OperationState};
+use crate::operation::{Domain, MissionType, OperationSpec, OperationState};
 use crate::state::State;
-use crate::strategic::{volumes_conflict, StrategicConflict};
+use crate::strategic::{volumes_conflict_with, PlanMinima, StrategicConflict};
 
 /// The answer to a filing.
 #[derive(Debug, Clone)]
@@ -114,7 +113,7 @@ pub fn file_operation(
                     version: current.version,
                     created: false,
                     unchanged: true,
-                    conflicts: find_conflicts(state, &key, &volumes),
+                    conflicts: find_conflicts(state, &key, spec.domain, &volumes),
                 },
             });
         }
@@ -122,7 +121,7 @@ pub fn file_operation(
     horizon.check(&volumes, now)?;
     super::zones::hard_refusal(state, owner, spec.mission_type, &volumes)?;
     let version = existing.map_or(1, |current| current.version + 1);
-    let conflicts = find_conflicts(state, &key, &volumes);
+    let conflicts = find_conflicts(state, &key, spec.domain, &volumes);
     // ASTM F3548: a lower priority may not create a conflict with a higher one.
     if let Some((conflict, other)) = conflicts.iter().find_map(|conflict| {
         let other = state.operation(&conflict.operation_b)?;
@@ -264,24 +263,41 @@ pub fn change_operation_state(
 /// operations of other parties, found through the index, each pair judged with the parameters
 /// of the agreement between the two owners. Sorted, so the result is exact.
 ///
-/// The index is queried with the widest parameters in force, so it returns a superset of the
-/// candidates any pair's own parameters can make conflict.
+/// The index is queried with the widest parameters in force for every kind of pair `domain`
+/// takes part in, so it returns a superset of the candidates any pair's own parameters can
+/// make conflict; pairs of domains the agreement does not check are skipped.
 pub fn find_conflicts(
     state: &State,
     key: &OperationKey,
+    domain: Domain,
     volumes: &[Volume4d],
 ) -> Vec<StrategicConflict> {
     let widest = state.widest_params();
+    // What the index is asked for: every pair kind this operation's domain takes part in.
+    let sea = PlanMinima::between(&widest, Domain::Sea, Domain::Sea).expect("always checked");
+    let query = match domain {
+        Domain::Air => PlanMinima::air(&widest),
+        Domain::Sea if widest.air_sea_checked => PlanMinima {
+            separation_horizontal_m: sea
+                .separation_horizontal_m
+                .max(widest.separation_horizontal_m),
+            ..sea
+        },
+        Domain::Sea => sea,
+    };
     let mut conflicts = Vec::new();
     for (volume_a, volume) in volumes.iter().enumerate() {
-        for candidate in state.index().candidates(volume, &widest) {
+        for candidate in state.index().candidates_within(volume, &query) {
             if candidate.operation.owner == key.owner {
                 continue;
             }
-            let params = state.params_between(&key.owner, &candidate.operation.owner);
             let other = state
                 .operation(&candidate.operation)
                 .expect("indexed operations exist");
+            let params = state.params_between(&key.owner, &candidate.operation.owner);
+            let Some(minima) = PlanMinima::between(&params, domain, other.spec.domain) else {
+                continue;
+            };
             push_if_conflict(
                 &mut conflicts,
                 key,
@@ -289,7 +305,7 @@ pub fn find_conflicts(
                 volume,
                 other,
                 candidate.volume,
-                &params,
+                &minima,
             );
         }
     }
@@ -302,6 +318,7 @@ pub fn find_conflicts(
 pub fn find_conflicts_exhaustive(
     state: &State,
     key: &OperationKey,
+    domain: Domain,
     volumes: &[Volume4d],
 ) -> Vec<StrategicConflict> {
     let mut conflicts = Vec::new();
@@ -310,6 +327,9 @@ pub fn find_conflicts_exhaustive(
             continue;
         }
         let params = state.params_between(&key.owner, &other.key.owner);
+        let Some(minima) = PlanMinima::between(&params, domain, other.spec.domain) else {
+            continue;
+        };
         for (volume_a, volume) in volumes.iter().enumerate() {
             for volume_b in 0..other.volumes.len() {
                 push_if_conflict(
@@ -319,7 +339,7 @@ pub fn find_conflicts_exhaustive(
                     volume,
                     other,
                     volume_b,
-                    &params,
+                    &minima,
                 );
             }
         }
@@ -335,9 +355,9 @@ fn push_if_conflict(
     volume: &Volume4d,
     other: &crate::operation::Operation,
     volume_b: usize,
-    params: &AgreementParams,
+    minima: &PlanMinima,
 ) {
-    if let Some(overlap) = volumes_conflict(volume, &other.volumes[volume_b], params) {
+    if let Some(overlap) = volumes_conflict_with(volume, &other.volumes[volume_b], minima) {
         conflicts.push(StrategicConflict {
             operation_a: key.clone(),
             volume_a,

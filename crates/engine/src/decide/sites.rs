@@ -431,7 +431,7 @@ pub fn track_places(
     // look-ahead in force is never shorter than a pair's. A place farther than the track can
     // reach by that measure is skipped before any geodesic is computed; the exact checks
     // below apply the same test with the geodesic and the pair's look-ahead.
-    let widest_lookahead_s = state.widest_params().lookahead_s;
+    let widest = state.widest_params();
     let zones: Vec<(&Zone, deconflict_geometry::EcefBox)> = state
         .zones()
         .map(|zone| (zone, zone.footprint.ecef_bounds()))
@@ -459,7 +459,8 @@ pub fn track_places(
         let here = deconflict_geometry::ecef(position);
         let mission = track_mission(state, track);
         for (zone, bounds) in &zones {
-            if bounds.distance_to(here) - reach(track, 0.0, widest_lookahead_s)
+            if bounds.distance_to(here)
+                - reach(track, 0.0, widest.lookahead_for(track.report.domain))
                 > deconflict_geometry::ALLOWANCE_M
             {
                 continue;
@@ -468,7 +469,9 @@ pub fn track_places(
             if findings.is_empty() {
                 continue;
             }
-            let lookahead = state.params_between(&track.owner, &zone.owner).lookahead_s;
+            let lookahead = state
+                .params_between(&track.owner, &zone.owner)
+                .lookahead_for(track.report.domain);
             let Some(t_entry_s) = track_zone_entry(zone, track, now, lookahead) else {
                 continue;
             };
@@ -492,12 +495,19 @@ pub fn track_places(
         }
         for (site, anchor) in &sites {
             if site.owner == track.owner
-                || anchor.distance_to(here) - reach(track, site.speed_mps(), widest_lookahead_s)
+                || anchor.distance_to(here)
+                    - reach(
+                        track,
+                        site.speed_mps(),
+                        widest.lookahead_for(track.report.domain),
+                    )
                     > site.spec.buffer_m + deconflict_geometry::ALLOWANCE_M
             {
                 continue;
             }
-            let lookahead = state.params_between(&track.owner, &site.owner).lookahead_s;
+            let lookahead = state
+                .params_between(&track.owner, &site.owner)
+                .lookahead_for(track.report.domain);
             let Some(t_entry_s) = track_site_entry(site, track, now, lookahead) else {
                 continue;
             };

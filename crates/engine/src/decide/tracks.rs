@@ -21,7 +21,7 @@ use crate::lifecycle::{self, Condition, ConditionKind, Found};
 use crate::operation::Operation;
 use crate::shard::{Cell, Shard};
 use crate::state::State;
-use crate::tactical::{self, TacticalParams, TrackState};
+use crate::tactical::{self, TacticalDomains, TacticalParams, TrackState};
 use crate::track::{LiveTrack, ReportRefusal, TrackReport, STALE_AFTER_S};
 
 /// Conformance tolerances (SPEC §5.3 defaults).
@@ -232,10 +232,10 @@ pub fn tactical_pass_in(state: &State, now: DateTime<Utc>, scope: Scope) -> Deci
         events.push(Event::TracksLost { track_ids: lost });
     }
 
-    let widest_tactical = tactical_params(&widest);
+    let widest_tactical = tactical_domains(&widest);
     if let Scope::Shard(shard) = scope {
         let band = shard.band();
-        let within = band.covers(&widest_tactical)
+        let within = band.covers_domains(&widest_tactical)
             && live
                 .iter()
                 .all(|t| t.age_s(now).abs() <= band.max_extrapolation_s);
@@ -250,7 +250,7 @@ pub fn tactical_pass_in(state: &State, now: DateTime<Utc>, scope: Scope) -> Deci
     let states: Vec<TrackState> = live.iter().map(|t| track_state(t)).collect();
     // Larger minima and look-ahead only add conflicts, so a pass with the widest parameters
     // finds a superset; each pair is then judged with its own agreement's parameters.
-    let candidates = tactical::detect(&states, now, &widest_tactical);
+    let candidates = tactical::detect_in(&states, now, &widest_tactical);
     let mut found: BTreeMap<[TrackRef; 2], TacticalDetail> = BTreeMap::new();
     for candidate in candidates {
         if let Scope::Shard(shard) = scope {
@@ -262,11 +262,11 @@ pub fn tactical_pass_in(state: &State, now: DateTime<Utc>, scope: Scope) -> Deci
         let conflict = if pair_params == widest {
             candidate.figures()
         } else {
-            match tactical::pair_conflict(
+            match tactical::pair_conflict_in(
                 &states[candidate.a],
                 &states[candidate.b],
                 now,
-                &tactical_params(&pair_params),
+                &tactical_domains(&pair_params),
             ) {
                 Some(figures) => figures,
                 None => continue,
@@ -274,9 +274,15 @@ pub fn tactical_pass_in(state: &State, now: DateTime<Utc>, scope: Scope) -> Deci
         };
         let conflict = (candidate.a, candidate.b, conflict);
         let (a, b, conflict) = conflict;
-        let mut pair = [track_ref(live[a]), track_ref(live[b])];
-        pair.sort();
+        let mut pair = [
+            (track_ref(live[a]), live[a].report.domain),
+            (track_ref(live[b]), live[b].report.domain),
+        ];
+        pair.sort_by(|x, y| x.0.cmp(&y.0));
+        let [(first, first_domain), (second, second_domain)] = pair;
+        let pair = [first, second];
         let detail = TacticalDetail {
+            domains: [first_domain, second_domain],
             tracks: pair.clone(),
             evaluated_at: now,
             los_now: conflict.los_now,
@@ -313,14 +319,20 @@ pub fn tactical_pass_in(state: &State, now: DateTime<Utc>, scope: Scope) -> Deci
     Decision { events, outcome }
 }
 
-/// The tactical rule's parameters from an agreement's.
-fn tactical_params(params: &AgreementParams) -> TacticalParams {
-    TacticalParams {
+/// The tactical rule's parameters, per domain, from an agreement's.
+pub(crate) fn tactical_domains(params: &AgreementParams) -> TacticalDomains {
+    let air = TacticalParams {
         separation_horizontal_m: params.separation_horizontal_m,
         separation_vertical_m: params.separation_vertical_m,
         lookahead_s: params.lookahead_s,
         ..TacticalParams::default()
-    }
+    };
+    TacticalDomains::new(
+        air,
+        params.sea.separation_horizontal_m,
+        params.sea.lookahead_s,
+        params.air_sea_checked,
+    )
 }
 
 fn track_ref(track: &LiveTrack) -> TrackRef {
@@ -342,6 +354,7 @@ fn track_state(track: &LiveTrack) -> TrackState {
         ground_speed_mps: r.ground_speed_mps,
         track_deg: r.track_deg,
         vertical_rate_mps: r.vertical_rate_mps,
+        domain: r.domain,
     }
 }
 
@@ -495,7 +508,7 @@ fn nearby_parties(state: &State, track: &LiveTrack) -> Vec<PartyId> {
         owner: track.owner.clone(),
         id: OperationId(format!("track:{}", report.track_id)),
     };
-    let parties: BTreeSet<PartyId> = super::find_conflicts(state, &key, &[volume])
+    let parties: BTreeSet<PartyId> = super::find_conflicts(state, &key, report.domain, &[volume])
         .into_iter()
         .map(|conflict| conflict.operation_b.owner)
         .collect();

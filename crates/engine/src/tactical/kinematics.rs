@@ -17,6 +17,8 @@
 use chrono::{DateTime, Utc};
 
 use super::TrackState;
+use crate::operation::Domain;
+use crate::track::MAX_SEA_SPEED_MPS;
 
 pub(crate) type Vec3 = [f64; 3];
 
@@ -55,7 +57,8 @@ pub(crate) struct Kinematics {
 
 impl Kinematics {
     /// The track's motion at `now`; `None` when the report is outside the limits above (a
-    /// non-finite number, latitude beyond ±90°, a speed or altitude no aircraft has).
+    /// non-finite number, latitude beyond ±90°, a speed or altitude no aircraft has, a ship
+    /// faster than [`MAX_SEA_SPEED_MPS`]).
     pub(crate) fn at(track: &TrackState, now: DateTime<Utc>) -> Option<Kinematics> {
         let elapsed_s = (now - track.time).as_seconds_f64();
         let finite = [
@@ -68,8 +71,10 @@ impl Kinematics {
         ]
         .iter()
         .all(|x| x.is_finite());
+        let sea = track.domain == Domain::Sea;
         let plausible = finite
             && track.lat_deg.abs() <= 90.0
+            && (!sea || track.ground_speed_mps.abs() <= MAX_SEA_SPEED_MPS)
             && track.ground_speed_mps.abs() <= MAX_GROUND_SPEED_MPS
             && track.vertical_rate_mps.abs() <= MAX_VERTICAL_RATE_MPS
             && track.altitude_m.abs() <= MAX_ABS_ALTITUDE_M
@@ -97,12 +102,24 @@ impl Kinematics {
         let position = onto_ellipsoid(add(reported, scale(velocity_reported, elapsed_s)));
         let speed_mps = track.ground_speed_mps.abs();
         let along = reject(velocity_reported, surface_normal(position));
+        // A ship is on the surface whatever its report says (AIS has no altitude; an antenna
+        // height is not one): at sea level and level, so two ships are always within any
+        // vertical minimum — the sea domain's "no vertical criterion" — and an aircraft is
+        // judged against a ship by its height above the sea.
+        let (altitude_m, vertical_rate_mps) = if sea {
+            (0.0, 0.0)
+        } else {
+            (
+                track.altitude_m + track.vertical_rate_mps * elapsed_s,
+                track.vertical_rate_mps,
+            )
+        };
         Some(Kinematics {
             position,
             velocity_mps: scale(unit(along), speed_mps),
             speed_mps,
-            altitude_m: track.altitude_m + track.vertical_rate_mps * elapsed_s,
-            vertical_rate_mps: track.vertical_rate_mps,
+            altitude_m,
+            vertical_rate_mps,
         })
     }
 }
@@ -169,6 +186,7 @@ mod tests {
             ground_speed_mps: speed,
             track_deg,
             vertical_rate_mps: 0.0,
+            domain: Domain::Air,
         }
     }
 

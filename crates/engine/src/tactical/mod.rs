@@ -28,6 +28,10 @@
 //!   (ARCHITECTURE.md gives the figures), so [`detect`] keeps `grid`; it is tested and
 //!   benchmarked beside it.
 //!
+//! - Mixed traffic (SPEC §7 amended): aircraft and ships have their own minima
+//!   ([`TacticalDomains`]); [`detect_in`] gives the answer of [`detect_exhaustive_in`] with a
+//!   pass of the index per kind of pair (see [`TacticalDetector::detect_in`]).
+//!
 //! Both fast passes skip only pairs the exhaustive pass also rejects, and call the same rule on
 //! the same numbers: the results are identical, bit for bit.
 //! [`traffic`] is a seeded generator of realistic traffic, for benchmarks and `loadgen`.
@@ -48,6 +52,7 @@ mod slices;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::operation::Domain;
 use crate::{PartyId, Severity};
 use kinematics::Kinematics;
 
@@ -72,6 +77,11 @@ pub struct TrackState {
     /// True track, degrees clockwise from north.
     pub track_deg: f64,
     pub vertical_rate_mps: f64,
+    /// Which minima apply ([`TacticalDomains`]). A ship (`sea`) is taken at sea level and
+    /// level, whatever its report says, and takes part in no conflict when reported faster
+    /// than [`crate::track::MAX_SEA_SPEED_MPS`].
+    #[serde(default)]
+    pub domain: Domain,
 }
 
 /// The minima and times of SPEC §5.2 (defaults: 5 NM, 1,000 ft, 300 s, 60 s, 180 s).
@@ -113,6 +123,61 @@ impl TacticalParams {
             && self.separation_horizontal_m > allowance
             && self.separation_vertical_m > allowance
             && (0.0..=MAX_LOOKAHEAD_S).contains(&self.lookahead_s)
+    }
+}
+
+/// The minima of each kind of pair in mixed traffic (SPEC §7 amended): two aircraft are judged
+/// with `air`, two ships with `sea`, and an aircraft and a ship with `air` only when
+/// `air_sea_checked` (otherwise never). `sea`'s vertical minimum never matters, since ships
+/// are all at sea level ([`TrackState::domain`]); [`TacticalDomains::new`] sets it to
+/// [`SEA_VERTICAL_PLACEHOLDER_M`] so the parameters are usable.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TacticalDomains {
+    pub air: TacticalParams,
+    pub sea: TacticalParams,
+    pub air_sea_checked: bool,
+}
+
+/// The vertical minimum given to the sea rule: any positive value judges two ships (both at
+/// sea level, level) alike. Small, so that a ship's box in the index is flat.
+pub const SEA_VERTICAL_PLACEHOLDER_M: f64 = 1.0;
+
+impl Default for TacticalDomains {
+    /// SPEC §7: 5 NM, 1,000 ft, 300 s in the air; 1 NM, 1,200 s at sea; air–sea not checked.
+    fn default() -> Self {
+        TacticalDomains::new(TacticalParams::default(), 1_852.0, 1_200.0, false)
+    }
+}
+
+impl TacticalDomains {
+    /// The air parameters, and the sea's from its horizontal minimum and look-ahead (the
+    /// severity thresholds are the air's).
+    pub fn new(
+        air: TacticalParams,
+        sea_separation_horizontal_m: f64,
+        sea_lookahead_s: f64,
+        air_sea_checked: bool,
+    ) -> TacticalDomains {
+        TacticalDomains {
+            air,
+            sea: TacticalParams {
+                separation_horizontal_m: sea_separation_horizontal_m,
+                separation_vertical_m: SEA_VERTICAL_PLACEHOLDER_M,
+                lookahead_s: sea_lookahead_s,
+                ..air
+            },
+            air_sea_checked,
+        }
+    }
+
+    /// The parameters a pair of these domains is judged with; `None`: not judged at all.
+    pub fn for_pair(&self, a: Domain, b: Domain) -> Option<&TacticalParams> {
+        match (a, b) {
+            (Domain::Air, Domain::Air) => Some(&self.air),
+            (Domain::Sea, Domain::Sea) => Some(&self.sea),
+            _ if self.air_sea_checked => Some(&self.air),
+            _ => None,
+        }
     }
 }
 
@@ -224,6 +289,44 @@ pub fn detect_exhaustive(
     conflicts
 }
 
+/// The exact rule for one pair of mixed traffic: [`pair_conflict`] with the parameters of the
+/// pair's domains ([`TacticalDomains::for_pair`]); `None` for a pair not checked.
+pub fn pair_conflict_in(
+    a: &TrackState,
+    b: &TrackState,
+    now: DateTime<Utc>,
+    domains: &TacticalDomains,
+) -> Option<TacticalConflictFigures> {
+    pair_conflict(a, b, now, domains.for_pair(a.domain, b.domain)?)
+}
+
+/// The reference for mixed traffic: [`pair_conflict_in`] applied to every pair of tracks.
+pub fn detect_exhaustive_in(
+    tracks: &[TrackState],
+    now: DateTime<Utc>,
+    domains: &TacticalDomains,
+) -> Vec<TacticalConflict> {
+    let mut conflicts = Vec::new();
+    for a in 0..tracks.len() {
+        for b in a + 1..tracks.len() {
+            if let Some(figures) = pair_conflict_in(&tracks[a], &tracks[b], now, domains) {
+                conflicts.push(TacticalConflict::new(a, b, figures));
+            }
+        }
+    }
+    conflicts
+}
+
+/// The fast pass for mixed traffic: the same result as [`detect_exhaustive_in`], always,
+/// sorted by `(a, b)`.
+pub fn detect_in(
+    tracks: &[TrackState],
+    now: DateTime<Utc>,
+    domains: &TacticalDomains,
+) -> Vec<TacticalConflict> {
+    TacticalDetector::default().detect_in(tracks, now, domains)
+}
+
 /// The fast pass: the same result as [`detect_exhaustive`], always, sorted by `(a, b)`.
 pub fn detect(
     tracks: &[TrackState],
@@ -293,7 +396,8 @@ struct Live {
 }
 
 impl TacticalDetector {
-    /// The same result as [`detect_exhaustive`], always, sorted by `(a, b)`.
+    /// The same result as [`detect_exhaustive`], always, sorted by `(a, b)`: one set of
+    /// minima for every pair, whatever the domains (ships are still taken at sea level).
     pub fn detect(
         &mut self,
         tracks: &[TrackState],
@@ -301,6 +405,54 @@ impl TacticalDetector {
         params: &TacticalParams,
     ) -> Vec<TacticalConflict> {
         let mut conflicts = Vec::new();
+        self.pass(tracks, now, params, |_| true, false, &mut conflicts);
+        conflicts.sort_unstable_by_key(|c| (c.a, c.b));
+        conflicts
+    }
+
+    /// The same result as [`detect_exhaustive_in`], always, sorted by `(a, b)`.
+    ///
+    /// One pass per kind of pair, each the single-minima pass above on a part of the traffic:
+    /// the aircraft with the air minima, the ships with the sea minima, and (when air–sea
+    /// pairs are checked) everything with the air minima keeping only mixed pairs. Each pass
+    /// is exact for the pairs it keeps (the proof of the single pass, on a subset), and every
+    /// pair is kept by exactly one of them, so the union is the reference's answer. Why not
+    /// one pass with per-track reaches: the reach proof (`reach`) is for one look-ahead and
+    /// one minimum; ships' 1,200 s look-ahead would otherwise stretch every aircraft's box
+    /// fourfold, and the aircraft are most of the traffic.
+    pub fn detect_in(
+        &mut self,
+        tracks: &[TrackState],
+        now: DateTime<Utc>,
+        domains: &TacticalDomains,
+    ) -> Vec<TacticalConflict> {
+        let mut conflicts = Vec::new();
+        let air = |i: usize| tracks[i].domain == Domain::Air;
+        let sea = |i: usize| tracks[i].domain == Domain::Sea;
+        if tracks.iter().any(|t| t.domain == Domain::Air) {
+            self.pass(tracks, now, &domains.air, air, false, &mut conflicts);
+        }
+        if tracks.iter().any(|t| t.domain == Domain::Sea) {
+            self.pass(tracks, now, &domains.sea, sea, false, &mut conflicts);
+            if domains.air_sea_checked && tracks.iter().any(|t| t.domain == Domain::Air) {
+                self.pass(tracks, now, &domains.air, |_| true, true, &mut conflicts);
+            }
+        }
+        conflicts.sort_unstable_by_key(|c| (c.a, c.b));
+        conflicts
+    }
+
+    /// One indexed pass over the tracks `include` admits, with one set of minima, appending
+    /// (unsorted) to `conflicts`; `mixed_only` keeps only pairs of different domains.
+    fn pass(
+        &mut self,
+        tracks: &[TrackState],
+        now: DateTime<Utc>,
+        params: &TacticalParams,
+        include: impl Fn(usize) -> bool,
+        mixed_only: bool,
+        conflicts: &mut Vec<TacticalConflict>,
+    ) {
         let TacticalDetector {
             live,
             boxes,
@@ -311,11 +463,14 @@ impl TacticalDetector {
         boxes.clear();
         ordered.clear();
         if !params.is_usable() {
-            return conflicts;
+            return;
         }
         live.reserve(tracks.len());
         boxes.reserve(tracks.len());
         for (track, report) in tracks.iter().enumerate() {
+            if !include(track) {
+                continue;
+            }
             if let Some(motion) = Kinematics::at(report, now) {
                 let ground_growth_m = reach::ground_growth_m(&motion, params);
                 live.push(Live {
@@ -335,6 +490,9 @@ impl TacticalDetector {
         grid.for_each_overlap(|x, y| {
             let (x, y) = (&ordered[x], &ordered[y]);
             let (a, b) = if x.track < y.track { (x, y) } else { (y, x) };
+            if mixed_only && tracks[a.track].domain == tracks[b.track].domain {
+                return;
+            }
             let reach_m = a.ground_growth_m + b.ground_growth_m;
             if !reach::may_meet(&a.motion, &b.motion, reach_m, params.lookahead_s) {
                 return;
@@ -346,8 +504,6 @@ impl TacticalDetector {
                 }
             }
         });
-        conflicts.sort_unstable_by_key(|c| (c.a, c.b));
-        conflicts
     }
 
     /// Bytes of working memory the detector holds between passes (the capacity of its

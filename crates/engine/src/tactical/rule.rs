@@ -221,6 +221,7 @@ mod tests {
                     ground_speed_mps: rng.random_range(0.0..300.0),
                     track_deg: rng.random_range(0.0..360.0),
                     vertical_rate_mps: 0.0,
+                    domain: crate::operation::Domain::Air,
                 };
             let (a, b) = (report(lat, lon, &mut rng), report(lat2, lon2, &mut rng));
             let relative = Relative::of(

@@ -106,6 +106,7 @@ fn levels_and_climbers(n: usize, seed: u64, now: DateTime<Utc>) -> Vec<TrackStat
                 ground_speed_mps,
                 track_deg: rng.random_range(0.0..360.0),
                 vertical_rate_mps,
+                domain: crate::operation::Domain::Air,
             }
         })
         .collect()
@@ -142,6 +143,7 @@ fn airways(n: usize, seed: u64, now: DateTime<Utc>) -> Vec<TrackState> {
                 ground_speed_mps: flight.speed_mps,
                 track_deg: flight.track_deg.rem_euclid(360.0),
                 vertical_rate_mps: flight.vertical_rate_mps,
+                domain: crate::operation::Domain::Air,
             }
         })
         .collect()

@@ -169,12 +169,21 @@ fn a_two_sentence_type_5_fills_the_vessel_table_and_names_later_reports() {
     assert_eq!(vessel.callsign.as_deref(), Some("3FOF8"));
     assert_eq!(vessel.length_m, Some(225.0 + 70.0));
     assert_eq!(vessel.beam_m, Some(1.0 + 31.0));
-    // The same ship's position, written with the encoder, now carries the callsign.
+    // The same ship's position, written with the encoder, now carries the callsign, the
+    // name and size, and is a ship's (the sea domain's minima apply to it).
     let mut m = class_a();
     m.mmsi = aivdm::Mmsi::from_raw(351_759_000);
     let line = tagged(1_654_088_303, &encode(&AisMessage::PositionReportClassA(m)));
     let report = decoder.push_line(&line).unwrap().unwrap();
     assert_eq!(report.callsign.as_deref(), Some("3FOF8"));
+    assert_eq!(report.domain, crate::Domain::Sea);
+    let json = serde_json::to_string(&report).unwrap();
+    assert!(
+        json.contains(
+            r#""domain":"sea","vessel":{"name":"EVER DIADEM","length_m":295.0,"beam_m":32.0}"#
+        ),
+        "{json}"
+    );
     assert_eq!(decoder.stats().reports, 1);
 }
 
