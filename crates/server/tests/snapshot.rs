@@ -19,6 +19,11 @@ use std::sync::Arc;
 fn open(database: &Path) -> App {
     let mut config = Config::new(database.to_path_buf(), "snapshot-test-admin-token".into());
     config.tactical_interval = None;
+    // One key per database, found again on reopening, and never the working directory's.
+    let name: String = (database.to_string_lossy().chars())
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    config.signing_key = Some(std::env::temp_dir().join(format!("snapshot-{name}.signing-key")));
     App::with_log(
         config,
         Box::new(common::open_log(database)),

@@ -174,20 +174,29 @@ fn io_error(path: &Path, source: std::io::Error) -> StoreError {
 }
 
 /// Creates `path` exclusively (never overwriting), owner-only, and makes the key durable.
+/// Creates `path` holding `seed`, or fails with `AlreadyExists` if the name is taken.
+///
+/// Why not `create_new` and write: between the two, another process (nodes sharing a key, tests
+/// in parallel) could read the file empty and refuse to start. The key is written and synced in
+/// a private temporary file first, then hard-linked to its name: a link is atomic and never
+/// replaces an existing name, so whoever reads `path` reads 0 or 32 bytes, never a partial key.
 fn write_new_key_file(path: &Path, seed: &[u8; KEY_FILE_BYTES]) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
-    file.write_all(seed)?;
-    file.sync_all()?;
-    if let Some(directory) = path
+    let directory = path
         .parent()
         .filter(|parent| !parent.as_os_str().is_empty())
-    {
-        std::fs::File::open(directory)?.sync_all()?;
-    }
+        .unwrap_or(Path::new("."));
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".signing-key-");
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600));
+    let temporary = builder.tempfile_in(directory)?;
+    temporary.as_file().write_all(seed)?;
+    temporary.as_file().sync_all()?;
+    let linked = std::fs::hard_link(temporary.path(), path);
+    // The temporary name goes whatever happened; the key lives on under `path` if linked.
+    temporary.close()?;
+    linked?;
+    std::fs::File::open(directory)?.sync_all()?;
     Ok(())
 }
 
@@ -275,6 +284,29 @@ mod tests {
             use std::os::unix::fs::PermissionsExt as _;
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn processes_racing_to_create_the_key_all_get_the_same_whole_key() {
+        for _ in 0..50 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("shared.signing-key");
+            let keys: Vec<String> = std::thread::scope(|scope| {
+                let racers: Vec<_> = (0..8)
+                    .map(|_| {
+                        scope
+                            .spawn(|| HeadSigner::load_or_create(&path).map(|k| k.public_key_hex()))
+                    })
+                    .collect();
+                racers
+                    .into_iter()
+                    .map(|racer| racer.join().unwrap().unwrap())
+                    .collect()
+            });
+            assert!(keys.iter().all(|key| key == &keys[0]), "{keys:?}");
+            let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+            assert_eq!(names.len(), 1, "no temporary file is left behind");
         }
     }
 
