@@ -33,7 +33,7 @@ start_test_nats() {
 server_name: n$i
 listen: 127.0.0.1:$((base + i))
 http: 127.0.0.1:$((base + 20 + i))
-jetstream { store_dir: "$TEST_NATS_DIR/n$i", max_memory_store: 64MB, max_file_store: 1GB }
+jetstream { store_dir: "$TEST_NATS_DIR/n$i", max_memory_store: 64MB, max_file_store: 4GB }
 cluster { name: deconflict-test, listen: 127.0.0.1:$((base + 10 + i)), routes: [$routes] }
 CONF
     "$server" -c "$TEST_NATS_DIR/n$i.conf" >"$TEST_NATS_DIR/n$i.log" 2>&1 &

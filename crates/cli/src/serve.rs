@@ -181,6 +181,15 @@ pub struct ClusterFlags {
     /// Copies NATS JetStream keeps of each announcement (1..=5, at most the NATS cluster's size).
     #[arg(long, default_value_t = 1)]
     pub nats_replicas: usize,
+    /// With --nats, keep position reports in the log as a single node does, instead of
+    /// publishing them by cell on NATS JetStream (stream DECONFLICT_POSITIONS, subjects
+    /// `positions.<cell>`), where each node consumes only its cells and their band.
+    #[arg(long)]
+    pub positions_in_log: bool,
+    /// The most the position stream keeps, in GiB, before it drops its oldest batches (it
+    /// keeps an hour at most); must fit in the NATS servers' max_file_store.
+    #[arg(long, default_value_t = 32.0)]
+    pub positions_stream_gib: f64,
 }
 
 impl ClusterFlags {
@@ -206,10 +215,15 @@ impl ClusterFlags {
                 (1..=5).contains(&self.nats_replicas),
                 "--nats-replicas must be between 1 and 5"
             );
+            anyhow::ensure!(
+                self.positions_stream_gib.is_finite() && self.positions_stream_gib >= 0.001,
+                "--positions-stream-gib must be at least 0.001"
+            );
             config.bus = Some(deconflict_server::bus::BusConfig {
-                servers: self.nats.clone(),
-                replicas: self.nats_replicas,
+                positions_max_bytes: (self.positions_stream_gib * f64::from(1u32 << 30)) as i64,
+                ..deconflict_server::bus::BusConfig::new(self.nats.clone(), self.nats_replicas)
             });
+            config.positions_on_bus = !self.positions_in_log;
         }
         Ok(())
     }

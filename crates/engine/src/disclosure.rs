@@ -61,7 +61,7 @@ pub fn disclosure(state: &State, viewer: &PartyId, event: &Event) -> Vec<String>
         {
             everything()
         }
-        Event::PositionsReported { owner, .. } => {
+        Event::PositionsReported { owner, .. } | Event::PositionsPublished { owner, .. } => {
             let params = releases(state, viewer, owner);
             // A row is one leaf and carries the operation id: only when both are released.
             let released = params.release_tracks == TrackRelease::Full

@@ -60,6 +60,21 @@ pub enum Event {
         digest: String,
         reports: Vec<TrackReport>,
     },
+    /// A batch of position reports from one party carried on NATS JetStream, not in the log
+    /// (SPEC §9, issue 21): the log keeps its digest and where in the stream it lies, so audit
+    /// still covers it while the stream holds it, and its digest forever after.
+    PositionsPublished {
+        owner: PartyId,
+        /// SHA-256 (hex) of the compact JSON encoding of the batch's reports, in the order of
+        /// the messages at `seqs` ([`crate::track::compact`]), as for `PositionsReported`.
+        digest: String,
+        /// How many reports the batch holds.
+        reports: u32,
+        /// The JetStream stream holding the batch.
+        stream: String,
+        /// The stream sequences of the batch's messages (one per cell subject), ascending.
+        seqs: Vec<u64>,
+    },
     AlertAcknowledged {
         id: AlertId,
         party: PartyId,
@@ -162,6 +177,7 @@ pub const KINDS: &[&str] = &[
     "alert_updated",
     "alert_resolved",
     "positions_reported",
+    "positions_published",
     "tracks_lost",
     "alert_acknowledged",
     "alert_escalated",
@@ -197,6 +213,7 @@ impl Event {
             Event::AlertUpdated { .. } => "alert_updated",
             Event::AlertResolved { .. } => "alert_resolved",
             Event::PositionsReported { .. } => "positions_reported",
+            Event::PositionsPublished { .. } => "positions_published",
             Event::TracksLost { .. } => "tracks_lost",
             Event::AlertAcknowledged { .. } => "alert_acknowledged",
             Event::AlertEscalated { .. } => "alert_escalated",

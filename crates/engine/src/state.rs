@@ -372,6 +372,9 @@ impl State {
             Event::SiteWithdrawn { id } => {
                 self.sites.remove(id);
             }
+            // The reports themselves reach the nodes that detect over them from the stream
+            // ([`State::apply_streamed_positions`]); the log holds only their digest.
+            Event::PositionsPublished { .. } => {}
             Event::TracksLost { track_ids } => {
                 for id in track_ids {
                     if let Some(track) = self.tracks.get_mut(id) {
@@ -391,6 +394,28 @@ impl State {
                 }
             }
         }
+    }
+
+    /// Folds a batch of reports that travelled on NATS JetStream rather than in the log (SPEC
+    /// §9, issue 21) exactly as a logged batch is folded, but without counting it as a logged
+    /// event: `events_applied` stays the log position this state was built to. `time` is when
+    /// the publishing node received the batch, so every node folds it alike.
+    pub fn apply_streamed_positions(
+        &mut self,
+        time: DateTime<Utc>,
+        owner: PartyId,
+        reports: Vec<crate::track::TrackReport>,
+    ) {
+        let applied = self.events_applied;
+        self.apply(
+            time,
+            &Event::PositionsReported {
+                owner,
+                digest: String::new(),
+                reports,
+            },
+        );
+        self.events_applied = applied;
     }
 
     pub fn events_applied(&self) -> u64 {

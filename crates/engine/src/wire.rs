@@ -154,6 +154,13 @@ pub enum LogEvent {
         #[serde(with = "crate::track::compact")]
         reports: Vec<TrackReport>,
     },
+    PositionsPublished {
+        owner: PartyId,
+        digest: String,
+        reports: u32,
+        stream: String,
+        seqs: Vec<u64>,
+    },
     AlertAcknowledged {
         id: AlertId,
         party: PartyId,
@@ -407,6 +414,7 @@ macro_rules! same_fields {
             OperationFiled { key, version, spec },
             OperationStateChanged { key, version, state },
             PositionsReported { owner, digest, reports },
+            PositionsPublished { owner, digest, reports, stream, seqs },
             MessageSent { message },
             MessageRead { id, party },
             IncidentReported { incident },

@@ -71,9 +71,9 @@ async fn node(
         lease_ttl: Duration::from_secs(3600),
         ..ClusterConfig::new(name.to_owned())
     });
-    config.bus = bus.map(|servers| BusConfig {
-        replicas: servers.len().min(3),
-        servers,
+    config.bus = bus.map(|servers| {
+        let replicas = servers.len().min(3);
+        BusConfig::new(servers, replicas)
     });
     let app = Arc::new(App::open(config).unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -82,6 +82,9 @@ pub struct Config {
     /// The NATS servers that ring the other nodes when this one logs something a stream
     /// carries (`serve --nats`, with `--node`; [`crate::bus`]). `None`: they poll.
     pub bus: Option<crate::bus::BusConfig>,
+    /// Whether position reports travel on NATS JetStream by cell rather than in the log
+    /// ([`crate::cellstream`]; needs `cluster` and `bus`). Default: `serve --nats` turns it on.
+    pub positions_on_bus: bool,
 }
 
 /// Default of [`Config::follow_interval`].
@@ -117,6 +120,7 @@ impl Config {
             follow_interval: FOLLOW_INTERVAL,
             cluster: None,
             bus: None,
+            positions_on_bus: false,
         }
     }
 }
@@ -160,7 +164,9 @@ pub struct Committed {
 fn is_pushed(event: &Event) -> bool {
     !matches!(
         event,
-        Event::PositionsReported { .. } | Event::TracksLost { .. }
+        Event::PositionsReported { .. }
+            | Event::PositionsPublished { .. }
+            | Event::TracksLost { .. }
     )
 }
 
@@ -187,6 +193,13 @@ pub struct App {
     outbox: std::sync::OnceLock<crate::bus::Outbox>,
     /// Rung when another node announces events: the follower applies the log at once.
     follower_bell: tokio::sync::Notify,
+    /// Publishes position reports by cell on NATS JetStream, once the bus has started, when
+    /// [`Config::positions_on_bus`] ([`crate::cellstream`]).
+    positions: std::sync::OnceLock<crate::cellstream::Publisher>,
+    /// The cells' load as the position stream counts it, for sharing the leases.
+    stream_cell_weights: Mutex<Option<Vec<u64>>>,
+    /// The shard whose position subjects this node has read up to the stream's end.
+    positions_ready: Mutex<Option<Arc<deconflict_engine::shard::Shard>>>,
 }
 
 /// A snapshot taken by [`App::snapshot`].
@@ -297,6 +310,9 @@ impl App {
             membership,
             outbox: std::sync::OnceLock::new(),
             follower_bell: tokio::sync::Notify::new(),
+            positions: std::sync::OnceLock::new(),
+            stream_cell_weights: Mutex::new(None),
+            positions_ready: Mutex::new(None),
         })
     }
 
@@ -513,6 +529,81 @@ impl App {
         self.outbox.get().is_some()
     }
 
+    /// Publishes position reports on NATS JetStream from now on ([`crate::cellstream`]).
+    pub fn attach_positions(&self, publisher: crate::cellstream::Publisher) {
+        let _ = self.positions.set(publisher);
+    }
+
+    /// The publisher of position reports, when they travel on NATS rather than in the log.
+    pub fn positions_publisher(&self) -> Option<&crate::cellstream::Publisher> {
+        self.positions.get()
+    }
+
+    /// Folds a batch of reports consumed from the position stream into the state (not the
+    /// log): see [`deconflict_engine::State::apply_streamed_positions`].
+    pub fn apply_streamed_positions(&self, batch: crate::cellstream::CellBatch) {
+        let mut core = self.lock();
+        core.state
+            .apply_streamed_positions(batch.received_at, batch.owner, batch.reports);
+    }
+
+    /// Records that this node has read the position stream up to its end for `shard`'s cells.
+    pub fn set_positions_ready(&self, shard: Arc<deconflict_engine::shard::Shard>) {
+        *self
+            .positions_ready
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(shard);
+    }
+
+    /// The shard this node's pass may decide when reports come from the stream: the cells it
+    /// leases now and whose subjects it has caught up on.
+    fn streamed_shard(
+        &self,
+        leased: Arc<deconflict_engine::shard::Shard>,
+    ) -> Arc<deconflict_engine::shard::Shard> {
+        let ready = self
+            .positions_ready
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        match ready {
+            Some(ready) if ready.owned() == leased.owned() => leased,
+            Some(ready) => Arc::new(deconflict_engine::shard::Shard::new(
+                *leased.band(),
+                leased.owned().intersection(ready.owned()).copied(),
+            )),
+            None => Arc::new(deconflict_engine::shard::Shard::new(*leased.band(), [])),
+        }
+    }
+
+    /// The lease time of this node's cluster membership (the default when not in one).
+    pub fn lease_ttl(&self) -> std::time::Duration {
+        (self.config.cluster.as_ref()).map_or(crate::cluster::LEASE_TTL, |c| c.lease_ttl)
+    }
+
+    /// Records the cells' load as the position stream counts it ([`crate::cellstream`]).
+    pub fn set_stream_cell_weights(&self, weights: Vec<u64>) {
+        *self
+            .stream_cell_weights
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(weights);
+    }
+
+    /// Each cell's weight for sharing the leases: from the position stream when reports
+    /// travel there (every node then sees the same load), else from the live tracks the state
+    /// holds (every node holds them all).
+    pub fn cell_weights(&self) -> Vec<u64> {
+        let streamed = self
+            .stream_cell_weights
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        match streamed {
+            Some(weights) => weights,
+            None => self.read(crate::cluster::cell_weights),
+        }
+    }
+
     /// Asks the follower to apply the log now rather than at its next poll.
     pub fn wake_follower(&self) {
         self.follower_bell.notify_one();
@@ -634,12 +725,21 @@ impl App {
     pub fn tactical_pass(&self) -> Result<deconflict_engine::decide::PassOutcome, CommandError> {
         let started = std::time::Instant::now();
         // In a cluster, the shard of the cells leased now decides (SPEC §9).
-        let shard = self.membership.as_ref().map(|m| m.shard());
+        let streamed = self.positions.get().is_some();
+        let shard = self.membership.as_ref().map(|m| match streamed {
+            true => self.streamed_shard(m.shard()),
+            false => m.shard(),
+        });
         let outcome = self.execute(
             &Actor::System,
             |state, now| {
                 Ok(match &shard {
                     None => deconflict_engine::decide::tactical_pass(state, now),
+                    Some(shard) if streamed => deconflict_engine::decide::tactical_pass_in(
+                        state,
+                        now,
+                        deconflict_engine::decide::Scope::StreamedShard(shard),
+                    ),
                     Some(shard) => deconflict_engine::decide::tactical_pass_in(
                         state,
                         now,

@@ -45,6 +45,21 @@ pub struct BusConfig {
     pub servers: Vec<String>,
     /// Copies JetStream keeps of each message (1 .. the cluster's size, at most 5).
     pub replicas: usize,
+    /// The most the position stream holds before it drops its oldest batches
+    /// ([`crate::cellstream`]; default [`crate::cellstream::STREAM_MAX_BYTES`]): it must fit in
+    /// the NATS servers' `max_file_store`.
+    pub positions_max_bytes: i64,
+}
+
+impl BusConfig {
+    /// `servers` with `replicas` copies and the default limits.
+    pub fn new(servers: Vec<String>, replicas: usize) -> BusConfig {
+        BusConfig {
+            servers,
+            replicas,
+            positions_max_bytes: crate::cellstream::STREAM_MAX_BYTES,
+        }
+    }
 }
 
 /// One doorbell message: where in the log to look, and who published it.
@@ -96,7 +111,9 @@ pub fn announce(seq: u64, event: &Event, node: &str) -> Vec<(String, Ring)> {
                 )
             })
             .collect(),
-        Event::PositionsReported { .. } | Event::TracksLost { .. } => Vec::new(),
+        Event::PositionsReported { .. }
+        | Event::PositionsPublished { .. }
+        | Event::TracksLost { .. } => Vec::new(),
         other => vec![(format!("events.{}", other.kind()), ring(None))],
     }
 }

@@ -152,7 +152,7 @@ pub fn spawn(app: Arc<App>) -> Task {
         loop {
             timer.tick().await;
             let (membership, app) = (membership.clone(), app.clone());
-            let renew = move || membership.renew(app.read(cell_weights));
+            let renew = move || membership.renew(app.cell_weights());
             match tokio::task::spawn_blocking(renew).await {
                 Ok(Ok(_)) => {}
                 Ok(Err(error)) => tracing::error!(%error, "renewing the cluster leases failed"),

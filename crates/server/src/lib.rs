@@ -18,6 +18,7 @@ pub mod app;
 pub mod auth;
 pub mod body;
 pub mod bus;
+pub mod cellstream;
 pub mod cluster;
 pub mod concurrency;
 pub mod connections;
@@ -100,6 +101,14 @@ pub async fn serve_router(
                 .map_err(std::io::Error::other)?;
             app.attach_outbox(outbox);
             task
+        }
+        _ => snapshot::Task(None),
+    };
+    let _positions = match (&app.config.bus, &app.config.cluster) {
+        (Some(bus), Some(cluster)) if app.config.positions_on_bus => {
+            cellstream::start(app.clone(), bus, cluster)
+                .await
+                .map_err(std::io::Error::other)?
         }
         _ => snapshot::Task(None),
     };

@@ -62,6 +62,8 @@ pub enum ApiError {
     TooManyInProgress { who: String, limit: usize },
     #[error("{0}; retry after 1 s")]
     ServerBusy(String),
+    #[error("the reports were not accepted: {0}; nothing was kept, retry after 1 s")]
+    PositionsUnavailable(String),
     #[error("there is no resource at {0}")]
     NoRoute(String),
     #[error("method {0} is not allowed here")]
@@ -149,6 +151,11 @@ impl ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "server-busy",
                 "Server busy",
+            ),
+            ApiError::PositionsUnavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "positions-unavailable",
+                "Position stream unavailable",
             ),
             ApiError::NoRoute(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             ApiError::MethodNotAllowed(_) => (
@@ -265,7 +272,9 @@ impl IntoResponse for ApiError {
         );
         let retry_after_s = match &self {
             ApiError::RateLimited { retry_after_s } => Some(*retry_after_s),
-            ApiError::TooManyInProgress { .. } | ApiError::ServerBusy(_) => Some(1),
+            ApiError::TooManyInProgress { .. }
+            | ApiError::ServerBusy(_)
+            | ApiError::PositionsUnavailable(_) => Some(1),
             _ => None,
         };
         if let Some(retry_after_s) = retry_after_s {

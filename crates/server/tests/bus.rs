@@ -54,10 +54,7 @@ async fn two_rung_nodes(
             lease_ttl: Duration::from_secs(3600),
             ..ClusterConfig::new(name.to_owned())
         });
-        config.bus = Some(BusConfig {
-            servers: servers.to_vec(),
-            replicas: servers.len().min(3),
-        });
+        config.bus = Some(BusConfig::new(servers.to_vec(), servers.len().min(3)));
         nodes.push(TestServer::start_on(database.clone(), config).await);
     }
     // The bus starts with the server; wait until both announce and listen.

@@ -14,6 +14,11 @@
 //!   encounters 40 days apart), its first minute's 120 position batches pruned by the retention
 //!   task to their digest (`pruned` on each). Written by that test with
 //!   `DECONFLICT_WRITE_RETENTION_FIXTURE=<path>`.
+//! - `log-v3-cellstream.ndjson`: written by the build of 2026-12-06 after position reports
+//!   could travel on NATS JetStream (event `positions_published`): the PostgreSQL log of
+//!   `cellstream.rs`'s scenario (two nodes, reports by cell, one killed), exported row by row by
+//!   that test with `DECONFLICT_WRITE_CELLSTREAM_FIXTURE=<path>`. Its alerts were raised on
+//!   tracks the log never held, so its replay holds them but no track.
 //!
 //! Together they hold every kind of event. Each must still verify as a chain and replay to the
 //! state in `log-v1-*.state.json`, which was written by that same build. The summary names what
@@ -176,10 +181,16 @@ fn a_log_pruned_by_retention_replays_to_the_same_state() {
     check("log-v2-retention.ndjson", "log-v2-retention.state.json");
 }
 
-const LOGS: [&str; 3] = [
+#[test]
+fn a_log_of_positions_on_nats_replays_to_the_same_state() {
+    check("log-v3-cellstream.ndjson", "log-v3-cellstream.state.json");
+}
+
+const LOGS: [&str; 4] = [
     "log-v1-demo.ndjson",
     "log-v1-sim.ndjson",
     "log-v2-retention.ndjson",
+    "log-v3-cellstream.ndjson",
 ];
 
 /// The guard against a silent format change: every logged event, read and written again by this

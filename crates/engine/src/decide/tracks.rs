@@ -170,14 +170,26 @@ pub enum Scope<'s> {
     /// cluster on one state decide, together, exactly what [`Scope::Whole`] decides
     /// (`tests/shard.rs`).
     Shard(&'s Shard),
+    /// As [`Scope::Shard`], for a node whose reports come from NATS JetStream by cell
+    /// (issue 21): it holds only its band's tracks, so a track it does not know is another
+    /// node's, not a forgotten one, and conditions on tracks it does not know are not its own.
+    StreamedShard(&'s Shard),
 }
 
-impl Scope<'_> {
+impl<'s> Scope<'s> {
+    /// The shard, for a shard's pass.
+    fn shard(&self) -> Option<&'s Shard> {
+        match *self {
+            Scope::Whole => None,
+            Scope::Shard(shard) | Scope::StreamedShard(shard) => Some(shard),
+        }
+    }
+
     /// Whether checks of this one track (lost, conformance, zones, sites) are this pass's.
     fn owns(&self, track: &LiveTrack) -> bool {
-        match self {
-            Scope::Whole => true,
-            Scope::Shard(shard) => shard.owns(&track_state(track)),
+        match self.shard() {
+            None => true,
+            Some(shard) => shard.owns(&track_state(track)),
         }
     }
 
@@ -185,14 +197,17 @@ impl Scope<'_> {
     /// track by its cell. A condition whose tracks the state no longer holds (forgotten) is
     /// decided by the owner of the cell at 0°, 0°, so that it is decided by someone.
     fn decides(&self, state: &State, condition: &Condition) -> bool {
-        let Scope::Shard(shard) = self else {
+        let Some(shard) = self.shard() else {
             return true;
         };
         let known = |t: &TrackRef| state.track(&t.track_id).map(track_state);
-        let fallback = || Cell::of(0.0, 0.0).is_some_and(|cell| shard.owned().contains(&cell));
+        let streamed = matches!(self, Scope::StreamedShard(_));
+        let fallback =
+            || !streamed && Cell::of(0.0, 0.0).is_some_and(|cell| shard.owned().contains(&cell));
         match condition {
             Condition::Tactical([a, b]) => match (known(a), known(b)) {
                 (Some(a), Some(b)) => shard.decides(&a, &b),
+                (Some(_), None) | (None, Some(_)) if streamed => false,
                 (Some(t), None) | (None, Some(t)) => shard.owns(&t),
                 (None, None) => fallback(),
             },
@@ -233,7 +248,7 @@ pub fn tactical_pass_in(state: &State, now: DateTime<Utc>, scope: Scope) -> Deci
     }
 
     let widest_tactical = tactical_domains(&widest);
-    if let Scope::Shard(shard) = scope {
+    if let Some(shard) = scope.shard() {
         let band = shard.band();
         let within = band.covers_domains(&widest_tactical)
             && live
@@ -253,7 +268,7 @@ pub fn tactical_pass_in(state: &State, now: DateTime<Utc>, scope: Scope) -> Deci
     let candidates = tactical::detect_in(&states, now, &widest_tactical);
     let mut found: BTreeMap<[TrackRef; 2], TacticalDetail> = BTreeMap::new();
     for candidate in candidates {
-        if let Scope::Shard(shard) = scope {
+        if let Some(shard) = scope.shard() {
             if !shard.decides(&states[candidate.a], &states[candidate.b]) {
                 continue;
             }
@@ -299,7 +314,7 @@ pub fn tactical_pass_in(state: &State, now: DateTime<Utc>, scope: Scope) -> Deci
     let decides_condition = |condition: &Condition| scope.decides(state, condition);
     let decides: Option<&dyn Fn(&Condition) -> bool> = match scope {
         Scope::Whole => None,
-        Scope::Shard(_) => Some(&decides_condition),
+        Scope::Shard(_) | Scope::StreamedShard(_) => Some(&decides_condition),
     };
     reconcile_tactical(state, now, decides, &found, &mut events);
 

@@ -214,23 +214,27 @@ pub async fn report(
         return Err(ApiError::UnsupportedMediaType);
     };
     let window = app.config.report_window;
-    let (accepted, engine_refused) = tokio::task::spawn_blocking(move || {
-        app.execute(
-            &actor,
-            |state, now| {
-                Ok(decide::report_positions(
-                    state,
-                    &owner,
-                    reports.clone(),
-                    now,
-                    &window,
-                ))
-            },
-            |_, outcome| outcome,
-        )
-    })
-    .await
-    .expect("command task does not panic")?;
+    let (accepted, engine_refused) = if app.positions_publisher().is_some() {
+        report_on_bus(app, actor, owner, reports).await?
+    } else {
+        tokio::task::spawn_blocking(move || {
+            app.execute(
+                &actor,
+                |state, now| {
+                    Ok(decide::report_positions(
+                        state,
+                        &owner,
+                        reports.clone(),
+                        now,
+                        &window,
+                    ))
+                },
+                |_, outcome| outcome,
+            )
+        })
+        .await
+        .expect("command task does not panic")?
+    };
     refused.extend(engine_refused.into_iter().map(|r| RefusedReport {
         index: r.index,
         pointer: Some(r.refusal.field.to_owned()),
@@ -242,6 +246,66 @@ pub async fn report(
     metrics::counter!("deconflict_positions_total", "outcome" => "refused")
         .increment(refused.len() as u64);
     Ok(Json(PositionsAccepted { accepted, refused }))
+}
+
+/// Reports through NATS JetStream ([`crate::cellstream`]): decided on this node's state as a
+/// logged batch would be, published by cell and acknowledged by JetStream, then recorded in
+/// the log by digest and stream sequences. Nothing is accepted unless all of it was published.
+async fn report_on_bus(
+    app: Arc<App>,
+    actor: deconflict_engine::decide::Actor,
+    owner: deconflict_engine::PartyId,
+    reports: Vec<(usize, deconflict_engine::TrackReport)>,
+) -> Result<(usize, Vec<decide::Refused>), ApiError> {
+    let window = app.config.report_window;
+    let now = app.now();
+    let decision = {
+        let (app, owner) = (app.clone(), owner.clone());
+        tokio::task::spawn_blocking(move || {
+            app.read(|state| decide::report_positions(state, &owner, reports, now, &window))
+        })
+        .await
+        .expect("deciding does not panic")
+    };
+    let (count, refused) = decision.outcome;
+    let Some(deconflict_engine::Event::PositionsReported { reports, .. }) =
+        decision.events.into_iter().next()
+    else {
+        return Ok((count, refused));
+    };
+    let publisher = app
+        .positions_publisher()
+        .expect("checked by the caller")
+        .clone();
+    let published = publisher
+        .publish(&owner, now, reports)
+        .await
+        .map_err(|error| {
+            metrics::counter!("deconflict_positions_publish_failures_total").increment(1);
+            ApiError::PositionsUnavailable(error.to_string())
+        })?;
+    let event = deconflict_engine::Event::PositionsPublished {
+        owner,
+        digest: published.digest,
+        reports: published.reports,
+        stream: crate::cellstream::STREAM.to_owned(),
+        seqs: published.seqs,
+    };
+    tokio::task::spawn_blocking(move || {
+        app.execute(
+            &actor,
+            |_, _| {
+                Ok(deconflict_engine::decide::Decision {
+                    events: vec![event.clone()],
+                    outcome: (),
+                })
+            },
+            |_, ()| (),
+        )
+    })
+    .await
+    .expect("command task does not panic")?;
+    Ok((count, refused))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
