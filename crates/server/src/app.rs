@@ -555,6 +555,16 @@ impl App {
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(shard);
     }
 
+    /// How many cells this node has read the position stream for up to its end (0 before its
+    /// consumer caught up).
+    pub fn positions_ready_cells(&self) -> usize {
+        self.positions_ready
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .as_ref()
+            .map_or(0, |shard| shard.owned().len())
+    }
+
     /// The shard this node's pass may decide when reports come from the stream: the cells it
     /// leases now and whose subjects it has caught up on.
     fn streamed_shard(
