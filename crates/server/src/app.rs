@@ -82,6 +82,9 @@ pub struct Config {
     /// The NATS servers that ring the other nodes when this one logs something a stream
     /// carries (`serve --nats`, with `--node`; [`crate::bus`]). `None`: they poll.
     pub bus: Option<crate::bus::BusConfig>,
+    /// Most events a periodic pass logs in one append (default and at most
+    /// [`deconflict_store::MAX_APPEND_BATCH_EVENTS`]); more are logged a chunk at a time.
+    pub pass_chunk_events: usize,
     /// Whether position reports travel on NATS JetStream by cell rather than in the log
     /// ([`crate::cellstream`]; needs `cluster` and `bus`). Default: `serve --nats` turns it on.
     pub positions_on_bus: bool,
@@ -120,6 +123,7 @@ impl Config {
             follow_interval: FOLLOW_INTERVAL,
             cluster: None,
             bus: None,
+            pass_chunk_events: deconflict_store::MAX_APPEND_BATCH_EVENTS,
             positions_on_bus: false,
         }
     }
@@ -148,6 +152,10 @@ struct Core {
 
 /// Events read per query when applying other nodes' events.
 const FOLLOW_PAGE: usize = 1_000;
+
+/// Most chunks one pass logs before it leaves the rest to the next pass ([`App::execute_pass`]):
+/// a million events, more than any traffic raises at once.
+const MAX_PASS_CHUNKS: u32 = 100;
 
 /// Most times a command is decided again because another node appended first; beyond, the
 /// command fails (503) rather than hold the writer lock while nodes take turns.
@@ -630,8 +638,34 @@ impl App {
     pub fn execute<T, R>(
         &self,
         actor: &Actor,
+        decide: impl FnMut(&State, DateTime<Utc>) -> Result<Decision<T>, EngineError>,
+        respond: impl FnOnce(&State, T) -> R,
+    ) -> Result<R, CommandError> {
+        self.execute_inner(actor, decide, respond, false)
+    }
+
+    /// [`Self::execute`] for a periodic pass, whose decision may hold more events than one
+    /// append takes ([`deconflict_store::MAX_APPEND_BATCH_EVENTS`]: 36,000 alerts at once at
+    /// 10⁵ tracks of the benchmark traffic). Its events are logged a chunk at a time, and
+    /// the pass is decided again on the state after each chunk, which then holds what was
+    /// logged (an alert raised is open and is not raised again): every event is written on
+    /// the state it was decided on, as for any command. Only for passes: a command's events
+    /// must be written together or not at all, and a command decided again after part of it
+    /// was logged would be refused (an operation filed twice).
+    fn execute_pass<T, R>(
+        &self,
+        decide: impl FnMut(&State, DateTime<Utc>) -> Result<Decision<T>, EngineError>,
+        respond: impl FnOnce(&State, T) -> R,
+    ) -> Result<R, CommandError> {
+        self.execute_inner(&Actor::System, decide, respond, true)
+    }
+
+    fn execute_inner<T, R>(
+        &self,
+        actor: &Actor,
         mut decide: impl FnMut(&State, DateTime<Utc>) -> Result<Decision<T>, EngineError>,
         respond: impl FnOnce(&State, T) -> R,
+        chunked: bool,
     ) -> Result<R, CommandError> {
         let started = std::time::Instant::now();
         let mut core = self.lock();
@@ -639,11 +673,28 @@ impl App {
             self.catch_up(&mut core)?;
         }
         let mut attempt = 1;
+        let mut chunks = 0;
         let outcome = loop {
             let now = self.now();
-            let decision = decide(&core.state, now)?;
+            let mut decision = decide(&core.state, now)?;
             if decision.events.is_empty() {
                 break decision.outcome;
+            }
+            let chunk = (self.config.pass_chunk_events.max(1))
+                .min(deconflict_store::MAX_APPEND_BATCH_EVENTS);
+            let more = chunked && decision.events.len() > chunk;
+            if more {
+                if chunks >= MAX_PASS_CHUNKS {
+                    // The next pass goes on where this one stopped.
+                    tracing::warn!(
+                        chunks,
+                        "a pass logged its most chunks; it goes on next time"
+                    );
+                    break decision.outcome;
+                }
+                chunks += 1;
+                decision.events.truncate(chunk);
+                metrics::counter!("deconflict_pass_chunks_total").increment(1);
             }
             let new_events = decision
                 .events
@@ -660,7 +711,9 @@ impl App {
                         core.applied_hash = stored.hash;
                         self.push_own(stored.seq, event);
                     }
-                    break decision.outcome;
+                    if !more {
+                        break decision.outcome;
+                    }
                 }
                 Err(StoreError::HeadMoved { .. }) if attempt < MAX_DECIDE_ATTEMPTS => {
                     metrics::counter!("deconflict_decisions_retried_total").increment(1);
@@ -716,8 +769,7 @@ impl App {
             .config
             .retention_horizon
             .map(|horizon| horizon.max(crate::retention::MIN_HORIZON));
-        self.execute(
-            &Actor::System,
+        self.execute_pass(
             |state, now| {
                 let mut decision = deconflict_engine::decide::time_pass(state, now);
                 if let Some(horizon) = forget_after {
@@ -740,8 +792,7 @@ impl App {
             true => self.streamed_shard(m.shard()),
             false => m.shard(),
         });
-        let outcome = self.execute(
-            &Actor::System,
+        let outcome = self.execute_pass(
             |state, now| {
                 Ok(match &shard {
                     None => deconflict_engine::decide::tactical_pass(state, now),

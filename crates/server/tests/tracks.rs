@@ -503,3 +503,60 @@ async fn reports_dated_far_from_the_server_clock_are_refused_and_never_freeze_a_
     let tracks: Value = server.get(&blue, "/v1/tracks").await.json().await.unwrap();
     assert_eq!(tracks["tracks"][0]["report"]["lon_deg"], 36.1);
 }
+
+/// A crowd whose pairs are all in conflict: 5 parties of 35 aircraft within 2 km at one level
+/// make 12,250 pairs of different parties, more alerts than one append of the log takes
+/// (`MAX_APPEND_BATCH_EVENTS`, 10,000). One pass still raises every one of them (logged a chunk
+/// at a time), and a pass after it writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pass_raising_more_alerts_than_one_append_takes_raises_them_all() {
+    let server = TestServer::start_with_clock(ManualClock::at(NOW)).await;
+    let mut pairs = 0;
+    let mut per_party = Vec::new();
+    for p in 0..5 {
+        let token = server.party(&format!("crowd-{p}"), "operator").await;
+        let lines: Vec<String> = (0..35)
+            .map(|i| {
+                let k = p * 35 + i;
+                let (lon, lat) = (
+                    36.0 + (k % 13) as f64 * 0.001,
+                    35.0 + (k / 13) as f64 * 0.001,
+                );
+                report(
+                    &format!("c{p}-{i}"),
+                    NOW,
+                    lon,
+                    lat,
+                    9000.0,
+                    150.0,
+                    (k * 37 % 360) as f64,
+                )
+                .to_string()
+            })
+            .collect();
+        let body: Value = post_ndjson(&server, &token, &lines)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(body["accepted"], 35, "{body}");
+        pairs += 35 * 35 * per_party.len();
+        per_party.push(token);
+    }
+    assert_eq!(pairs, 12_250);
+    assert!(pairs > deconflict_store::MAX_APPEND_BATCH_EVENTS);
+    let app = server.app.clone();
+    let outcome = tokio::task::spawn_blocking(move || app.tactical_pass())
+        .await
+        .unwrap()
+        .expect("the pass is logged whatever its size");
+    assert_eq!(outcome.tactical_conflicts, pairs);
+    let open = server.app.read(|state| state.open_alerts().count());
+    assert_eq!(open, pairs, "every conflict raised in one pass");
+    let head = server.log_head().await;
+    let app = server.app.clone();
+    tokio::task::spawn_blocking(move || app.tactical_pass().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(server.log_head().await, head, "nothing raised twice");
+}
