@@ -680,8 +680,8 @@ impl App {
             if decision.events.is_empty() {
                 break decision.outcome;
             }
-            let chunk = (self.config.pass_chunk_events.max(1))
-                .min(deconflict_store::MAX_APPEND_BATCH_EVENTS);
+            let chunk =
+                (self.config.pass_chunk_events).clamp(1, deconflict_store::MAX_APPEND_BATCH_EVENTS);
             let more = chunked && decision.events.len() > chunk;
             if more {
                 if chunks >= MAX_PASS_CHUNKS {
