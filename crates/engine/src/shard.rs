@@ -177,6 +177,29 @@ impl Cell {
         [south, north, west, west + span]
     }
 
+    /// Every cell in the order nodes lease them: along a Hilbert curve over the cells'
+    /// centres (longitude and latitude on a 1024 × 1024 grid), so that a node taking the next
+    /// cells in this order, or giving back its last ones, holds a compact region rather than
+    /// latitude strips. A region's band (the neighbours it must also read) grows with its
+    /// border, so compact regions overlap less: at 10⁵ tracks, strips made three nodes hold two
+    /// tracks for every track they decide.
+    pub fn lease_order() -> &'static [Cell] {
+        static ORDER: std::sync::OnceLock<Vec<Cell>> = std::sync::OnceLock::new();
+        ORDER.get_or_init(|| {
+            let scale = |value: f64, range: f64| ((value / range) * 1023.0).round() as u32;
+            let mut cells: Vec<(u64, Cell)> = Cell::all()
+                .map(|cell| {
+                    let [south, north, west, east] = cell.bounds();
+                    let x = scale((west + east) / 2.0 + 180.0, 360.0);
+                    let y = scale((south + north) / 2.0 + 90.0, 180.0);
+                    (fast_hilbert::xy2h(x, y, 10), cell)
+                })
+                .collect();
+            cells.sort_unstable();
+            cells.into_iter().map(|(_, cell)| cell).collect()
+        })
+    }
+
     /// The JetStream subject of the reports in this cell.
     pub fn subject(self) -> String {
         format!("positions.{}", self.0)
@@ -385,6 +408,36 @@ pub fn anchor<'t>(band: &Band, a: &'t TrackState, b: &'t TrackState) -> &'t Trac
                 b
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod lease_order_tests {
+    use super::*;
+
+    #[test]
+    fn the_lease_order_holds_every_cell_once() {
+        let mut order: Vec<u32> = Cell::lease_order().iter().map(|c| c.0).collect();
+        order.sort_unstable();
+        assert_eq!(order, (0..Cell::count()).collect::<Vec<_>>());
+    }
+
+    /// A third of the cells taken in lease order is a compact region: at least a quarter fewer
+    /// cells of the others border it than border the third taken in numbering order (latitude
+    /// strips; 115 against 168).
+    #[test]
+    fn a_run_of_the_lease_order_is_compact() {
+        let band = Band::default();
+        let third = Cell::count() as usize / 3;
+        let border = |cells: &[Cell]| {
+            let own: BTreeSet<Cell> = cells.iter().copied().collect();
+            let seen: BTreeSet<Cell> = cells.iter().flat_map(|&c| band.cells(c)).collect();
+            seen.difference(&own).count()
+        };
+        let middle_curve = &Cell::lease_order()[third..2 * third];
+        let strips: Vec<Cell> = (third as u32..2 * third as u32).map(Cell).collect();
+        let (curve, strip) = (border(middle_curve), border(&strips));
+        assert!(curve * 4 < strip * 3, "curve {curve} vs strips {strip}");
     }
 }
 

@@ -83,7 +83,8 @@ impl Membership {
     /// and rebuilds the shard if its cells changed.
     pub fn renew(&self, weights: Vec<u64>) -> Result<Renewal, StoreError> {
         let started = Instant::now();
-        let renewal = self.leases.renew(self.config.lease_ttl, weights)?;
+        let order = Cell::lease_order().iter().map(|cell| cell.0).collect();
+        let renewal = (self.leases).renew_in_order(self.config.lease_ttl, weights, order)?;
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         let same = held
             .shard

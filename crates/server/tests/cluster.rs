@@ -110,14 +110,25 @@ async fn nodes_split_detection_by_cells_and_take_over_a_killed_nodes_cells() {
     wait_for_cells(&a, half).await;
     wait_for_cells(&b, Cell::count() as usize - half).await;
     let a_cells = a.app.membership().unwrap().shard().owned().clone();
-    let south = Cell::of(-30.0, 20.0).unwrap();
-    let north = Cell::of(35.0, 36.0).unwrap();
+    // A cell of each node (their shares follow `Cell::lease_order`), away from the poles; the
+    // names are those of the first slice, when the shares were the southern and northern half.
+    let pick = |cells: &BTreeSet<Cell>| {
+        let cell = *cells
+            .iter()
+            .find(|c| c.bounds()[0] > -60.0 && c.bounds()[1] < 60.0)
+            .unwrap();
+        let [s, n, w, e] = cell.bounds();
+        (cell, (s + n) / 2.0, (w + e) / 2.0)
+    };
+    let (south, south_lat, south_lon) = pick(&a_cells);
+    let b_cells = b.app.membership().unwrap().shard().owned().clone();
+    let (north, north_lat, north_lon) = pick(&b_cells);
     assert!(a_cells.contains(&south) && !a_cells.contains(&north));
 
     let blue = a.party("blue", "operator").await;
     let red = b.party("red", "operator").await;
-    converging_pair(&a, &blue, &red, "south", -30.0, 20.0).await;
-    converging_pair(&b, &blue, &red, "north", 35.0, 36.0).await;
+    converging_pair(&a, &blue, &red, "south", south_lat, south_lon).await;
+    converging_pair(&b, &blue, &red, "north", north_lat, north_lon).await;
 
     // Each node decides its own cells only, whichever node the reports came in on.
     pass(&a).await;
@@ -135,7 +146,9 @@ async fn nodes_split_detection_by_cells_and_take_over_a_killed_nodes_cells() {
     // takes every cell and decides a new conflict there.
     a.kill().await;
     wait_for_cells(&b, Cell::count() as usize).await;
-    converging_pair(&b, &blue, &red, "again", -30.5, 20.0).await;
+    // In a's former cell, 1.5° of latitude from the first pair there.
+    assert_eq!(Cell::of(south_lat + 1.5, south_lon), Some(south));
+    converging_pair(&b, &blue, &red, "again", south_lat + 1.5, south_lon).await;
     pass(&b).await;
     let all = BTreeSet::from(["again".to_owned(), "north".to_owned(), "south".to_owned()]);
     assert_eq!(tactical_pairs(&b), all);

@@ -69,11 +69,29 @@ impl PgLeases {
     /// Renews this node's life and leases for `ttl`, and rebalances to a fair share of the
     /// cells' `weights` (one per cell, cell `i` at index `i`; see the module documentation).
     pub fn renew(&self, ttl: Duration, weights: Vec<u64>) -> Result<Renewal, StoreError> {
+        let order = (0..u32::try_from(weights.len()).unwrap_or(u32::MAX)).collect();
+        self.renew_in_order(ttl, weights, order)
+    }
+
+    /// As [`PgLeases::renew`], free cells taken and excess given back along `order` (every
+    /// cell once: first taken first, last given back first), so that a node's cells follow a
+    /// curve through the grid (`engine::shard::Cell::lease_order`). Every node must pass the
+    /// same order.
+    pub fn renew_in_order(
+        &self,
+        ttl: Duration,
+        weights: Vec<u64>,
+        order: Vec<u32>,
+    ) -> Result<Renewal, StoreError> {
         let node = self.node.clone();
         let ttl_s = ttl.as_secs_f64().max(0.001);
+        let order: Vec<i32> = order
+            .into_iter()
+            .filter_map(|c| i32::try_from(c).ok())
+            .collect();
         self.worker.call(move |client| {
             retrying(client, |transaction| {
-                renew_in(transaction, &node, ttl_s, &weights)
+                renew_in(transaction, &node, ttl_s, &weights, &order)
             })
         })
     }
@@ -97,7 +115,14 @@ fn renew_in(
     node: &str,
     ttl_s: f64,
     weights: &[u64],
+    order: &[i32],
 ) -> Result<Renewal, StoreError> {
+    // Each cell's place in `order`; cells it does not list come after, by number.
+    let mut rank: std::collections::HashMap<i32, usize> = std::collections::HashMap::new();
+    for (place, &cell) in order.iter().enumerate() {
+        rank.entry(cell).or_insert(place);
+    }
+    let rank_of = |cell: i32| (rank.get(&cell).copied().unwrap_or(usize::MAX), cell);
     const UNTIL: &str = "now() + $2::FLOAT8 * interval '1 second'";
     transaction.execute(
         &format!(
@@ -134,7 +159,7 @@ fn renew_in(
         .iter()
         .map(|row| row.try_get(0))
         .collect::<Result<_, _>>()?;
-    mine.sort_unstable();
+    mine.sort_unstable_by_key(|&cell| rank_of(cell));
     let mut held: u64 = mine.iter().map(|&c| weight(c)).sum();
     let mut excess = Vec::new();
     while let Some(&last) = mine.last() {
@@ -156,7 +181,10 @@ fn renew_in(
             .map(|row| row.try_get(0))
             .collect::<Result<_, _>>()?;
         let mut wanted = Vec::new();
-        for cell in 0..i32::try_from(weights.len()).unwrap_or(i32::MAX) {
+        let mut candidates: Vec<i32> =
+            (0..i32::try_from(weights.len()).unwrap_or(i32::MAX)).collect();
+        candidates.sort_unstable_by_key(|&cell| rank_of(cell));
+        for cell in candidates {
             if held >= share {
                 break;
             }
@@ -180,9 +208,9 @@ fn renew_in(
             for row in got {
                 mine.push(row.try_get(0)?);
             }
-            mine.sort_unstable();
         }
     }
+    mine.sort_unstable();
     Ok(Renewal {
         cells: mine
             .into_iter()
@@ -197,6 +225,30 @@ mod tests {
     use super::*;
     use crate::testing::TestDatabase;
     use crate::PgLog;
+
+    /// Along a given order, a node keeps the first cells and gives back the last ones; the
+    /// node joining takes them in that order.
+    #[test]
+    fn cells_are_taken_and_given_back_along_the_order() {
+        let Some(db) = TestDatabase::create("leases in order") else {
+            return;
+        };
+        let url = db.url().to_owned();
+        drop(PgLog::open(&url).unwrap());
+        let ttl = Duration::from_secs(30);
+        let a = PgLeases::open(&url, "a").unwrap();
+        let b = PgLeases::open(&url, "b").unwrap();
+        let order = vec![3, 7, 1, 9, 0, 5, 2, 8, 6, 4];
+        let renew = |leases: &PgLeases| {
+            (leases.renew_in_order(ttl, vec![1; 10], order.clone()))
+                .unwrap()
+                .cells
+        };
+        assert_eq!(renew(&a), (0..10).collect::<Vec<_>>());
+        assert!(renew(&b).is_empty());
+        assert_eq!(renew(&a), [0, 1, 3, 7, 9], "the first five of the order");
+        assert_eq!(renew(&b), [2, 4, 5, 6, 8], "the last five");
+    }
 
     /// Two nodes share the cells fairly and never both hold one; one leaving (or expiring)
     /// hands its cells to the other.
