@@ -580,6 +580,44 @@ mod tests {
         assert_eq!(previous_to, 300.0);
     }
 
+    /// A climber that comes within the vertical minimum of a level track only in the last
+    /// 0.1 ms of the look-ahead, the two at the same point: at that instant their mean altitude
+    /// is just above a band's lower edge, so the band they share is one the climber's window
+    /// reaches only at its very end. A window cut by a metre of altitude would miss them.
+    #[test]
+    fn a_conflict_only_at_the_edge_of_a_band_window_is_found() {
+        let now = Utc.with_ymd_and_hms(2030, 6, 1, 12, 0, 0).unwrap();
+        let params = TacticalParams::default();
+        let band_m = BAND_PER_MINIMUM * params.separation_vertical_m;
+        let within = params.separation_vertical_m - ALLOWANCE_M - 0.001;
+        let track = |owner: &str, altitude_m: f64, vertical_rate_mps: f64| TrackState {
+            owner: crate::PartyId::from(owner),
+            track_id: owner.into(),
+            time: now,
+            lat_deg: 47.0,
+            lon_deg: 8.0,
+            altitude_m,
+            ground_speed_mps: 0.0,
+            track_deg: 0.0,
+            vertical_rate_mps,
+            domain: crate::operation::Domain::Air,
+        };
+        let mut detector = TacticalDetector::default();
+        for k in 0..40 {
+            let above_edge_m = 0.05 + 0.1 * f64::from(k % 10);
+            let mean_m = (7.5 + f64::from(k / 10)) * band_m + above_edge_m;
+            let (climber_end, level) = (mean_m - within / 2.0, mean_m + within / 2.0);
+            for rate in [10.0, 3.0] {
+                let climber = track("c", climber_end - rate * params.lookahead_s, rate);
+                let tracks = [climber, track("l", level, 0.0)];
+                let exhaustive = detect_exhaustive(&tracks, now, &params);
+                assert_eq!(exhaustive.len(), 1, "{k}");
+                assert!(exhaustive[0].t_los_s > params.lookahead_s - 1e-3);
+                assert_eq!(detector.detect(&tracks, now, &params), exhaustive, "{k}");
+            }
+        }
+    }
+
     #[test]
     fn reused_buffers_give_the_exhaustive_answer_within_the_memory_target() {
         let now = Utc.with_ymd_and_hms(2030, 6, 1, 12, 0, 0).unwrap();
