@@ -415,6 +415,9 @@ impl Bands {
                 (grid.raw(axis, high[axis]) - grid.origin[axis] + 1).max(1) as u64
             });
             if !(cell_m.is_finite() && band_m.is_finite()) {
+                // Unreachable in practice (one cell and one band fit any budget long before),
+                // but never a pass without its entries.
+                self.fill(&grid, u64::MAX);
                 return grid;
             }
             if grid.count.iter().product::<u64>() <= 1 << 32 && self.fill(&grid, budget) {
