@@ -1,6 +1,8 @@
 //! One tactical pass (SPEC §10) on one core: `detect` at 1,000, 10,000, 100,000 and 1,000,000
 //! tracks, the same with a `TacticalDetector` kept between passes (as a server ticking every
-//! second would), and the exhaustive all-pairs pass where it finishes (1,000 to 10,000), on two
+//! second would), the same with the `GridDetector` it replaced (`grid_reused`: the baseline,
+//! measured in the same run), and the exhaustive all-pairs pass where it finishes (1,000 to
+//! 10,000), on two
 //! traffic shapes (`tactical::traffic`): `levels` (the default: uniform density, 60 % on flight
 //! levels, 40 % climbing or descending anywhere from 0 to 12,500 m, the shape of the independent
 //! traffic of issue 20) and `airways` (cities, airways, terminal areas: easier for the detector).
@@ -20,8 +22,8 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use deconflict_engine::tactical::{
-    detect, detect_exhaustive, generate, SpaceTimeDetector, TacticalDetector, TacticalParams,
-    TrafficShape,
+    detect, detect_exhaustive, generate, GridDetector, SpaceTimeDetector, TacticalDetector,
+    TacticalParams, TrafficShape,
 };
 
 const SEED: u64 = 2030;
@@ -49,13 +51,16 @@ fn tactical_pass(c: &mut Criterion) {
             let found = detect(&tracks, now, &params);
             let mut detector = TacticalDetector::default();
             detector.detect(&tracks, now, &params);
+            let mut grid = GridDetector::default();
+            assert_eq!(found, grid.detect(&tracks, now, &params));
             let mut space_time = SpaceTimeDetector::default();
             assert_eq!(found, space_time.detect(&tracks, now, &params));
             eprintln!(
                 "{name}, {n} tracks: {} conflicting pairs; working memory {:.0} bytes per track \
-                 (space-time index {:.0})",
+                 (grid before it {:.0}, space-time index {:.0})",
                 found.len(),
                 detector.working_bytes() as f64 / n as f64,
+                grid.working_bytes() as f64 / n as f64,
                 space_time.working_bytes() as f64 / n as f64,
             );
             if n <= 10_000 {
@@ -75,6 +80,9 @@ fn tactical_pass(c: &mut Criterion) {
                 &tracks,
                 |b, tracks| b.iter(|| detector.detect(black_box(tracks), now, &params)),
             );
+            group.bench_with_input(BenchmarkId::new("grid_reused", n), &tracks, |b, tracks| {
+                b.iter(|| grid.detect(black_box(tracks), now, &params))
+            });
             group.bench_with_input(
                 BenchmarkId::new("space_time_reused", n),
                 &tracks,

@@ -1,13 +1,13 @@
-//! Tactical detection through the engine's public interface: the fast pass (and the space-time
-//! index of issue 20 beside it) equals the exhaustive one on random clustered
+//! Tactical detection through the engine's public interface: the fast pass (and the grid before
+//! it and the space-time slices beside it) equals the exhaustive one on random clustered
 //! traffic (antimeridian, poles, closure rates up to 10,000 m/s, climbers, stale reports), and
 //! the rule's figures and boundaries are those of SPEC §5.2.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use deconflict_engine::tactical::{
     detect, detect_exhaustive, detect_exhaustive_in, detect_in, generate_traffic, pair_conflict,
-    pair_conflict_in, SpaceTimeDetector, TacticalDetector, TacticalDomains, TacticalParams,
-    TrackState, MAX_GROUND_SPEED_MPS,
+    pair_conflict_in, GridDetector, SpaceTimeDetector, TacticalDetector, TacticalDomains,
+    TacticalParams, TrackState, MAX_GROUND_SPEED_MPS,
 };
 use deconflict_engine::track::MAX_SEA_SPEED_MPS;
 use deconflict_engine::{Domain, PartyId, Severity};
@@ -401,7 +401,8 @@ fn scene() -> impl Strategy<Value = Scene> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(10_000))]
 
-    /// Each case runs both fast passes, each through a detector whose buffers hold another pass
+    /// Each case runs the three fast passes (the bands of [`TacticalDetector`], the grid before
+    /// them, the space-time slices), each through a detector whose buffers hold another pass
     /// (the same scene reversed), as a server's does.
     #[test]
     fn fast_pass_equals_exhaustive_pass_on_random_clustered_scenes(scene in scene()) {
@@ -410,6 +411,9 @@ proptest! {
         let mut detector = TacticalDetector::default();
         detector.detect(&reversed, now(), &scene.params);
         prop_assert_eq!(&detector.detect(&scene.tracks, now(), &scene.params), &exhaustive);
+        let mut grid = GridDetector::default();
+        grid.detect(&reversed, now(), &scene.params);
+        prop_assert_eq!(&grid.detect(&scene.tracks, now(), &scene.params), &exhaustive);
         let mut space_time = SpaceTimeDetector::default();
         space_time.detect(&reversed, now(), &scene.params);
         prop_assert_eq!(space_time.detect(&scene.tracks, now(), &scene.params), exhaustive);

@@ -12,27 +12,30 @@
 //!   and by a bound on how much a pair's frame can tilt against the track's own — and the proof
 //!   that two tracks that cannot reach each other are not in conflict under the rule *as
 //!   computed*.
-//! - `grid`: the index. The reaches' bounding boxes (on ECEF axes turned to the traffic's mean
-//!   "up") go into a uniform grid of cells sized from the traffic (a box larger than a cell
-//!   occupies several, so no speed is too fast), with a sweep on altitude inside each cell. Pairs
-//!   whose boxes overlap then meet an exact closest-approach test of their reaches, and only
-//!   survivors meet the rule.
-//! - `slices`: a space-time index (issue 20), [`SpaceTimeDetector`]. The look-ahead is cut into slices; in each, every track's
-//!   reach is a box on two ground axes and altitude, entered in cells of the ground times
-//!   altitude bands, so a climber meets only the tracks at the altitudes it crosses when it
-//!   crosses them. Pairs that share a cell in some slice meet an exact space-time test (do the
-//!   ground points come within reach while the altitudes are within the vertical minimum?) and
-//!   only survivors meet the rule. Its proof, beside the code, takes `reach`'s claim instant by
-//!   instant. Tracks are held as structures of arrays, owners as numbers, and every buffer is
-//!   kept from one pass to the next. It is not faster than `grid` on the benchmark traffic
-//!   (ARCHITECTURE.md gives the figures), so [`detect`] keeps `grid`; it is tested and
-//!   benchmarked beside it.
+//! - `bands`: the index of [`TacticalDetector`] (issue 20). Cells of the ground (on ECEF axes
+//!   turned to the traffic's mean "up") times altitude bands; a track is entered in a band only
+//!   for the window of the look-ahead during which its altitude reach touches the band, over the
+//!   ground it flies in that window, so a climber meets a level track only around the time and
+//!   place it crosses that track's level. Pairs whose windows and sub-boxes overlap in a cell
+//!   meet an exact space-time test (do the ground points come within reach while the altitudes
+//!   are within the vertical minimum?), and only survivors, deduplicated, meet the owners'
+//!   comparison and the rule. Its proof is beside the code. Tracks are structures of arrays in
+//!   cell order, and every buffer is kept from one pass to the next.
+//! - `grid`: the index before it, [`GridDetector`], kept as the benchmark's baseline. The
+//!   reaches' bounding boxes over the whole look-ahead go into a uniform grid of cells, with a
+//!   sweep on altitude inside each cell; pairs whose boxes overlap meet an exact closest-approach
+//!   test of their ground reaches, and survivors meet the rule.
+//! - `slices`: a space-time index tried for issue 20, [`SpaceTimeDetector`]: the look-ahead cut
+//!   into slices, in each every track's reach a box in cells of the ground times altitude bands.
+//!   Not faster than `grid` on the benchmark traffic (a slice box is never narrower than the
+//!   separation, and each slice enters every track again); tested and benchmarked beside the
+//!   others.
 //!
 //! - Mixed traffic (SPEC §7 amended): aircraft and ships have their own minima
 //!   ([`TacticalDomains`]); [`detect_in`] gives the answer of [`detect_exhaustive_in`] with a
 //!   pass of the index per kind of pair (see [`TacticalDetector::detect_in`]).
 //!
-//! Both fast passes skip only pairs the exhaustive pass also rejects, and call the same rule on
+//! Every fast pass skips only pairs the exhaustive pass also rejects, and calls the same rule on
 //! the same numbers: the results are identical, bit for bit.
 //! [`traffic`] is a seeded generator of realistic traffic, for benchmarks and `loadgen`.
 //!
@@ -43,6 +46,7 @@
 
 pub mod traffic;
 
+mod bands;
 mod grid;
 mod kinematics;
 mod reach;
@@ -336,10 +340,10 @@ pub fn detect(
     TacticalDetector::default().detect(tracks, now, params)
 }
 
-/// The space-time index of issue 20 ([`slices`]): the same result as [`detect_exhaustive`],
-/// always, with tracks as structures of arrays, owners as numbers and about 240 bytes per track
-/// of working memory, but not faster than [`TacticalDetector`] on the benchmark traffic (see
-/// ARCHITECTURE.md), so not the one [`detect`] uses. Kept, tested and benchmarked beside it.
+/// The space-time slices tried for issue 20 ([`slices`]): the same result as
+/// [`detect_exhaustive`], always, with about 240 bytes per track of working memory, but not
+/// faster than [`GridDetector`] on the benchmark traffic (see ARCHITECTURE.md), so not the one
+/// [`detect`] uses. Kept, tested and benchmarked beside it.
 #[doc(hidden)]
 #[derive(Debug, Default)]
 pub struct SpaceTimeDetector {
@@ -375,11 +379,93 @@ impl SpaceTimeDetector {
     }
 }
 
-/// The fast pass with its working memory kept from one pass to the next (about 400 bytes
-/// per track), for a caller that runs it every few seconds: it then allocates nothing but its
-/// answer. One box per track over the whole look-ahead in [`grid`]'s cells.
+/// The fast pass with its working memory kept from one pass to the next, for a caller that
+/// runs it every few seconds: it then allocates nothing but its answer. Cells of the ground
+/// times altitude bands, a track entered in a band only while its altitude reach touches it
+/// ([`bands`]).
 #[derive(Debug, Default)]
 pub struct TacticalDetector {
+    bands: bands::Bands,
+}
+
+impl TacticalDetector {
+    /// The same result as [`detect_exhaustive`], always, sorted by `(a, b)`: one set of
+    /// minima for every pair, whatever the domains (ships are still taken at sea level).
+    pub fn detect(
+        &mut self,
+        tracks: &[TrackState],
+        now: DateTime<Utc>,
+        params: &TacticalParams,
+    ) -> Vec<TacticalConflict> {
+        let mut conflicts = Vec::new();
+        self.pass(tracks, now, params, |_| true, false, &mut conflicts);
+        conflicts.sort_unstable_by_key(|c| (c.a, c.b));
+        conflicts
+    }
+
+    /// The same result as [`detect_exhaustive_in`], always, sorted by `(a, b)`: one pass per
+    /// kind of pair, as [`GridDetector::detect_in`] explains.
+    pub fn detect_in(
+        &mut self,
+        tracks: &[TrackState],
+        now: DateTime<Utc>,
+        domains: &TacticalDomains,
+    ) -> Vec<TacticalConflict> {
+        let mut conflicts = Vec::new();
+        let air = |i: usize| tracks[i].domain == Domain::Air;
+        let sea = |i: usize| tracks[i].domain == Domain::Sea;
+        if tracks.iter().any(|t| t.domain == Domain::Air) {
+            self.pass(tracks, now, &domains.air, air, false, &mut conflicts);
+        }
+        if tracks.iter().any(|t| t.domain == Domain::Sea) {
+            self.pass(tracks, now, &domains.sea, sea, false, &mut conflicts);
+            if domains.air_sea_checked && tracks.iter().any(|t| t.domain == Domain::Air) {
+                self.pass(tracks, now, &domains.air, |_| true, true, &mut conflicts);
+            }
+        }
+        conflicts.sort_unstable_by_key(|c| (c.a, c.b));
+        conflicts
+    }
+
+    /// One indexed pass over the tracks `include` admits, with one set of minima, appending
+    /// (unsorted) to `conflicts`; `mixed_only` keeps only pairs of different domains.
+    fn pass(
+        &mut self,
+        tracks: &[TrackState],
+        now: DateTime<Utc>,
+        params: &TacticalParams,
+        include: impl Fn(usize) -> bool,
+        mixed_only: bool,
+        conflicts: &mut Vec<TacticalConflict>,
+    ) {
+        if !params.is_usable() {
+            return;
+        }
+        assert!(tracks.len() < 1 << 32, "too many tracks for one pass");
+        let motions = tracks.iter().enumerate().filter_map(|(i, report)| {
+            if !include(i) {
+                return None;
+            }
+            Some((i as u32, Kinematics::at(report, now)?))
+        });
+        self.bands
+            .detect(tracks, motions, params, mixed_only, conflicts);
+    }
+
+    /// Bytes of working memory the detector holds between passes (the capacity of its
+    /// buffers; its answer is the caller's).
+    pub fn working_bytes(&self) -> usize {
+        self.bands.capacity_bytes()
+    }
+}
+
+/// The fast pass before issue 20's bands ([`TacticalDetector`] now): one box per track over
+/// the whole look-ahead and altitude reach in [`grid`]'s cells, about 400 bytes per track.
+/// The same result as [`detect_exhaustive`], always; kept as the benchmark's baseline and
+/// tested beside the others.
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct GridDetector {
     live: Vec<Live>,
     boxes: Vec<reach::SweptBox>,
     grid: grid::Grid,
@@ -395,7 +481,7 @@ struct Live {
     ground_growth_m: f64,
 }
 
-impl TacticalDetector {
+impl GridDetector {
     /// The same result as [`detect_exhaustive`], always, sorted by `(a, b)`: one set of
     /// minima for every pair, whatever the domains (ships are still taken at sea level).
     pub fn detect(
@@ -453,7 +539,7 @@ impl TacticalDetector {
         mixed_only: bool,
         conflicts: &mut Vec<TacticalConflict>,
     ) {
-        let TacticalDetector {
+        let GridDetector {
             live,
             boxes,
             grid,

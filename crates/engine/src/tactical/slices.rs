@@ -1,7 +1,7 @@
 //! A space-time index (issue 20, [`super::SpaceTimeDetector`]): candidate pairs from space-time
 //! cells, so that a climber meets only the tracks at the altitudes it crosses *when* it crosses
 //! them. Correct and lean (about 240 bytes per track), but on the benchmark traffic no faster than
-//! [`super::grid`], which [`super::detect`] keeps using (figures in ARCHITECTURE.md).
+//! [`super::grid`]; [`super::detect`] uses [`super::bands`] (figures in ARCHITECTURE.md).
 //!
 //! **Slices.** The look-ahead `[0, T]` is cut into [`SLICES`] slices `[t_k, t_k+1]`
 //! (`t_0 = 0`, `t_K = T` exactly, and each bound computed by one function, so consecutive
