@@ -70,6 +70,10 @@ pub const STREAM_MAX_AGE: Duration = Duration::from_secs(3600);
 pub const STREAM_MAX_BYTES: i64 = 32 << 30;
 /// How far back in the stream a node (re)starts consuming: twice the staleness limit.
 pub const REPLAY: Duration = Duration::from_secs(60);
+/// Most reports in one message. Small enough that the stream's count of messages per cell
+/// follows the number of reports there (the lease weights, [`cell_weights`]), large enough that
+/// a message's overhead stays small against its reports (about 60 bytes each).
+pub const MAX_REPORTS_PER_MESSAGE: usize = 64;
 /// How often a node checks whether its leases changed the subjects it must consume.
 const RESUBSCRIBE_CHECK: Duration = Duration::from_millis(200);
 
@@ -90,7 +94,8 @@ pub struct CellBatch {
 pub struct Published {
     pub digest: String,
     pub reports: u32,
-    /// The stream sequences of its messages, ascending.
+    /// The stream sequences of its messages (one per cell subject and up to
+    /// [`MAX_REPORTS_PER_MESSAGE`] reports), ascending.
     pub seqs: Vec<u64>,
 }
 
@@ -181,7 +186,8 @@ impl Publisher {
         })
     }
 
-    /// Publishes one party's accepted reports, one message per cell subject, and returns once
+    /// Publishes one party's accepted reports, in messages of at most [`MAX_REPORTS_PER_MESSAGE`]
+    /// per cell subject, and returns once
     /// JetStream has acknowledged every message (or the first failure: the caller is then
     /// told nothing was accepted, although some cells' messages may be in the stream; the
     /// newest report wins wherever they are applied, so a retry changes nothing twice).
@@ -201,7 +207,16 @@ impl Publisher {
                 .push(report);
         }
         let mut pending = Vec::with_capacity(by_subject.len());
-        for (subject, reports) in by_subject {
+        let messages = by_subject.into_iter().flat_map(|(subject, reports)| {
+            let chunks: Vec<Vec<TrackReport>> = reports
+                .chunks(MAX_REPORTS_PER_MESSAGE)
+                .map(<[TrackReport]>::to_vec)
+                .collect();
+            chunks
+                .into_iter()
+                .map(move |chunk| (subject.clone(), chunk))
+        });
+        for (subject, reports) in messages {
             let batch = CellBatch {
                 owner: owner.clone(),
                 node: self.node.clone(),
