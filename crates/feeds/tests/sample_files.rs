@@ -222,7 +222,7 @@ fn opensky_csv_prefers_geometric_altitude_and_skips_unknowns() {
     ));
     assert!(matches!(
         &errors[2],
-        LineError::Invalid { line: 13, source } if source.field() == "altitude_m"
+        LineError::Invalid { line: 13, source } if source.field == "/altitude_m"
     ));
     let stats = reader.stats();
     assert_eq!((stats.lines, stats.reports, stats.malformed), (13, 5, 3));
