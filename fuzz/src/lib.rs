@@ -10,7 +10,7 @@
 pub mod shapes;
 
 use chrono::{DateTime, TimeZone, Utc};
-use deconflict_feeds::{read_reports, PositionReport};
+use deconflict_feeds::{read_reports, TrackReport};
 use deconflict_geometry::{Footprint, FootprintSpec, Limits, Volume4d, Volume4dSpec};
 use std::time::Instant;
 
@@ -20,7 +20,7 @@ pub fn received() -> DateTime<Utc> {
 }
 
 /// A report a parser returned must pass the checks the parser promises to have run.
-pub fn check_report(report: &PositionReport) {
+pub fn check_report(report: &TrackReport) {
     if let Err(error) = report.validate() {
         panic!("a parser returned a report that fails validation ({error}): {report:?}");
     }

@@ -355,7 +355,7 @@ fn live_table(state: &State, tracks: usize, at: DateTime<Utc>) -> String {
     for (alert, detail) in entries {
         let domain = state
             .track(&detail.track.track_id)
-            .map_or("-".to_owned(), |t| t.report.domain.to_string());
+            .map_or("-".to_owned(), |t| t.domain().to_string());
         let rules: Vec<&str> = detail
             .findings
             .iter()

@@ -14,7 +14,7 @@
 mod ais;
 
 use anyhow::Context;
-use deconflict_feeds::{FeedStats, LineReader, PositionReport, SbsAssembler};
+use deconflict_feeds::{FeedStats, LineReader, SbsAssembler, TrackReport};
 use std::io::BufReader;
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -55,14 +55,14 @@ pub(crate) struct Poster {
     client: reqwest::blocking::Client,
     url: String,
     token: String,
-    pending: Vec<PositionReport>,
+    pending: Vec<TrackReport>,
     last_post: Instant,
     accepted: u64,
     refused: u64,
 }
 
 impl Poster {
-    pub(crate) fn push(&mut self, report: PositionReport) -> anyhow::Result<()> {
+    pub(crate) fn push(&mut self, report: TrackReport) -> anyhow::Result<()> {
         self.pending.push(report);
         if self.pending.len() >= BATCH_REPORTS || self.last_post.elapsed() >= BATCH_INTERVAL {
             self.flush()?;

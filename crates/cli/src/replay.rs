@@ -62,28 +62,10 @@ fn read_file(path: &Path) -> anyhow::Result<(Vec<TrackReport>, FileSummary)> {
         .with_context(|| format!("cannot read {}", path.display()))?;
     let reports = reports
         .into_iter()
+        // No operations are filed in a replay: a report's operation would only be "not filed".
         .map(|r| TrackReport {
-            track_id: r.track_id,
-            time: r.time,
-            lat_deg: r.lat_deg,
-            lon_deg: r.lon_deg,
-            altitude_m: r.altitude_m,
-            ground_speed_mps: r.ground_speed_mps,
-            track_deg: r.track_deg,
-            vertical_rate_mps: r.vertical_rate_mps,
             operation_id: None,
-            callsign: r.callsign,
-            domain: match r.domain {
-                deconflict_feeds::Domain::Air => deconflict_engine::Domain::Air,
-                deconflict_feeds::Domain::Sea => deconflict_engine::Domain::Sea,
-            },
-            vessel: r.vessel.map(|v| {
-                Box::new(deconflict_engine::track::VesselParticulars {
-                    name: v.name,
-                    length_m: v.length_m,
-                    beam_m: v.beam_m,
-                })
-            }),
+            ..r
         })
         .collect();
     let summary = FileSummary {
@@ -194,7 +176,7 @@ pub fn replay(files: &[PathBuf], tick_s: f64, progress: bool) -> anyhow::Result<
         files: summaries,
         reports: all.len(),
         refused_reports: refused,
-        tracks: state.tracks().count(),
+        tracks: state.track_count(),
         start,
         end,
         passes,

@@ -168,22 +168,22 @@ fn places(c: &mut Criterion) {
     );
     let zone = full.zone("closed").unwrap();
     let sites: Vec<_> = full.sites().collect();
-    let live: Vec<&LiveTrack> = full.tracks().collect();
+    let live: Vec<LiveTrack<'_>> = full.tracks().collect();
     let lookahead = 300.0;
     let checks = |fast: bool, n: usize| {
         let mut found = 0usize;
         for track in &live[..n] {
             let entry = if fast {
-                track_zone_entry(zone, track, now, lookahead)
+                track_zone_entry(zone, track.motion(), now, lookahead)
             } else {
-                sample_zone_entry(zone, track, now, lookahead)
+                sample_zone_entry(zone, track.motion(), now, lookahead)
             };
             found += usize::from(entry.is_some());
             for site in &sites {
                 let entry = if fast {
-                    track_site_entry(site, track, now, lookahead)
+                    track_site_entry(site, track.motion(), now, lookahead)
                 } else {
-                    sample_site_entry(site, track, now, lookahead)
+                    sample_site_entry(site, track.motion(), now, lookahead)
                 };
                 found += usize::from(entry.is_some());
             }

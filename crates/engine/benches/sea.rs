@@ -19,8 +19,9 @@
 //! - `sea/detect_in/5000`, `air/detect_in/5000`: tactical detection alone.
 //!
 //! Printed before the measurements: the heap and inline bytes the state holds per live ship
-//! (a counting allocator around building the state from one report per ship: the `LiveTrack`,
-//! its strings and vessel data, and its entry in the state's map of tracks), the same per
+//! (a counting allocator around building the state from one report per ship: the track's
+//! record, its strings and vessel data, its entry in the state's map of tracks, and the shared
+//! owner table amortised; see `engine::track::live`), the same per
 //! aircraft, and the detector's working memory (the index, which SPEC §10's 256 bytes leave
 //! aside).
 //!
@@ -209,17 +210,20 @@ fn bytes_per_track(tracks: &[(PartyId, TrackReport)], now: DateTime<Utc>) -> (St
 fn states(tracks: &State) -> Vec<TrackState> {
     tracks
         .live_tracks()
-        .map(|t| TrackState {
-            owner: t.owner.clone(),
-            track_id: t.report.track_id.clone(),
-            time: t.report.time,
-            lat_deg: t.report.lat_deg,
-            lon_deg: t.report.lon_deg,
-            altitude_m: t.report.altitude_m,
-            ground_speed_mps: t.report.ground_speed_mps,
-            track_deg: t.report.track_deg,
-            vertical_rate_mps: t.report.vertical_rate_mps,
-            domain: t.report.domain,
+        .map(|t| {
+            let m = t.motion();
+            TrackState {
+                owner: t.owner.clone(),
+                track_id: t.id.to_owned(),
+                time: m.time,
+                lat_deg: m.lat_deg,
+                lon_deg: m.lon_deg,
+                altitude_m: m.altitude_m,
+                ground_speed_mps: m.ground_speed_mps,
+                track_deg: m.track_deg,
+                vertical_rate_mps: m.vertical_rate_mps,
+                domain: t.domain(),
+            }
         })
         .collect()
 }

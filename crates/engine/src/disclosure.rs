@@ -75,7 +75,7 @@ pub fn disclosure(state: &State, viewer: &PartyId, event: &Event) -> Vec<String>
         Event::TracksLost { track_ids } => {
             let all_mine = track_ids
                 .iter()
-                .all(|id| state.track(id).is_some_and(|track| mine(&track.owner)));
+                .all(|id| state.track(id).is_some_and(|track| mine(track.owner)));
             if all_mine && !track_ids.is_empty() {
                 everything()
             } else {

@@ -67,4 +67,4 @@ pub use operation::{Domain, MissionType, Operation, OperationSpec, OperationStat
 pub use party::{Party, Role};
 pub use state::State;
 pub use strategic::StrategicConflict;
-pub use track::{LiveTrack, TrackReport};
+pub use track::{LiveTrack, Motion, TrackReport};

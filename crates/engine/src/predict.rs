@@ -14,7 +14,7 @@
 use chrono::{DateTime, Duration, Utc};
 use deconflict_geometry::geodesic_direct;
 
-use crate::track::TrackReport;
+use crate::track::Motion;
 
 /// The most two samples are apart, in metres of relative motion (track and place together).
 pub const STEP_M: f64 = 100.0;
@@ -38,7 +38,7 @@ pub struct Sample {
 }
 
 /// The track's position and altitude at `t`.
-pub fn position_at(report: &TrackReport, t: DateTime<Utc>) -> ([f64; 2], f64) {
+pub fn position_at(report: &Motion, t: DateTime<Utc>) -> ([f64; 2], f64) {
     let dt = seconds(t - report.time);
     let position = geodesic_direct(
         [report.lon_deg, report.lat_deg],
@@ -66,7 +66,7 @@ pub type Excess = Option<f64>;
 /// samples (rounded down) are farther than their limit too. [`first_near_every`] visits every
 /// sample and is the reference this is tested against.
 pub fn first_near(
-    report: &TrackReport,
+    report: &Motion,
     now: DateTime<Utc>,
     lookahead_s: f64,
     place_speed_mps: f64,
@@ -77,7 +77,7 @@ pub fn first_near(
 
 /// [`first_near`] visiting every sample.
 pub fn first_near_every(
-    report: &TrackReport,
+    report: &Motion,
     now: DateTime<Utc>,
     lookahead_s: f64,
     place_speed_mps: f64,
@@ -87,7 +87,7 @@ pub fn first_near_every(
 }
 
 fn sampled(
-    report: &TrackReport,
+    report: &Motion,
     now: DateTime<Utc>,
     lookahead_s: f64,
     place_speed_mps: f64,
@@ -141,9 +141,8 @@ fn sampled(
 mod tests {
     use super::*;
 
-    fn report(lon: f64, lat: f64, speed: f64, track: f64) -> TrackReport {
-        TrackReport {
-            track_id: "t".into(),
+    fn report(lon: f64, lat: f64, speed: f64, track: f64) -> Motion {
+        Motion {
             time: "2026-01-01T00:00:00Z".parse().unwrap(),
             lat_deg: lat,
             lon_deg: lon,
@@ -151,10 +150,6 @@ mod tests {
             ground_speed_mps: speed,
             track_deg: track,
             vertical_rate_mps: 0.0,
-            operation_id: None,
-            callsign: None,
-            domain: Default::default(),
-            vessel: None,
         }
     }
 

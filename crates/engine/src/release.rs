@@ -271,7 +271,7 @@ fn track_zone_view(
         altitude_m: detail.altitude_m,
         domain: state
             .track(&detail.track.track_id)
-            .map(|track| track.report.domain)
+            .map(|track| track.domain())
             .unwrap_or_default(),
     }
 }
@@ -581,27 +581,27 @@ pub fn released_operations(state: &State, viewer: &PartyId) -> Vec<ReleasedOpera
 /// a party that releases `proximity` within the look-ahead reach of one of the viewer's own
 /// live tracks ([`within_reach`]).
 pub fn released_tracks(state: &State, viewer: &PartyId) -> Vec<ReleasedTrackView> {
-    let own: Vec<&LiveTrack> = state
-        .tracks()
-        .filter(|track| &track.owner == viewer && !track.lost)
+    let own: Vec<LiveTrack<'_>> = state
+        .live_tracks()
+        .filter(|track| track.owner == viewer)
         .collect();
     state
-        .tracks()
-        .filter(|track| &track.owner != viewer && !track.lost)
+        .live_tracks()
+        .filter(|track| track.owner != viewer)
         .filter(|track| {
-            let params = releases(state, viewer, &track.owner);
+            let params = releases(state, viewer, track.owner);
             match params.release_tracks {
                 TrackRelease::Full => true,
-                TrackRelease::Proximity => own
-                    .iter()
-                    .any(|mine| within_reach(&mine.report, &track.report, &params)),
+                TrackRelease::Proximity => {
+                    own.iter().any(|mine| within_reach(*mine, *track, &params))
+                }
                 TrackRelease::ConflictsOnly => false,
             }
         })
         .map(|track| {
-            let mut report = track.report.clone();
+            let mut report = track.report();
             // The operation a track flies for is operation data: released only with `full`.
-            if releases(state, viewer, &track.owner).release_operations != OperationRelease::Full {
+            if releases(state, viewer, track.owner).release_operations != OperationRelease::Full {
                 report.operation_id = None;
             }
             ReleasedTrackView {
@@ -617,8 +617,9 @@ pub fn released_tracks(state: &State, viewer: &PartyId) -> Vec<ReleasedTrackView
 /// the horizontal (geodesic) distance is at most the horizontal separation plus the distance
 /// both could close at their current speeds, and likewise vertically.
 /// Two ships are measured with the sea minima and look-ahead, and on the horizontal only.
-pub fn within_reach(a: &TrackReport, b: &TrackReport, params: &AgreementParams) -> bool {
-    let ships = a.domain == Domain::Sea && b.domain == Domain::Sea;
+pub fn within_reach(a: LiveTrack<'_>, b: LiveTrack<'_>, params: &AgreementParams) -> bool {
+    let ships = a.domain() == Domain::Sea && b.domain() == Domain::Sea;
+    let (a, b) = (a.motion(), b.motion());
     let (lookahead, separation_horizontal_m) = if ships {
         (params.sea.lookahead_s, params.sea.separation_horizontal_m)
     } else {

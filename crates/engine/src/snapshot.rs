@@ -22,7 +22,7 @@
 //! alerts per party, the three time queues). What is a pure function of that is rebuilt on
 //! load rather than stored (see [`crate::State`]'s `from_snapshot_body`): the volumes,
 //! footprints and shapes (by the same validation replay does), the R-tree, the token-hash
-//! lookup, the live-track set and the open-alert indexes.
+//! lookup, the split of tracks into live and lost, and the open-alert indexes.
 //!
 //! The format version is this build's notion of the body's shape: any change to a stored
 //! domain type (or to what is stored) must bump [`FORMAT_VERSION`]. A snapshot of another version is not an error for the user: the caller discards it
@@ -41,12 +41,14 @@ use crate::message::Message;
 use crate::operation::{OperationSpec, OperationState};
 use crate::party::Party;
 use crate::site::SiteSpec;
-use crate::track::LiveTrack;
+use crate::track::{SnapshotTrack, SnapshotTracks};
 use crate::zone::ZoneSpec;
 use crate::State;
 
 /// The version of the snapshot format this build writes and reads.
-/// 2: tracks carry the time they were last seen (`LiveTrack::seen_at`), for retention.
+/// 2: tracks carry the time they were last seen (`LiveTrack::seen_at`), for retention. (The
+/// state's compact track records of issue 17 are written in version 2's shape: see
+/// `track::SnapshotTrack`.)
 pub const FORMAT_VERSION: u32 = 2;
 
 const MAGIC: &[u8; 8] = b"DCSNAP\0\0";
@@ -221,7 +223,7 @@ pub(crate) type Body = BodyOf<
     BTreeMap<PartyId, BTreeSet<(DateTime<Utc>, AlertId)>>,
     BTreeMap<String, Message>,
     BTreeMap<String, Incident>,
-    BTreeMap<String, LiveTrack>,
+    BTreeMap<String, SnapshotTrack>,
     BTreeMap<String, SharedReport>,
     Vec<PlaceRecord<ZoneSpec>>,
     Vec<PlaceRecord<SiteSpec>>,
@@ -236,7 +238,7 @@ pub(crate) type BodyRef<'a> = BodyOf<
     BTreeMap<&'a PartyId, &'a BTreeSet<(DateTime<Utc>, AlertId)>>,
     &'a BTreeMap<String, Message>,
     &'a BTreeMap<String, Incident>,
-    &'a BTreeMap<String, LiveTrack>,
+    SnapshotTracks<'a>,
     &'a BTreeMap<String, SharedReport>,
     Vec<PlaceRecord<&'a ZoneSpec>>,
     Vec<PlaceRecord<&'a SiteSpec>>,

@@ -18,7 +18,7 @@ use crate::lifecycle::{self, Condition, ConditionKind};
 use crate::message::Message;
 use crate::operation::Operation;
 use crate::party::Party;
-use crate::track::LiveTrack;
+use crate::track::{LiveTrack, SnapshotTracks, TrackTable};
 
 #[derive(Debug, Default)]
 pub struct State {
@@ -48,13 +48,8 @@ pub struct State {
     deadlines: TimeQueue<AlertId>,
     expiries: TimeQueue<AlertId>,
     operation_ends: TimeQueue<OperationKey>,
-    /// Every track ever reported, by its (global) id.
-    tracks: BTreeMap<String, LiveTrack>,
-    /// The ids of the tracks not lost.
-    live_tracks: BTreeSet<String>,
-    /// The lost tracks by when they were last seen ([`LiveTrack::seen_at`]), oldest first:
-    /// what `decide::forget_tracks` reads, without walking every track.
-    lost_by_seen: BTreeSet<(DateTime<Utc>, String)>,
+    /// Every track ever reported (and not forgotten), by its (global) id, live and lost.
+    tracks: TrackTable,
     /// Messages by id (ids are sequential, so this is sending order).
     messages: BTreeMap<String, Message>,
     incidents: BTreeMap<String, Incident>,
@@ -187,43 +182,7 @@ impl State {
                 self.reindex_alert(id);
             }
             Event::PositionsReported { owner, reports, .. } => {
-                for report in reports {
-                    match self.tracks.get_mut(&report.track_id) {
-                        Some(track) => {
-                            // Another party's report of this id was refused when decided.
-                            if &track.owner != owner {
-                                continue;
-                            }
-                            if track.lost {
-                                self.lost_by_seen
-                                    .remove(&(track.seen_at, report.track_id.clone()));
-                            }
-                            track.seen_at = track.seen_at.max(time);
-                            // Reports may arrive out of order: the newest wins.
-                            if report.time >= track.report.time {
-                                track.report = report.clone();
-                                track.lost = false;
-                                self.live_tracks.insert(report.track_id.clone());
-                            }
-                            if track.lost {
-                                self.lost_by_seen
-                                    .insert((track.seen_at, report.track_id.clone()));
-                            }
-                        }
-                        None => {
-                            self.tracks.insert(
-                                report.track_id.clone(),
-                                LiveTrack {
-                                    owner: owner.clone(),
-                                    report: report.clone(),
-                                    lost: false,
-                                    seen_at: time,
-                                },
-                            );
-                            self.live_tracks.insert(report.track_id.clone());
-                        }
-                    }
-                }
+                self.tracks.report(owner, reports, time);
             }
             Event::AlertAcknowledged { id, party, .. } => {
                 let alert = self
@@ -375,24 +334,8 @@ impl State {
             // The reports themselves reach the nodes that detect over them from the stream
             // ([`State::apply_streamed_positions`]); the log holds only their digest.
             Event::PositionsPublished { .. } => {}
-            Event::TracksLost { track_ids } => {
-                for id in track_ids {
-                    if let Some(track) = self.tracks.get_mut(id) {
-                        track.lost = true;
-                        self.live_tracks.remove(id);
-                        self.lost_by_seen.insert((track.seen_at, id.clone()));
-                    }
-                }
-            }
-            Event::TracksForgotten { track_ids } => {
-                for id in track_ids {
-                    // Absent in a replay of a log whose batches of this track were all pruned.
-                    if let Some(track) = self.tracks.remove(id) {
-                        self.live_tracks.remove(id);
-                        self.lost_by_seen.remove(&(track.seen_at, id.clone()));
-                    }
-                }
-            }
+            Event::TracksLost { track_ids } => self.tracks.mark_lost(track_ids),
+            Event::TracksForgotten { track_ids } => self.tracks.forget(track_ids),
         }
     }
 
@@ -562,13 +505,18 @@ impl State {
         self.messages.len()
     }
 
-    pub fn track(&self, id: &str) -> Option<&LiveTrack> {
+    pub fn track(&self, id: &str) -> Option<LiveTrack<'_>> {
         self.tracks.get(id)
     }
 
-    /// Every track ever reported, in id order (lost ones included).
-    pub fn tracks(&self) -> impl Iterator<Item = &LiveTrack> {
-        self.tracks.values()
+    /// Every track ever reported (and not forgotten), in id order (lost ones included).
+    pub fn tracks(&self) -> impl Iterator<Item = LiveTrack<'_>> {
+        self.tracks.all()
+    }
+
+    /// How many tracks [`State::tracks`] yields, without walking them.
+    pub fn track_count(&self) -> usize {
+        self.tracks.len()
     }
 
     /// How many alerts are open, without counting them.
@@ -669,16 +617,13 @@ impl State {
     pub fn lost_tracks_seen_before(
         &self,
         before: DateTime<Utc>,
-    ) -> impl Iterator<Item = &LiveTrack> {
-        self.lost_by_seen
-            .iter()
-            .take_while(move |(seen_at, _)| *seen_at < before)
-            .filter_map(|(_, id)| self.tracks.get(id))
+    ) -> impl Iterator<Item = LiveTrack<'_>> {
+        self.tracks.lost_seen_before(before)
     }
 
     /// The tracks not lost, in id order.
-    pub fn live_tracks(&self) -> impl Iterator<Item = &LiveTrack> {
-        self.live_tracks.iter().filter_map(|id| self.tracks.get(id))
+    pub fn live_tracks(&self) -> impl Iterator<Item = LiveTrack<'_>> {
+        self.tracks.live()
     }
 
     /// Brings the derived indexes of one alert in line with it: open set, condition index,
@@ -784,7 +729,7 @@ impl State {
             deadlines: self.deadlines.entries(),
             expiries: self.expiries.entries(),
             operation_ends: self.operation_ends.entries(),
-            tracks: &self.tracks,
+            tracks: SnapshotTracks(&self.tracks),
             messages: &self.messages,
             incidents: &self.incidents,
             reports: &self.reports,
@@ -831,7 +776,7 @@ impl State {
             deadlines: TimeQueue::from_entries(body.deadlines),
             expiries: TimeQueue::from_entries(body.expiries),
             operation_ends: TimeQueue::from_entries(body.operation_ends),
-            tracks: body.tracks,
+            tracks: TrackTable::from_snapshot(body.tracks),
             messages: body.messages,
             incidents: body.incidents,
             reports: body.reports,
@@ -894,18 +839,6 @@ impl State {
             };
             state.sites.insert(record.id, site);
         }
-        state.live_tracks = state
-            .tracks
-            .iter()
-            .filter(|(_, track)| !track.lost)
-            .map(|(id, _)| id.clone())
-            .collect();
-        state.lost_by_seen = state
-            .tracks
-            .iter()
-            .filter(|(_, track)| track.lost)
-            .map(|(id, track)| (track.seen_at, id.clone()))
-            .collect();
         state.reindex_alerts_from_scratch();
         Ok(state)
     }

@@ -134,26 +134,21 @@ impl Case {
         }
     }
 
-    fn track(&self) -> LiveTrack {
+    fn track(&self) -> TrackReport {
         let start = geodesic_direct(self.centre, self.from_az, self.from_m);
-        LiveTrack {
-            owner: PartyId("blue".into()),
-            report: TrackReport {
-                track_id: "t".into(),
-                time: at(-self.age_s),
-                lat_deg: start[1],
-                lon_deg: start[0],
-                altitude_m: self.altitude,
-                ground_speed_mps: self.speed,
-                track_deg: self.heading,
-                vertical_rate_mps: self.climb,
-                operation_id: None,
-                callsign: None,
-                domain: Default::default(),
-                vessel: None,
-            },
-            lost: false,
-            seen_at: at(-self.age_s),
+        TrackReport {
+            track_id: "t".into(),
+            time: at(-self.age_s),
+            lat_deg: start[1],
+            lon_deg: start[0],
+            altitude_m: self.altitude,
+            ground_speed_mps: self.speed,
+            track_deg: self.heading,
+            vertical_rate_mps: self.climb,
+            operation_id: None,
+            callsign: None,
+            domain: Default::default(),
+            vessel: None,
         }
     }
 
@@ -264,11 +259,11 @@ proptest! {
     #[test]
     fn zone_entry_is_never_missed_nor_late(case in case()) {
         let Some(zone) = case.zone() else { return Err(TestCaseError::reject("invalid zone")) };
-        let track = case.track();
+        let track = case.track().motion();
         let fast = track_zone_entry(&zone, &track, now(), LOOKAHEAD_S);
         prop_assert_eq!(fast, sample_zone_entry(&zone, &track, now(), LOOKAHEAD_S));
         let truth = reference(|t| {
-            let (p, alt) = position_at(&track.report, at(t));
+            let (p, alt) = position_at(&track, at(t));
             (zone.spec.altitude_lower_m..=zone.spec.altitude_upper_m).contains(&alt)
                 && zone.spec.schedule.meets(at(t), at(t) + Duration::milliseconds(1))
                 && zone.footprint.distance_to_point_m(p) <= deconflict_geometry::ALLOWANCE_M
@@ -288,12 +283,12 @@ proptest! {
     #[test]
     fn site_entry_is_never_missed_nor_late(case in case(), kind in 0u8..3) {
         let Some(site) = case.site(kind) else { return Err(TestCaseError::reject("invalid site")) };
-        let track = case.track();
+        let track = case.track().motion();
         let fast = track_site_entry(&site, &track, now(), LOOKAHEAD_S);
         prop_assert_eq!(fast, sample_site_entry(&site, &track, now(), LOOKAHEAD_S));
         let buffer = site.spec.buffer_m;
         let truth = reference(|t| {
-            let (p, _) = position_at(&track.report, at(t));
+            let (p, _) = position_at(&track, at(t));
             let present = site.present_during(at(t), at(t) + Duration::milliseconds(1));
             let distance = match site.convoy_position(at(t)) {
                 Some(c) => geodesic_distance_m(p, c),
@@ -416,24 +411,24 @@ proptest! {
             .map(|(i, t)| {
                 let anchor = &places[i % places.len()].0;
                 let moved = Case { centre: anchor.centre, ..t.clone() };
-                TrackReport { track_id: format!("t{i}"), ..moved.track().report }
+                TrackReport { track_id: format!("t{i}"), ..moved.track() }
             })
             .collect();
         state.apply(now(), &Event::PositionsReported {
             owner: PartyId("blue".into()), digest: String::new(), reports,
         });
         let decision = decide::tactical_pass(&state, now());
-        let live: Vec<&LiveTrack> = state.tracks().collect();
+        let live: Vec<LiveTrack<'_>> = state.tracks().collect();
         let mut want_zones = 0;
         let mut want_sites = 0;
         for track in &live {
             for id in &zones {
                 let zone = state.zone(id).unwrap();
-                want_zones += usize::from(sample_zone_entry(zone, track, now(), LOOKAHEAD_S).is_some());
+                want_zones += usize::from(sample_zone_entry(zone, track.motion(), now(), LOOKAHEAD_S).is_some());
             }
             for id in &sites {
                 let site = state.site(id).unwrap();
-                want_sites += usize::from(sample_site_entry(site, track, now(), LOOKAHEAD_S).is_some());
+                want_sites += usize::from(sample_site_entry(site, track.motion(), now(), LOOKAHEAD_S).is_some());
             }
         }
         prop_assert_eq!(decision.outcome.zone_entries, want_zones);

@@ -399,7 +399,7 @@ impl Twins {
         let lost = state
             .tracks()
             .filter(|t| t.lost)
-            .map(|t| t.report.track_id.clone())
+            .map(|t| t.id.to_owned())
             .collect();
         (alerts, lost)
     }

@@ -9,7 +9,7 @@
 //! - the payload is decoded by `aivdm`;
 //! - `vessel` keeps what ships say about themselves (types 5, 19, 24): name, callsign, size;
 //! - positions (types 1, 2, 3 class A; 18, 19 class B; 27 long range) become
-//!   [`PositionReport`]s: track id `mmsi-<MMSI>` (nine digits; a colon is not a track id
+//!   [`TrackReport`]s: track id `mmsi-<MMSI>` (nine digits; a colon is not a track id
 //!   character), altitude 0 m, speed in m/s, course as the track angle, the vessel's
 //!   callsign when it has sent one.
 //!
@@ -53,7 +53,7 @@ use aivdm::{AisMessage, Sentence};
 use chrono::{DateTime, Utc};
 
 use crate::error::LineError;
-use crate::report::{PositionReport, KNOTS_TO_MPS};
+use crate::report::{TrackReport, KNOTS_TO_MPS};
 use crate::stats::{FeedStats, Outcome};
 use frame::{frame, Framed};
 use reassembly::{Assembled, Reassembly};
@@ -82,7 +82,7 @@ impl AisDecoder {
     /// Takes the next line (its number is one more than the last), with no receiver time
     /// but its own. Returns the report it completes, if any; a malformed line is an error,
     /// counted in [`Self::stats`], and the decoder stays usable.
-    pub fn push_line(&mut self, line: &str) -> Result<Option<PositionReport>, LineError> {
+    pub fn push_line(&mut self, line: &str) -> Result<Option<TrackReport>, LineError> {
         let line_number = self.stats.lines + 1;
         self.push_received(line_number, Ok(line), None)
     }
@@ -94,7 +94,7 @@ impl AisDecoder {
         line_number: u64,
         line: Result<&str, LineError>,
         received: Option<DateTime<Utc>>,
-    ) -> Result<Option<PositionReport>, LineError> {
+    ) -> Result<Option<TrackReport>, LineError> {
         let outcome = line.and_then(|text| self.apply(line_number, text, received));
         self.stats.tally(line_number, outcome)
     }
@@ -103,7 +103,7 @@ impl AisDecoder {
         &mut self,
         line_number: u64,
         line: Result<&str, LineError>,
-    ) -> Result<Option<PositionReport>, LineError> {
+    ) -> Result<Option<TrackReport>, LineError> {
         self.push_received(line_number, line, None)
     }
 
@@ -164,13 +164,13 @@ impl AisDecoder {
         };
         if let Some(vessel) = self.vessels.get(message.mmsi().raw()) {
             report.callsign = vessel.callsign.clone();
-            let particulars = crate::report::Vessel {
+            let particulars = crate::report::VesselParticulars {
                 name: vessel.name.clone(),
                 length_m: vessel.length_m,
                 beam_m: vessel.beam_m,
             };
-            report.vessel =
-                (particulars != crate::report::Vessel::default()).then_some(particulars);
+            report.vessel = (particulars != crate::report::VesselParticulars::default())
+                .then(|| Box::new(particulars));
         }
         report.validate().map_err(|source| LineError::Invalid {
             line: line_number,
@@ -181,7 +181,7 @@ impl AisDecoder {
 }
 
 /// The report for a message that carries a ship's position and velocity, all available.
-fn position_report(message: &AisMessage, time: DateTime<Utc>) -> Option<PositionReport> {
+fn position_report(message: &AisMessage, time: DateTime<Utc>) -> Option<TrackReport> {
     if !matches!(
         message,
         AisMessage::PositionReportClassA(_)
@@ -207,7 +207,7 @@ fn position_report(message: &AisMessage, time: DateTime<Utc>) -> Option<Position
         None if speed_kn == 0.0 => heading.unwrap_or(0.0),
         None => return None,
     };
-    Some(PositionReport {
+    Some(TrackReport {
         track_id: mmsi_track_id(message.mmsi().raw()),
         time,
         lat_deg: position.latitude,

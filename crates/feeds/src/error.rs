@@ -6,7 +6,7 @@
 //! plain enum that is `Clone + PartialEq` (no boxed sources) so tests can compare errors and
 //! stats can keep examples cheaply.
 
-use crate::report::ReportError;
+use crate::report::ReportRefusal;
 
 /// Why one line was not turned into a report. Every variant carries the 1-based line number;
 /// `0` means the caller did not say (as from [`crate::parse_ndjson_line`], which sees one
@@ -35,7 +35,7 @@ pub enum LineError {
     #[error("line {line}: header has no {column:?} column")]
     MissingColumn { line: u64, column: &'static str },
     #[error("line {line}: {source}")]
-    Invalid { line: u64, source: ReportError },
+    Invalid { line: u64, source: ReportRefusal },
     #[error("line {line}: reading failed: {message}")]
     Io { line: u64, message: String },
     /// An AIS line that cannot be used: a bad checksum, a broken tag block, a fragment out

@@ -9,14 +9,14 @@ use crate::error::{FeedError, LineError};
 use crate::lines::LineReader;
 use crate::ndjson::NdjsonParser;
 use crate::opensky::OpenSkyParser;
-use crate::report::{preview, PositionReport};
+use crate::report::{preview, TrackReport};
 use crate::sbs::{SbsAssembler, RECORD_TYPES};
 use crate::stats::FeedStats;
 
 /// The feed formats this crate reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum FeedFormat {
-    /// One [`PositionReport`] JSON object per line.
+    /// One [`TrackReport`] JSON object per line.
     Ndjson,
     /// SBS-1 BaseStation text (port 30003).
     Sbs,
@@ -79,7 +79,7 @@ fn is_opensky_header(line: &str) -> bool {
 /// never fatal. Fails only on I/O or when the first non-empty line is no known format
 /// (an OpenSky header lacking needed columns counts as that). An empty file gives no
 /// reports.
-pub fn read_reports(reader: impl BufRead) -> Result<(Vec<PositionReport>, FeedStats), FeedError> {
+pub fn read_reports(reader: impl BufRead) -> Result<(Vec<TrackReport>, FeedStats), FeedError> {
     let mut lines = LineReader::new(reader);
     let mut parser: Option<Parser> = None;
     let mut reports = Vec::new();
@@ -149,7 +149,7 @@ impl Parser {
         &mut self,
         line_number: u64,
         line: Result<&str, LineError>,
-    ) -> Result<Option<PositionReport>, LineError> {
+    ) -> Result<Option<TrackReport>, LineError> {
         match self {
             Parser::Ndjson(parser) => parser.push_numbered(line_number, line),
             Parser::Sbs(parser) => parser.push_numbered(line_number, line),

@@ -1,12 +1,13 @@
-//! Receiver formats for deconflict, parsed into [`PositionReport`]s in SI units.
+//! Receiver formats for deconflict, parsed into [`TrackReport`]s in SI units.
 //!
 //! A position report is what the rest of deconflict takes from surveillance: one track's
-//! position, altitude and velocity at one instant, checked by [`PositionReport::validate`].
+//! position, altitude and velocity at one instant, checked by [`TrackReport::validate`].
 //! Every report this crate returns has passed that check. This crate only parses: no sockets,
 //! no clock; readers work over any [`std::io::BufRead`].
 //!
 //! Read in this order:
-//! - `report` — [`PositionReport`], its units and the range checks ([`ReportError`]);
+//! - `report` — [`TrackReport`] (the engine's, re-exported: one report type for feeds, engine
+//!   and server), the unit conversions, and the range checks ([`ReportRefusal`]);
 //! - `error` — [`LineError`] (one bad line: counted, never fatal) and [`FeedError`] (the
 //!   whole feed unusable: I/O or an unknown format);
 //! - `stats` — [`FeedStats`], what happened to every line;
@@ -45,12 +46,12 @@ pub use ais::{mmsi_track_id, AisDecoder, VesselStatic};
 pub use error::{FeedError, LineError};
 pub use format::{read_reports, sniff, FeedFormat};
 pub use lines::{LineReader, MAX_LINE_BYTES};
-pub use ndjson::parse_ndjson_line;
+pub use ndjson::{parse_ndjson_line, parse_report_json, JsonRefusal, TRAILING_CONTENT};
 pub use opensky::{OpenSkyReader, OPENSKY_HEADER};
 pub use report::{
-    Domain, PositionReport, ReportError, Vessel, ALTITUDE_MAX_M, ALTITUDE_MIN_M,
-    FEET_PER_MINUTE_TO_MPS, FEET_TO_M, GROUND_SPEED_MAX_MPS, KNOTS_TO_MPS, TEXT_MAX_CHARS,
-    TRACK_ID_MAX_CHARS, VERTICAL_RATE_MAX_MPS,
+    Domain, ReportRefusal, TrackReport, VesselParticulars, ALTITUDE_MAX_M, ALTITUDE_MIN_M,
+    FEET_PER_MINUTE_TO_MPS, FEET_TO_M, KNOTS_TO_MPS, MAX_GROUND_SPEED_MPS, MAX_SEA_SPEED_MPS,
+    MAX_VERTICAL_RATE_MPS,
 };
 pub use sbs::{SbsAssembler, TRACK_EXPIRY_S, VELOCITY_MAX_AGE_S};
 pub use stats::{FeedStats, MAX_EXAMPLES, MAX_TRACKS};

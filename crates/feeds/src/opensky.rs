@@ -39,7 +39,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::LineError;
 use crate::lines::LineReader;
-use crate::report::PositionReport;
+use crate::report::TrackReport;
 use crate::stats::{FeedStats, Outcome, MAX_TRACKS};
 use columns::Columns;
 
@@ -62,7 +62,7 @@ impl OpenSkyParser {
         &mut self,
         line_number: u64,
         line: Result<&str, LineError>,
-    ) -> Result<Option<PositionReport>, LineError> {
+    ) -> Result<Option<TrackReport>, LineError> {
         let outcome = line.and_then(|text| {
             if text.trim().is_empty() {
                 Ok(Outcome::Kept)
@@ -130,7 +130,7 @@ impl OpenSkyParser {
             return Ok(Outcome::Ignored);
         };
         let callsign = optional(columns.callsign);
-        let report = PositionReport {
+        let report = TrackReport {
             time,
             lat_deg,
             lon_deg,
@@ -154,7 +154,7 @@ impl OpenSkyParser {
     }
 
     /// Whether this report's position time was already reported for its track; remembers it.
-    fn repeats_last_position(&mut self, report: &PositionReport) -> bool {
+    fn repeats_last_position(&mut self, report: &TrackReport) -> bool {
         let time_ms = report.time.timestamp_millis();
         if self.last_position_ms.len() >= MAX_TRACKS
             && !self.last_position_ms.contains_key(&report.track_id)
@@ -192,7 +192,7 @@ impl<R: BufRead> OpenSkyReader<R> {
 }
 
 impl<R: BufRead> Iterator for OpenSkyReader<R> {
-    type Item = Result<PositionReport, LineError>;
+    type Item = Result<TrackReport, LineError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         while !self.finished {
@@ -301,7 +301,7 @@ fn unquote(text: &str) -> &str {
 mod tests {
     use super::*;
 
-    fn read(rows: &[&str]) -> (Vec<Result<PositionReport, LineError>>, FeedStats) {
+    fn read(rows: &[&str]) -> (Vec<Result<TrackReport, LineError>>, FeedStats) {
         let text = rows.join("\n");
         let mut reader = OpenSkyReader::new(text.as_bytes());
         let items: Vec<_> = reader.by_ref().collect();

@@ -36,7 +36,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use crate::error::LineError;
-use crate::report::PositionReport;
+use crate::report::TrackReport;
 use crate::stats::{FeedStats, Outcome, MAX_TRACKS};
 use record::{parse_record, Header, Position, SbsRecord, Velocity};
 
@@ -70,7 +70,7 @@ impl SbsAssembler {
     /// Takes the next line (its line number is one more than the last). Returns the report
     /// this line completes, if any; a malformed line is an error, counted in [`Self::stats`],
     /// and the assembler stays usable.
-    pub fn push_line(&mut self, line: &str) -> Result<Option<PositionReport>, LineError> {
+    pub fn push_line(&mut self, line: &str) -> Result<Option<TrackReport>, LineError> {
         let line_number = self.stats.lines + 1;
         self.push_numbered(line_number, Ok(line))
     }
@@ -84,7 +84,7 @@ impl SbsAssembler {
         &mut self,
         line_number: u64,
         line: Result<&str, LineError>,
-    ) -> Result<Option<PositionReport>, LineError> {
+    ) -> Result<Option<TrackReport>, LineError> {
         self.push_received(line_number, line, None)
     }
 
@@ -95,7 +95,7 @@ impl SbsAssembler {
         line_number: u64,
         line: Result<&str, LineError>,
         received: Option<DateTime<Utc>>,
-    ) -> Result<Option<PositionReport>, LineError> {
+    ) -> Result<Option<TrackReport>, LineError> {
         let outcome = line.and_then(|text| {
             if text.trim().is_empty() {
                 return Ok(Outcome::Kept);
@@ -187,12 +187,12 @@ enum Update {
 }
 
 /// The report for a position, if the track has a velocity recent enough to go with it.
-fn report(header: Header, position: Position, track: &TrackState) -> Option<PositionReport> {
+fn report(header: Header, position: Position, track: &TrackState) -> Option<TrackReport> {
     let (velocity, velocity_time) = track.velocity?;
     if (header.time - velocity_time).abs() > TimeDelta::seconds(VELOCITY_MAX_AGE_S) {
         return None;
     }
-    Some(PositionReport {
+    Some(TrackReport {
         track_id: header.track_id,
         time: header.time,
         lat_deg: position.lat_deg,

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::error::LineError;
-use crate::report::PositionReport;
+use crate::report::TrackReport;
 
 /// How many malformed lines [`FeedStats::examples`] keeps, so a feed of pure garbage still
 /// gives a short, readable summary.
@@ -35,7 +35,7 @@ pub struct FeedStats {
 /// What one line came to, before counting.
 #[derive(Debug)]
 pub(crate) enum Outcome {
-    Report(PositionReport),
+    Report(TrackReport),
     /// Used as track state, or blank: no report, not counted as ignored.
     Kept,
     Ignored,
@@ -47,7 +47,7 @@ impl FeedStats {
         &mut self,
         line_number: u64,
         outcome: Result<Outcome, LineError>,
-    ) -> Result<Option<PositionReport>, LineError> {
+    ) -> Result<Option<TrackReport>, LineError> {
         self.lines = self.lines.max(line_number);
         match outcome {
             Ok(Outcome::Report(report)) => {

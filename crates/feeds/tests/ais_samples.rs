@@ -6,14 +6,14 @@ use std::io::BufReader;
 
 use chrono::{DateTime, Utc};
 use deconflict_feeds::{
-    read_reports, sniff, AisDecoder, FeedFormat, FeedStats, LineReader, PositionReport,
+    read_reports, sniff, AisDecoder, FeedFormat, FeedStats, LineReader, TrackReport,
 };
 use serde_json::Value;
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/ais/");
 
 /// Every line of `name` through one decoder, each received at `received` when given.
-fn decode(name: &str, received: Option<DateTime<Utc>>) -> (Vec<PositionReport>, AisDecoder) {
+fn decode(name: &str, received: Option<DateTime<Utc>>) -> (Vec<TrackReport>, AisDecoder) {
     let file = File::open(format!("{DATA}{name}")).unwrap();
     let mut lines = LineReader::new(BufReader::new(file));
     let mut decoder = AisDecoder::new();
@@ -40,7 +40,7 @@ fn time(text: &str) -> DateTime<Utc> {
     text.parse().unwrap()
 }
 
-fn read_file(name: &str) -> (Vec<PositionReport>, FeedStats) {
+fn read_file(name: &str) -> (Vec<TrackReport>, FeedStats) {
     let file = File::open(format!("{DATA}{name}")).unwrap();
     read_reports(BufReader::new(file)).unwrap()
 }

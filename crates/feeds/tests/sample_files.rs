@@ -6,7 +6,7 @@ use std::io::BufReader;
 
 use deconflict_feeds::{
     parse_ndjson_line, read_reports, sniff, FeedFormat, FeedStats, LineError, OpenSkyReader,
-    PositionReport, ReportError, SbsAssembler,
+    SbsAssembler, TrackReport,
 };
 
 fn data_path(name: &str) -> String {
@@ -17,7 +17,7 @@ fn data(name: &str) -> String {
     std::fs::read_to_string(data_path(name)).unwrap()
 }
 
-fn read_file(name: &str) -> (Vec<PositionReport>, FeedStats) {
+fn read_file(name: &str) -> (Vec<TrackReport>, FeedStats) {
     read_reports(BufReader::new(File::open(data_path(name)).unwrap())).unwrap()
 }
 
@@ -39,7 +39,7 @@ type Expected = (
     Option<&'static str>,
 );
 
-fn assert_report(report: &PositionReport, expected: Expected) {
+fn assert_report(report: &TrackReport, expected: Expected) {
     let (track_id, time, lat, lon, altitude_m, speed_mps, track_deg, rate_mps, callsign) = expected;
     assert_eq!(report.track_id, track_id);
     assert_eq!(report.time.to_rfc3339(), time, "{track_id}");
@@ -179,7 +179,7 @@ fn opensky_csv_prefers_geometric_altitude_and_skips_unknowns() {
     let mut reader = OpenSkyReader::new(BufReader::new(file));
     let items: Vec<_> = reader.by_ref().collect();
     let (reports, errors): (Vec<_>, Vec<_>) = items.into_iter().partition(Result::is_ok);
-    let reports: Vec<PositionReport> = reports.into_iter().map(Result::unwrap).collect();
+    let reports: Vec<TrackReport> = reports.into_iter().map(Result::unwrap).collect();
     let summary: Vec<_> = reports
         .iter()
         .map(|r| (r.track_id.as_str(), r.time.timestamp_millis(), r.altitude_m))
@@ -222,7 +222,7 @@ fn opensky_csv_prefers_geometric_altitude_and_skips_unknowns() {
     ));
     assert!(matches!(
         &errors[2],
-        LineError::Invalid { line: 13, source } if source.field() == "altitude_m"
+        LineError::Invalid { line: 13, source } if source.field == "/altitude_m"
     ));
     let stats = reader.stats();
     assert_eq!((stats.lines, stats.reports, stats.malformed), (13, 5, 3));
@@ -266,8 +266,8 @@ fn ndjson_reports_are_read_and_the_out_of_range_one_is_caught() {
     let LineError::Invalid { source, .. } = &error else {
         panic!("{error}");
     };
-    assert_eq!(source.pointer(), "/altitude_m");
-    assert!(matches!(source, ReportError::OutOfRange { value, .. } if *value == 35_000.0));
+    assert_eq!(source.field, "/altitude_m");
+    assert_eq!(source.reason, "35000 is outside [-500, 30000]");
 }
 
 #[test]

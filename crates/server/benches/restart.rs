@@ -220,7 +220,7 @@ fn generate(path: &Path, events: usize) {
          snapshot {} bytes encoded in {encode_ms:.1} ms, stored in {store_ms:.1} ms",
         seq,
         started.elapsed().as_secs_f64(),
-        w.state.tracks().count(),
+        w.state.track_count(),
         w.state.operations().count(),
         w.state.alerts().count(),
         w.state.open_alert_count(),
@@ -263,7 +263,7 @@ fn child_open(path: &Path, steady: bool) {
     let start_ms = app.read(|state| {
         state
             .tracks()
-            .map(|t| t.report.time.timestamp_millis())
+            .map(|t| t.motion().time.timestamp_millis())
             .max()
             .unwrap_or(0)
     });
@@ -277,7 +277,7 @@ fn child_open(path: &Path, steady: bool) {
                     let reports = (0..TRACKS)
                         .filter(|i| i % PARTIES.len() == k)
                         .map(|i| report(i, now))
-                        .filter(|r| state.track(&r.track_id).is_none_or(|t| t.owner == owner))
+                        .filter(|r| state.track(&r.track_id).is_none_or(|t| *t.owner == owner))
                         .enumerate()
                         .collect();
                     Ok(decide::report_positions(

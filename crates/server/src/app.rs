@@ -573,6 +573,17 @@ impl App {
             .map_or(0, |shard| shard.owned().len())
     }
 
+    /// The cells of the shard this node has read the position stream for, if any.
+    pub fn positions_ready_for(
+        &self,
+    ) -> Option<std::collections::BTreeSet<deconflict_engine::shard::Cell>> {
+        self.positions_ready
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .as_ref()
+            .map(|shard| shard.owned().clone())
+    }
+
     /// The shard this node's pass may decide when reports come from the stream: the cells it
     /// leases now and whose subjects it has caught up on.
     fn streamed_shard(

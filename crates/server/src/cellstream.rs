@@ -378,6 +378,15 @@ pub fn spawn_consumer(app: Arc<App>, client: async_nats::Client) -> Task {
                     let shard = membership.shard();
                     let wanted = wanted_subjects(&shard);
                     if wanted == current && (messages.is_some() || wanted.is_empty()) {
+                        // The cells may change while their subjects do not (a cell given or
+                        // taken inside the band): the consumer already reads them all.
+                        match catching_up.as_mut() {
+                            Some(pending) => *pending = shard,
+                            None if !wanted.is_empty() && app.positions_ready_for() != Some(shard.owned().clone()) => {
+                                app.set_positions_ready(shard);
+                            }
+                            None => {}
+                        }
                         continue;
                     }
                     messages = None;

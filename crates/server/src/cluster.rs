@@ -134,7 +134,7 @@ impl Membership {
 pub fn cell_weights(state: &deconflict_engine::State) -> Vec<u64> {
     let mut weights = vec![1u64; Cell::count() as usize];
     for track in state.live_tracks() {
-        if let Some(cell) = Cell::of(track.report.lat_deg, track.report.lon_deg) {
+        if let Some(cell) = Cell::of(track.motion().lat_deg, track.motion().lon_deg) {
             weights[cell.0 as usize] += 1;
         }
     }

@@ -100,11 +100,11 @@ fn summary(state: &State) -> Value {
         .map(|t| {
             json!({
                 "owner": t.owner.0.as_str(),
-                "track_id": t.report.track_id,
-                "time": time(&t.report.time),
-                "lat_deg": t.report.lat_deg,
-                "lon_deg": t.report.lon_deg,
-                "altitude_m": t.report.altitude_m,
+                "track_id": t.id,
+                "time": time(&t.motion().time),
+                "lat_deg": t.motion().lat_deg,
+                "lon_deg": t.motion().lon_deg,
+                "altitude_m": t.motion().altitude_m,
                 "lost": t.lost,
             })
         })

@@ -57,7 +57,7 @@ pub fn forget_tracks(state: &State, now: DateTime<Utc>, horizon: TimeDelta) -> D
     let track_ids: Vec<String> = state
         .lost_tracks_seen_before(now - horizon)
         .take(FORGET_MAX_TRACKS)
-        .map(|track| track.report.track_id.clone())
+        .map(|track| track.id.to_owned())
         .collect();
     let count = track_ids.len();
     let events = if track_ids.is_empty() {

@@ -30,7 +30,7 @@ use crate::party::Role;
 use crate::predict;
 use crate::site::{Site, SiteSpec};
 use crate::state::State;
-use crate::track::LiveTrack;
+use crate::track::{LiveTrack, Motion};
 use crate::zone::{Finding, Zone, ZoneRule};
 
 /// The answer to a notification.
@@ -233,11 +233,11 @@ fn reconcile_site(
 }
 
 /// The mission a track flies, from the filed operation it names.
-fn track_mission(state: &State, track: &LiveTrack) -> Option<MissionType> {
-    let id = track.report.operation_id.as_ref()?;
+fn track_mission(state: &State, track: LiveTrack<'_>) -> Option<MissionType> {
+    let id = track.operation_id()?;
     let key = OperationKey {
         owner: track.owner.clone(),
-        id: OperationId(id.clone()),
+        id: OperationId(id.to_owned()),
     };
     state.operation(&key).map(|op| op.spec.mission_type)
 }
@@ -271,8 +271,8 @@ fn broken_rules(zone: &Zone, party: &PartyId, mission: Option<MissionType>) -> V
 /// look-ahead, and an interval is at most the whole look-ahead, hence 1.5 times. A place
 /// farther than this from the track now is out of every sample's reach: skipping it changes
 /// nothing (tested against the unfiltered sampling).
-fn reach(track: &LiveTrack, place_speed_mps: f64, lookahead_s: f64) -> f64 {
-    1.5 * (track.report.ground_speed_mps.abs() + place_speed_mps.abs()) * lookahead_s.max(0.0) + 1.0
+fn reach(track: &Motion, place_speed_mps: f64, lookahead_s: f64) -> f64 {
+    1.5 * (track.ground_speed_mps.abs() + place_speed_mps.abs()) * lookahead_s.max(0.0) + 1.0
 }
 
 /// When a track first enters `zone` within `lookahead_s` (seconds from `now`): the zone when
@@ -280,27 +280,27 @@ fn reach(track: &LiveTrack, place_speed_mps: f64, lookahead_s: f64) -> f64 {
 /// [`predict::first_near`]. Equal to [`sample_zone_entry`] (tested).
 pub fn track_zone_entry(
     zone: &Zone,
-    track: &LiveTrack,
+    track: &Motion,
     now: DateTime<Utc>,
     lookahead_s: f64,
 ) -> Option<f64> {
-    let (now_at, _) = predict::position_at(&track.report, now);
+    let (now_at, _) = predict::position_at(track, now);
     if zone.footprint.distance_to_point_m(now_at) - reach(track, 0.0, lookahead_s)
         > deconflict_geometry::ALLOWANCE_M
     {
         return None;
     }
-    predict::first_near(&track.report, now, lookahead_s, 0.0, zone_excess(zone))
+    predict::first_near(track, now, lookahead_s, 0.0, zone_excess(zone))
 }
 
 /// [`track_zone_entry`] the obvious way: every sample of the look-ahead checked.
 pub fn sample_zone_entry(
     zone: &Zone,
-    track: &LiveTrack,
+    track: &Motion,
     now: DateTime<Utc>,
     lookahead_s: f64,
 ) -> Option<f64> {
-    predict::first_near_every(&track.report, now, lookahead_s, 0.0, zone_excess(zone))
+    predict::first_near_every(track, now, lookahead_s, 0.0, zone_excess(zone))
 }
 
 /// A sample against a zone: out unless within its altitude band and schedule; then how far
@@ -323,12 +323,12 @@ fn zone_excess(zone: &Zone) -> impl Fn(&predict::Sample) -> predict::Excess + '_
 /// (tested).
 pub fn track_site_entry(
     site: &Site,
-    track: &LiveTrack,
+    track: &Motion,
     now: DateTime<Utc>,
     lookahead_s: f64,
 ) -> Option<f64> {
     let buffer = site.spec.buffer_m + deconflict_geometry::ALLOWANCE_M;
-    let (now_at, _) = predict::position_at(&track.report, now);
+    let (now_at, _) = predict::position_at(track, now);
     let now_distance = match site.convoy_position(now) {
         Some(convoy_at) => deconflict_geometry::geodesic_distance_m(now_at, convoy_at),
         None => site.distance_at(now_at, now).unwrap_or(0.0),
@@ -336,29 +336,17 @@ pub fn track_site_entry(
     if now_distance - reach(track, site.speed_mps(), lookahead_s) > buffer {
         return None;
     }
-    predict::first_near(
-        &track.report,
-        now,
-        lookahead_s,
-        site.speed_mps(),
-        site_excess(site),
-    )
+    predict::first_near(track, now, lookahead_s, site.speed_mps(), site_excess(site))
 }
 
 /// [`track_site_entry`] the obvious way: every sample of the look-ahead checked.
 pub fn sample_site_entry(
     site: &Site,
-    track: &LiveTrack,
+    track: &Motion,
     now: DateTime<Utc>,
     lookahead_s: f64,
 ) -> Option<f64> {
-    predict::first_near_every(
-        &track.report,
-        now,
-        lookahead_s,
-        site.speed_mps(),
-        site_excess(site),
-    )
+    predict::first_near_every(track, now, lookahead_s, site.speed_mps(), site_excess(site))
 }
 
 /// A sample against a site: out unless the site is there; then how far outside its buffer,
@@ -419,7 +407,7 @@ pub struct PlacesOutcome {
 /// Checks every live track against the zones and sites and reconciles the alerts.
 pub fn track_places(
     state: &State,
-    live: &[&LiveTrack],
+    live: &[LiveTrack<'_>],
     now: DateTime<Utc>,
     decides: Option<&dyn Fn(&Condition) -> bool>,
     events: &mut Vec<Event>,
@@ -450,29 +438,29 @@ pub fn track_places(
             (site, anchor)
         })
         .collect();
-    for track in live {
+    for &track in live {
         let track_ref = TrackRef {
             owner: track.owner.clone(),
-            track_id: track.report.track_id.clone(),
+            track_id: track.id.to_owned(),
         };
-        let (position, altitude_m) = predict::position_at(&track.report, now);
+        let motion = track.motion();
+        let (position, altitude_m) = predict::position_at(motion, now);
         let here = deconflict_geometry::ecef(position);
         let mission = track_mission(state, track);
         for (zone, bounds) in &zones {
-            if bounds.distance_to(here)
-                - reach(track, 0.0, widest.lookahead_for(track.report.domain))
+            if bounds.distance_to(here) - reach(motion, 0.0, widest.lookahead_for(track.domain()))
                 > deconflict_geometry::ALLOWANCE_M
             {
                 continue;
             }
-            let findings = broken_rules(zone, &track.owner, mission);
+            let findings = broken_rules(zone, track.owner, mission);
             if findings.is_empty() {
                 continue;
             }
             let lookahead = state
-                .params_between(&track.owner, &zone.owner)
-                .lookahead_for(track.report.domain);
-            let Some(t_entry_s) = track_zone_entry(zone, track, now, lookahead) else {
+                .params_between(track.owner, &zone.owner)
+                .lookahead_for(track.domain());
+            let Some(t_entry_s) = track_zone_entry(zone, motion, now, lookahead) else {
                 continue;
             };
             zone_found.insert(
@@ -494,21 +482,21 @@ pub fn track_places(
             );
         }
         for (site, anchor) in &sites {
-            if site.owner == track.owner
+            if site.owner == *track.owner
                 || anchor.distance_to(here)
                     - reach(
-                        track,
+                        motion,
                         site.speed_mps(),
-                        widest.lookahead_for(track.report.domain),
+                        widest.lookahead_for(track.domain()),
                     )
                     > site.spec.buffer_m + deconflict_geometry::ALLOWANCE_M
             {
                 continue;
             }
             let lookahead = state
-                .params_between(&track.owner, &site.owner)
-                .lookahead_for(track.report.domain);
-            let Some(t_entry_s) = track_site_entry(site, track, now, lookahead) else {
+                .params_between(track.owner, &site.owner)
+                .lookahead_for(track.domain());
+            let Some(t_entry_s) = track_site_entry(site, motion, now, lookahead) else {
                 continue;
             };
             let entry_at = now + chrono::Duration::milliseconds((t_entry_s * 1000.0) as i64);

@@ -22,7 +22,7 @@ use crate::operation::Operation;
 use crate::shard::{Cell, Shard};
 use crate::state::State;
 use crate::tactical::{self, TacticalDomains, TacticalParams, TrackState};
-use crate::track::{LiveTrack, ReportRefusal, TrackReport, STALE_AFTER_S};
+use crate::track::{LiveTrack, Motion, ReportRefusal, TrackReport, STALE_AFTER_S};
 
 /// Conformance tolerances (SPEC §5.3 defaults).
 pub const CONFORMANCE_HORIZONTAL_M: f64 = 0.0;
@@ -106,7 +106,7 @@ pub fn report_positions(
         }
         if state
             .track(&report.track_id)
-            .is_some_and(|t| &t.owner != owner)
+            .is_some_and(|t| t.owner != owner)
         {
             refused.push(Refused {
                 index,
@@ -186,7 +186,7 @@ impl<'s> Scope<'s> {
     }
 
     /// Whether checks of this one track (lost, conformance, zones, sites) are this pass's.
-    fn owns(&self, track: &LiveTrack) -> bool {
+    fn owns(&self, track: LiveTrack<'_>) -> bool {
         match self.shard() {
             None => true,
             Some(shard) => shard.owns(&track_state(track)),
@@ -232,11 +232,11 @@ pub fn tactical_pass_in(state: &State, now: DateTime<Utc>, scope: Scope) -> Deci
     let mut outcome = PassOutcome::default();
 
     let mut lost = Vec::new();
-    let mut live: Vec<&LiveTrack> = Vec::new();
+    let mut live: Vec<LiveTrack<'_>> = Vec::new();
     for track in state.live_tracks() {
         if track.age_s(now) > STALE_AFTER_S {
             if scope.owns(track) {
-                lost.push(track.report.track_id.clone());
+                lost.push(track.id.to_owned());
             }
         } else {
             live.push(track);
@@ -255,14 +255,14 @@ pub fn tactical_pass_in(state: &State, now: DateTime<Utc>, scope: Scope) -> Deci
                 .iter()
                 .all(|t| t.age_s(now).abs() <= band.max_extrapolation_s);
         if within {
-            live.retain(|t| shard.receives(&track_state(t)));
+            live.retain(|t| shard.receives(&track_state(*t)));
         } else {
             outcome.band_exceeded = true;
         }
     }
     outcome.live_tracks = live.len();
 
-    let states: Vec<TrackState> = live.iter().map(|t| track_state(t)).collect();
+    let states: Vec<TrackState> = live.iter().map(|t| track_state(*t)).collect();
     // Larger minima and look-ahead only add conflicts, so a pass with the widest parameters
     // finds a superset; each pair is then judged with its own agreement's parameters.
     let candidates = tactical::detect_in(&states, now, &widest_tactical);
@@ -273,7 +273,7 @@ pub fn tactical_pass_in(state: &State, now: DateTime<Utc>, scope: Scope) -> Deci
                 continue;
             }
         }
-        let pair_params = state.params_between(&live[candidate.a].owner, &live[candidate.b].owner);
+        let pair_params = state.params_between(live[candidate.a].owner, live[candidate.b].owner);
         let conflict = if pair_params == widest {
             candidate.figures()
         } else {
@@ -290,8 +290,8 @@ pub fn tactical_pass_in(state: &State, now: DateTime<Utc>, scope: Scope) -> Deci
         let conflict = (candidate.a, candidate.b, conflict);
         let (a, b, conflict) = conflict;
         let mut pair = [
-            (track_ref(live[a]), live[a].report.domain),
-            (track_ref(live[b]), live[b].report.domain),
+            (track_ref(live[a]), live[a].domain()),
+            (track_ref(live[b]), live[b].domain()),
         ];
         pair.sort_by(|x, y| x.0.cmp(&y.0));
         let [(first, first_domain), (second, second_domain)] = pair;
@@ -319,9 +319,9 @@ pub fn tactical_pass_in(state: &State, now: DateTime<Utc>, scope: Scope) -> Deci
     reconcile_tactical(state, now, decides, &found, &mut events);
 
     // Checks of one track are its cell owner's.
-    live.retain(|t| scope.owns(t));
+    live.retain(|t| scope.owns(*t));
     let mut nonconforming = BTreeMap::new();
-    for track in &live {
+    for &track in &live {
         if let Some(detail) = conformance(state, track, now) {
             nonconforming.insert((detail.track.clone(), detail.operation.clone()), detail);
         }
@@ -350,18 +350,18 @@ pub(crate) fn tactical_domains(params: &AgreementParams) -> TacticalDomains {
     )
 }
 
-fn track_ref(track: &LiveTrack) -> TrackRef {
+fn track_ref(track: LiveTrack<'_>) -> TrackRef {
     TrackRef {
         owner: track.owner.clone(),
-        track_id: track.report.track_id.clone(),
+        track_id: track.id.to_owned(),
     }
 }
 
-fn track_state(track: &LiveTrack) -> TrackState {
-    let r = &track.report;
+fn track_state(track: LiveTrack<'_>) -> TrackState {
+    let r = track.motion();
     TrackState {
         owner: track.owner.clone(),
-        track_id: r.track_id.clone(),
+        track_id: track.id.to_owned(),
         time: r.time,
         lat_deg: r.lat_deg,
         lon_deg: r.lon_deg,
@@ -369,7 +369,7 @@ fn track_state(track: &LiveTrack) -> TrackState {
         ground_speed_mps: r.ground_speed_mps,
         track_deg: r.track_deg,
         vertical_rate_mps: r.vertical_rate_mps,
-        domain: r.domain,
+        domain: track.domain(),
     }
 }
 
@@ -440,15 +440,15 @@ fn reason_shape(reason: &str) -> String {
 /// volumes (tolerances 0 m horizontal, 30 m vertical, 10 s), or the operation is not live.
 fn conformance(
     state: &State,
-    track: &LiveTrack,
+    track: LiveTrack<'_>,
     now: DateTime<Utc>,
 ) -> Option<NonconformanceDetail> {
-    let operation_id = track.report.operation_id.as_ref()?;
+    let operation_id = track.operation_id()?;
     let key = OperationKey {
         owner: track.owner.clone(),
-        id: OperationId(operation_id.clone()),
+        id: OperationId(operation_id.to_owned()),
     };
-    let report = &track.report;
+    let report = track.motion();
     let position = [report.lon_deg, report.lat_deg];
     let reason = match state.operation(&key) {
         None => format!("operation {operation_id} is not filed"),
@@ -470,7 +470,7 @@ fn conformance(
 
 /// `None` when the report is inside some volume of the operation (with the tolerances);
 /// otherwise why not, for the nearest miss.
-fn outside_reason(operation: &Operation, report: &TrackReport) -> Option<String> {
+fn outside_reason(operation: &Operation, report: &Motion) -> Option<String> {
     let tolerance = chrono::Duration::seconds(CONFORMANCE_TIME_S);
     let mut reasons = Vec::new();
     for (index, volume) in operation.volumes.iter().enumerate() {
@@ -504,8 +504,8 @@ fn outside_reason(operation: &Operation, report: &TrackReport) -> Option<String>
 }
 
 /// Parties other than the track's owner with a live operation within separation of the track.
-fn nearby_parties(state: &State, track: &LiveTrack) -> Vec<PartyId> {
-    let report = &track.report;
+fn nearby_parties(state: &State, track: LiveTrack<'_>) -> Vec<PartyId> {
+    let report = track.motion();
     let spec = deconflict_geometry::Volume4dSpec {
         footprint: deconflict_geometry::FootprintSpec::Circle {
             center: vec![report.lon_deg, report.lat_deg],
@@ -521,9 +521,9 @@ fn nearby_parties(state: &State, track: &LiveTrack) -> Vec<PartyId> {
     };
     let key = OperationKey {
         owner: track.owner.clone(),
-        id: OperationId(format!("track:{}", report.track_id)),
+        id: OperationId(format!("track:{}", track.id)),
     };
-    let parties: BTreeSet<PartyId> = super::find_conflicts(state, &key, report.domain, &[volume])
+    let parties: BTreeSet<PartyId> = super::find_conflicts(state, &key, track.domain(), &[volume])
         .into_iter()
         .map(|conflict| conflict.operation_b.owner)
         .collect();

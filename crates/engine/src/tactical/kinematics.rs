@@ -34,12 +34,15 @@ const INV_A2: f64 = 1.0 / (A_M * A_M);
 const INV_B2: f64 = 1.0 / (B_M * B_M);
 
 /// Reports beyond these limits describe no aircraft (or a broken feed): such a track takes part
-/// in no conflict. They also keep every later sum finite. Feeds are expected to reject them.
-pub const MAX_GROUND_SPEED_MPS: f64 = 5_000.0;
+/// in no conflict. They also keep every later sum finite. They are the report's own limits
+/// (`crate::track`, checked by `TrackReport::validate` on every report the state accepts), so
+/// a derived [`TrackState`] is never held to other figures than its report was.
+pub const MAX_GROUND_SPEED_MPS: f64 = crate::track::MAX_GROUND_SPEED_MPS;
 /// See [`MAX_GROUND_SPEED_MPS`].
-pub const MAX_VERTICAL_RATE_MPS: f64 = 5_000.0;
-/// See [`MAX_GROUND_SPEED_MPS`].
-pub const MAX_ABS_ALTITUDE_M: f64 = 1_000_000.0;
+pub const MAX_VERTICAL_RATE_MPS: f64 = crate::track::MAX_VERTICAL_RATE_MPS;
+/// See [`MAX_GROUND_SPEED_MPS`] (the report's highest altitude, which is also more than its
+/// lowest is below the ellipsoid).
+pub const MAX_ABS_ALTITUDE_M: f64 = crate::track::ALTITUDE_MAX_M;
 /// The longest extrapolation accepted from a report's time to `now`, either way (s). Lost
 /// tracks (SPEC §5.2: no report for 30 s) are the caller's to drop well before this.
 pub const MAX_EXTRAPOLATION_S: f64 = 86_400.0;

@@ -66,7 +66,10 @@ pub use kinematics::{
 pub use rule::MAX_PAIR_CHORD_M;
 pub use traffic::{generate, generate_traffic, TrafficShape};
 
-/// One live track's latest report, as the detector needs it.
+/// One live track's latest report, as the detector needs it: state derived from a
+/// `TrackReport` (the one report type, `crate::track`), not a report of its own. Its limits
+/// ([`MAX_GROUND_SPEED_MPS`], [`MAX_VERTICAL_RATE_MPS`], [`MAX_ABS_ALTITUDE_M`]) are the
+/// report's constants.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrackState {
     /// Tracks of the same owner are never in conflict.

@@ -31,7 +31,7 @@ fn tagged(unix_s: i64, sentence: &str) -> String {
     format!("\\{tag}*{sum:02X}\\{sentence}")
 }
 
-fn decode_at(line: &str) -> (Result<Option<PositionReport>, LineError>, FeedStats) {
+fn decode_at(line: &str) -> (Result<Option<TrackReport>, LineError>, FeedStats) {
     let mut decoder = AisDecoder::new();
     let time = TIME.parse().unwrap();
     let result = decoder.push_received(1, Ok(line), Some(time));

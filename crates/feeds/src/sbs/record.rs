@@ -34,7 +34,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
 use crate::error::LineError;
 use crate::report::{
-    FEET_PER_MINUTE_TO_MPS, FEET_TO_M, GROUND_SPEED_MAX_MPS, KNOTS_TO_MPS, VERTICAL_RATE_MAX_MPS,
+    FEET_PER_MINUTE_TO_MPS, FEET_TO_M, KNOTS_TO_MPS, MAX_GROUND_SPEED_MPS, MAX_VERTICAL_RATE_MPS,
 };
 
 /// Fields in a `MSG` line; fewer means a truncated line.
@@ -225,7 +225,7 @@ fn velocity(fields: &[&str], line: u64) -> Result<Option<Velocity>, LineError> {
         return Ok(None);
     };
     let ground_speed_mps = speed_kt * KNOTS_TO_MPS;
-    if !(0.0..=GROUND_SPEED_MAX_MPS).contains(&ground_speed_mps) {
+    if !(0.0..=MAX_GROUND_SPEED_MPS).contains(&ground_speed_mps) {
         let reason = "outside 0 to 3,887 kt";
         return Err(LineError::bad_field(
             line,
@@ -240,7 +240,7 @@ fn velocity(fields: &[&str], line: u64) -> Result<Option<Velocity>, LineError> {
     }
     // No vertical rate in a line that has a speed and track: taken as level.
     let vertical_rate_mps = rate_ft_min.unwrap_or(0.0) * FEET_PER_MINUTE_TO_MPS;
-    if vertical_rate_mps.abs() > VERTICAL_RATE_MAX_MPS {
+    if vertical_rate_mps.abs() > MAX_VERTICAL_RATE_MPS {
         let reason = "outside ±98,425 ft/min";
         let text = fields[VERTICAL_RATE];
         return Err(LineError::bad_field(line, "vertical rate", text, reason));

@@ -15,9 +15,7 @@ use std::sync::Arc;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::body::{
-    self, pointer_of, strip_position, BodyBudget, BodyReader, Held, RawBody, TRAILING_CONTENT,
-};
+use crate::body::{self, BodyBudget, BodyReader, Held, RawBody};
 use crate::problem::{ApiError, Problem};
 use crate::App;
 
@@ -40,33 +38,20 @@ pub struct PositionsAccepted {
     pub refused: Vec<RefusedReport>,
 }
 
+/// Reads one report with the one parser of the format (`deconflict_feeds::parse_report_json`,
+/// which files and `ingest` use too); a failure is listed with its pointer and reason.
 fn parse_one(
     index: usize,
     value: &[u8],
     refused: &mut Vec<RefusedReport>,
 ) -> Option<(usize, TrackReport)> {
-    // The plain parser is much faster; the path-tracking one runs only to explain a failure.
-    if let Ok(report) = serde_json::from_slice::<TrackReport>(value) {
-        return Some((index, report));
-    }
-    let mut deserializer = serde_json::Deserializer::from_slice(value);
-    match serde_path_to_error::deserialize::<_, TrackReport>(&mut deserializer) {
-        // `{a}{b}` on one line: the first value read, the rest would be silently dropped.
-        Ok(_) if deserializer.end().is_err() => {
-            refused.push(RefusedReport {
-                index,
-                pointer: None,
-                reason: TRAILING_CONTENT.to_owned(),
-            });
-            None
-        }
+    match deconflict_feeds::parse_report_json(value) {
         Ok(report) => Some((index, report)),
-        Err(error) => {
-            let pointer = pointer_of(error.path());
+        Err(refusal) => {
             refused.push(RefusedReport {
                 index,
-                pointer: (!pointer.is_empty()).then_some(pointer),
-                reason: strip_position(&error.into_inner().to_string()),
+                pointer: (!refusal.pointer.is_empty()).then_some(refusal.pointer),
+                reason: refusal.message,
             });
             None
         }
@@ -337,9 +322,9 @@ pub async fn list(
         TrackList {
             tracks: state
                 .tracks()
-                .filter(|track| track.owner == viewer)
+                .filter(|track| *track.owner == viewer)
                 .map(|track| TrackView {
-                    report: track.report.clone(),
+                    report: track.report(),
                     lost: track.lost,
                 })
                 .collect(),
