@@ -20,8 +20,24 @@ start_test_nats() {
     fi
     server="$venv/bin/nats-server"
   fi
+  # Ports below Linux's ephemeral range (32768–60999), where outgoing connections of the
+  # tests themselves take theirs; a start that still meets a port in use is tried again.
+  local attempt_start
+  for attempt_start in 1 2 3 4 5; do
+    if start_test_nats_on "$server" $((20000 + RANDOM % 12000)); then
+      return 0
+    fi
+    stop_test_nats
+  done
+  echo "cannot start the NATS cluster" >&2
+  return 1
+}
+
+# Starts the three servers with their ports from `base` on; fails if they are not healthy.
+start_test_nats_on() {
+  local server=$1 base=$2
   TEST_NATS_DIR=$(mktemp -d /tmp/deconflict-nats.XXXXXX)
-  local base=$((20000 + RANDOM % 30000)) i j routes urls=""
+  local i j routes urls=""
   TEST_NATS_PIDS=()
   for i in 1 2 3; do
     routes=""
@@ -54,7 +70,7 @@ CONF
     sleep 0.5
   done
   tail -n 5 "$TEST_NATS_DIR"/n*.log >&2
-  echo "cannot start the NATS cluster" >&2
+  echo "the NATS cluster on ports from $base did not start; trying other ports" >&2
   return 1
 }
 
