@@ -83,7 +83,7 @@ export class Timeline {
           style="${bar(v.time_start, v.time_end)}" title="${esc(op.callsign || op.id)} volume ${i + 1}: ${esc(utcWindow(v.time_start, v.time_end, now))}"
           aria-label="Operation ${esc(op.callsign || op.id)}, ${esc(utcWindow(v.time_start, v.time_end, now))}">${i === 0 ? esc(op.callsign || op.id) : ''}</button>`).join('') : '';
       const conflicts = placed.map((w) => `<button type="button" class="tl-bar tl-alert sev-${esc(w.alert.severity)}" data-kind="alert" data-id="${esc(w.alert.id)}"
-          style="${bar(w.start, w.end)};top:${14 + 12 * w.line}px" title=""${SEVERITY_SYMBOL[w.alert.severity]} ${esc(w.alert.severity.toUpperCase())} ${esc(short(w.alert.id))}: ${esc(utcWindow(w.start, w.end, now))}"
+          style="${bar(w.start, w.end)};top:${14 + 12 * w.line}px" title="${SEVERITY_SYMBOL[w.alert.severity]} ${esc(w.alert.severity.toUpperCase())} ${esc(short(w.alert.id))}: ${esc(utcWindow(w.start, w.end, now))}"
           aria-label="${esc(w.alert.severity)} alert ${esc(short(w.alert.id))}, ${esc(utcWindow(w.start, w.end, now))}">${SEVERITY_SYMBOL[w.alert.severity]} ${esc(short(w.alert.id))}</button>`).join('');
       return `<div class="tl-lane" style="height:${14 + 12 * Math.max(1, lines.length)}px">${op ? '' : '<span class="tl-lane-name">other alerts</span>'}${own}${conflicts}</div>`;
     }).join('');

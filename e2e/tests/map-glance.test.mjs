@@ -381,8 +381,10 @@ test('the timeline strip shows own operations and conflict windows, a now-line, 
   const bar = await page.locator(`#timeline .tl-op[data-id="${op.id}"]`).first().boundingBox();
   const expected = lanes.x + lanes.width * (Date.parse(op.volumes[0].time_start) - slider[0]) / (slider[1] - slider[0]);
   assert.ok(Math.abs(bar.x - Math.max(lanes.x, expected)) < 3, `the bar starts at its time (${bar.x} vs ${expected})`);
-  // A conflict's bar selects its card (and the map zooms to it).
+  // A conflict's bar selects its card (and the map zooms to it); its tooltip names it.
   const alert = conflicts[0];
+  const title = await page.locator(`#timeline .tl-alert[data-id="${alert.id}"]`).first().getAttribute('title');
+  assert.match(title, new RegExp(`^\\S+ ${alert.severity.toUpperCase()} \\S+: `), `the bar's tooltip: ${title}`);
   const before = await page.locator('#map').getAttribute('data-view');
   await page.locator(`#timeline .tl-alert[data-id="${alert.id}"]`).first().click();
   await page.locator(`#alerts .alert.selected[data-id="${alert.id}"]`).waitFor({ timeout: WAIT_MS });
