@@ -39,6 +39,13 @@
 //! it has not read yet. Conditions on tracks a node does not hold are not its to decide
 //! (`decide::Scope::StreamedShard`): the node holding them is.
 //!
+//! The stream belongs to one log. A node applies every batch it reads (a batch was validated
+//! by a node of the same log, so its owner exists there, though this node may not have followed
+//! the registration yet), so two deployments must not share a JetStream account: their
+//! reports would mix, and a track id taken in one would be refused in the other. Give each
+//! deployment its own NATS cluster or account (the cluster test empties the stream first for
+//! the same reason).
+//!
 //! Every node also reads, every lease renewal, how many messages the stream holds per cell
 //! subject ([`cell_weights`]): the load the leases are shared by, the same seen from every node
 //! (a node's own state holds only its band's tracks).
