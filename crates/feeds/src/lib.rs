@@ -46,7 +46,9 @@ pub use ais::{mmsi_track_id, AisDecoder, VesselStatic};
 pub use error::{FeedError, LineError};
 pub use format::{read_reports, sniff, FeedFormat};
 pub use lines::{LineReader, MAX_LINE_BYTES};
-pub use ndjson::{parse_ndjson_line, parse_report_json, JsonRefusal, TRAILING_CONTENT};
+pub use ndjson::{
+    parse_ndjson_line, parse_report_json, pointer_of, strip_position, JsonRefusal, TRAILING_CONTENT,
+};
 pub use opensky::{OpenSkyReader, OPENSKY_HEADER};
 pub use report::{
     Domain, ReportRefusal, TrackReport, VesselParticulars, ALTITUDE_MAX_M, ALTITUDE_MIN_M,

@@ -46,7 +46,7 @@ pub fn parse_report_json(value: &[u8]) -> Result<TrackReport, JsonRefusal> {
 }
 
 /// A serde path as an RFC 6901 JSON pointer (`/vessel/name`, `/0`), `~` and `/` escaped.
-fn pointer_of(path: &serde_path_to_error::Path) -> String {
+pub fn pointer_of(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut pointer = String::new();
     for segment in path.iter() {
@@ -62,8 +62,8 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
     pointer
 }
 
-/// serde_json's message without its " at line L column C".
-fn strip_position(message: &str) -> String {
+/// serde_json's message without its " at line L column C" (a pointer says where better).
+pub fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(at) => message[..at].to_owned(),
         None => message.to_owned(),

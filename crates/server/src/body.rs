@@ -12,6 +12,7 @@
 use axum::body::Body;
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
+use deconflict_feeds::{pointer_of, strip_position};
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
@@ -271,29 +272,4 @@ fn refusal(error: serde_path_to_error::Error<serde_json::Error>, prefix: &str) -
         detail: format!("{where_}: {}", strip_position(&inner.to_string())),
         pointer,
     }
-}
-
-/// serde_json appends "at line 1 column 42" to its messages; the pointer says it better.
-pub fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(at) => message[..at].to_owned(),
-        None => message.to_owned(),
-    }
-}
-
-/// The RFC 6901 pointer of a serde path.
-pub fn pointer_of(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut pointer = String::new();
-    for segment in path.iter() {
-        pointer.push('/');
-        match segment {
-            Segment::Seq { index } => pointer.push_str(&index.to_string()),
-            Segment::Map { key } | Segment::Enum { variant: key } => {
-                pointer.push_str(&key.replace('~', "~0").replace('/', "~1"))
-            }
-            Segment::Unknown => pointer.push('?'),
-        }
-    }
-    pointer
 }
