@@ -59,37 +59,7 @@ pub async fn serve_router(
 ) -> std::io::Result<()> {
     let ticker = app.config.tactical_interval.map(|interval| {
         let app = app.clone();
-        tokio::spawn(async move {
-            let mut timer = tokio::time::interval(interval);
-            timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-            loop {
-                timer.tick().await;
-                let app = app.clone();
-                match tokio::task::spawn_blocking(move || {
-                    let outcome = app.tactical_pass();
-                    match app.time_pass() {
-                        Ok(time) if time != Default::default() => {
-                            tracing::info!(
-                                ?time,
-                                "pass of time: plans past, operations ended, alerts pushed again"
-                            );
-                        }
-                        Ok(_) => {}
-                        Err(error) => tracing::error!(%error, "pass of time failed"),
-                    }
-                    outcome
-                })
-                .await
-                {
-                    Ok(Ok(outcome)) if outcome.tactical_conflicts + outcome.nonconforming > 0 => {
-                        tracing::debug!(?outcome, "tactical pass");
-                    }
-                    Ok(Ok(_)) => {}
-                    Ok(Err(error)) => tracing::error!(%error, "tactical pass failed"),
-                    Err(error) => tracing::error!(%error, "tactical pass panicked"),
-                }
-            }
-        })
+        tokio::spawn(pass_loop(app, interval))
     });
     let _snapshots = snapshot::spawn(app.clone());
     let _follower = follow::spawn(app.clone());
@@ -149,4 +119,51 @@ pub async fn serve_router(
         retention.abort();
     }
     result
+}
+
+/// The periodic passes: every `interval` the live tracks' pass and the pass of time (plans
+/// past, deadlines, escalations); and, with [`Config::pass_after_reports`], a pass of the live
+/// tracks soon after new reports, at least that gap after the previous pass ended. One pass at
+/// a time, on the blocking pool.
+async fn pass_loop(app: std::sync::Arc<App>, interval: std::time::Duration) {
+    let mut timer = tokio::time::interval(interval);
+    timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let gap = app.config.pass_after_reports;
+    let mut last_end = tokio::time::Instant::now();
+    loop {
+        let with_time = tokio::select! {
+            _ = timer.tick() => true,
+            _ = app.reports_rung(), if gap.is_some() => {
+                tokio::time::sleep_until(last_end + gap.unwrap_or_default()).await;
+                false
+            }
+        };
+        let task = app.clone();
+        let outcome = tokio::task::spawn_blocking(move || {
+            let outcome = task.tactical_pass();
+            if with_time {
+                match task.time_pass() {
+                    Ok(time) if time != Default::default() => {
+                        tracing::info!(
+                            ?time,
+                            "pass of time: plans past, operations ended, alerts pushed again"
+                        );
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::error!(%error, "pass of time failed"),
+                }
+            }
+            outcome
+        })
+        .await;
+        last_end = tokio::time::Instant::now();
+        match outcome {
+            Ok(Ok(outcome)) if outcome.tactical_conflicts + outcome.nonconforming > 0 => {
+                tracing::debug!(?outcome, "tactical pass");
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => tracing::error!(%error, "tactical pass failed"),
+            Err(error) => tracing::error!(%error, "tactical pass panicked"),
+        }
+    }
 }

@@ -199,7 +199,9 @@ pub async fn report(
         return Err(ApiError::UnsupportedMediaType);
     };
     let window = app.config.report_window;
-    let (accepted, engine_refused) = if app.positions_publisher().is_some() {
+    let on_bus = app.positions_publisher().is_some();
+    let bell = app.clone();
+    let (accepted, engine_refused) = if on_bus {
         report_on_bus(app, actor, owner, reports).await?
     } else {
         tokio::task::spawn_blocking(move || {
@@ -220,6 +222,10 @@ pub async fn report(
         .await
         .expect("command task does not panic")?
     };
+    if accepted > 0 && !on_bus {
+        // (On the bus, the node consuming the reports' cells rings when it applies them.)
+        bell.reports_applied();
+    }
     refused.extend(engine_refused.into_iter().map(|r| RefusedReport {
         index: r.index,
         pointer: Some(r.refusal.field.to_owned()),
