@@ -163,7 +163,7 @@ export class OperationsMap {
    * land filled, coastlines solid and borders dashed, so sea, coast and border read apart. The
    * 1:50m set is drawn first and below FINE_ZOOM; from FINE_ZOOM on, the 1:10m set (coasts and
    * borders good at about 1:250,000) replaces it where loadFineBasemap() has a region for the
-   * view. Then the populated places (loadPlaces).
+   * view.
    */
   async loadBasemap() {
     this.map.createPane('basemap').style.zIndex = 200;
@@ -184,7 +184,6 @@ export class OperationsMap {
     this.showBasemap = show;
     show();
     this.map.on('moveend', show);
-    await this.loadPlaces();
   }
 
   /**
@@ -252,7 +251,8 @@ export class OperationsMap {
     performance.measure('deconflict:fine-region', { start: started });
   }
 
-  /** Loads the vendored populated places (web/places.js) and shows those in view. */
+  /** Loads the vendored populated places (web/places.js) and shows those in view: the page
+   *  calls this once the plans and alerts are drawn (0.9 MB to parse, and more labels). */
   async loadPlaces() {
     this.map.createPane('places').style.zIndex = 250;
     const data = await (await fetch('/ui/vendor/places/places.json')).json();
