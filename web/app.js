@@ -83,8 +83,10 @@ async function signIn() {
   await Promise.all([refreshPlans(), refreshHotline(), refreshTracks()]);
   // Everything is drawn once: the first view fits this party's plans, alerts and zones.
   map.fitFirstView(state.me.id, state.alerts.filter((a) => !isResolved(a)).map(alertPosition));
-  // The detailed basemap a moment after that: parsing it holds the page for a few hundred ms,
-  // which must not delay the first reading of the conflicts.
+  // The towns next, under the picture's labels: not on the way to the first reading either.
+  map.loadPlaces().catch((error) => console.error('places', error));
+  // The detailed basemap a moment after that: a worker parses it (3.6 MB) off the main thread,
+  // which must not compete with the first reading of the conflicts for the two cores.
   setTimeout(() => map.loadFineBasemap().catch((error) => console.error('basemap 10m', error)), FINE_BASEMAP_DELAY_MS);
   setInterval(refreshTracks, TRACK_POLL_MS);
   setInterval(() => { refreshPlans(); refreshHotline(); }, FULL_REFRESH_MS);

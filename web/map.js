@@ -9,19 +9,20 @@ import {
   SEVERITY_RANK, band, esc, fl, isResolved, km, scheduleText, shortId, siteKind, utc, utcWindow, windowStatus,
 } from './format.js';
 import { LABEL_PRIORITY, declutter, labelClass } from './labels.js';
+import { CITY_POPULATION, placePriority, placesInView } from './places.js';
 
 const L = window.L;
 /** The eastern Mediterranean: Cyprus, the Levant and western Syria. */
 const HOME_CENTRE = [35.0, 36.4];
 const HOME_ZOOM = 7;
-/** Reference places (public-domain coordinates), so a newcomer knows where the map is. */
-const PLACES = [
-  ['Latakia', 35.52, 35.79], ['Tartus', 34.89, 35.89], ['Homs', 34.73, 36.72], ['Hama', 35.13, 36.75],
-  ['Aleppo', 36.20, 37.16], ['Damascus', 33.51, 36.29], ['Beirut', 33.89, 35.50], ['Nicosia', 35.17, 33.36],
-  ['Baghdad', 33.31, 44.36], ['Mosul', 36.34, 43.13], ['Raqqa', 35.95, 39.01], ['Adana', 37.00, 35.32],
-];
 /** From this zoom on the 1:10m basemap replaces the 1:50m one. */
 const FINE_ZOOM = 6;
+/** The 1:10m region the worker is asked for: the view and this much of it again on each side
+ *  (so panning a little needs no new region), at least this many degrees each way. */
+const FINE_REGION_PAD = 1;
+const FINE_REGION_MIN_DEG = 4;
+/** Places are looked for in the view and this much of it again on each side. */
+const PLACES_PAD = 0.25;
 /** Land is near-white, the sea (the map's background, style.css) a muted grey-blue: clearly
  *  apart, and neither close to a severity colour or the own-plan blue. */
 const LAND_COLOUR = '#fcfbf6';
@@ -45,6 +46,7 @@ export class OperationsMap {
       .setView(HOME_CENTRE, HOME_ZOOM);
     this.map.attributionControl.setPrefix('Leaflet');
     this.map.attributionControl.addAttribution('Basemap: Natural Earth (public domain) via world-atlas');
+    this.map.attributionControl.addAttribution('Places: GeoNames (CC BY 4.0)');
     // Tracks and alert markers above the plans, on one canvas (thousands of tracks stay smooth).
     this.map.createPane('tracks').style.zIndex = 450;
     this.trackRenderer = L.canvas({ padding: 0.2, pane: 'tracks' });
@@ -80,6 +82,18 @@ export class OperationsMap {
     /** Zones and sites by owner, for the first view (own zones and sites are in it). */
     this.zoneBounds = [];
     this.fitted = false;
+    // A view named in the address (#map=ZOOM/LAT/LON, as on other web maps) is shown when the
+    // address changes, and instead of the fitted first view: a view can be linked to.
+    window.addEventListener('hashchange', () => this.showLinkedView());
+  }
+
+  /** Shows the view the address names (#map=ZOOM/LAT/LON); false if it names none. */
+  showLinkedView() {
+    const match = /^#map=(\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)\/(-?\d+(?:\.\d+)?)$/.exec(window.location.hash);
+    if (!match) return false;
+    const [zoom, lat, lon] = match.slice(1).map(Number);
+    this.map.setView([lat, lon], zoom, { animate: false });
+    return true;
   }
 
   /** Places the labels in the next animation frame (once for a burst of redraws). */
@@ -93,7 +107,9 @@ export class OperationsMap {
       for (const label of container.querySelectorAll('.lbl')) {
         label.classList.toggle('lbl-selected', Boolean(selected) && label.classList.contains(selected));
       }
+      const started = performance.now();
       const { shown, hidden } = declutter(container);
+      performance.measure('deconflict:declutter', { start: started });
       container.dataset.labels = `${shown} shown, ${hidden} hidden`;
     });
   }
@@ -118,6 +134,11 @@ export class OperationsMap {
    */
   fitFirstView(party, positions = []) {
     if (this.fitted) return;
+    if (this.showLinkedView()) {
+      this.fitted = true;
+      this.map.getContainer().dataset.fitted = 'link';
+      return;
+    }
     const bounds = L.latLngBounds([]);
     for (const v of this.volumes) if (v.group === this.layers.own && v.bounds) bounds.extend(v.bounds);
     for (const b of this.alertBounds.values()) bounds.extend(b);
@@ -137,42 +158,141 @@ export class OperationsMap {
     this.map.fitBounds(bounds, { maxZoom: 9, paddingTopLeft: [48, 36], paddingBottomRight: [16, 16], animate: false });
   }
 
-  /** Loads the vendored TopoJSON countries and draws them under everything else. */
   /**
    * Loads the vendored Natural Earth countries (TopoJSON) and draws them under everything else:
    * land filled, coastlines solid and borders dashed, so sea, coast and border read apart. The
-   * 1:50m set is drawn first and below FINE_ZOOM; the 1:10m set (coasts and borders good at
-   * about 1:250,000) replaces it from FINE_ZOOM on, once loadFineBasemap() has parsed it.
+   * 1:50m set is drawn first and below FINE_ZOOM; from FINE_ZOOM on, the 1:10m set (coasts and
+   * borders good at about 1:250,000) replaces it where loadFineBasemap() has a region for the
+   * view.
    */
   async loadBasemap() {
     this.map.createPane('basemap').style.zIndex = 200;
-    const coarse = await basemapLayer('countries-50m.json', true);
+    const coarse = await basemapLayer('countries-50m.json');
     this.basemap = { coarse, fine: null, shown: null };
     const show = () => {
-      const wanted = this.map.getZoom() >= FINE_ZOOM && this.basemap.fine ? this.basemap.fine : this.basemap.coarse;
-      if (wanted === this.basemap.shown) return;
-      this.basemap.shown?.remove();
-      wanted.addTo(this.map);
-      this.basemap.shown = wanted;
-      this.map.getContainer().dataset.basemap = wanted === this.basemap.fine ? '10m' : '50m';
+      const fine = this.basemap.fine;
+      const covered = fine && this.map.getZoom() >= FINE_ZOOM && fine.covers.contains(this.map.getBounds());
+      const wanted = covered ? fine.layer : this.basemap.coarse;
+      if (wanted !== this.basemap.shown) {
+        this.basemap.shown?.remove();
+        wanted.addTo(this.map);
+        this.basemap.shown = wanted;
+      }
+      this.map.getContainer().dataset.basemap = covered ? '10m' : '50m';
+      if (this.fineWorker && this.map.getZoom() >= FINE_ZOOM) this.requestFineRegion();
     };
     this.showBasemap = show;
     show();
-    this.map.on('zoomend', show);
-    for (const [name, lat, lon] of PLACES) {
-      const icon = L.divIcon({ className: `place-label ${labelClass(LABEL_PRIORITY.place)}`, html: `<span>● ${name}</span>`, iconSize: null, iconAnchor: [4, 8] });
-      L.marker([lat, lon], { icon, pane: 'basemap', interactive: false, keyboard: false }).addTo(this.map);
-    }
-    this.scheduleDeclutter();
+    this.map.on('moveend', show);
   }
 
-  /** Loads the 1:10m basemap: 3.6 MB to parse, so the page calls this once the plans and
-   *  alerts are drawn (sign-in does not wait on it). */
+  /**
+   * The 1:10m basemap, from the basemap worker (web/basemap-worker.js): it parses the 3.6 MB
+   * world once, off the main thread, and sends the region around the view, thinned to the zoom;
+   * the page builds only that. The page calls this once the plans and alerts are drawn.
+   */
   async loadFineBasemap() {
-    const fine = await basemapLayer('countries-10m.json');
     await this.basemapReady;
-    this.basemap.fine = fine;
+    this.fineWorker = new Worker('/ui/basemap-worker.js', { type: 'module' });
+    this.fineWorker.onmessage = ({ data }) => this.receiveFineRegion(data);
+    this.fineRequest = { id: 0, pending: null };
     this.showBasemap();
+  }
+
+  /** Asks the worker for a region around the view, unless the one drawn or asked for does. */
+  requestFineRegion() {
+    const zoom = Math.round(this.map.getZoom());
+    const view = this.map.getBounds();
+    const enough = (region) => region && region.covers.contains(view) && region.zoom >= zoom - 1 && region.zoom <= zoom + 1;
+    if (enough(this.basemap.fine) || enough(this.fineRequest.pending)) return;
+    const c = view.getCenter();
+    const halfLat = Math.max(FINE_REGION_MIN_DEG, (view.getNorth() - view.getSouth()) * (0.5 + FINE_REGION_PAD));
+    const halfLon = Math.max(FINE_REGION_MIN_DEG, (view.getEast() - view.getWest()) * (0.5 + FINE_REGION_PAD));
+    // Whole degrees, so that a request names a region and not a pixel.
+    const box = [
+      Math.max(-180, Math.floor(c.lng - halfLon)), Math.max(-90, Math.floor(c.lat - halfLat)),
+      Math.min(180, Math.ceil(c.lng + halfLon)), Math.min(90, Math.ceil(c.lat + halfLat)),
+    ];
+    this.fineRequest.id += 1;
+    this.fineRequest.pending = { id: this.fineRequest.id, zoom, covers: L.latLngBounds([box[1], box[0]], [box[3], box[2]]) };
+    this.fineWorker.postMessage({ id: this.fineRequest.id, file: 'countries-10m.json', box, zoom });
+  }
+
+  /** A region from the worker: drawn if it is the latest asked for. */
+  receiveFineRegion(data) {
+    if (data.error) {
+      console.error('basemap 10m', data.error);
+      this.fineRequest.pending = null;
+      return;
+    }
+    if (data.id !== this.fineRequest.pending?.id) return;
+    const { covers, zoom } = this.fineRequest.pending;
+    this.fineRequest.pending = null;
+    const started = performance.now();
+    const pane = 'basemap';
+    const layer = L.layerGroup([
+      L.geoJSON({ type: 'MultiPolygon', coordinates: data.land }, {
+        pane, interactive: false, style: { stroke: false, fillColor: LAND_COLOUR, fillOpacity: 1 },
+      }),
+      L.geoJSON({ type: 'MultiLineString', coordinates: data.coast }, {
+        pane, interactive: false, style: { color: COAST_COLOUR, weight: 1.1, opacity: 1 },
+      }),
+      L.geoJSON({ type: 'MultiLineString', coordinates: data.borders }, {
+        pane, interactive: false, style: { color: BORDER_COLOUR, weight: 1, dashArray: '5 3', opacity: 1 },
+      }),
+    ]);
+    if (this.basemap.shown === this.basemap.fine?.layer) {
+      this.basemap.shown?.remove();
+      this.basemap.shown = null;
+    }
+    this.basemap.fine = { layer, covers, zoom };
+    this.showBasemap();
+    // Readable by benches and tools: the time the page spent on the region it was sent.
+    performance.measure('deconflict:fine-region', { start: started });
+  }
+
+  /** Loads the vendored populated places (web/places.js) and shows those in view: the page
+   *  calls this once the plans and alerts are drawn (0.9 MB to parse, and more labels). */
+  async loadPlaces() {
+    this.map.createPane('places').style.zIndex = 250;
+    const data = await (await fetch('/ui/vendor/places/places.json')).json();
+    this.places = { list: data.places, markers: new Map() };
+    this.map.on('moveend', () => this.showPlaces());
+    this.showPlaces();
+  }
+
+  /**
+   * Puts on the map the places for this view and zoom and takes off the others; labels are
+   * placed again only when that changed something.
+   */
+  showPlaces() {
+    const started = performance.now();
+    const { list, markers } = this.places;
+    const b = this.map.getBounds().pad(PLACES_PAD);
+    const wanted = placesInView(list, [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()], this.map.getZoom());
+    const keys = new Set(wanted.map(([index, lon]) => `${index}@${lon}`));
+    let changed = false;
+    for (const [key, marker] of markers) {
+      if (keys.has(key)) continue;
+      marker.remove();
+      markers.delete(key);
+      changed = true;
+    }
+    for (const [index, lon] of wanted) {
+      const key = `${index}@${lon}`;
+      if (markers.has(key)) continue;
+      const [name, , lat, population] = list[index];
+      const kind = population >= CITY_POPULATION ? 'place-city' : 'place-town';
+      const icon = L.divIcon({
+        className: `place-label ${kind} ${labelClass(placePriority(population))}`,
+        html: `<span class="place-dot">●</span> ${esc(name)}`, iconSize: null, iconAnchor: [4, 8],
+      });
+      markers.set(key, L.marker([lat, lon], { icon, pane: 'places', interactive: false, keyboard: false }).addTo(this.map));
+      changed = true;
+    }
+    this.map.getContainer().dataset.places = String(markers.size);
+    if (changed) this.scheduleDeclutter();
+    performance.measure('deconflict:places', { start: started });
   }
 
   addLegend() {
@@ -706,29 +826,14 @@ function conflictLabel(item, severity, ids) {
     + `<br><span class="lbl-sub">${own ? `${own} · ` : ''}${esc(shortId(item.alertId, ids))}</span>`;
 }
 
-/** Land, coastlines and borders of a vendored world-atlas file, in the basemap pane. With
- *  `outlined`, countries are filled and outlined in one layer (half the paths: the 1:50m set
- *  is on the sign-in's critical path); else coasts (solid) and borders (dashed) are told apart. */
-async function basemapLayer(file, outlined = false) {
+/** The 1:50m countries of world-atlas in the basemap pane, filled and outlined in one layer
+ *  (half the paths of coasts and borders apart: this set is on the sign-in's critical path).
+ *  The 1:10m set tells coasts (solid) from borders (dashed): receiveFineRegion. */
+async function basemapLayer(file) {
   const topology = await (await fetch(`/ui/vendor/world-atlas/${file}`)).json();
-  const countries = topology.objects.countries;
-  const pane = 'basemap';
-  if (outlined) {
-    return L.geoJSON(window.topojson.feature(topology, countries), {
-      pane, interactive: false, style: { color: BORDER_COLOUR, weight: 0.8, fillColor: LAND_COLOUR, fillOpacity: 1 },
-    });
-  }
-  const land = L.geoJSON(window.topojson.feature(topology, countries), {
-    pane, interactive: false, style: { stroke: false, fillColor: LAND_COLOUR, fillOpacity: 1 },
+  return L.geoJSON(window.topojson.feature(topology, topology.objects.countries), {
+    pane: 'basemap', interactive: false, style: { color: BORDER_COLOUR, weight: 0.8, fillColor: LAND_COLOUR, fillOpacity: 1 },
   });
-  // An arc used by one country only is a coast; one shared by two is a border.
-  const coast = L.geoJSON(window.topojson.mesh(topology, countries, (a, b) => a === b), {
-    pane, interactive: false, style: { color: COAST_COLOUR, weight: 1.1, opacity: 1 },
-  });
-  const borders = L.geoJSON(window.topojson.mesh(topology, countries, (a, b) => a !== b), {
-    pane, interactive: false, style: { color: BORDER_COLOUR, weight: 1, dashArray: '5 3', opacity: 1 },
-  });
-  return L.layerGroup([land, coast, borders]);
 }
 
 /** A CSS class naming an alert on its drawn layers and labels (tests and tools find them by it). */
