@@ -9,7 +9,9 @@
 //! The bodies are prepared before timing; `CLIENTS` requests are in flight at once. Five rounds
 //! of 20 simulated seconds (200,000 reports each) are timed per store, the stores taking turns
 //! (round 1 on each, then round 2 on each, …) so a noisy machine slows both alike; the median
-//! rate of each is printed, side by side.
+//! rate of each is printed, side by side. Each store runs twice: with passes also started by new
+//! reports (`+reports`, `Config::pass_after_reports`, the default) and by the 1 s tick only
+//! (`+tick`), so the cost of the earlier alerts shows in the same run.
 //!
 //! Run: `cargo bench -p deconflict-server --bench ingest` (with PostgreSQL: `source
 //! scripts/postgres.sh && start_test_postgres` first)
@@ -40,16 +42,31 @@ fn main() {
 
 /// One store's server and its parties' tokens.
 struct Served {
-    store: BenchStore,
+    /// Held for its files (or database), dropped with the server.
+    _store: BenchStore,
+    /// The store, and how passes are started (`+reports`: also by new reports, the default).
+    label: String,
     app: Arc<App>,
     base: String,
     tokens: Vec<String>,
     rates: Vec<f64>,
 }
 
-async fn serve(store: BenchStore) -> Served {
+async fn serve(store: BenchStore, pass_after_reports: bool) -> Served {
     let admin = "ingest-bench-admin-token-0000";
     let mut config = store.config(admin);
+    if !pass_after_reports {
+        config.pass_after_reports = None;
+    }
+    let label = format!(
+        "{}{}",
+        store.name(),
+        if pass_after_reports {
+            "+reports"
+        } else {
+            "+tick"
+        }
+    );
     // The bench sends seconds of traffic faster than they pass: its clock runs ahead of the
     // server's, which a live feed's never does.
     config.report_window.ahead_s = 86_400.0;
@@ -78,7 +95,8 @@ async fn serve(store: BenchStore) -> Served {
         tokens.push(body["token"].as_str().unwrap().to_owned());
     }
     Served {
-        store,
+        _store: store,
+        label,
         app,
         base,
         tokens,
@@ -88,8 +106,11 @@ async fn serve(store: BenchStore) -> Served {
 
 async fn run() {
     let mut servers = Vec::new();
+    // Each store twice: passes started by reports too (the default) and by the 1 s tick only.
     for backend in common::backends() {
-        servers.push(serve(BenchStore::new(backend, "ingest bench")).await);
+        for pass_after_reports in [true, false] {
+            servers.push(serve(BenchStore::new(backend, "ingest bench"), pass_after_reports).await);
+        }
     }
     let client = reqwest::Client::new();
 
@@ -181,7 +202,7 @@ async fn run() {
             let rate = accepted as f64 / elapsed;
             eprintln!(
                 "{} round {round}: {accepted} reports in {elapsed:.2} s = {rate:.0} reports/s",
-                server.store.name()
+                server.label
             );
             assert_eq!(accepted as usize, TRACKS * SECONDS_PER_ROUND);
             server.rates.push(rate);
@@ -192,7 +213,7 @@ async fn run() {
         TRACKS * SECONDS_PER_ROUND
     );
     println!(
-        "{:<10} {:>16} {:>12} {:>12}   last pass",
+        "{:<18} {:>16} {:>12} {:>12}   last pass",
         "store", "median reports/s", "min", "max"
     );
     for server in &mut servers {
@@ -200,8 +221,8 @@ async fn run() {
         let rates = &mut server.rates;
         rates.sort_by(f64::total_cmp);
         println!(
-            "{:<10} {:>16.0} {:>12.0} {:>12.0}   {} live tracks, {} conflicts",
-            server.store.name(),
+            "{:<18} {:>16.0} {:>12.0} {:>12.0}   {} live tracks, {} conflicts",
+            server.label,
             rates[rates.len() / 2],
             rates[0],
             rates[rates.len() - 1],
