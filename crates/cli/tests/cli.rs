@@ -76,6 +76,21 @@ fn bad_arguments_get_a_one_line_error() {
     assert!(String::from_utf8(output.stderr)
         .unwrap()
         .contains("at least 16 characters"));
+
+    // A setting out of range is named, and nothing is created.
+    let directory = tempfile::tempdir().unwrap();
+    let database = directory.path().join("never.db");
+    let output = Command::new(BIN)
+        .args(["serve", "--pass-after-reports-ms", "70000", "--database"])
+        .arg(&database)
+        .env("DECONFLICT_ADMIN_TOKEN", ADMIN)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("--pass-after-reports-ms"), "{stderr}");
+    assert!(!database.exists());
 }
 
 /// A `deconflict serve` process on a random port.
