@@ -123,21 +123,26 @@ pub async fn serve_router(
 
 /// The periodic passes: every `interval` the live tracks' pass and the pass of time (plans
 /// past, deadlines, escalations); and, with [`Config::pass_after_reports`], a pass of the live
-/// tracks soon after new reports, at least that gap after the previous pass ended. One pass at
-/// a time, on the blocking pool.
+/// tracks soon after new reports: after the previous pass ended, at least that gap and at
+/// least as long as that pass took. One pass at a time, on the blocking pool.
 async fn pass_loop(app: std::sync::Arc<App>, interval: std::time::Duration) {
     let mut timer = tokio::time::interval(interval);
     timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let gap = app.config.pass_after_reports;
     let mut last_end = tokio::time::Instant::now();
+    let mut last_took = std::time::Duration::ZERO;
     loop {
         let with_time = tokio::select! {
             _ = timer.tick() => true,
             _ = app.reports_rung(), if gap.is_some() => {
-                tokio::time::sleep_until(last_end + gap.unwrap_or_default()).await;
+                // At least the gap, and at least as long as the last pass took: passes started
+                // by reports hold the state at most half the time, so ingest keeps the rest.
+                let wait = gap.unwrap_or_default().max(last_took);
+                tokio::time::sleep_until(last_end + wait).await;
                 false
             }
         };
+        let began = tokio::time::Instant::now();
         let task = app.clone();
         let outcome = tokio::task::spawn_blocking(move || {
             let outcome = task.tactical_pass();
@@ -157,6 +162,7 @@ async fn pass_loop(app: std::sync::Arc<App>, interval: std::time::Duration) {
         })
         .await;
         last_end = tokio::time::Instant::now();
+        last_took = last_end - began;
         match outcome {
             Ok(Ok(outcome)) if outcome.tactical_conflicts + outcome.nonconforming > 0 => {
                 tracing::debug!(?outcome, "tactical pass");
