@@ -248,8 +248,8 @@ proptest! {
         }
     }
 
-    /// Every point of the footprint, boundary and interior, is inside its ECEF box, for shapes
-    /// from 100 m to 3,000 km across.
+    /// Every point of the footprint, boundary and interior (holes are not the footprint's), is
+    /// inside its ECEF box, for shapes from 100 m to 3,000 km across.
     #[test]
     fn ecef_bounds_contain_the_whole_footprint(
         centre in centre(),
@@ -271,6 +271,11 @@ proptest! {
             let q = boundary.at(boundary.units() * (k as f64 + t) / fractions.len() as f64);
             let (s, az) = inverse(centre, q);
             for p in [q, direct(centre, az, s * t), direct(centre, az, s * (1.0 - t * t))] {
+                // A point of a hole is not the footprint's (the box may rightly leave it out:
+                // a hole over the bulge of the equator at 180° E, CI 2026-12-07).
+                if f.distance_to_point_m(p) > 1e-3 {
+                    continue;
+                }
                 let e = ecef(p);
                 let inside = (0..3).all(|i| bounds.min[i] - 1e-6 <= e[i] && e[i] <= bounds.max[i] + 1e-6);
                 prop_assert!(inside, "{p:?} outside {bounds:?}");
