@@ -418,10 +418,14 @@ test('the timeline strip shows own operations and conflict windows, a now-line, 
   // An operation's bar zooms the map onto it, with the keyboard too.
   await page.locator(`#timeline .tl-op[data-id="${op.id}"]`).first().focus();
   await page.keyboard.press('Enter');
-  await page.waitForTimeout(1000);
-  const [lat, lng] = (await page.locator('#map').getAttribute('data-view')).split(',').map(Number);
+  // The map flies there: wait for the view to settle on it (the flight is slower on a loaded machine).
   const [s, w, n, e] = extent(op.volumes[0].footprint);
-  assert.ok(lat > s - 1 && lat < n + 1 && lng > w - 1 && lng < e + 1, `centred on ${op.id} (${lat}, ${lng})`);
+  const centred = await page.waitForFunction(([s, w, n, e]) => {
+    const [lat, lng] = document.querySelector('#map').dataset.view.split(',').map(Number);
+    return lat > s - 1 && lat < n + 1 && lng > w - 1 && lng < e + 1;
+  }, [s, w, n, e], { timeout: WAIT_MS }).then(() => true, () => false);
+  const [lat, lng] = (await page.locator('#map').getAttribute('data-view')).split(',').map(Number);
+  assert.ok(centred, `centred on ${op.id} (${lat}, ${lng})`);
   // A click on the strip's background sets the time filter there, and the cursor shows it.
   assert.equal(await page.locator('#time-on').isChecked(), false);
   const at = 0.9;
