@@ -220,15 +220,47 @@ pub fn reconcile<'a>(
     rule: &Rule<'_>,
     events: &mut Vec<Event>,
 ) {
-    let open: BTreeMap<Condition, &Alert> = open
+    let mut open: Vec<(Condition, &Alert)> = open
         .into_iter()
         .filter(|alert| alert.state == AlertState::Open)
         .filter_map(|alert| Some((Condition::of(&alert.detail)?, alert)))
         .collect();
+    // In condition order; of two alerts on one condition, the later given (as a map would).
+    open.reverse();
+    open.sort_by(|x, y| x.0.cmp(&y.0));
+    open.dedup_by(|x, y| x.0 == y.0);
+    reconcile_keyed(
+        state,
+        now,
+        open.iter().map(|(condition, alert)| (condition, *alert)),
+        found,
+        rule,
+        events,
+    );
+}
+
+/// [`reconcile`] given each open alert with its condition, in condition order: one walk
+/// along both ordered lists, with nothing copied or searched.
+fn reconcile_keyed<'a>(
+    state: &State,
+    now: DateTime<Utc>,
+    open: impl Iterator<Item = (&'a Condition, &'a Alert)>,
+    found: &BTreeMap<Condition, Found>,
+    rule: &Rule<'_>,
+    events: &mut Vec<Event>,
+) {
+    let mut open = open
+        .filter(|(_, alert)| alert.state == AlertState::Open)
+        .peekable();
+    let mut resolutions = Vec::new();
     for (condition, finding) in found {
-        match open.get(condition) {
-            Some(alert) if !(rule.changed)(alert, finding) => {}
-            Some(alert) => events.push(Event::AlertUpdated {
+        // Open alerts before this condition were not found: resolved.
+        while let Some((c, alert)) = open.next_if(|(c, _)| *c < condition) {
+            resolutions.push(resolved_event(alert, now, (rule.cleared)(c)));
+        }
+        match open.next_if(|(c, _)| *c == condition) {
+            Some((_, alert)) if !(rule.changed)(alert, finding) => {}
+            Some((_, alert)) => events.push(Event::AlertUpdated {
                 alert: updated(alert, finding, rule.severity_ratchets, now),
             }),
             None => events.push(Event::AlertRaised {
@@ -243,11 +275,10 @@ pub fn reconcile<'a>(
             }),
         }
     }
-    for (condition, alert) in &open {
-        if !found.contains_key(condition) {
-            events.push(resolved_event(alert, now, (rule.cleared)(condition)));
-        }
+    for (condition, alert) in open {
+        resolutions.push(resolved_event(alert, now, (rule.cleared)(condition)));
     }
+    events.extend(resolutions);
 }
 
 /// [`reconcile`] for a check of plans (a filing, a zone or site published): any change of
@@ -293,12 +324,9 @@ pub fn reconcile_tracks(
         severity_ratchets,
     };
     let open = state
-        .open_alerts_of_kind(kind)
-        .filter(|alert| match decides {
-            None => true,
-            Some(decides) => Condition::of(&alert.detail).is_some_and(|c| decides(&c)),
-        });
-    reconcile(state, now, open, found, &rule, events);
+        .open_conditions_of_kind(kind)
+        .filter(|(condition, _)| decides.is_none_or(|decides| decides(condition)));
+    reconcile_keyed(state, now, open, found, &rule, events);
 }
 
 /// Why a track alert cleared: one of its tracks was lost (no report within the staleness

@@ -559,6 +559,19 @@ impl State {
             .filter_map(|id| self.alerts.get(id))
     }
 
+    /// The open alerts about one kind of condition with their conditions, in condition order
+    /// (the conditions as indexed, so a check need not derive them again).
+    pub fn open_conditions_of_kind(
+        &self,
+        kind: ConditionKind,
+    ) -> impl Iterator<Item = (&Condition, &Alert)> {
+        self.open_by_condition
+            .get(&kind)
+            .into_iter()
+            .flat_map(|open| open.iter())
+            .filter_map(|(condition, id)| Some((condition, self.alerts.get(id)?)))
+    }
+
     /// The id for a new alert about `condition`: its base id the first time, then `-2`, `-3`, …
     /// (a condition that cleared and came back is a new alert).
     pub fn fresh_alert_id(&self, condition: &Condition) -> AlertId {
@@ -624,6 +637,13 @@ impl State {
     /// The tracks not lost, in id order.
     pub fn live_tracks(&self) -> impl Iterator<Item = LiveTrack<'_>> {
         self.tracks.live()
+    }
+
+    /// How many batches of position reports this state has folded, from the log or the
+    /// position stream. A pass that notes it can later find the tracks whose report changed
+    /// since: those with [`LiveTrack::reported`] above it (`decide::tactical_pass_moved`).
+    pub fn report_generation(&self) -> u64 {
+        self.tracks.generation()
     }
 
     /// Brings the derived indexes of one alert in line with it: open set, condition index,

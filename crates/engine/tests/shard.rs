@@ -617,3 +617,109 @@ proptest! {
         prop_assert_eq!(cluster.picture(), (Twins::picture(&cluster.whole).0, whole_lost));
     }
 }
+
+/// The alert condition an event of the pass is about (`None`: not an alert's event).
+fn condition_of(event: &Event) -> Option<deconflict_engine::lifecycle::Condition> {
+    match event {
+        Event::AlertRaised { alert } | Event::AlertUpdated { alert } => {
+            deconflict_engine::lifecycle::Condition::of(&alert.detail)
+        }
+        Event::AlertResolved { alert, .. } => {
+            deconflict_engine::lifecycle::Condition::of(&alert.as_ref()?.detail)
+        }
+        _ => None,
+    }
+}
+
+/// Whether an alert's condition names one of `moved`'s tracks.
+fn involves(condition: &deconflict_engine::lifecycle::Condition, moved: &[String]) -> bool {
+    use deconflict_engine::lifecycle::Condition;
+    let named = |id: &String| moved.contains(id);
+    match condition {
+        Condition::Tactical([a, b]) => named(&a.track_id) || named(&b.track_id),
+        Condition::Nonconformance(t, _)
+        | Condition::TrackZone(t, _)
+        | Condition::TrackSite(t, _) => named(&t.track_id),
+        _ => false,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// The pass started by reports (`decide::tactical_pass_moved`, issue 20) decides, of every
+    /// condition naming a track that reported since, exactly what the whole pass at the same
+    /// instant decides, event for event, and nothing of any other condition; the whole pass
+    /// after it then brings the state to the very picture the whole pass alone gives. Also per
+    /// shard: the moved passes of every shard together decide what the whole moved pass does.
+    #[test]
+    fn the_pass_of_moved_tracks_decides_what_the_whole_pass_decides_of_them(
+        scene in scene(),
+        silent in proptest::collection::vec(any::<bool>(), 50),
+        later_s in 1i64..40,
+    ) {
+        let mut twins = Twins::new();
+        let tracks: Vec<TrackState> = scene
+            .tracks
+            .iter()
+            .map(|t| TrackState { time: t.time.min(now()), ..t.clone() })
+            .collect();
+        twins.report(now(), &tracks);
+        twins.pass(now(), &scene);
+        // Later, some tracks report again, turned; the others fly on unheard.
+        let later = now() + Duration::seconds(later_s);
+        let since = twins.whole.report_generation();
+        let reported: Vec<TrackState> = tracks
+            .iter()
+            .zip(&silent)
+            .filter(|(_, silent)| !**silent)
+            .map(|(t, _)| TrackState {
+                time: later,
+                track_deg: (t.track_deg + 90.0).rem_euclid(360.0),
+                ..t.clone()
+            })
+            .collect();
+        twins.report(later, &reported);
+        let moved: Vec<String> = reported.iter().map(|t| t.track_id.clone()).collect();
+
+        let whole = decide::tactical_pass(&twins.whole, later);
+        let of_moved = decide::tactical_pass_moved(&twins.whole, later, Scope::Whole, since);
+        let expected: Vec<&Event> = whole
+            .events
+            .iter()
+            .filter(|e| condition_of(e).is_none_or(|c| involves(&c, &moved)))
+            .collect();
+        prop_assert_eq!(of_moved.events.iter().collect::<Vec<_>>(), expected);
+
+        // Per shard, on the twin state.
+        let mut sharded = Vec::new();
+        for s in 0..scene.shards {
+            let owned = (0..Cell::count())
+                .map(Cell)
+                .filter(|c| scene.owners.get(c).copied().unwrap_or(0) == s);
+            let shard = Shard::new(Band::default(), owned);
+            let decision = decide::tactical_pass_moved(&twins.sharded, later, Scope::Shard(&shard), since);
+            sharded.extend(decision.events.into_iter().filter(|e| condition_of(e).is_some()));
+        }
+        let key = |e: &Event| format!("{:?}", condition_of(e));
+        sharded.sort_by_key(key);
+        let mut alone: Vec<Event> = of_moved.events.iter().filter(|e| condition_of(e).is_some()).cloned().collect();
+        alone.sort_by_key(key);
+        prop_assert_eq!(sharded, alone);
+
+        // The moved pass applied, then the whole pass: the picture of the whole pass alone.
+        let mut stepped = Twins::new();
+        stepped.whole = std::mem::take(&mut twins.sharded);
+        for event in &of_moved.events {
+            stepped.whole.apply(later, event);
+        }
+        let rest = decide::tactical_pass(&stepped.whole, later);
+        for event in &rest.events {
+            stepped.whole.apply(later, event);
+        }
+        for event in &whole.events {
+            twins.whole.apply(later, event);
+        }
+        prop_assert_eq!(Twins::picture(&stepped.whole), Twins::picture(&twins.whole));
+    }
+}

@@ -493,6 +493,32 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+    /// The pass kept to pairs with a marked track (the pass started by reports marks the
+    /// tracks that moved, issue 20) equals the exhaustive pass's pairs with a marked track, on
+    /// mixed scenes, marks at random (none, some, all), through a detector whose buffers hold
+    /// another pass.
+    #[test]
+    fn focused_pass_equals_the_exhaustive_pairs_with_a_marked_track(
+        scene in mixed_scene(),
+        marks in proptest::collection::vec(proptest::bool::weighted(0.2), 60),
+        all in proptest::bool::weighted(0.1),
+    ) {
+        let focus: Vec<bool> = (0..scene.tracks.len()).map(|i| all || marks[i]).collect();
+        let expected: Vec<_> = detect_exhaustive_in(&scene.tracks, now(), &scene.domains)
+            .into_iter()
+            .filter(|c| focus[c.a] || focus[c.b])
+            .collect();
+        let reversed: Vec<TrackState> = scene.tracks.iter().rev().cloned().collect();
+        let mut detector = TacticalDetector::default();
+        detector.detect_in(&reversed, now(), &scene.domains);
+        let focused = detector.detect_in_focused(&scene.tracks, now(), &scene.domains, Some(&focus));
+        prop_assert_eq!(focused, expected);
+    }
+}
+
 /// The mixed scenes hold ship–ship conflicts, and air–sea ones when those are checked.
 #[test]
 fn mixed_scenes_hold_sea_and_air_sea_conflicts() {

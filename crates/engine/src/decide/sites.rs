@@ -438,6 +438,12 @@ pub fn track_places(
             (site, anchor)
         })
         .collect();
+    // With no zone and no site there is nothing to find, and no track need be extrapolated.
+    let live = if zones.is_empty() && sites.is_empty() {
+        &[]
+    } else {
+        live
+    };
     for &track in live {
         let track_ref = TrackRef {
             owner: track.owner.clone(),

@@ -227,6 +227,39 @@ impl<'s> Scope<'s> {
 /// over every live track (the pairs it decides are the same; only slower), counted in
 /// [`PassOutcome::band_exceeded`].
 pub fn tactical_pass_in(state: &State, now: DateTime<Utc>, scope: Scope) -> Decision<PassOutcome> {
+    pass(state, now, scope, None)
+}
+
+/// The pass of the tracks whose report changed since the state's
+/// [`State::report_generation`] was `since` (the pass started by reports, issue 20): it decides
+/// exactly what [`tactical_pass_in`] at the same `now` decides of every condition that involves
+/// such a track — the pairs they are in (against every live track, moved or not), their
+/// conformance, zones and sites — and leaves every other condition as it is, for the next whole
+/// pass (`tests/moved_pass.rs`).
+///
+/// Why that is enough between whole passes: a condition of tracks none of which reported again
+/// can change only with time (the look-ahead sliding along the same prediction, a zone's
+/// schedule, a plan's window), and the whole pass on the periodic tick still decides those. A
+/// report, the one thing that changes a prediction at once, is decided here, so its alert does
+/// not wait for the tick, and the work is that of the moved tracks, not of every track: the
+/// detection still indexes every live track (a moved track's partner may not have moved), but
+/// only pairs with a moved track meet the owners' parameters and the rule, and only their
+/// alerts are reconciled.
+pub fn tactical_pass_moved(
+    state: &State,
+    now: DateTime<Utc>,
+    scope: Scope,
+    since: u64,
+) -> Decision<PassOutcome> {
+    pass(state, now, scope, Some(since))
+}
+
+fn pass(
+    state: &State,
+    now: DateTime<Utc>,
+    scope: Scope,
+    moved_since: Option<u64>,
+) -> Decision<PassOutcome> {
     let widest = state.widest_params();
     let mut events = Vec::new();
     let mut outcome = PassOutcome::default();
@@ -261,13 +294,47 @@ pub fn tactical_pass_in(state: &State, now: DateTime<Utc>, scope: Scope) -> Deci
         }
     }
     outcome.live_tracks = live.len();
+    // Which live tracks this pass decides the conditions of: all, or those that moved.
+    let moved: Vec<bool> = live
+        .iter()
+        .map(|t| moved_since.is_none_or(|since| t.reported() > since))
+        .collect();
+    let moved_ids: std::collections::HashSet<&str> = match moved_since {
+        None => Default::default(),
+        Some(_) => live
+            .iter()
+            .zip(&moved)
+            .filter(|(_, &m)| m)
+            .map(|(t, _)| t.id)
+            .collect(),
+    };
+    if moved_since.is_some() && moved_ids.is_empty() {
+        return Decision { events, outcome };
+    }
+    let involves_moved = |condition: &Condition| match condition {
+        Condition::Tactical([a, b]) => {
+            moved_ids.contains(a.track_id.as_str()) || moved_ids.contains(b.track_id.as_str())
+        }
+        Condition::Nonconformance(track, _)
+        | Condition::TrackZone(track, _)
+        | Condition::TrackSite(track, _) => moved_ids.contains(track.track_id.as_str()),
+        _ => false,
+    };
 
     let states: Vec<TrackState> = live.iter().map(|t| track_state(*t)).collect();
     // Larger minima and look-ahead only add conflicts, so a pass with the widest parameters
     // finds a superset; each pair is then judged with its own agreement's parameters.
-    let candidates = tactical::detect_in(&states, now, &widest_tactical);
+    // Only pairs with a moved track, in a pass of moved tracks. The detector's buffers are
+    // kept per thread from one pass to the next, so a pass allocates little but its answer.
+    let focus = moved_since.map(|_| moved.as_slice());
+    let candidates = DETECTOR.with_borrow_mut(|detector| {
+        detector.detect_in_focused(&states, now, &widest_tactical, focus)
+    });
     let mut found: BTreeMap<[TrackRef; 2], TacticalDetail> = BTreeMap::new();
     for candidate in candidates {
+        if !moved[candidate.a] && !moved[candidate.b] {
+            continue;
+        }
         if let Some(shard) = scope.shard() {
             if !shard.decides(&states[candidate.a], &states[candidate.b]) {
                 continue;
@@ -311,15 +378,21 @@ pub fn tactical_pass_in(state: &State, now: DateTime<Utc>, scope: Scope) -> Deci
         found.insert(pair, detail);
     }
     outcome.tactical_conflicts = found.len();
-    let decides_condition = |condition: &Condition| scope.decides(state, condition);
-    let decides: Option<&dyn Fn(&Condition) -> bool> = match scope {
-        Scope::Whole => None,
-        Scope::Shard(_) | Scope::StreamedShard(_) => Some(&decides_condition),
+    let decides_condition = |condition: &Condition| {
+        (moved_since.is_none() || involves_moved(condition)) && scope.decides(state, condition)
+    };
+    let decides: Option<&dyn Fn(&Condition) -> bool> = match (scope, moved_since) {
+        (Scope::Whole, None) => None,
+        _ => Some(&decides_condition),
     };
     reconcile_tactical(state, now, decides, &found, &mut events);
 
-    // Checks of one track are its cell owner's.
-    live.retain(|t| scope.owns(*t));
+    // Checks of one track are its cell owner's (and, in a pass of moved tracks, the moved ones').
+    let mut index = 0;
+    live.retain(|t| {
+        index += 1;
+        moved[index - 1] && scope.owns(*t)
+    });
     let mut nonconforming = BTreeMap::new();
     for &track in &live {
         if let Some(detail) = conformance(state, track, now) {
@@ -332,6 +405,11 @@ pub fn tactical_pass_in(state: &State, now: DateTime<Utc>, scope: Scope) -> Deci
     outcome.zone_entries = places.zone_entries;
     outcome.site_proximities = places.site_proximities;
     Decision { events, outcome }
+}
+
+thread_local! {
+    /// The detector of the passes run on this thread, its working memory kept between them.
+    static DETECTOR: std::cell::RefCell<tactical::TacticalDetector> = Default::default();
 }
 
 /// The tactical rule's parameters, per domain, from an agreement's.

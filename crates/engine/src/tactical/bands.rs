@@ -248,6 +248,7 @@ impl Bands {
         motions: impl Iterator<Item = (u32, Kinematics)>,
         params: &TacticalParams,
         mixed_only: bool,
+        focus: Option<&[bool]>,
         conflicts: &mut Vec<TacticalConflict>,
     ) {
         self.track.clear();
@@ -314,7 +315,23 @@ impl Bands {
                     });
                 }
             }
-            for (n, a) in self.run.iter().enumerate() {
+            // With a focus, the marked sub-boxes first: each pair with a marked one is then
+            // `(a, b)` with `a` among the first `marked`, `b` after it, and no other pair is.
+            let marked = match focus {
+                None => self.run.len(),
+                Some(focus) => {
+                    let marked = |s: &Sub| focus[self.track[s.rank] as usize];
+                    let mut k = 0;
+                    for i in 0..self.run.len() {
+                        if marked(&self.run[i]) {
+                            self.run.swap(k, i);
+                            k += 1;
+                        }
+                    }
+                    k
+                }
+            };
+            for (n, a) in self.run[..marked].iter().enumerate() {
                 for b in &self.run[n + 1..] {
                     // Without short circuits: the outcomes are unpredictable, and a
                     // mispredicted branch costs more than the comparisons it would save.

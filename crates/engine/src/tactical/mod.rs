@@ -401,7 +401,7 @@ impl TacticalDetector {
         params: &TacticalParams,
     ) -> Vec<TacticalConflict> {
         let mut conflicts = Vec::new();
-        self.pass(tracks, now, params, |_| true, false, &mut conflicts);
+        self.pass(tracks, now, params, |_| true, false, None, &mut conflicts);
         conflicts.sort_unstable_by_key(|c| (c.a, c.b));
         conflicts
     }
@@ -414,16 +414,45 @@ impl TacticalDetector {
         now: DateTime<Utc>,
         domains: &TacticalDomains,
     ) -> Vec<TacticalConflict> {
+        self.detect_in_focused(tracks, now, domains, None)
+    }
+
+    /// [`Self::detect_in`] kept to the pairs with at least one track `focus` marks (indexed
+    /// as `tracks`; `None`: every pair): exactly the pairs of [`detect_exhaustive_in`] with a
+    /// marked track, sorted by `(a, b)`. Every track is still indexed (a marked track's
+    /// partner need not be marked), but a cell's pairs of two unmarked tracks are never
+    /// examined, which is most of the work when few tracks moved (the pass started by
+    /// reports, `decide::tactical_pass_moved`). Skipping pairs the caller does not want
+    /// changes nothing in the proof (`bands`): every pair with a marked track is examined as
+    /// before.
+    pub fn detect_in_focused(
+        &mut self,
+        tracks: &[TrackState],
+        now: DateTime<Utc>,
+        domains: &TacticalDomains,
+        focus: Option<&[bool]>,
+    ) -> Vec<TacticalConflict> {
+        if let Some(focus) = focus {
+            assert_eq!(focus.len(), tracks.len(), "one mark per track");
+        }
         let mut conflicts = Vec::new();
         let air = |i: usize| tracks[i].domain == Domain::Air;
         let sea = |i: usize| tracks[i].domain == Domain::Sea;
         if tracks.iter().any(|t| t.domain == Domain::Air) {
-            self.pass(tracks, now, &domains.air, air, false, &mut conflicts);
+            self.pass(tracks, now, &domains.air, air, false, focus, &mut conflicts);
         }
         if tracks.iter().any(|t| t.domain == Domain::Sea) {
-            self.pass(tracks, now, &domains.sea, sea, false, &mut conflicts);
+            self.pass(tracks, now, &domains.sea, sea, false, focus, &mut conflicts);
             if domains.air_sea_checked && tracks.iter().any(|t| t.domain == Domain::Air) {
-                self.pass(tracks, now, &domains.air, |_| true, true, &mut conflicts);
+                self.pass(
+                    tracks,
+                    now,
+                    &domains.air,
+                    |_| true,
+                    true,
+                    focus,
+                    &mut conflicts,
+                );
             }
         }
         conflicts.sort_unstable_by_key(|c| (c.a, c.b));
@@ -431,7 +460,9 @@ impl TacticalDetector {
     }
 
     /// One indexed pass over the tracks `include` admits, with one set of minima, appending
-    /// (unsorted) to `conflicts`; `mixed_only` keeps only pairs of different domains.
+    /// (unsorted) to `conflicts`; `mixed_only` keeps only pairs of different domains, `focus`
+    /// only pairs with a marked track.
+    #[allow(clippy::too_many_arguments)]
     fn pass(
         &mut self,
         tracks: &[TrackState],
@@ -439,6 +470,7 @@ impl TacticalDetector {
         params: &TacticalParams,
         include: impl Fn(usize) -> bool,
         mixed_only: bool,
+        focus: Option<&[bool]>,
         conflicts: &mut Vec<TacticalConflict>,
     ) {
         if !params.is_usable() {
@@ -452,7 +484,7 @@ impl TacticalDetector {
             Some((i as u32, Kinematics::at(report, now)?))
         });
         self.bands
-            .detect(tracks, motions, params, mixed_only, conflicts);
+            .detect(tracks, motions, params, mixed_only, focus, conflicts);
     }
 
     /// Bytes of working memory the detector holds between passes (the capacity of its

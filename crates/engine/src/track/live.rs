@@ -86,7 +86,7 @@ impl Vessel {
 }
 
 /// One track's latest state, less its id (the table's key).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 struct Record {
     owner: Arc<PartyId>,
     motion: Motion,
@@ -96,6 +96,21 @@ struct Record {
     operation_id: Option<Box<str>>,
     vessel: Option<Box<Vessel>>,
     domain: Domain,
+    /// See [`LiveTrack::reported`]. Bookkeeping of this process, not of the log: left out of
+    /// equality, since a state rebuilt from a snapshot counts from its own start.
+    reported: u64,
+}
+
+impl PartialEq for Record {
+    fn eq(&self, other: &Record) -> bool {
+        self.owner == other.owner
+            && self.motion == other.motion
+            && self.seen_at == other.seen_at
+            && self.callsign == other.callsign
+            && self.operation_id == other.operation_id
+            && self.vessel == other.vessel
+            && self.domain == other.domain
+    }
 }
 
 impl Record {
@@ -128,6 +143,7 @@ impl Record {
             operation_id: None,
             vessel: None,
             domain: report.domain,
+            reported: 0,
         };
         record.take(report);
         record
@@ -185,6 +201,12 @@ impl<'a> LiveTrack<'a> {
         self.record.seen_at
     }
 
+    /// The [`TrackTable`] generation of the batch that last changed this track's report
+    /// (`State::report_generation`): a pass of moved tracks finds them by it.
+    pub fn reported(&self) -> u64 {
+        self.record.reported
+    }
+
     /// The latest report, as it was logged.
     pub fn report(&self) -> TrackReport {
         let m = &self.record.motion;
@@ -229,6 +251,8 @@ pub(crate) struct TrackTable {
     lost_by_seen: BTreeSet<(DateTime<Utc>, CompactString)>,
     /// One shared id per party that owns a track (parties are few, tracks many).
     owners: BTreeMap<PartyId, Arc<PartyId>>,
+    /// Batches folded by [`TrackTable::report`] (see [`TrackTable::generation`]).
+    generation: u64,
 }
 
 fn view<'a>(id: &'a CompactString, record: &'a Record, lost: bool) -> LiveTrack<'a> {
@@ -257,6 +281,12 @@ impl TrackTable {
         self.lost
             .get_key_value(id)
             .map(|(id, record)| view(id, record, true))
+    }
+
+    /// How many batches of reports the table has folded: a track's [`LiveTrack::reported`]
+    /// above a value read earlier means its report changed since.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The tracks not lost, in id order.
@@ -294,6 +324,8 @@ impl TrackTable {
     /// Folds one logged batch of `owner`'s reports, logged at `time`: each report updates its
     /// track when it is the newest (reports may arrive out of order), and marks the track seen.
     pub(crate) fn report(&mut self, owner: &PartyId, reports: &[TrackReport], time: DateTime<Utc>) {
+        self.generation += 1;
+        let generation = self.generation;
         for report in reports {
             let id = report.track_id.as_str();
             if let Some(record) = self.live.get_mut(id) {
@@ -304,6 +336,7 @@ impl TrackTable {
                 record.seen_at = record.seen_at.max(time);
                 if report.time >= record.motion.time {
                     record.take(report);
+                    record.reported = generation;
                 }
             } else if let Some(record) = self.lost.get_mut(id) {
                 if *record.owner != *owner {
@@ -314,6 +347,7 @@ impl TrackTable {
                 record.seen_at = record.seen_at.max(time);
                 if report.time >= record.motion.time {
                     record.take(report);
+                    record.reported = generation;
                     let (key, record) = self.lost.remove_entry(id).expect("just found");
                     self.live.insert(key, record);
                 } else {
@@ -321,10 +355,9 @@ impl TrackTable {
                 }
             } else {
                 let owner = self.owner(owner);
-                self.live.insert(
-                    CompactString::from(id),
-                    Box::new(Record::new(owner, report, time)),
-                );
+                let mut record = Box::new(Record::new(owner, report, time));
+                record.reported = generation;
+                self.live.insert(CompactString::from(id), record);
             }
         }
     }
