@@ -215,6 +215,9 @@ pub struct App {
     /// Rung when position reports were applied: the pass loop runs a pass soon
     /// ([`Config::pass_after_reports`]).
     reports_bell: tokio::sync::Notify,
+    /// The state's report generation when the last pass of live tracks decided: the next pass
+    /// of moved tracks decides the tracks reported since ([`App::tactical_pass_moved`]).
+    pass_generation: std::sync::atomic::AtomicU64,
     /// Publishes position reports by cell on NATS JetStream, once the bus has started, when
     /// [`Config::positions_on_bus`] ([`crate::cellstream`]).
     positions: std::sync::OnceLock<crate::cellstream::Publisher>,
@@ -333,6 +336,7 @@ impl App {
             outbox: std::sync::OnceLock::new(),
             follower_bell: tokio::sync::Notify::new(),
             reports_bell: tokio::sync::Notify::new(),
+            pass_generation: std::sync::atomic::AtomicU64::new(0),
             positions: std::sync::OnceLock::new(),
             stream_cell_weights: Mutex::new(None),
             positions_ready: Mutex::new(None),
@@ -825,6 +829,24 @@ impl App {
 
     /// Runs one tactical pass (detection, conformance, staleness) at the current time.
     pub fn tactical_pass(&self) -> Result<deconflict_engine::decide::PassOutcome, CommandError> {
+        self.live_pass(false)
+    }
+
+    /// Runs the pass of the tracks reported since the previous pass of live tracks (whole or
+    /// moved): it decides their conditions as [`Self::tactical_pass`] would, and leaves the
+    /// others to it (`engine::decide::tactical_pass_moved`). The pass started by reports.
+    pub fn tactical_pass_moved(
+        &self,
+    ) -> Result<deconflict_engine::decide::PassOutcome, CommandError> {
+        self.live_pass(true)
+    }
+
+    fn live_pass(
+        &self,
+        moved: bool,
+    ) -> Result<deconflict_engine::decide::PassOutcome, CommandError> {
+        use deconflict_engine::decide::{tactical_pass_in, tactical_pass_moved, Scope};
+        use std::sync::atomic::Ordering;
         let started = std::time::Instant::now();
         // In a cluster, the shard of the cells leased now decides (SPEC §9).
         let streamed = self.positions.get().is_some();
@@ -832,26 +854,31 @@ impl App {
             true => self.streamed_shard(m.shard()),
             false => m.shard(),
         });
+        let since = self.pass_generation.load(Ordering::SeqCst);
         let outcome = self.execute_pass(
             |state, now| {
-                Ok(match &shard {
-                    None => deconflict_engine::decide::tactical_pass(state, now),
-                    Some(shard) if streamed => deconflict_engine::decide::tactical_pass_in(
-                        state,
-                        now,
-                        deconflict_engine::decide::Scope::StreamedShard(shard),
-                    ),
-                    Some(shard) => deconflict_engine::decide::tactical_pass_in(
-                        state,
-                        now,
-                        deconflict_engine::decide::Scope::Shard(shard),
-                    ),
+                // Read under the state's lock: reports folded after it are the next pass's.
+                self.pass_generation
+                    .store(state.report_generation(), Ordering::SeqCst);
+                let scope = match &shard {
+                    None => Scope::Whole,
+                    Some(shard) if streamed => Scope::StreamedShard(shard),
+                    Some(shard) => Scope::Shard(shard),
+                };
+                Ok(match moved {
+                    false => tactical_pass_in(state, now, scope),
+                    true => tactical_pass_moved(state, now, scope, since),
                 })
             },
             |_, outcome| outcome,
         )?;
         if outcome.band_exceeded {
             tracing::warn!("the parameters in force exceed the cluster's band: this pass detected over every track");
+        }
+        if moved {
+            metrics::histogram!("deconflict_moved_pass_seconds")
+                .record(started.elapsed().as_secs_f64());
+            return Ok(outcome);
         }
         metrics::histogram!("deconflict_tactical_pass_seconds")
             .record(started.elapsed().as_secs_f64());

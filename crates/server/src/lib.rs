@@ -145,7 +145,11 @@ async fn pass_loop(app: std::sync::Arc<App>, interval: std::time::Duration) {
         let began = tokio::time::Instant::now();
         let task = app.clone();
         let outcome = tokio::task::spawn_blocking(move || {
-            let outcome = task.tactical_pass();
+            // The tick's pass decides everything; a pass started by reports, what moved.
+            let outcome = match with_time {
+                true => task.tactical_pass(),
+                false => task.tactical_pass_moved(),
+            };
             if with_time {
                 match task.time_pass() {
                     Ok(time) if time != Default::default() => {

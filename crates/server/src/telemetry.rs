@@ -5,6 +5,8 @@
 //! - `deconflict_events_total{kind}`: events appended to the log;
 //! - `deconflict_command_seconds`: time to decide, store and apply one command (histogram);
 //! - `deconflict_positions_total{outcome="accepted|refused"}`;
+//! - `deconflict_moved_pass_seconds` (histogram: the passes started by reports, of the
+//!   tracks that moved);
 //! - `deconflict_tactical_pass_seconds` (histogram), `deconflict_live_tracks`,
 //!   `deconflict_tactical_conflicts`, `deconflict_nonconforming_tracks` (gauges);
 //! - `deconflict_open_alerts` (gauge), `deconflict_streams` (gauge: connected SSE streams).

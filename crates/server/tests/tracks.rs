@@ -560,3 +560,143 @@ async fn a_pass_raising_more_alerts_than_one_append_takes_raises_them_all() {
         .unwrap();
     assert_eq!(server.log_head().await, head, "nothing raised twice");
 }
+
+/// The open tactical alerts a party sees: (id, updated_at).
+async fn open_tactical(server: &TestServer, token: &str) -> Vec<(String, String)> {
+    let alerts: Value = server
+        .get(token, "/v1/alerts?state=open")
+        .await
+        .json()
+        .await
+        .unwrap();
+    alerts["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "tactical_conflict")
+        .map(|a| {
+            (
+                a["id"].as_str().unwrap().to_owned(),
+                a["updated_at"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The pass of moved tracks (issue 20): it raises the conflicts of the tracks reported since
+/// the previous pass, against tracks that did not move too; it leaves the alerts of tracks that
+/// did not report alone (the whole pass decides those), resolves a moved track's alert that
+/// cleared, and with nothing reported since, logs nothing.
+#[tokio::test]
+async fn the_pass_of_moved_tracks_decides_the_reported_tracks_and_leaves_the_rest() {
+    let clock = ManualClock::at(NOW);
+    let server = TestServer::start_with_clock(clock.clone()).await;
+    let blue = server.party("blue", "operator").await;
+    let red = server.party("red", "operator").await;
+    // Two head-on pairs, far apart (as in the test above: LoS predicted in about 22 s).
+    server
+        .post(
+            &blue,
+            "/v1/positions",
+            &json!([report("b1", NOW, 35.9, 35.0, 9000.0, 200.0, 90.0)]),
+        )
+        .await;
+    server
+        .post(
+            &red,
+            "/v1/positions",
+            &json!([report("r1", NOW, 36.1, 35.0, 9000.0, 200.0, 270.0)]),
+        )
+        .await;
+    let outcome = server.app.tactical_pass_moved().unwrap();
+    assert_eq!(outcome.tactical_conflicts, 1);
+    let first = open_tactical(&server, &blue).await;
+    assert_eq!(first.len(), 1);
+
+    // Nothing reported since: the pass of moved tracks logs nothing.
+    let head = server.log_head().await;
+    server.app.tactical_pass_moved().unwrap();
+    assert_eq!(server.log_head().await, head);
+
+    // A second pair: only red's r2 reports now, blue's b2 reported before the last pass.
+    clock.advance_s(1.0);
+    let now = "2030-01-01T10:00:01Z";
+    server
+        .post(
+            &blue,
+            "/v1/positions",
+            &json!([report("b2", now, 20.9, 10.0, 9000.0, 200.0, 90.0)]),
+        )
+        .await;
+    server.app.tactical_pass_moved().unwrap();
+    server
+        .post(
+            &red,
+            "/v1/positions",
+            &json!([report("r2", now, 21.1, 10.0, 9000.0, 200.0, 270.0)]),
+        )
+        .await;
+    let outcome = server.app.tactical_pass_moved().unwrap();
+    assert_eq!(
+        outcome.tactical_conflicts, 1,
+        "r2 against b2, which did not move"
+    );
+    let second = open_tactical(&server, &blue).await;
+    assert_eq!(second.len(), 2);
+    // b1/r1 moved on unreported: its alert is as it was (the whole pass's to update).
+    assert!(second.contains(&first[0]), "{second:?} kept {first:?}");
+
+    // r1 turns away: the pass of moved tracks resolves its alert, and leaves b2/r2's.
+    server
+        .post(
+            &red,
+            "/v1/positions",
+            &json!([report("r1", now, 36.5, 35.0, 9000.0, 200.0, 90.0)]),
+        )
+        .await;
+    server.app.tactical_pass_moved().unwrap();
+    let third = open_tactical(&server, &blue).await;
+    assert_eq!(third.len(), 1);
+    assert!(
+        second.contains(&third[0]) && third[0] != first[0],
+        "{third:?}"
+    );
+}
+
+/// Through the server's own loop: with the whole pass an hour apart, a conflict reported now
+/// is alerted within seconds, by the pass the reports started.
+#[tokio::test]
+async fn reports_start_a_pass_without_waiting_for_the_tick() {
+    let clock = ManualClock::at(NOW);
+    let server =
+        TestServer::start_with_pass_loop(clock.clone(), std::time::Duration::from_secs(3600)).await;
+    let blue = server.party("blue", "operator").await;
+    let red = server.party("red", "operator").await;
+    // Let the loop's first (immediate) tick pass before anything is reported.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    server
+        .post(
+            &blue,
+            "/v1/positions",
+            &json!([report("b1", NOW, 35.9, 35.0, 9000.0, 200.0, 90.0)]),
+        )
+        .await;
+    server
+        .post(
+            &red,
+            "/v1/positions",
+            &json!([report("r1", NOW, 36.1, 35.0, 9000.0, 200.0, 270.0)]),
+        )
+        .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        if open_tactical(&server, &red).await.len() == 1 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no alert 20 s after the reports, with the tick an hour away"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

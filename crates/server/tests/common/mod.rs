@@ -104,6 +104,31 @@ impl TestServer {
         server
     }
 
+    /// A server whose clock the test moves, with its pass loop: the whole pass every
+    /// `interval` (of real time) and passes started by reports as configured by default.
+    pub async fn start_with_pass_loop(
+        clock: ManualClock,
+        interval: std::time::Duration,
+    ) -> TestServer {
+        let directory = tempfile::tempdir().unwrap();
+        let (database, postgres) = test_database(directory.path());
+        let mut config = Config::new(database.clone(), ADMIN.to_owned());
+        if postgres.is_some() {
+            config.signing_key = Some(directory.path().join("test.signing-key"));
+            config.shared_log = true;
+        }
+        config.tactical_interval = Some(interval);
+        config.operation_horizon = WIDE_HORIZON;
+        let log = open_log(&database);
+        let app = App::with_log(config, Box::new(log), Arc::new(move || clock.now())).unwrap();
+        let app = Arc::new(app);
+        let router = deconflict_server::router(app.clone());
+        let mut server = Self::serve_router(app, router, database).await;
+        server._directory = Some(directory);
+        server._postgres = postgres;
+        server
+    }
+
     /// A server whose clock the test moves, with no periodic tactical pass.
     pub async fn start_with_clock(clock: ManualClock) -> TestServer {
         Self::start_with_api(clock, deconflict_server::routes::api()).await
