@@ -121,23 +121,32 @@ pub async fn serve_router(
     result
 }
 
+/// After a pass started by reports in which every live track had moved, the next waits at
+/// least this many times as long as it took (less in proportion when fewer had).
+const PASS_REST_FACTOR: f64 = 3.0;
+
 /// The periodic passes: every `interval` the live tracks' pass and the pass of time (plans
 /// past, deadlines, escalations); and, with [`Config::pass_after_reports`], a pass of the live
-/// tracks soon after new reports: after the previous pass ended, at least that gap and at
-/// least as long as that pass took. One pass at a time, on the blocking pool.
+/// tracks that moved soon after new reports: after the previous pass ended, at least that gap
+/// and a rest after the last pass started by reports, up to [`PASS_REST_FACTOR`] times as long
+/// as it took, in proportion to the share of live tracks that had moved. One pass at a time,
+/// on the blocking pool.
 async fn pass_loop(app: std::sync::Arc<App>, interval: std::time::Duration) {
     let mut timer = tokio::time::interval(interval);
     timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let gap = app.config.pass_after_reports;
     let mut last_end = tokio::time::Instant::now();
-    let mut last_took = std::time::Duration::ZERO;
+    let mut last_rest = std::time::Duration::ZERO;
     loop {
         let with_time = tokio::select! {
             _ = timer.tick() => true,
             _ = app.reports_rung(), if gap.is_some() => {
-                // At least the gap, and at least as long as the last pass took: passes started
-                // by reports hold the state at most half the time, so ingest keeps the rest.
-                let wait = gap.unwrap_or_default().max(last_took);
+                // At least the gap, and a rest after the last pass started by reports: up to
+                // three times as long as it took, in proportion to the share of the live
+                // tracks it decided. When reports come faster than passes (every track moves
+                // between two), passes hold the state at most a quarter of the time and ingest
+                // keeps the rest; at an ordinary rate (a few percent move) the gap decides.
+                let wait = gap.unwrap_or_default().max(last_rest);
                 tokio::time::sleep_until(last_end + wait).await;
                 false
             }
@@ -166,7 +175,15 @@ async fn pass_loop(app: std::sync::Arc<App>, interval: std::time::Duration) {
         })
         .await;
         last_end = tokio::time::Instant::now();
-        last_took = last_end - began;
+        // The rest is measured on passes started by reports: the tick's whole pass, once a
+        // second, would otherwise hold back the alerts of the next reports for 3 times its length.
+        if !with_time {
+            let share = match &outcome {
+                Ok(Ok(o)) if o.live_tracks > 0 => o.moved_tracks as f64 / o.live_tracks as f64,
+                _ => 1.0,
+            };
+            last_rest = (last_end - began).mul_f64(PASS_REST_FACTOR * share.min(1.0));
+        }
         match outcome {
             Ok(Ok(outcome)) if outcome.tactical_conflicts + outcome.nonconforming > 0 => {
                 tracing::debug!(?outcome, "tactical pass");

@@ -152,6 +152,9 @@ pub struct PassOutcome {
     /// A shard's pass whose band did not cover the parameters in force or a report's age, so
     /// it detected over every live track ([`tactical_pass_in`]).
     pub band_exceeded: bool,
+    /// Live tracks whose conditions this pass decided: all of them, or in a pass of moved
+    /// tracks ([`tactical_pass_moved`]) those reported since.
+    pub moved_tracks: usize,
 }
 
 /// The periodic pass: marks stale tracks lost, detects tactical conflicts over all live
@@ -308,6 +311,7 @@ fn pass(
             .map(|(t, _)| t.id)
             .collect(),
     };
+    outcome.moved_tracks = moved.iter().filter(|&&m| m).count();
     if moved_since.is_some() && moved_ids.is_empty() {
         return Decision { events, outcome };
     }
