@@ -8,7 +8,10 @@
 //! are applied. Only the pass is timed.
 //! - `pass/whole/10000`: `decide::tactical_pass`, every live track (the 1 s tick's pass);
 //! - `pass/moved/10000`: `decide::tactical_pass_moved` over the tracks reported since the
-//!   previous pass (the pass started by reports).
+//!   previous pass (the pass started by reports);
+//! - `pass/tick/10000`: the tick's pass, `decide::tactical_pass_due`, after a second of passes
+//!   of moved tracks (ten, each after a tenth of the tracks reported): what the server's 1 s
+//!   pass costs in steady state.
 //!
 //! `cargo bench -p deconflict-engine --bench pass`.
 
@@ -172,6 +175,36 @@ fn pass(c: &mut Criterion) {
                 let decision =
                     decide::tactical_pass_moved(&world.state, world.now, Scope::Whole, since);
                 spent += start.elapsed();
+                apply_all(&mut world.state, world.now, &decision.events);
+            }
+            spent
+        })
+    });
+    // The tick's pass after a second of passes of moved tracks (every track reported once):
+    // what the server's 1 s pass costs in steady state.
+    let mut previous_tick = world.state.report_generation();
+    group.bench_function(format!("tick/{TRACKS}"), |b| {
+        b.iter_custom(|iters| {
+            let mut spent = Duration::ZERO;
+            for _ in 0..iters {
+                for _ in 0..TRACKS / SLICE {
+                    let since = world.state.report_generation();
+                    world.step();
+                    let decision =
+                        decide::tactical_pass_moved(&world.state, world.now, Scope::Whole, since);
+                    apply_all(&mut world.state, world.now, &decision.events);
+                }
+                let last_pass = world.state.report_generation();
+                let start = Instant::now();
+                let decision = decide::tactical_pass_due(
+                    &world.state,
+                    world.now,
+                    Scope::Whole,
+                    previous_tick,
+                    last_pass,
+                );
+                spent += start.elapsed();
+                previous_tick = last_pass;
                 apply_all(&mut world.state, world.now, &decision.events);
             }
             spent

@@ -649,9 +649,11 @@ proptest! {
 
     /// The pass started by reports (`decide::tactical_pass_moved`, issue 20) decides, of every
     /// condition naming a track that reported since, exactly what the whole pass at the same
-    /// instant decides, event for event, and nothing of any other condition; the whole pass
-    /// after it then brings the state to the very picture the whole pass alone gives. Also per
-    /// shard: the moved passes of every shard together decide what the whole moved pass does.
+    /// instant decides, event for event, and nothing of any other condition; the tick's pass
+    /// (`decide::tactical_pass_due`) decides the rest, so that together they decide what the
+    /// whole pass does, and applied one after the other they bring the state to the very
+    /// picture the whole pass alone gives. Also per shard: the moved passes of every shard
+    /// together decide what the whole moved pass does.
     #[test]
     fn the_pass_of_moved_tracks_decides_what_the_whole_pass_decides_of_them(
         scene in scene(),
@@ -707,13 +709,36 @@ proptest! {
         alone.sort_by_key(key);
         prop_assert_eq!(sharded, alone);
 
-        // The moved pass applied, then the whole pass: the picture of the whole pass alone.
+        // The tick's pass after passes of moved tracks (`tactical_pass_due`): it decides the
+        // rest, so that with the moved pass it decides every condition as the whole pass does;
+        // with no pass of moved tracks since the previous tick, it is the whole pass.
+        let generation = twins.whole.report_generation();
+        let due = decide::tactical_pass_due(&twins.whole, later, Scope::Whole, since, generation);
+        let alert_events = |events: &[&Event]| {
+            let mut shown: Vec<String> = events
+                .iter()
+                .filter(|e| condition_of(e).is_some())
+                .map(|e| format!("{e:?}"))
+                .collect();
+            shown.sort();
+            shown.dedup();
+            shown
+        };
+        let both: Vec<&Event> = of_moved.events.iter().chain(&due.events).collect();
+        let all: Vec<&Event> = whole.events.iter().collect();
+        prop_assert_eq!(alert_events(&both), alert_events(&all));
+        let lost = |events: &[Event]| events.iter().filter(|e| condition_of(e).is_none()).cloned().collect::<Vec<_>>();
+        prop_assert_eq!(lost(&due.events), lost(&whole.events));
+        let unmoved = decide::tactical_pass_due(&twins.whole, later, Scope::Whole, generation, generation);
+        prop_assert_eq!(&unmoved.events, &whole.events);
+
+        // The moved pass applied, then the tick's: the picture of the whole pass alone.
         let mut stepped = Twins::new();
         stepped.whole = std::mem::take(&mut twins.sharded);
         for event in &of_moved.events {
             stepped.whole.apply(later, event);
         }
-        let rest = decide::tactical_pass(&stepped.whole, later);
+        let rest = decide::tactical_pass_due(&stepped.whole, later, Scope::Whole, since, generation);
         for event in &rest.events {
             stepped.whole.apply(later, event);
         }

@@ -218,6 +218,9 @@ pub struct App {
     /// The state's report generation when the last pass of live tracks decided: the next pass
     /// of moved tracks decides the tracks reported since ([`App::tactical_pass_moved`]).
     pass_generation: std::sync::atomic::AtomicU64,
+    /// The state's report generation at the last [`App::tactical_pass`]: the next leaves out
+    /// the tracks reported after it that a pass of moved tracks decided since.
+    tick_generation: std::sync::atomic::AtomicU64,
     /// Publishes position reports by cell on NATS JetStream, once the bus has started, when
     /// [`Config::positions_on_bus`] ([`crate::cellstream`]).
     positions: std::sync::OnceLock<crate::cellstream::Publisher>,
@@ -337,6 +340,7 @@ impl App {
             follower_bell: tokio::sync::Notify::new(),
             reports_bell: tokio::sync::Notify::new(),
             pass_generation: std::sync::atomic::AtomicU64::new(0),
+            tick_generation: std::sync::atomic::AtomicU64::new(0),
             positions: std::sync::OnceLock::new(),
             stream_cell_weights: Mutex::new(None),
             positions_ready: Mutex::new(None),
@@ -827,7 +831,10 @@ impl App {
         )
     }
 
-    /// Runs one tactical pass (detection, conformance, staleness) at the current time.
+    /// Runs one tactical pass (detection, conformance, staleness) at the current time: the
+    /// whole pass, less what passes of moved tracks decided since the previous one
+    /// (`engine::decide::tactical_pass_due`), so every condition is decided at least once
+    /// between two of these.
     pub fn tactical_pass(&self) -> Result<deconflict_engine::decide::PassOutcome, CommandError> {
         self.live_pass(false)
     }
@@ -845,7 +852,7 @@ impl App {
         &self,
         moved: bool,
     ) -> Result<deconflict_engine::decide::PassOutcome, CommandError> {
-        use deconflict_engine::decide::{tactical_pass_in, tactical_pass_moved, Scope};
+        use deconflict_engine::decide::{tactical_pass_due, tactical_pass_moved, Scope};
         use std::sync::atomic::Ordering;
         let started = std::time::Instant::now();
         // In a cluster, the shard of the cells leased now decides (SPEC §9).
@@ -855,23 +862,36 @@ impl App {
             false => m.shard(),
         });
         let since = self.pass_generation.load(Ordering::SeqCst);
+        let previous_tick = self.tick_generation.load(Ordering::SeqCst);
         let outcome = self.execute_pass(
             |state, now| {
                 // Read under the state's lock: reports folded after it are the next pass's.
-                self.pass_generation
-                    .store(state.report_generation(), Ordering::SeqCst);
+                let generation = state.report_generation();
+                self.pass_generation.store(generation, Ordering::SeqCst);
+                if !moved {
+                    self.tick_generation.store(generation, Ordering::SeqCst);
+                }
                 let scope = match &shard {
                     None => Scope::Whole,
                     Some(shard) if streamed => Scope::StreamedShard(shard),
                     Some(shard) => Scope::Shard(shard),
                 };
                 Ok(match moved {
-                    false => tactical_pass_in(state, now, scope),
+                    false => tactical_pass_due(state, now, scope, previous_tick, since),
                     true => tactical_pass_moved(state, now, scope, since),
                 })
             },
-            |_, outcome| outcome,
+            |state, outcome| {
+                use deconflict_engine::lifecycle::ConditionKind;
+                let open = |kind| state.open_conditions_of_kind(kind).count();
+                let counts = (
+                    open(ConditionKind::Tactical),
+                    open(ConditionKind::Nonconformance),
+                );
+                (outcome, counts)
+            },
         )?;
+        let (outcome, (tactical_open, nonconforming_open)) = outcome;
         if outcome.band_exceeded {
             tracing::warn!("the parameters in force exceed the cluster's band: this pass detected over every track");
         }
@@ -883,8 +903,10 @@ impl App {
         metrics::histogram!("deconflict_tactical_pass_seconds")
             .record(started.elapsed().as_secs_f64());
         metrics::gauge!("deconflict_live_tracks").set(outcome.live_tracks as f64);
-        metrics::gauge!("deconflict_tactical_conflicts").set(outcome.tactical_conflicts as f64);
-        metrics::gauge!("deconflict_nonconforming_tracks").set(outcome.nonconforming as f64);
+        // From the open alerts, not the pass's own findings: a tick's pass decides only what
+        // the passes of moved tracks left, and a shard's only its cells.
+        metrics::gauge!("deconflict_tactical_conflicts").set(tactical_open as f64);
+        metrics::gauge!("deconflict_nonconforming_tracks").set(nonconforming_open as f64);
         Ok(outcome)
     }
 

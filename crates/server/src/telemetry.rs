@@ -8,7 +8,8 @@
 //! - `deconflict_moved_pass_seconds` (histogram: the passes started by reports, of the
 //!   tracks that moved);
 //! - `deconflict_tactical_pass_seconds` (histogram), `deconflict_live_tracks`,
-//!   `deconflict_tactical_conflicts`, `deconflict_nonconforming_tracks` (gauges);
+//!   `deconflict_tactical_conflicts`, `deconflict_nonconforming_tracks` (gauges; the two last
+//!   count the open alerts of those kinds after the tick's pass);
 //! - `deconflict_open_alerts` (gauge), `deconflict_streams` (gauge: connected SSE streams).
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};

@@ -230,38 +230,66 @@ impl<'s> Scope<'s> {
 /// over every live track (the pairs it decides are the same; only slower), counted in
 /// [`PassOutcome::band_exceeded`].
 pub fn tactical_pass_in(state: &State, now: DateTime<Utc>, scope: Scope) -> Decision<PassOutcome> {
-    pass(state, now, scope, None)
+    pass(state, now, scope, None, false)
 }
 
 /// The pass of the tracks whose report changed since the state's
 /// [`State::report_generation`] was `since` (the pass started by reports, issue 20): it decides
 /// exactly what [`tactical_pass_in`] at the same `now` decides of every condition that involves
 /// such a track — the pairs they are in (against every live track, moved or not), their
-/// conformance, zones and sites — and leaves every other condition as it is, for the next whole
-/// pass (`tests/moved_pass.rs`).
+/// conformance, zones and sites — and leaves every other condition as it is, for the tick's
+/// pass ([`tactical_pass_due`]); `tests/shard.rs` checks both against the whole pass.
 ///
-/// Why that is enough between whole passes: a condition of tracks none of which reported again
-/// can change only with time (the look-ahead sliding along the same prediction, a zone's
-/// schedule, a plan's window), and the whole pass on the periodic tick still decides those. A
-/// report, the one thing that changes a prediction at once, is decided here, so its alert does
-/// not wait for the tick, and the work is that of the moved tracks, not of every track: the
-/// detection still indexes every live track (a moved track's partner may not have moved), but
-/// only pairs with a moved track meet the owners' parameters and the rule, and only their
-/// alerts are reconciled.
+/// Why that is enough between ticks: a condition of tracks none of which reported again can
+/// change only with time (the look-ahead sliding along the same prediction, a zone's schedule,
+/// a plan's window), and the tick's pass still decides those. A report, the one thing that
+/// changes a prediction at once, is decided here, so its alert does not wait for the tick, and
+/// the work is that of the moved tracks, not of every track: the detection still indexes every
+/// live track (a moved track's partner may not have moved), but only pairs with a moved track
+/// meet the owners' parameters and the rule, and only their alerts are reconciled.
 pub fn tactical_pass_moved(
     state: &State,
     now: DateTime<Utc>,
     scope: Scope,
     since: u64,
 ) -> Decision<PassOutcome> {
-    pass(state, now, scope, Some(since))
+    pass(state, now, scope, Some(0..=since), false)
 }
 
+/// The tick's pass when passes of moved tracks ran since the previous tick: it decides every
+/// condition [`tactical_pass_in`] decides except those of tracks that were reported after the
+/// previous tick (generation `previous_tick`) *and* decided by a pass of moved tracks since
+/// (the last of which ran at generation `last_pass`): generations in
+/// `previous_tick + 1 ..= last_pass`. Those were decided less than one tick ago, on their
+/// latest report; everything else — tracks silent since the previous tick, tracks reported
+/// after the last pass, and every condition of a track no longer live — is decided now, as the
+/// whole pass would. So every condition is still decided at least once per tick, and when every
+/// track reports between two ticks the tick costs what a pass of moved tracks costs. With
+/// `last_pass <= previous_tick` (no pass of moved tracks between) it is the whole pass.
+pub fn tactical_pass_due(
+    state: &State,
+    now: DateTime<Utc>,
+    scope: Scope,
+    previous_tick: u64,
+    last_pass: u64,
+) -> Decision<PassOutcome> {
+    pass(
+        state,
+        now,
+        scope,
+        Some(previous_tick.saturating_add(1)..=last_pass),
+        true,
+    )
+}
+
+/// The pass: of every live track (`skip` `None`), or of those whose [`LiveTrack::reported`]
+/// lies outside `skip`, with (`include_gone`) the conditions of tracks no longer live.
 fn pass(
     state: &State,
     now: DateTime<Utc>,
     scope: Scope,
-    moved_since: Option<u64>,
+    skip: Option<std::ops::RangeInclusive<u64>>,
+    include_gone: bool,
 ) -> Decision<PassOutcome> {
     let widest = state.widest_params();
     let mut events = Vec::new();
@@ -297,14 +325,19 @@ fn pass(
         }
     }
     outcome.live_tracks = live.len();
-    // Which live tracks this pass decides the conditions of: all, or those that moved.
+    // Which live tracks this pass decides the conditions of: all, or those outside `skip`
+    // (still called "moved": in a pass of moved tracks, they are).
     let moved: Vec<bool> = live
         .iter()
-        .map(|t| moved_since.is_none_or(|since| t.reported() > since))
+        .map(|t| {
+            skip.as_ref()
+                .is_none_or(|skip| !skip.contains(&t.reported()))
+        })
         .collect();
-    let moved_ids: std::collections::HashSet<&str> = match moved_since {
-        None => Default::default(),
-        Some(_) => live
+    let partial = skip.is_some();
+    let moved_ids: std::collections::HashSet<&str> = match partial {
+        false => Default::default(),
+        true => live
             .iter()
             .zip(&moved)
             .filter(|(_, &m)| m)
@@ -312,16 +345,24 @@ fn pass(
             .collect(),
     };
     outcome.moved_tracks = moved.iter().filter(|&&m| m).count();
-    if moved_since.is_some() && moved_ids.is_empty() {
+    if partial && !include_gone && moved_ids.is_empty() {
         return Decision { events, outcome };
     }
+    // A track no longer live (lost now or before, forgotten, or stale) as the whole pass
+    // sees it: its conditions resolve.
+    let gone = |track: &TrackRef| {
+        state
+            .track(&track.track_id)
+            .is_none_or(|t| t.lost || t.age_s(now) > STALE_AFTER_S)
+    };
+    let decided = |track: &TrackRef| {
+        moved_ids.contains(track.track_id.as_str()) || (include_gone && gone(track))
+    };
     let involves_moved = |condition: &Condition| match condition {
-        Condition::Tactical([a, b]) => {
-            moved_ids.contains(a.track_id.as_str()) || moved_ids.contains(b.track_id.as_str())
-        }
+        Condition::Tactical([a, b]) => decided(a) || decided(b),
         Condition::Nonconformance(track, _)
         | Condition::TrackZone(track, _)
-        | Condition::TrackSite(track, _) => moved_ids.contains(track.track_id.as_str()),
+        | Condition::TrackSite(track, _) => decided(track),
         _ => false,
     };
 
@@ -330,7 +371,7 @@ fn pass(
     // finds a superset; each pair is then judged with its own agreement's parameters.
     // Only pairs with a moved track, in a pass of moved tracks. The detector's buffers are
     // kept per thread from one pass to the next, so a pass allocates little but its answer.
-    let focus = moved_since.map(|_| moved.as_slice());
+    let focus = partial.then_some(moved.as_slice());
     let candidates = DETECTOR.with_borrow_mut(|detector| {
         detector.detect_in_focused(&states, now, &widest_tactical, focus)
     });
@@ -383,10 +424,10 @@ fn pass(
     }
     outcome.tactical_conflicts = found.len();
     let decides_condition = |condition: &Condition| {
-        (moved_since.is_none() || involves_moved(condition)) && scope.decides(state, condition)
+        (!partial || involves_moved(condition)) && scope.decides(state, condition)
     };
-    let decides: Option<&dyn Fn(&Condition) -> bool> = match (scope, moved_since) {
-        (Scope::Whole, None) => None,
+    let decides: Option<&dyn Fn(&Condition) -> bool> = match (scope, partial) {
+        (Scope::Whole, false) => None,
         _ => Some(&decides_condition),
     };
     reconcile_tactical(state, now, decides, &found, &mut events);
