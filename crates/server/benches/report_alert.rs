@@ -14,7 +14,8 @@
 //! southern ocean, far from the load and from earlier probes; blue is reported, then red, and
 //! latency runs from just before red's report is sent to the moment blue's alert stream yields
 //! the alert naming blue's track. Samples start at spread points of the second (a
-//! low-discrepancy sequence), as reports arrive at any time. Prints p50 / p99 / max per mode.
+//! low-discrepancy sequence), as reports arrive at any time. Prints p50 / p99 / max per mode,
+//! and the median and p99 of the server's own passes over the mode's last minute (`/metrics`).
 //!
 //! Run: `cargo bench -p deconflict-server --bench report_alert` (`TRACKS=…`, `SAMPLES=…`).
 
@@ -219,5 +220,26 @@ async fn run(tracks: usize, samples: usize, pass_after_reports: Option<Duration>
     }
     load.abort();
     server.abort();
-    common::percentiles(latencies)
+    format!("{}; {}", common::percentiles(latencies), pass_times())
+}
+
+/// The median and p99 of the server's passes over the last minute, as `/metrics` gives them
+/// (the exporter's summaries cover a rolling minute, so the run before is out of them).
+fn pass_times() -> String {
+    let text = deconflict_server::telemetry::handle().render();
+    let quantile = |metric: &str, q: &str| {
+        let prefix = format!("{metric}{{quantile=\"{q}\"}} ");
+        text.lines()
+            .find_map(|line| line.strip_prefix(&prefix)?.parse::<f64>().ok())
+            .map_or("-".to_owned(), |s| format!("{:.1} ms", s * 1000.0))
+    };
+    let tick = "deconflict_tactical_pass_seconds";
+    let moved = "deconflict_moved_pass_seconds";
+    format!(
+        "tick pass p50 {} p99 {}, passes of moved tracks p50 {} p99 {}",
+        quantile(tick, "0.5"),
+        quantile(tick, "0.99"),
+        quantile(moved, "0.5"),
+        quantile(moved, "0.99"),
+    )
 }
