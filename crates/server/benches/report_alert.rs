@@ -228,18 +228,26 @@ async fn run(tracks: usize, samples: usize, pass_after_reports: Option<Duration>
 fn pass_times() -> String {
     let text = deconflict_server::telemetry::handle().render();
     let quantile = |metric: &str, q: &str| {
-        let prefix = format!("{metric}{{quantile=\"{q}\"}} ");
+        let prefix = match metric.split_once('|') {
+            Some((metric, label)) => format!("{metric}{{{label},quantile=\"{q}\"}} "),
+            None => format!("{metric}{{quantile=\"{q}\"}} "),
+        };
         text.lines()
             .find_map(|line| line.strip_prefix(&prefix)?.parse::<f64>().ok())
             .map_or("-".to_owned(), |s| format!("{:.1} ms", s * 1000.0))
     };
     let tick = "deconflict_tactical_pass_seconds";
     let moved = "deconflict_moved_pass_seconds";
+    let tick_decide = "deconflict_pass_decide_seconds|pass=\"tick\"";
+    let moved_decide = "deconflict_pass_decide_seconds|pass=\"moved\"";
     format!(
-        "tick pass p50 {} p99 {}, passes of moved tracks p50 {} p99 {}",
+        "tick pass p50 {} p99 {} (deciding p50 {}), passes of moved tracks p50 {} p99 {} \
+         (deciding p50 {})",
         quantile(tick, "0.5"),
         quantile(tick, "0.99"),
+        quantile(tick_decide, "0.5"),
         quantile(moved, "0.5"),
         quantile(moved, "0.99"),
+        quantile(moved_decide, "0.5"),
     )
 }

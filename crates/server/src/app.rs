@@ -876,10 +876,17 @@ impl App {
                     Some(shard) if streamed => Scope::StreamedShard(shard),
                     Some(shard) => Scope::Shard(shard),
                 };
-                Ok(match moved {
+                let deciding = std::time::Instant::now();
+                let decision = match moved {
                     false => tactical_pass_due(state, now, scope, previous_tick, since),
                     true => tactical_pass_moved(state, now, scope, since),
-                })
+                };
+                // The decision alone, beside the whole pass's time (which also waits for the
+                // state and logs what was decided).
+                let kind = if moved { "moved" } else { "tick" };
+                metrics::histogram!("deconflict_pass_decide_seconds", "pass" => kind)
+                    .record(deciding.elapsed().as_secs_f64());
+                Ok(decision)
             },
             |state, outcome| {
                 use deconflict_engine::lifecycle::ConditionKind;

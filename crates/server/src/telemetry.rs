@@ -7,6 +7,8 @@
 //! - `deconflict_positions_total{outcome="accepted|refused"}`;
 //! - `deconflict_moved_pass_seconds` (histogram: the passes started by reports, of the
 //!   tracks that moved);
+//! - `deconflict_pass_decide_seconds{pass="tick|moved"}` (histogram: the engine's decision
+//!   alone, without waiting for the state or logging);
 //! - `deconflict_tactical_pass_seconds` (histogram), `deconflict_live_tracks`,
 //!   `deconflict_tactical_conflicts`, `deconflict_nonconforming_tracks` (gauges; the two last
 //!   count the open alerts of those kinds after the tick's pass);

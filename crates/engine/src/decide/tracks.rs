@@ -366,7 +366,18 @@ fn pass(
         _ => false,
     };
 
-    let states: Vec<TrackState> = live.iter().map(|t| track_state(*t)).collect();
+    // The detector's input, in a buffer kept per thread: from one pass to the next the live
+    // tracks are mostly the same, so their ids and owners are written into the strings already
+    // there rather than allocated again (a pass every few tens of milliseconds otherwise
+    // allocates two strings per live track each time).
+    let mut states = STATES.with_borrow_mut(std::mem::take);
+    states.truncate(live.len());
+    for (i, track) in live.iter().enumerate() {
+        match states.get_mut(i) {
+            Some(kept) => write_track_state(kept, *track),
+            None => states.push(track_state(*track)),
+        }
+    }
     // Larger minima and look-ahead only add conflicts, so a pass with the widest parameters
     // finds a superset; each pair is then judged with its own agreement's parameters.
     // Only pairs with a moved track, in a pass of moved tracks. The detector's buffers are
@@ -449,12 +460,32 @@ fn pass(
     let places = super::sites::track_places(state, &live, now, decides, &mut events);
     outcome.zone_entries = places.zone_entries;
     outcome.site_proximities = places.site_proximities;
+    STATES.with_borrow_mut(|kept| *kept = states);
     Decision { events, outcome }
 }
 
 thread_local! {
     /// The detector of the passes run on this thread, its working memory kept between them.
     static DETECTOR: std::cell::RefCell<tactical::TacticalDetector> = Default::default();
+    /// The detector's input of the last pass on this thread, its strings reused by the next.
+    static STATES: std::cell::RefCell<Vec<TrackState>> = Default::default();
+}
+
+/// [`track_state`] written into a kept value, reusing its strings' buffers.
+fn write_track_state(kept: &mut TrackState, track: LiveTrack<'_>) {
+    let r = track.motion();
+    kept.owner.0.clear();
+    kept.owner.0.push_str(&track.owner.0);
+    kept.track_id.clear();
+    kept.track_id.push_str(track.id);
+    kept.time = r.time;
+    kept.lat_deg = r.lat_deg;
+    kept.lon_deg = r.lon_deg;
+    kept.altitude_m = r.altitude_m;
+    kept.ground_speed_mps = r.ground_speed_mps;
+    kept.track_deg = r.track_deg;
+    kept.vertical_rate_mps = r.vertical_rate_mps;
+    kept.domain = track.domain();
 }
 
 /// The tactical rule's parameters, per domain, from an agreement's.
@@ -695,4 +726,58 @@ fn reconcile_nonconformance(
         true,
         events,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A kept state written over with another track reads exactly as one made afresh.
+    #[test]
+    fn a_kept_track_state_written_over_equals_a_fresh_one() {
+        let time = DateTime::parse_from_rfc3339("2030-01-01T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let report = |id: &str, lat: f64, domain| TrackReport {
+            track_id: id.to_owned(),
+            time,
+            lat_deg: lat,
+            lon_deg: 36.0,
+            altitude_m: 9_000.0,
+            ground_speed_mps: 200.0,
+            track_deg: 90.0,
+            vertical_rate_mps: -5.0,
+            operation_id: None,
+            callsign: None,
+            domain,
+            vessel: None,
+        };
+        let mut state = State::new();
+        state.apply(
+            time,
+            &Event::PositionsReported {
+                owner: PartyId("a-long-party-name".into()),
+                digest: String::new(),
+                reports: vec![report(
+                    "first-track-with-a-long-id",
+                    35.0,
+                    Default::default(),
+                )],
+            },
+        );
+        state.apply(
+            time,
+            &Event::PositionsReported {
+                owner: PartyId("b".into()),
+                digest: String::new(),
+                reports: vec![report("t2", -12.5, crate::operation::Domain::Sea)],
+            },
+        );
+        let tracks: Vec<LiveTrack<'_>> = state.live_tracks().collect();
+        let mut kept = track_state(tracks[0]);
+        write_track_state(&mut kept, tracks[1]);
+        assert_eq!(kept, track_state(tracks[1]));
+        write_track_state(&mut kept, tracks[0]);
+        assert_eq!(kept, track_state(tracks[0]));
+    }
 }
