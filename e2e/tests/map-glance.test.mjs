@@ -56,6 +56,16 @@ async function open(party, viewport) {
   return p;
 }
 
+/** A locator's box, waiting while it is being drawn again (null in between). */
+async function settledBox(locator) {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const box = await locator.boundingBox().catch(() => null);
+    if (box || Date.now() > deadline) return box;
+    await new Promise((done) => setTimeout(done, 50));
+  }
+}
+
 /** Lets Leaflet finish fading labels in and out and the labels be placed again. */
 async function settle(page) {
   await page.waitForTimeout(700);
@@ -401,10 +411,10 @@ test('the timeline strip shows own operations and conflict windows, a now-line, 
   }
   assert.ok(await page.locator('#timeline .tl-now').isVisible(), 'the now-line');
   // A bar sits where its window is: the first operation's first volume, against the axis.
-  const lanes = await page.locator('#timeline .tl-lanes').boundingBox();
+  const lanes = await settledBox(page.locator('#timeline .tl-lanes'));
   const slider = await page.locator('#time').evaluate((s) => [Number(s.min) * 1000, Number(s.max) * 1000]);
   const op = operations[0];
-  const bar = await page.locator(`#timeline .tl-op[data-id="${op.id}"]`).first().boundingBox();
+  const bar = await settledBox(page.locator(`#timeline .tl-op[data-id="${op.id}"]`).first());
   const expected = lanes.x + lanes.width * (Date.parse(op.volumes[0].time_start) - slider[0]) / (slider[1] - slider[0]);
   assert.ok(Math.abs(bar.x - Math.max(lanes.x, expected)) < 3, `the bar starts at its time (${bar.x} vs ${expected})`);
   // A conflict's bar selects its card (and the map zooms to it); its tooltip names it.
@@ -430,7 +440,8 @@ test('the timeline strip shows own operations and conflict windows, a now-line, 
   assert.equal(await page.locator('#time-on').isChecked(), false);
   const at = 0.9;
   // (On the hour axis, where no bar is.)
-  const axis = await page.locator('#timeline .tl-axis').boundingBox();
+  // (The strip is drawn again as alerts arrive: read its axis once it stands.)
+  const axis = await settledBox(page.locator('#timeline .tl-axis'));
   await page.mouse.click(lanes.x + lanes.width * at, axis.y + axis.height / 2);
   assert.equal(await page.locator('#time-on').isChecked(), true, 'the time filter is on');
   const t = Number(await page.locator('#time').inputValue()) * 1000;
@@ -442,7 +453,7 @@ test('the timeline strip shows own operations and conflict windows, a now-line, 
     return box && box.width >= 0 && Math.abs(box.x - x) < tolerance;
   }, [x, 4], { timeout: WAIT_MS }).then(() => true, () => false);
   assert.ok(await cursorAt(lanes.x + lanes.width * at), 'the cursor is where the filter is');
-  const cursor = await page.locator('#timeline .tl-cursor').boundingBox();
+  const cursor = await settledBox(page.locator('#timeline .tl-cursor'));
   await shot(page, 'glance-08-timeline');
   // And moving the slider moves the cursor.
   await page.locator('#time').evaluate((el, v) => { el.value = String(v); el.dispatchEvent(new Event('input', { bubbles: true })); }, Math.round(slider[0] / 1000 + 60));
@@ -450,7 +461,7 @@ test('the timeline strip shows own operations and conflict windows, a now-line, 
     const box = document.querySelector('#timeline .tl-cursor')?.getBoundingClientRect();
     return box && box.x < limit;
   }, cursor.x - lanes.width * 0.5, { timeout: WAIT_MS }).catch(() => {});
-  const moved = await page.locator('#timeline .tl-cursor').boundingBox();
+  const moved = await settledBox(page.locator('#timeline .tl-cursor'));
   assert.ok(moved.x < cursor.x - lanes.width * 0.5, 'the cursor follows the slider');
   await context.close();
 });
