@@ -9,6 +9,7 @@
 use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use deconflict_engine::tactical::{generate, TrafficShape};
+use deconflict_engine::Motion;
 use deconflict_engine::TrackReport;
 use indicatif::ProgressBar;
 use rand::{Rng, SeedableRng};
@@ -35,34 +36,40 @@ pub fn reports(plan: &Plan) -> Vec<TrackReport> {
     for (index, state) in initial.iter().enumerate() {
         let length_s = rng.random_range(1_200..=3_600).min(plan.duration_s);
         let offset_s = rng.random_range(0..=(plan.duration_s - length_s).max(0));
-        let (mut lat, mut lon, mut alt) = (state.lat_deg, state.lon_deg, state.altitude_m);
-        let heading = state.track_deg.to_radians();
+        let (mut lat, mut lon, mut alt) = (
+            state.motion.lat_deg,
+            state.motion.lon_deg,
+            state.motion.altitude_m,
+        );
+        let heading = state.motion.track_deg.to_radians();
         let mut t = 0;
         while t <= length_s {
-            let vertical = if (alt <= 0.0 && state.vertical_rate_mps < 0.0)
-                || (alt >= 13_000.0 && state.vertical_rate_mps > 0.0)
+            let vertical = if (alt <= 0.0 && state.motion.vertical_rate_mps < 0.0)
+                || (alt >= 13_000.0 && state.motion.vertical_rate_mps > 0.0)
             {
                 0.0
             } else {
-                state.vertical_rate_mps
+                state.motion.vertical_rate_mps
             };
             reports.push(TrackReport {
                 track_id: format!("f{index:05}"),
-                time: plan.start + Duration::seconds(offset_s + t),
-                lat_deg: lat,
-                lon_deg: lon,
-                altitude_m: alt,
-                ground_speed_mps: state.ground_speed_mps,
-                track_deg: state.track_deg,
-                vertical_rate_mps: vertical,
+                motion: Motion {
+                    time: plan.start + Duration::seconds(offset_s + t),
+                    lat_deg: lat,
+                    lon_deg: lon,
+                    altitude_m: alt,
+                    ground_speed_mps: state.motion.ground_speed_mps,
+                    track_deg: state.motion.track_deg,
+                    vertical_rate_mps: vertical,
+                },
                 operation_id: None,
                 callsign: Some(format!("LG{index:04}")),
                 domain: Default::default(),
                 vessel: None,
             });
             let step = plan.interval_s as f64;
-            let north = state.ground_speed_mps * heading.cos() * step;
-            let east = state.ground_speed_mps * heading.sin() * step;
+            let north = state.motion.ground_speed_mps * heading.cos() * step;
+            let east = state.motion.ground_speed_mps * heading.sin() * step;
             lat = (lat + (north / EARTH_RADIUS_M).to_degrees()).clamp(-89.0, 89.0);
             lon += (east / (EARTH_RADIUS_M * lat.to_radians().cos())).to_degrees();
             if lon > 180.0 {
@@ -74,7 +81,7 @@ pub fn reports(plan: &Plan) -> Vec<TrackReport> {
             t += plan.interval_s;
         }
     }
-    reports.sort_by(|a, b| (a.time, &a.track_id).cmp(&(b.time, &b.track_id)));
+    reports.sort_by(|a, b| (a.motion.time, &a.track_id).cmp(&(b.motion.time, &b.track_id)));
     reports
 }
 

@@ -92,7 +92,7 @@ pub fn replay(files: &[PathBuf], tick_s: f64, progress: bool) -> anyhow::Result<
         all.extend(reports);
         summaries.push(summary);
     }
-    all.sort_by(|a, b| (a.time, &a.track_id).cmp(&(b.time, &b.track_id)));
+    all.sort_by(|a, b| (a.motion.time, &a.track_id).cmp(&(b.motion.time, &b.track_id)));
     let bar = if progress {
         ProgressBar::new(all.len() as u64)
     } else {
@@ -110,8 +110,8 @@ pub fn replay(files: &[PathBuf], tick_s: f64, progress: bool) -> anyhow::Result<
     let mut refused = 0;
     let mut passes = 0;
     let tick = Duration::microseconds((tick_s * 1e6) as i64);
-    let start = all.first().map(|r| r.time);
-    let end = all.last().map(|r| r.time);
+    let start = all.first().map(|r| r.motion.time);
+    let end = all.last().map(|r| r.motion.time);
     let mut next = 0;
     if let (Some(start), Some(end)) = (start, end) {
         let mut now = start;
@@ -119,7 +119,7 @@ pub fn replay(files: &[PathBuf], tick_s: f64, progress: bool) -> anyhow::Result<
         let stop = end + Duration::seconds(31);
         while now <= stop {
             let mut by_owner: BTreeMap<String, Vec<(usize, TrackReport)>> = BTreeMap::new();
-            while next < all.len() && all[next].time <= now {
+            while next < all.len() && all[next].motion.time <= now {
                 let report = all[next].clone();
                 by_owner
                     .entry(report.track_id.clone())
@@ -150,8 +150,9 @@ pub fn replay(files: &[PathBuf], tick_s: f64, progress: bool) -> anyhow::Result<
             bar.set_position(next as u64);
             now += tick;
             // Skip quiet stretches once nothing is live.
-            if decision.outcome.live_tracks == 0 && next < all.len() && all[next].time > now {
-                now = all[next].time;
+            if decision.outcome.live_tracks == 0 && next < all.len() && all[next].motion.time > now
+            {
+                now = all[next].motion.time;
             }
         }
     }

@@ -125,13 +125,15 @@ impl Flight {
         };
         TrackReport {
             track_id: track.id.clone(),
-            time,
-            lat_deg: position[1],
-            lon_deg: position[0],
-            altitude_m,
-            ground_speed_mps: speed,
-            track_deg: heading,
-            vertical_rate_mps,
+            motion: deconflict_engine::Motion {
+                time,
+                lat_deg: position[1],
+                lon_deg: position[0],
+                altitude_m,
+                ground_speed_mps: speed,
+                track_deg: heading,
+                vertical_rate_mps,
+            },
             operation_id: Some(self.operation.clone()),
             callsign: self.callsign.clone(),
             domain: self.domain,
@@ -206,13 +208,15 @@ mod tests {
         let a = orbit.report_at(10.0, time);
         let b = orbit.report_at(11.0, time);
         for report in [&a, &b] {
-            let r =
-                deconflict_geometry::geodesic_distance_m(centre, [report.lon_deg, report.lat_deg]);
+            let r = deconflict_geometry::geodesic_distance_m(
+                centre,
+                [report.motion.lon_deg, report.motion.lat_deg],
+            );
             assert!((r - 5000.0).abs() < 0.01, "{r}");
         }
         let step = deconflict_geometry::geodesic_distance_m(
-            [a.lon_deg, a.lat_deg],
-            [b.lon_deg, b.lat_deg],
+            [a.motion.lon_deg, a.motion.lat_deg],
+            [b.motion.lon_deg, b.motion.lat_deg],
         );
         assert!((step - 100.0).abs() < 0.1, "{step}");
     }
@@ -233,12 +237,19 @@ mod tests {
         let time = Utc::now();
         let at_end = shuttle.report_at(length / 100.0, time);
         assert!(
-            deconflict_geometry::geodesic_distance_m(to, [at_end.lon_deg, at_end.lat_deg]) < 0.01
+            deconflict_geometry::geodesic_distance_m(
+                to,
+                [at_end.motion.lon_deg, at_end.motion.lat_deg]
+            ) < 0.01
         );
         let back = shuttle.report_at(length / 100.0 + 10.0, time);
-        assert!((back.track_deg - 270.0).abs() < 1.0, "{}", back.track_deg);
-        assert_eq!(shuttle.report_at(0.0, time).altitude_m, 1000.0);
-        assert_eq!(shuttle.report_at(50.0, time).altitude_m, 1200.0);
-        assert!(shuttle.report_at(75.0, time).vertical_rate_mps < 0.0);
+        assert!(
+            (back.motion.track_deg - 270.0).abs() < 1.0,
+            "{}",
+            back.motion.track_deg
+        );
+        assert_eq!(shuttle.report_at(0.0, time).motion.altitude_m, 1000.0);
+        assert_eq!(shuttle.report_at(50.0, time).motion.altitude_m, 1200.0);
+        assert!(shuttle.report_at(75.0, time).motion.vertical_rate_mps < 0.0);
     }
 }

@@ -15,6 +15,7 @@
 //!
 //! `cargo bench -p deconflict-engine --bench pass`.
 
+use deconflict_engine::Motion;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -33,13 +34,15 @@ fn aircraft(now: DateTime<Utc>) -> Vec<(PartyId, TrackReport)> {
         .map(|t| {
             let report = TrackReport {
                 track_id: t.track_id.clone(),
-                time: now,
-                lat_deg: t.lat_deg,
-                lon_deg: t.lon_deg,
-                altitude_m: t.altitude_m,
-                ground_speed_mps: t.ground_speed_mps,
-                track_deg: t.track_deg.rem_euclid(360.0),
-                vertical_rate_mps: t.vertical_rate_mps,
+                motion: Motion {
+                    time: now,
+                    lat_deg: t.motion.lat_deg,
+                    lon_deg: t.motion.lon_deg,
+                    altitude_m: t.motion.altitude_m,
+                    ground_speed_mps: t.motion.ground_speed_mps,
+                    track_deg: t.motion.track_deg.rem_euclid(360.0),
+                    vertical_rate_mps: t.motion.vertical_rate_mps,
+                },
                 operation_id: None,
                 callsign: Some(format!("AC{}", t.track_id)),
                 domain: Domain::Air,
@@ -52,24 +55,28 @@ fn aircraft(now: DateTime<Utc>) -> Vec<(PartyId, TrackReport)> {
 
 /// The report flown on by `dt_s` (flat-earth steps are plenty for traffic that only has to move).
 fn flown(report: &TrackReport, dt_s: f64) -> TrackReport {
-    let moved_m = report.ground_speed_mps * dt_s;
-    let lat = report.lat_deg + moved_m * report.track_deg.to_radians().cos() / 111_320.0;
-    let lon = report.lon_deg
-        + moved_m * report.track_deg.to_radians().sin()
-            / (111_320.0 * report.lat_deg.to_radians().cos().max(0.01));
-    let altitude = report.altitude_m + report.vertical_rate_mps * dt_s;
+    let moved_m = report.motion.ground_speed_mps * dt_s;
+    let lat =
+        report.motion.lat_deg + moved_m * report.motion.track_deg.to_radians().cos() / 111_320.0;
+    let lon = report.motion.lon_deg
+        + moved_m * report.motion.track_deg.to_radians().sin()
+            / (111_320.0 * report.motion.lat_deg.to_radians().cos().max(0.01));
+    let altitude = report.motion.altitude_m + report.motion.vertical_rate_mps * dt_s;
     // A climber at the top or bottom of its band turns round, so the traffic keeps its shape.
     let vertical_rate_mps = if !(0.0..=12_500.0).contains(&altitude) {
-        -report.vertical_rate_mps
+        -report.motion.vertical_rate_mps
     } else {
-        report.vertical_rate_mps
+        report.motion.vertical_rate_mps
     };
     TrackReport {
-        lat_deg: lat.clamp(-89.0, 89.0),
-        lon_deg: (lon + 180.0).rem_euclid(360.0) - 180.0,
-        altitude_m: altitude.clamp(0.0, 12_500.0),
-        vertical_rate_mps,
-        time: report.time + chrono::Duration::milliseconds((dt_s * 1000.0) as i64),
+        motion: Motion {
+            lat_deg: lat.clamp(-89.0, 89.0),
+            lon_deg: (lon + 180.0).rem_euclid(360.0) - 180.0,
+            altitude_m: altitude.clamp(0.0, 12_500.0),
+            vertical_rate_mps,
+            time: report.motion.time + chrono::Duration::milliseconds((dt_s * 1000.0) as i64),
+            ..report.clone().motion
+        },
         ..report.clone()
     }
 }
@@ -137,7 +144,7 @@ impl World {
         self.next = (self.next + SLICE) % self.tracks.len();
         let now = self.now;
         for (_, r) in &mut self.tracks[from..from + SLICE] {
-            let dt = (now - r.time).num_milliseconds() as f64 / 1000.0;
+            let dt = (now - r.motion.time).num_milliseconds() as f64 / 1000.0;
             *r = flown(r, dt);
         }
         let slice = self.tracks[from..from + SLICE].to_vec();

@@ -132,13 +132,7 @@ fn world(now: DateTime<Utc>, places: bool) -> State {
             .filter(|t| &t.owner == owner)
             .map(|t| TrackReport {
                 track_id: t.track_id.clone(),
-                time: t.time,
-                lat_deg: t.lat_deg,
-                lon_deg: t.lon_deg,
-                altitude_m: t.altitude_m,
-                ground_speed_mps: t.ground_speed_mps,
-                track_deg: t.track_deg,
-                vertical_rate_mps: t.vertical_rate_mps,
+                motion: t.motion,
                 operation_id: None,
                 callsign: None,
                 domain: Default::default(),

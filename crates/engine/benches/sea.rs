@@ -27,6 +27,7 @@
 //!
 //! `cargo bench -p deconflict-engine --bench sea`.
 
+use deconflict_engine::Motion;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicIsize, Ordering};
@@ -110,13 +111,15 @@ fn ships(now: DateTime<Utc>) -> Vec<Ship> {
             let mmsi = 200_000_000 + i as u32 * 37;
             let report = TrackReport {
                 track_id: format!("mmsi-{mmsi}"),
-                time: now,
-                lat_deg: rng.random_range(31.0..37.0),
-                lon_deg: rng.random_range(28.0..36.0),
-                altitude_m: 0.0,
-                ground_speed_mps: speed_kn * KNOT_MPS,
-                track_deg: rng.random_range(0.0..360.0),
-                vertical_rate_mps: 0.0,
+                motion: Motion {
+                    time: now,
+                    lat_deg: rng.random_range(31.0..37.0),
+                    lon_deg: rng.random_range(28.0..36.0),
+                    altitude_m: 0.0,
+                    ground_speed_mps: speed_kn * KNOT_MPS,
+                    track_deg: rng.random_range(0.0..360.0),
+                    vertical_rate_mps: 0.0,
+                },
                 operation_id: None,
                 callsign: Some(format!("C{:06}", i)),
                 domain: Domain::Sea,
@@ -141,13 +144,15 @@ fn aircraft(now: DateTime<Utc>, n: usize) -> Vec<(PartyId, TrackReport)> {
         .map(|t| {
             let report = TrackReport {
                 track_id: t.track_id.clone(),
-                time: now,
-                lat_deg: t.lat_deg,
-                lon_deg: t.lon_deg,
-                altitude_m: t.altitude_m.clamp(-500.0, 30_000.0),
-                ground_speed_mps: t.ground_speed_mps,
-                track_deg: t.track_deg.rem_euclid(360.0),
-                vertical_rate_mps: t.vertical_rate_mps,
+                motion: Motion {
+                    time: now,
+                    lat_deg: t.motion.lat_deg,
+                    lon_deg: t.motion.lon_deg,
+                    altitude_m: t.motion.altitude_m.clamp(-500.0, 30_000.0),
+                    ground_speed_mps: t.motion.ground_speed_mps,
+                    track_deg: t.motion.track_deg.rem_euclid(360.0),
+                    vertical_rate_mps: t.motion.vertical_rate_mps,
+                },
                 operation_id: None,
                 callsign: Some(format!("AC{}", t.track_id)),
                 domain: Domain::Air,
@@ -180,7 +185,10 @@ fn report(state: &mut State, tracks: &[(PartyId, TrackReport)], now: DateTime<Ut
         by_owner.entry(owner).or_default().push((
             i,
             TrackReport {
-                time: now,
+                motion: Motion {
+                    time: now,
+                    ..report.clone().motion
+                },
                 ..report.clone()
             },
         ));
@@ -210,20 +218,11 @@ fn bytes_per_track(tracks: &[(PartyId, TrackReport)], now: DateTime<Utc>) -> (St
 fn states(tracks: &State) -> Vec<TrackState> {
     tracks
         .live_tracks()
-        .map(|t| {
-            let m = t.motion();
-            TrackState {
-                owner: t.owner.clone(),
-                track_id: t.id.to_owned(),
-                time: m.time,
-                lat_deg: m.lat_deg,
-                lon_deg: m.lon_deg,
-                altitude_m: m.altitude_m,
-                ground_speed_mps: m.ground_speed_mps,
-                track_deg: m.track_deg,
-                vertical_rate_mps: m.vertical_rate_mps,
-                domain: t.domain(),
-            }
+        .map(|t| TrackState {
+            owner: t.owner.clone(),
+            track_id: t.id.to_owned(),
+            motion: *t.motion(),
+            domain: t.domain(),
         })
         .collect()
 }
@@ -263,11 +262,11 @@ fn sea(c: &mut Criterion) {
                 .filter(|s| t % s.interval_s == 0)
                 .map(|s| {
                     let mut r = s.report.clone();
-                    let moved_m = r.ground_speed_mps * t as f64;
-                    r.lat_deg += moved_m * r.track_deg.to_radians().cos() / 111_320.0;
-                    r.lon_deg += moved_m * r.track_deg.to_radians().sin()
-                        / (111_320.0 * r.lat_deg.to_radians().cos());
-                    r.time = now + chrono::Duration::seconds(t);
+                    let moved_m = r.motion.ground_speed_mps * t as f64;
+                    r.motion.lat_deg += moved_m * r.motion.track_deg.to_radians().cos() / 111_320.0;
+                    r.motion.lon_deg += moved_m * r.motion.track_deg.to_radians().sin()
+                        / (111_320.0 * r.motion.lat_deg.to_radians().cos());
+                    r.motion.time = now + chrono::Duration::seconds(t);
                     (s.owner.clone(), r)
                 })
                 .collect()
@@ -285,7 +284,7 @@ fn sea(c: &mut Criterion) {
         b.iter(|| {
             second = (second + 1) % seconds.len();
             let batch = &seconds[second];
-            let at = batch.first().map_or(now, |(_, r)| r.time);
+            let at = batch.first().map_or(now, |(_, r)| r.motion.time);
             report(&mut sea_state, batch, at);
         })
     });

@@ -45,7 +45,7 @@ fn sharded_pass(c: &mut Criterion) {
     });
     let mut weights = vec![1u64; Cell::count() as usize];
     for t in &tracks {
-        weights[Cell::of(t.lat_deg, t.lon_deg).unwrap().0 as usize] += 1;
+        weights[Cell::of(t.motion.lat_deg, t.motion.lon_deg).unwrap().0 as usize] += 1;
     }
     for nodes in [2u64, 3] {
         let share = weights.iter().sum::<u64>().div_ceil(nodes);

@@ -284,7 +284,7 @@ impl Band {
 
     /// Whether a report goes to every shard: faster than the band, or not a number.
     pub fn is_fast(&self, track: &TrackState) -> bool {
-        let speed = track.ground_speed_mps.abs();
+        let speed = track.motion.ground_speed_mps.abs();
         speed.is_nan() || speed > self.max_speed_mps
     }
 
@@ -294,7 +294,7 @@ impl Band {
         if self.is_fast(track) {
             return Some(FAST_SUBJECT.to_owned());
         }
-        Cell::of(track.lat_deg, track.lon_deg).map(Cell::subject)
+        Cell::of(track.motion.lat_deg, track.motion.lon_deg).map(Cell::subject)
     }
 
     /// The cells whose tracks a shard owning `cell` must see: every cell with a ground point
@@ -380,13 +380,15 @@ impl Shard {
     /// Whether a report reaches this shard.
     pub fn receives(&self, track: &TrackState) -> bool {
         self.band.is_fast(track)
-            || Cell::of(track.lat_deg, track.lon_deg).is_some_and(|c| self.consumed.contains(&c))
+            || Cell::of(track.motion.lat_deg, track.motion.lon_deg)
+                .is_some_and(|c| self.consumed.contains(&c))
     }
 
     /// Whether the track is this shard's own: its cell is owned here. Checks of one track
     /// (conformance, zones, sites) are the owner's; a fast track's are its cell's owner's too.
     pub fn owns(&self, track: &TrackState) -> bool {
-        Cell::of(track.lat_deg, track.lon_deg).is_some_and(|c| self.owned.contains(&c))
+        Cell::of(track.motion.lat_deg, track.motion.lon_deg)
+            .is_some_and(|c| self.owned.contains(&c))
     }
 
     /// Whether this shard decides the pair `(a, b)`: it owns the pair's anchor's cell.

@@ -31,11 +31,12 @@ pub const VESSEL_DIMENSION_MAX_M: f64 = 1_000.0;
 pub const ALTITUDE_MIN_M: f64 = -500.0;
 pub const ALTITUDE_MAX_M: f64 = 30_000.0;
 
-/// One position report, in SI units (the body of `POST /v1/positions`, one per element or line).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+/// A track's time, position and velocity: the kinematic part of every position report, and
+/// what a live track keeps of its latest report, prediction extrapolates and tactical
+/// detection reads (one set of fields and limits for feeds, engine, detection and the API).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct TrackReport {
-    pub track_id: String,
+pub struct Motion {
     pub time: DateTime<Utc>,
     pub lat_deg: f64,
     pub lon_deg: f64,
@@ -45,6 +46,17 @@ pub struct TrackReport {
     /// Degrees true, clockwise from north, in [0, 360).
     pub track_deg: f64,
     pub vertical_rate_mps: f64,
+}
+
+/// One position report, in SI units (the body of `POST /v1/positions`, one per element or line):
+/// a track's [`Motion`] and what identifies it. On the wire the motion's fields stand beside
+/// the others (`{"track_id": …, "time": …, "lat_deg": …}`); unknown fields are refused
+/// (`report_serde`).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct TrackReport {
+    pub track_id: String,
+    #[serde(flatten)]
+    pub motion: Motion,
     /// The reporter's operation this track flies for (conformance, SPEC §5.3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation_id: Option<String>,
@@ -166,54 +178,29 @@ fn check_range(
     Ok(())
 }
 
-impl TrackReport {
-    /// The report as it is kept: each value rounded to what receivers resolve (the constants
+impl Motion {
+    /// The motion as it is kept: each value rounded to what receivers resolve (the constants
     /// above), time cut to whole milliseconds, a track of 360.00° after rounding made 0°.
-    /// Applied when a report is accepted, before its event is decided, so the event logged,
-    /// the live state and a replay hold the same bits. Idempotent, and keeps a valid report
-    /// valid (every range bound is a multiple of its step).
-    pub fn quantised(mut self) -> TrackReport {
+    /// Idempotent, and keeps valid values valid (every range bound is a multiple of its step).
+    pub fn quantised(self) -> Motion {
         use chrono::SubsecRound as _;
-        self.time = self.time.trunc_subsecs(3);
-        self.lat_deg = quantise(self.lat_deg, LAT_LON_STEPS_PER_DEG);
-        self.lon_deg = quantise(self.lon_deg, LAT_LON_STEPS_PER_DEG);
-        self.altitude_m = quantise(self.altitude_m, ALTITUDE_STEPS_PER_M);
-        self.ground_speed_mps = quantise(self.ground_speed_mps, SPEED_STEPS_PER_MPS);
-        self.vertical_rate_mps = quantise(self.vertical_rate_mps, SPEED_STEPS_PER_MPS);
-        self.track_deg = match quantise(self.track_deg, TRACK_STEPS_PER_DEG) {
-            track_deg if track_deg >= 360.0 => 0.0,
-            track_deg => track_deg,
-        };
-        self
-    }
-
-    /// The report's time, position and velocity: what prediction reads.
-    pub fn motion(&self) -> Motion {
         Motion {
-            time: self.time,
-            lat_deg: self.lat_deg,
-            lon_deg: self.lon_deg,
-            altitude_m: self.altitude_m,
-            ground_speed_mps: self.ground_speed_mps,
-            track_deg: self.track_deg,
-            vertical_rate_mps: self.vertical_rate_mps,
+            time: self.time.trunc_subsecs(3),
+            lat_deg: quantise(self.lat_deg, LAT_LON_STEPS_PER_DEG),
+            lon_deg: quantise(self.lon_deg, LAT_LON_STEPS_PER_DEG),
+            altitude_m: quantise(self.altitude_m, ALTITUDE_STEPS_PER_M),
+            ground_speed_mps: quantise(self.ground_speed_mps, SPEED_STEPS_PER_MPS),
+            track_deg: match quantise(self.track_deg, TRACK_STEPS_PER_DEG) {
+                track_deg if track_deg >= 360.0 => 0.0,
+                track_deg => track_deg,
+            },
+            vertical_rate_mps: quantise(self.vertical_rate_mps, SPEED_STEPS_PER_MPS),
         }
     }
 
-    /// Range and finiteness checks; the first bad field is named.
+    /// Range and finiteness checks of every field, the first bad one named (its pointer in a
+    /// report, where the motion's fields stand at the top level).
     pub fn validate(&self) -> Result<(), ReportRefusal> {
-        let id_ok = !self.track_id.is_empty()
-            && self.track_id.len() <= ID_MAX_LEN
-            && self
-                .track_id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-');
-        if !id_ok {
-            return Err(ReportRefusal {
-                field: "/track_id",
-                reason: format!("{:?} is not a valid id: use 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' or '-'", preview(&self.track_id)),
-            });
-        }
         check_range("/lat_deg", self.lat_deg, -90.0, 90.0, false)?;
         check_range("/lon_deg", self.lon_deg, -180.0, 180.0, false)?;
         check_range(
@@ -237,7 +224,36 @@ impl TrackReport {
             -MAX_VERTICAL_RATE_MPS,
             MAX_VERTICAL_RATE_MPS,
             false,
-        )?;
+        )
+    }
+}
+
+impl TrackReport {
+    /// The report as it is kept: each value rounded to what receivers resolve (the constants
+    /// above), time cut to whole milliseconds, a track of 360.00° after rounding made 0°.
+    /// Applied when a report is accepted, before its event is decided, so the event logged,
+    /// the live state and a replay hold the same bits. Idempotent, and keeps a valid report
+    /// valid (every range bound is a multiple of its step).
+    pub fn quantised(mut self) -> TrackReport {
+        self.motion = self.motion.quantised();
+        self
+    }
+
+    /// Range and finiteness checks; the first bad field is named.
+    pub fn validate(&self) -> Result<(), ReportRefusal> {
+        let id_ok = !self.track_id.is_empty()
+            && self.track_id.len() <= ID_MAX_LEN
+            && self
+                .track_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-');
+        if !id_ok {
+            return Err(ReportRefusal {
+                field: "/track_id",
+                reason: format!("{:?} is not a valid id: use 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' or '-'", preview(&self.track_id)),
+            });
+        }
+        self.motion.validate()?;
         if let Some(operation) = &self.operation_id {
             if crate::ids::validate_id("operation_id", operation).is_err() {
                 return Err(ReportRefusal {
@@ -266,12 +282,12 @@ impl TrackReport {
                 reason: "longer than 32 characters".to_owned(),
             });
         }
-        if self.domain == Domain::Sea && self.ground_speed_mps > MAX_SEA_SPEED_MPS {
+        if self.domain == Domain::Sea && self.motion.ground_speed_mps > MAX_SEA_SPEED_MPS {
             return Err(ReportRefusal {
                 field: "/ground_speed_mps",
                 reason: format!(
                     "{} m/s is faster than any ship (at most {MAX_SEA_SPEED_MPS} m/s at sea)",
-                    self.ground_speed_mps
+                    self.motion.ground_speed_mps
                 ),
             });
         }
@@ -295,13 +311,15 @@ mod validate_tests {
     fn sample() -> TrackReport {
         TrackReport {
             track_id: "4ca2d6".into(),
-            time: DateTime::from_timestamp(1_443_679_200, 0).unwrap(),
-            lat_deg: 51.45735,
-            lon_deg: -1.02826,
-            altitude_m: 11_277.6,
-            ground_speed_mps: 210.0,
-            track_deg: 146.4,
-            vertical_rate_mps: 0.0,
+            motion: Motion {
+                time: DateTime::from_timestamp(1_443_679_200, 0).unwrap(),
+                lat_deg: 51.45735,
+                lon_deg: -1.02826,
+                altitude_m: 11_277.6,
+                ground_speed_mps: 210.0,
+                track_deg: 146.4,
+                vertical_rate_mps: 0.0,
+            },
             operation_id: None,
             callsign: Some("BAW123".into()),
             domain: Domain::Air,
@@ -314,16 +332,19 @@ mod validate_tests {
     #[test]
     fn each_out_of_range_field_is_named_with_its_value() {
         let cases: Vec<(Spoil, &str)> = vec![
-            (|r| r.lat_deg = 90.5, "/lat_deg"),
-            (|r| r.lon_deg = -180.1, "/lon_deg"),
-            (|r| r.altitude_m = 30_000.1, "/altitude_m"),
-            (|r| r.altitude_m = -501.0, "/altitude_m"),
-            (|r| r.ground_speed_mps = -1.0, "/ground_speed_mps"),
-            (|r| r.ground_speed_mps = 2_000.5, "/ground_speed_mps"),
-            (|r| r.track_deg = 360.0, "/track_deg"),
-            (|r| r.track_deg = -0.5, "/track_deg"),
-            (|r| r.vertical_rate_mps = -500.5, "/vertical_rate_mps"),
-            (|r| r.lat_deg = f64::NAN, "/lat_deg"),
+            (|r| r.motion.lat_deg = 90.5, "/lat_deg"),
+            (|r| r.motion.lon_deg = -180.1, "/lon_deg"),
+            (|r| r.motion.altitude_m = 30_000.1, "/altitude_m"),
+            (|r| r.motion.altitude_m = -501.0, "/altitude_m"),
+            (|r| r.motion.ground_speed_mps = -1.0, "/ground_speed_mps"),
+            (|r| r.motion.ground_speed_mps = 2_000.5, "/ground_speed_mps"),
+            (|r| r.motion.track_deg = 360.0, "/track_deg"),
+            (|r| r.motion.track_deg = -0.5, "/track_deg"),
+            (
+                |r| r.motion.vertical_rate_mps = -500.5,
+                "/vertical_rate_mps",
+            ),
+            (|r| r.motion.lat_deg = f64::NAN, "/lat_deg"),
             (|r| r.track_id = String::new(), "/track_id"),
             (|r| r.track_id = "4ca 2d6".into(), "/track_id"),
             (|r| r.track_id = "x".repeat(65), "/track_id"),
@@ -343,12 +364,12 @@ mod validate_tests {
     #[test]
     fn limits_themselves_are_accepted() {
         let mut report = sample();
-        report.lat_deg = -90.0;
-        report.lon_deg = 180.0;
-        report.altitude_m = ALTITUDE_MIN_M;
-        report.ground_speed_mps = MAX_GROUND_SPEED_MPS;
-        report.track_deg = 0.0;
-        report.vertical_rate_mps = -MAX_VERTICAL_RATE_MPS;
+        report.motion.lat_deg = -90.0;
+        report.motion.lon_deg = 180.0;
+        report.motion.altitude_m = ALTITUDE_MIN_M;
+        report.motion.ground_speed_mps = MAX_GROUND_SPEED_MPS;
+        report.motion.track_deg = 0.0;
+        report.motion.vertical_rate_mps = -MAX_VERTICAL_RATE_MPS;
         report.track_id = "a.B_c-9".repeat(10).chars().take(ID_MAX_LEN).collect();
         report.callsign = Some("C".repeat(crate::operation::CALLSIGN_MAX_CHARS));
         assert_eq!(report.validate(), Ok(()));
@@ -370,13 +391,15 @@ mod quantise_tests {
     fn report() -> TrackReport {
         TrackReport {
             track_id: "4ca2d6".into(),
-            time: "2030-01-01T00:00:01.250999999Z".parse().unwrap(),
-            lat_deg: 35.123456789123,
-            lon_deg: -179.99999999,
-            altitude_m: 11269.98765,
-            ground_speed_mps: 232.01449,
-            track_deg: 359.9951,
-            vertical_rate_mps: -0.001,
+            motion: Motion {
+                time: "2030-01-01T00:00:01.250999999Z".parse().unwrap(),
+                lat_deg: 35.123456789123,
+                lon_deg: -179.99999999,
+                altitude_m: 11269.98765,
+                ground_speed_mps: 232.01449,
+                track_deg: 359.9951,
+                vertical_rate_mps: -0.001,
+            },
             operation_id: None,
             callsign: None,
             domain: Domain::Air,
@@ -388,15 +411,15 @@ mod quantise_tests {
     fn quantised_values_are_the_resolved_decimals_and_print_short() {
         let q = report().quantised();
         assert_eq!(
-            q.time,
+            q.motion.time,
             "2030-01-01T00:00:01.250Z".parse::<DateTime<Utc>>().unwrap()
         );
-        assert_eq!(q.lat_deg.to_string(), "35.1234568");
-        assert_eq!(q.lon_deg.to_string(), "-180");
-        assert_eq!(q.altitude_m.to_string(), "11269.99");
-        assert_eq!(q.ground_speed_mps.to_string(), "232.01");
-        assert_eq!(q.track_deg, 0.0, "360.00 wraps to 0");
-        assert!(q.vertical_rate_mps == 0.0 && q.vertical_rate_mps.is_sign_positive());
+        assert_eq!(q.motion.lat_deg.to_string(), "35.1234568");
+        assert_eq!(q.motion.lon_deg.to_string(), "-180");
+        assert_eq!(q.motion.altitude_m.to_string(), "11269.99");
+        assert_eq!(q.motion.ground_speed_mps.to_string(), "232.01");
+        assert_eq!(q.motion.track_deg, 0.0, "360.00 wraps to 0");
+        assert!(q.motion.vertical_rate_mps == 0.0 && q.motion.vertical_rate_mps.is_sign_positive());
         assert_eq!(q.validate(), Ok(()));
     }
 
@@ -409,10 +432,10 @@ mod quantise_tests {
             rng_state ^= rng_state << 17;
             let unit = (rng_state >> 11) as f64 / (1u64 << 53) as f64;
             let mut r = report();
-            r.lat_deg = unit * 180.0 - 90.0;
-            r.lon_deg = unit * 360.0 - 180.0;
-            r.altitude_m = unit * 30_500.0 - 500.0;
-            r.track_deg = unit * 360.0;
+            r.motion.lat_deg = unit * 180.0 - 90.0;
+            r.motion.lon_deg = unit * 360.0 - 180.0;
+            r.motion.altitude_m = unit * 30_500.0 - 500.0;
+            r.motion.track_deg = unit * 360.0;
             let once = r.quantised();
             assert_eq!(once.clone().quantised(), once);
             assert_eq!(once.validate(), Ok(()));
@@ -422,6 +445,7 @@ mod quantise_tests {
 
 pub mod compact;
 mod live;
+mod report_serde;
 
-pub use live::{LiveTrack, Motion, SnapshotTrack};
+pub use live::{LiveTrack, SnapshotTrack};
 pub(crate) use live::{SnapshotTracks, TrackTable};

@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use deconflict_engine::decide::{self, Actor, Decision, Transition};
 use deconflict_engine::lifecycle::{self, PAST};
 use deconflict_engine::release;
+use deconflict_engine::Motion;
 use deconflict_engine::{
     AgreementParams, AlertId, AlertKind, AlertState, Domain, Event, MissionType, OperationKey,
     OperationSpec, OperationState, PartyId, Role, Severity, State, TrackReport,
@@ -547,13 +548,15 @@ fn a_condition_that_clears_and_returns_is_a_new_alert_with_the_next_generation_i
 fn report(id: &str, time: DateTime<Utc>, lon: f64, track_deg: f64) -> TrackReport {
     TrackReport {
         track_id: id.to_owned(),
-        time,
-        lat_deg: 35.0,
-        lon_deg: lon,
-        altitude_m: 6_000.0,
-        ground_speed_mps: 200.0,
-        track_deg,
-        vertical_rate_mps: 0.0,
+        motion: Motion {
+            time,
+            lat_deg: 35.0,
+            lon_deg: lon,
+            altitude_m: 6_000.0,
+            ground_speed_mps: 200.0,
+            track_deg,
+            vertical_rate_mps: 0.0,
+        },
         operation_id: None,
         callsign: None,
         domain: Default::default(),

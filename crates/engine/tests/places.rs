@@ -9,6 +9,7 @@ use deconflict_engine::decide::{
 use deconflict_engine::predict::{position_at, STEP_M};
 use deconflict_engine::site::{Site, SiteGeometry, SiteKind, SiteSpec};
 use deconflict_engine::zone::{Enforcement, Schedule, Window, Zone, ZoneRule, ZoneSpec};
+use deconflict_engine::Motion;
 use deconflict_engine::{LiveTrack, PartyId, TrackReport};
 use deconflict_geometry::{geodesic_direct, geodesic_distance_m, Footprint, FootprintSpec, Limits};
 use proptest::prelude::*;
@@ -138,13 +139,15 @@ impl Case {
         let start = geodesic_direct(self.centre, self.from_az, self.from_m);
         TrackReport {
             track_id: "t".into(),
-            time: at(-self.age_s),
-            lat_deg: start[1],
-            lon_deg: start[0],
-            altitude_m: self.altitude,
-            ground_speed_mps: self.speed,
-            track_deg: self.heading,
-            vertical_rate_mps: self.climb,
+            motion: Motion {
+                time: at(-self.age_s),
+                lat_deg: start[1],
+                lon_deg: start[0],
+                altitude_m: self.altitude,
+                ground_speed_mps: self.speed,
+                track_deg: self.heading,
+                vertical_rate_mps: self.climb,
+            },
             operation_id: None,
             callsign: None,
             domain: Default::default(),
@@ -259,7 +262,7 @@ proptest! {
     #[test]
     fn zone_entry_is_never_missed_nor_late(case in case()) {
         let Some(zone) = case.zone() else { return Err(TestCaseError::reject("invalid zone")) };
-        let track = case.track().motion();
+        let track = case.track().motion;
         let fast = track_zone_entry(&zone, &track, now(), LOOKAHEAD_S);
         prop_assert_eq!(fast, sample_zone_entry(&zone, &track, now(), LOOKAHEAD_S));
         let truth = reference(|t| {
@@ -283,7 +286,7 @@ proptest! {
     #[test]
     fn site_entry_is_never_missed_nor_late(case in case(), kind in 0u8..3) {
         let Some(site) = case.site(kind) else { return Err(TestCaseError::reject("invalid site")) };
-        let track = case.track().motion();
+        let track = case.track().motion;
         let fast = track_site_entry(&site, &track, now(), LOOKAHEAD_S);
         prop_assert_eq!(fast, sample_site_entry(&site, &track, now(), LOOKAHEAD_S));
         let buffer = site.spec.buffer_m;

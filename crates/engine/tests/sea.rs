@@ -6,6 +6,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use deconflict_engine::decide::{self, Actor, Decision};
 use deconflict_engine::track::VesselParticulars;
+use deconflict_engine::Motion;
 use deconflict_engine::{
     AgreementParams, Domain, Event, MissionType, OperationSpec, PartyId, Role, State, TrackReport,
 };
@@ -111,13 +112,15 @@ impl World {
 fn ship(id: &str, lon: f64, lat: f64, track_deg: f64, speed_mps: f64) -> TrackReport {
     TrackReport {
         track_id: id.to_owned(),
-        time: t0(),
-        lat_deg: lat,
-        lon_deg: lon,
-        altitude_m: 0.0,
-        ground_speed_mps: speed_mps,
-        track_deg,
-        vertical_rate_mps: 0.0,
+        motion: Motion {
+            time: t0(),
+            lat_deg: lat,
+            lon_deg: lon,
+            altitude_m: 0.0,
+            ground_speed_mps: speed_mps,
+            track_deg,
+            vertical_rate_mps: 0.0,
+        },
         operation_id: None,
         callsign: None,
         domain: Domain::Sea,
@@ -133,7 +136,10 @@ fn aircraft(id: &str, lon: f64, lat: f64, altitude_m: f64) -> TrackReport {
     TrackReport {
         domain: Domain::Air,
         vessel: None,
-        altitude_m,
+        motion: Motion {
+            altitude_m,
+            ..ship(id, lon, lat, 0.0, 0.0).motion
+        },
         ..ship(id, lon, lat, 0.0, 0.0)
     }
 }
@@ -292,7 +298,7 @@ fn a_ship_outside_its_own_plan_is_non_conforming() {
     let [lon, lat] = offset(35.4, 34.9, 0.0, 8_000.0);
     let mut outside = ship("moskva", lon, lat, 0.0, 5.0);
     outside.operation_id = Some("drill".into());
-    outside.time = t0() + Duration::seconds(1);
+    outside.motion.time = t0() + Duration::seconds(1);
     world.report("red", vec![outside]);
     assert_eq!(world.pass().nonconforming, 1);
 }
@@ -365,7 +371,7 @@ fn a_ship_report_faster_than_any_ship_or_an_aircraft_with_vessel_data_is_refused
     assert_eq!(refused[0].refusal.field, "/vessel");
     // An aircraft at 60 m/s is fine.
     let mut slow = aircraft("slow", 35.0, 35.0, 1_000.0);
-    slow.ground_speed_mps = 60.0;
+    slow.motion.ground_speed_mps = 60.0;
     assert!(world.report("red", vec![slow]).is_empty());
 }
 

@@ -6,6 +6,7 @@
 //! pair decided twice. And the band holds what the proof says: any two ground points closer
 //! than the band's chord are in each other's bands (checked with GeographicLib).
 
+use deconflict_engine::Motion;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -123,17 +124,19 @@ fn scene() -> impl Strategy<Value = Scene> {
                 tracks.push(TrackState {
                     owner: PartyId(format!("party-{}", owner % 3)),
                     track_id: format!("T{i:03}"),
-                    time: now() - Duration::microseconds((age * 1e6) as i64),
-                    lat_deg: lat2,
-                    lon_deg: lon2,
-                    altitude_m: 9_000.0 + f64::from(level) * params.separation_vertical_m,
-                    ground_speed_mps: speed,
-                    track_deg: if inward {
-                        (azimuth + 180.0).rem_euclid(360.0)
-                    } else {
-                        heading
+                    motion: Motion {
+                        time: now() - Duration::microseconds((age * 1e6) as i64),
+                        lat_deg: lat2,
+                        lon_deg: lon2,
+                        altitude_m: 9_000.0 + f64::from(level) * params.separation_vertical_m,
+                        ground_speed_mps: speed,
+                        track_deg: if inward {
+                            (azimuth + 180.0).rem_euclid(360.0)
+                        } else {
+                            heading
+                        },
+                        vertical_rate_mps: rate,
                     },
-                    vertical_rate_mps: rate,
                     domain: Default::default(),
                 });
                 // Some tracks are ships, at ship speeds (SPEC §7 amended).
@@ -141,15 +144,15 @@ fn scene() -> impl Strategy<Value = Scene> {
                 if is_ship {
                     let t = tracks.last_mut().expect("just pushed");
                     t.domain = Domain::Sea;
-                    t.ground_speed_mps = ship_speed;
-                    t.altitude_m = 0.0;
-                    t.vertical_rate_mps = 0.0;
+                    t.motion.ground_speed_mps = ship_speed;
+                    t.motion.altitude_m = 0.0;
+                    t.motion.vertical_rate_mps = 0.0;
                 }
             }
             // Deal the cells holding tracks to the shards, pseudo-randomly from `deal`.
             let mut owners = BTreeMap::new();
             for (k, t) in tracks.iter().enumerate() {
-                let cell = Cell::of(t.lat_deg, t.lon_deg).unwrap();
+                let cell = Cell::of(t.motion.lat_deg, t.motion.lon_deg).unwrap();
                 let mixed = deal.rotate_left((k % 64) as u32) ^ u64::from(cell.0);
                 owners
                     .entry(cell)
@@ -261,7 +264,7 @@ fn scenes_hold_conflicts_across_shards() {
         }
         let cell = |id: &str| {
             let t = scene.tracks.iter().find(|t| t.track_id == id).unwrap();
-            Cell::of(t.lat_deg, t.lon_deg).unwrap()
+            Cell::of(t.motion.lat_deg, t.motion.lon_deg).unwrap()
         };
         across += answer
             .iter()
@@ -345,13 +348,15 @@ impl Twins {
                 i,
                 TrackReport {
                     track_id: t.track_id.clone(),
-                    time: t.time,
-                    lat_deg: t.lat_deg,
-                    lon_deg: t.lon_deg,
-                    altitude_m: t.altitude_m,
-                    ground_speed_mps: t.ground_speed_mps,
-                    track_deg: t.track_deg.rem_euclid(360.0),
-                    vertical_rate_mps: t.vertical_rate_mps,
+                    motion: Motion {
+                        time: t.motion.time,
+                        lat_deg: t.motion.lat_deg,
+                        lon_deg: t.motion.lon_deg,
+                        altitude_m: t.motion.altitude_m,
+                        ground_speed_mps: t.motion.ground_speed_mps,
+                        track_deg: t.motion.track_deg.rem_euclid(360.0),
+                        vertical_rate_mps: t.motion.vertical_rate_mps,
+                    },
                     operation_id: None,
                     callsign: None,
                     domain: t.domain,
@@ -419,7 +424,7 @@ proptest! {
         let tracks: Vec<TrackState> = scene
             .tracks
             .iter()
-            .map(|t| TrackState { time: t.time.min(now()), ..t.clone() })
+            .map(|t| TrackState { motion: Motion { time: t.motion.time.min(now()), ..t.clone().motion }, ..t.clone() })
             .collect();
         twins.report(now(), &tracks);
         prop_assert!(!twins.pass(now(), &scene));
@@ -432,8 +437,7 @@ proptest! {
             .zip(&silent)
             .filter(|(_, silent)| !**silent)
             .map(|(t, _)| TrackState {
-                time: later,
-                track_deg: (t.track_deg + 90.0).rem_euclid(360.0),
+                motion: Motion { time: later, track_deg: (t.motion.track_deg + 90.0).rem_euclid(360.0), ..t.clone().motion },
                 ..t.clone()
             })
             .collect();
@@ -482,13 +486,15 @@ impl Streamed {
                 i,
                 TrackReport {
                     track_id: t.track_id.clone(),
-                    time: t.time,
-                    lat_deg: t.lat_deg,
-                    lon_deg: t.lon_deg,
-                    altitude_m: t.altitude_m,
-                    ground_speed_mps: t.ground_speed_mps,
-                    track_deg: t.track_deg.rem_euclid(360.0),
-                    vertical_rate_mps: t.vertical_rate_mps,
+                    motion: Motion {
+                        time: t.motion.time,
+                        lat_deg: t.motion.lat_deg,
+                        lon_deg: t.motion.lon_deg,
+                        altitude_m: t.motion.altitude_m,
+                        ground_speed_mps: t.motion.ground_speed_mps,
+                        track_deg: t.motion.track_deg.rem_euclid(360.0),
+                        vertical_rate_mps: t.motion.vertical_rate_mps,
+                    },
                     operation_id: None,
                     callsign: None,
                     domain: t.domain,
@@ -511,13 +517,7 @@ impl Streamed {
                             shard.receives(&TrackState {
                                 owner: owner.clone(),
                                 track_id: r.track_id.clone(),
-                                time: r.time,
-                                lat_deg: r.lat_deg,
-                                lon_deg: r.lon_deg,
-                                altitude_m: r.altitude_m,
-                                ground_speed_mps: r.ground_speed_mps,
-                                track_deg: r.track_deg,
-                                vertical_rate_mps: r.vertical_rate_mps,
+                                motion: r.motion,
                                 domain: r.domain,
                             })
                         })
@@ -586,7 +586,7 @@ proptest! {
         let tracks: Vec<TrackState> = scene
             .tracks
             .iter()
-            .map(|t| TrackState { time: t.time.min(now()), ..t.clone() })
+            .map(|t| TrackState { motion: Motion { time: t.motion.time.min(now()), ..t.clone().motion }, ..t.clone() })
             .collect();
         cluster.report(now(), &tracks);
         prop_assert!(!cluster.pass(now()));
@@ -600,8 +600,7 @@ proptest! {
             .zip(&silent)
             .filter(|(_, silent)| !**silent)
             .map(|(t, _)| TrackState {
-                time: later,
-                track_deg: (t.track_deg + 90.0).rem_euclid(360.0),
+                motion: Motion { time: later, track_deg: (t.motion.track_deg + 90.0).rem_euclid(360.0), ..t.clone().motion },
                 ..t.clone()
             })
             .collect();
@@ -664,7 +663,7 @@ proptest! {
         let tracks: Vec<TrackState> = scene
             .tracks
             .iter()
-            .map(|t| TrackState { time: t.time.min(now()), ..t.clone() })
+            .map(|t| TrackState { motion: Motion { time: t.motion.time.min(now()), ..t.clone().motion }, ..t.clone() })
             .collect();
         twins.report(now(), &tracks);
         twins.pass(now(), &scene);
@@ -676,8 +675,7 @@ proptest! {
             .zip(&silent)
             .filter(|(_, silent)| !**silent)
             .map(|(t, _)| TrackState {
-                time: later,
-                track_deg: (t.track_deg + 90.0).rem_euclid(360.0),
+                motion: Motion { time: later, track_deg: (t.motion.track_deg + 90.0).rem_euclid(360.0), ..t.clone().motion },
                 ..t.clone()
             })
             .collect();

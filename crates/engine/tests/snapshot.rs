@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use deconflict_engine::decide::{self, Actor, AgreementAction, Decision, NewMessage, Transition};
 use deconflict_engine::lifecycle::ConditionKind;
 use deconflict_engine::snapshot::{self, SnapshotError, SnapshotPosition};
+use deconflict_engine::Motion;
 use deconflict_engine::{
     AgreementParams, Domain, Event, MissionType, OperationSpec, PartyId, Priority, Role, State,
     TrackReport,
@@ -203,13 +204,15 @@ impl World {
         };
         TrackReport {
             track_id: format!("{}-t{}", owner.0, self.rng.random_range(0..5)),
-            time: self.now,
-            lat_deg: 35.0 + self.rng.random_range(0.0..0.4),
-            lon_deg: 36.0 + self.rng.random_range(0.0..0.4),
-            altitude_m: self.rng.random_range(0.0..3_000.0),
-            ground_speed_mps: self.rng.random_range(20.0..120.0),
-            track_deg: self.rng.random_range(0.0..360.0),
-            vertical_rate_mps: self.rng.random_range(-5.0..5.0),
+            motion: Motion {
+                time: self.now,
+                lat_deg: 35.0 + self.rng.random_range(0.0..0.4),
+                lon_deg: 36.0 + self.rng.random_range(0.0..0.4),
+                altitude_m: self.rng.random_range(0.0..3_000.0),
+                ground_speed_mps: self.rng.random_range(20.0..120.0),
+                track_deg: self.rng.random_range(0.0..360.0),
+                vertical_rate_mps: self.rng.random_range(-5.0..5.0),
+            },
             operation_id,
             callsign: Some(format!("C{}", self.rng.random_range(0..99))),
             domain: Default::default(),

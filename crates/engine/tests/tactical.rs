@@ -10,6 +10,7 @@ use deconflict_engine::tactical::{
     TacticalParams, TrackState, MAX_GROUND_SPEED_MPS,
 };
 use deconflict_engine::track::MAX_SEA_SPEED_MPS;
+use deconflict_engine::Motion;
 use deconflict_engine::{Domain, PartyId, Severity};
 use geographiclib_rs::{DirectGeodesic, Geodesic, InverseGeodesic};
 use proptest::prelude::*;
@@ -26,20 +27,22 @@ fn track(owner: &str, lon_deg: f64, lat_deg: f64, altitude_m: f64) -> TrackState
     TrackState {
         owner: PartyId::from(owner),
         track_id: format!("{owner}-{lon_deg}-{lat_deg}"),
-        time: now(),
-        lat_deg,
-        lon_deg,
-        altitude_m,
-        ground_speed_mps: 0.0,
-        track_deg: 0.0,
-        vertical_rate_mps: 0.0,
+        motion: Motion {
+            time: now(),
+            lat_deg,
+            lon_deg,
+            altitude_m,
+            ground_speed_mps: 0.0,
+            track_deg: 0.0,
+            vertical_rate_mps: 0.0,
+        },
         domain: Default::default(),
     }
 }
 
 fn moving(mut t: TrackState, track_deg: f64, ground_speed_mps: f64) -> TrackState {
-    t.track_deg = track_deg;
-    t.ground_speed_mps = ground_speed_mps;
+    t.motion.track_deg = track_deg;
+    t.motion.ground_speed_mps = ground_speed_mps;
     t
 }
 
@@ -126,7 +129,12 @@ fn head_on_across_the_pole_and_the_antimeridian_closes_at_the_sum_of_speeds() {
             moving(track("q", -179.8, 10.0, 9_000.0), 270.0, 250.0),
         ),
     ] {
-        let geodesic_m: f64 = Geodesic::wgs84().inverse(a.lat_deg, a.lon_deg, b.lat_deg, b.lon_deg);
+        let geodesic_m: f64 = Geodesic::wgs84().inverse(
+            a.motion.lat_deg,
+            a.motion.lon_deg,
+            b.motion.lat_deg,
+            b.motion.lon_deg,
+        );
         let found = conflict(&a, &b).unwrap();
         assert!(
             (found.t_cpa_s - geodesic_m / 500.0).abs() < 0.005 * found.t_cpa_s,
@@ -212,7 +220,7 @@ fn a_stale_report_is_extrapolated_to_now() {
     // 20 s old at 250 m/s: 5 km further on, so 10 km becomes 5 km and separation is lost now.
     let (lon, lat) = offset(0.0, 40.0, 90.0, 10_000.0);
     let mut a = moving(track("p", 0.0, 40.0, 3_000.0), 90.0, 250.0);
-    a.time = now() - Duration::seconds(20);
+    a.motion.time = now() - Duration::seconds(20);
     let found = conflict(&a, &track("q", lon, lat, 3_000.0)).unwrap();
     assert!(found.los_now);
     assert!(
@@ -230,10 +238,10 @@ fn a_contact_of_zero_length_at_the_start_of_the_lookahead_is_no_conflict() {
     let mut above = track("q", 3.0, 3.0, edge_m);
     assert_eq!(conflict(&below, &above), None);
     // Climbing away: the vertical interval ends exactly at t = 0, so nothing is left of it.
-    above.vertical_rate_mps = 1.0;
+    above.motion.vertical_rate_mps = 1.0;
     assert_eq!(conflict(&below, &above), None);
     // Descending towards: separation is lost from t = 0 on, though not "now".
-    above.vertical_rate_mps = -10.0;
+    above.motion.vertical_rate_mps = -10.0;
     let found = conflict(&below, &above).unwrap();
     assert!(!found.los_now);
     assert_eq!((found.t_los_s, found.t_out_s), (0.0, 2.0 * edge_m / 10.0));
@@ -263,10 +271,10 @@ fn mixed_speeds_and_a_dense_cluster_give_the_same_result_fast_and_exhaustive() {
     let seeds = generate_traffic(600, 10, now());
     for (i, mut t) in seeds.into_iter().enumerate() {
         if i < 300 {
-            t.ground_speed_mps = 1_000.0 * (i % 6) as f64;
+            t.motion.ground_speed_mps = 1_000.0 * (i % 6) as f64;
         } else {
             let (lon, lat) = offset(10.0, 50.0, i as f64 * 7.3, (i % 50) as f64 * 200.0);
-            (t.lon_deg, t.lat_deg) = (lon, lat);
+            (t.motion.lon_deg, t.motion.lat_deg) = (lon, lat);
         }
         tracks.push(t);
     }
@@ -370,23 +378,24 @@ fn scene() -> impl Strategy<Value = Scene> {
                     (Some((az, k, head_on)), Some(previous)) => {
                         let mut t = previous.clone();
                         let distance = params.separation_horizontal_m + near_minimum[k];
-                        (t.lon_deg, t.lat_deg) = offset(t.lon_deg, t.lat_deg, az, distance);
+                        (t.motion.lon_deg, t.motion.lat_deg) =
+                            offset(t.motion.lon_deg, t.motion.lat_deg, az, distance);
                         if head_on {
-                            t.track_deg = (t.track_deg + 180.0).rem_euclid(360.0);
-                            t.vertical_rate_mps = -t.vertical_rate_mps;
+                            t.motion.track_deg = (t.motion.track_deg + 180.0).rem_euclid(360.0);
+                            t.motion.vertical_rate_mps = -t.motion.vertical_rate_mps;
                         }
                         t
                     }
                     _ => {
                         let (lon2, lat2) = offset(lon, lat, azimuth, spread_m * fraction);
                         let mut t = track("", lon2, lat2, 0.0);
-                        t.altitude_m = 9_000.0
+                        t.motion.altitude_m = 9_000.0
                             + f64::from(level) * params.separation_vertical_m
                             + jitters[jitter];
-                        t.ground_speed_mps = speed;
-                        t.track_deg = if inward { azimuth + 180.0 } else { heading };
-                        t.vertical_rate_mps = rate;
-                        t.time = now() - Duration::microseconds((age * 1e6) as i64);
+                        t.motion.ground_speed_mps = speed;
+                        t.motion.track_deg = if inward { azimuth + 180.0 } else { heading };
+                        t.motion.vertical_rate_mps = rate;
+                        t.motion.time = now() - Duration::microseconds((age * 1e6) as i64);
                         t
                     }
                 };
@@ -457,19 +466,23 @@ fn mixed_scene() -> impl Strategy<Value = MixedScene> {
                 let previous = i.checked_sub(1).map(|p| tracks[p].clone());
                 let t = &mut tracks[i];
                 t.domain = Domain::Sea;
-                t.ground_speed_mps = speed;
+                t.motion.ground_speed_mps = speed;
                 if let (Some((az, k, head_on)), Some(previous)) = (partner, previous) {
                     if previous.domain == Domain::Sea {
                         let distance = h_sea + near_minimum[k];
-                        (t.lon_deg, t.lat_deg) =
-                            offset(previous.lon_deg, previous.lat_deg, az, distance);
-                        t.ground_speed_mps = previous.ground_speed_mps;
-                        t.track_deg = if head_on {
-                            (previous.track_deg + 180.0).rem_euclid(360.0)
+                        (t.motion.lon_deg, t.motion.lat_deg) = offset(
+                            previous.motion.lon_deg,
+                            previous.motion.lat_deg,
+                            az,
+                            distance,
+                        );
+                        t.motion.ground_speed_mps = previous.motion.ground_speed_mps;
+                        t.motion.track_deg = if head_on {
+                            (previous.motion.track_deg + 180.0).rem_euclid(360.0)
                         } else {
-                            previous.track_deg
+                            previous.motion.track_deg
                         };
-                        t.time = previous.time;
+                        t.motion.time = previous.motion.time;
                     }
                 }
             }
@@ -557,7 +570,7 @@ fn two_ships_are_judged_with_the_sea_minima_and_no_vertical_criterion() {
     let a = moving(ship("red", 35.5, 35.0), 90.0, 10.0);
     let mut b = moving(ship("blue", lon, lat), 270.0, 10.0);
     // A reported height says nothing of a ship: it is at sea level.
-    b.altitude_m = 5_000.0;
+    b.motion.altitude_m = 5_000.0;
     let figures = pair_conflict_in(&a, &b, now(), &domains).expect("a sea CPA conflict");
     assert!((figures.t_cpa_s - 1_000.0).abs() < 1.0, "{figures:?}");
     // Loss of 1 NM when the gap is 1,852 m: (20,000 − 1,852) / 20 s.
@@ -609,8 +622,10 @@ fn random_scenes_mostly_hold_conflicts() {
             let (a, b) = (&scene.tracks[c.a], &scene.tracks[c.b]);
             let closing = (c.horizontal_distance_now_m - c.d_cpa_m) / c.t_cpa_s.max(1e-9);
             fast_closing += usize::from(c.t_cpa_s > 0.0 && closing > 2_000.0);
-            polar += usize::from(a.lat_deg.abs() > 85.0 && b.lat_deg.abs() > 85.0);
-            antimeridian += usize::from(a.lon_deg * b.lon_deg < 0.0 && a.lon_deg.abs() > 179.0);
+            polar += usize::from(a.motion.lat_deg.abs() > 85.0 && b.motion.lat_deg.abs() > 85.0);
+            antimeridian += usize::from(
+                a.motion.lon_deg * b.motion.lon_deg < 0.0 && a.motion.lon_deg.abs() > 179.0,
+            );
         }
     }
     println!(

@@ -51,6 +51,7 @@ mod vessel;
 
 use aivdm::{AisMessage, Sentence};
 use chrono::{DateTime, Utc};
+use deconflict_engine::Motion;
 
 use crate::error::LineError;
 use crate::report::{TrackReport, KNOTS_TO_MPS};
@@ -209,13 +210,15 @@ fn position_report(message: &AisMessage, time: DateTime<Utc>) -> Option<TrackRep
     };
     Some(TrackReport {
         track_id: mmsi_track_id(message.mmsi().raw()),
-        time,
-        lat_deg: position.latitude,
-        lon_deg: position.longitude,
-        altitude_m: 0.0,
-        ground_speed_mps: speed_kn * KNOTS_TO_MPS,
-        track_deg,
-        vertical_rate_mps: 0.0,
+        motion: Motion {
+            time,
+            lat_deg: position.latitude,
+            lon_deg: position.longitude,
+            altitude_m: 0.0,
+            ground_speed_mps: speed_kn * KNOTS_TO_MPS,
+            track_deg,
+            vertical_rate_mps: 0.0,
+        },
         operation_id: None,
         callsign: None,
         domain: crate::report::Domain::Sea,

@@ -127,7 +127,7 @@ mod tests {
         assert_eq!(report.track_id, "drone-7");
         assert_eq!(report.operation_id.as_deref(), Some("op-1"));
         assert_eq!(report.callsign, None);
-        assert_eq!(report.time.to_rfc3339(), "2025-06-01T10:00:00+00:00");
+        assert_eq!(report.motion.time.to_rfc3339(), "2025-06-01T10:00:00+00:00");
     }
 
     #[test]

@@ -32,6 +32,7 @@
 
 mod columns;
 
+use deconflict_engine::Motion;
 use std::collections::HashMap;
 use std::io::BufRead;
 
@@ -131,13 +132,15 @@ impl OpenSkyParser {
         };
         let callsign = optional(columns.callsign);
         let report = TrackReport {
-            time,
-            lat_deg,
-            lon_deg,
-            altitude_m,
-            ground_speed_mps: speed_mps,
-            track_deg: heading_deg.rem_euclid(360.0),
-            vertical_rate_mps: rate_mps.unwrap_or(0.0),
+            motion: Motion {
+                time,
+                lat_deg,
+                lon_deg,
+                altitude_m,
+                ground_speed_mps: speed_mps,
+                track_deg: heading_deg.rem_euclid(360.0),
+                vertical_rate_mps: rate_mps.unwrap_or(0.0),
+            },
             operation_id: None,
             callsign: Some(callsign).filter(|c| !c.is_empty()).map(str::to_owned),
             domain: Default::default(),
@@ -155,7 +158,7 @@ impl OpenSkyParser {
 
     /// Whether this report's position time was already reported for its track; remembers it.
     fn repeats_last_position(&mut self, report: &TrackReport) -> bool {
-        let time_ms = report.time.timestamp_millis();
+        let time_ms = report.motion.time.timestamp_millis();
         if self.last_position_ms.len() >= MAX_TRACKS
             && !self.last_position_ms.contains_key(&report.track_id)
         {
@@ -315,11 +318,14 @@ mod tests {
         let (items, stats) = read(&[OPENSKY_HEADER, ROW]);
         let report = items[0].clone().unwrap();
         assert_eq!(report.track_id, "4b1806");
-        assert_eq!(report.altitude_m, 10_850.88);
+        assert_eq!(report.motion.altitude_m, 10_850.88);
         assert_eq!(report.callsign.as_deref(), Some("SWR2GH"));
-        assert_eq!(report.time.timestamp_millis(), 1_656_287_999_624);
-        assert_eq!((report.ground_speed_mps, report.track_deg), (231.5, 271.2));
-        assert_eq!(report.vertical_rate_mps, -3.25);
+        assert_eq!(report.motion.time.timestamp_millis(), 1_656_287_999_624);
+        assert_eq!(
+            (report.motion.ground_speed_mps, report.motion.track_deg),
+            (231.5, 271.2)
+        );
+        assert_eq!(report.motion.vertical_rate_mps, -3.25);
         assert_eq!((stats.lines, stats.reports), (2, 1));
     }
 
@@ -329,7 +335,7 @@ mod tests {
         let row = ROW.replace(",271.2,", ",-139.2,");
         let (items, stats) = read(&[OPENSKY_HEADER, &row]);
         let report = items[0].clone().unwrap();
-        assert!((report.track_deg - 220.8).abs() < 1e-9);
+        assert!((report.motion.track_deg - 220.8).abs() < 1e-9);
         assert_eq!(stats.malformed, 0);
     }
 
@@ -339,10 +345,14 @@ mod tests {
         let (items, _) = read(&[header, "abc123,x,1656288000,8.5,47.5,90,100,3000"]);
         let report = items[0].clone().unwrap();
         assert_eq!(
-            (report.lat_deg, report.lon_deg, report.altitude_m),
+            (
+                report.motion.lat_deg,
+                report.motion.lon_deg,
+                report.motion.altitude_m
+            ),
             (47.5, 8.5, 3000.0)
         );
-        assert_eq!(report.time.timestamp(), 1_656_288_000);
+        assert_eq!(report.motion.time.timestamp(), 1_656_288_000);
     }
 
     #[test]
@@ -371,7 +381,10 @@ mod tests {
         let parked = "1656288000,4b1808,47.46,8.55,0.0,199.7,,,True,False,False,,,,1656287998.5,1656287999.1";
         let (items, stats) = read(&[OPENSKY_HEADER, taxiing, parked]);
         let report = items[0].clone().unwrap();
-        assert_eq!((report.altitude_m, report.vertical_rate_mps), (426.72, 0.0));
+        assert_eq!(
+            (report.motion.altitude_m, report.motion.vertical_rate_mps),
+            (426.72, 0.0)
+        );
         assert_eq!((stats.reports, stats.ignored), (1, 1));
     }
 

@@ -31,6 +31,7 @@
 
 mod record;
 
+use deconflict_engine::Motion;
 use std::collections::HashMap;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -194,13 +195,15 @@ fn report(header: Header, position: Position, track: &TrackState) -> Option<Trac
     }
     Some(TrackReport {
         track_id: header.track_id,
-        time: header.time,
-        lat_deg: position.lat_deg,
-        lon_deg: position.lon_deg,
-        altitude_m: position.altitude_m,
-        ground_speed_mps: velocity.ground_speed_mps,
-        track_deg: velocity.track_deg,
-        vertical_rate_mps: velocity.vertical_rate_mps,
+        motion: Motion {
+            time: header.time,
+            lat_deg: position.lat_deg,
+            lon_deg: position.lon_deg,
+            altitude_m: position.altitude_m,
+            ground_speed_mps: velocity.ground_speed_mps,
+            track_deg: velocity.track_deg,
+            vertical_rate_mps: velocity.vertical_rate_mps,
+        },
         operation_id: None,
         callsign: track.callsign.clone(),
         domain: Default::default(),
@@ -237,8 +240,11 @@ mod tests {
             .unwrap();
         assert_eq!(report.track_id, "4ca2d6");
         assert_eq!(report.callsign.as_deref(), Some("BAW123"));
-        assert_eq!(report.time.to_rfc3339(), "2015-10-01T06:00:00.500+00:00");
-        assert_eq!(report.track_deg, 146.0);
+        assert_eq!(
+            report.motion.time.to_rfc3339(),
+            "2015-10-01T06:00:00.500+00:00"
+        );
+        assert_eq!(report.motion.track_deg, 146.0);
         let stats = sbs.stats();
         assert_eq!((stats.lines, stats.reports, stats.ignored), (4, 1, 1));
     }
@@ -319,7 +325,7 @@ mod tests {
             ",37000,451,146,51.45735,-1.02826,-64,,0,,0,0",
         );
         let report = sbs.push_line(&line).unwrap().unwrap();
-        assert_eq!(report.track_deg, 146.0);
+        assert_eq!(report.motion.track_deg, 146.0);
         // And kept for the positions that follow without one.
         assert!(sbs
             .push_line(&position("4CA2D6", "06:00:01.000"))
@@ -337,7 +343,7 @@ mod tests {
             .push_line(&position("4CA2D6", "06:00:01.000"))
             .unwrap()
             .expect("the earlier valid velocity still goes with the position");
-        assert!((report.ground_speed_mps - 451.0 * 1852.0 / 3600.0).abs() < 1e-9);
+        assert!((report.motion.ground_speed_mps - 451.0 * 1852.0 / 3600.0).abs() < 1e-9);
         assert_eq!(sbs.stats().malformed, 1);
     }
 
@@ -356,6 +362,6 @@ mod tests {
             )
             .unwrap()
             .unwrap();
-        assert_eq!(report.time, received);
+        assert_eq!(report.motion.time, received);
     }
 }

@@ -60,18 +60,18 @@ fn orbcomm_tag_blocks_give_times_and_an_interleaved_type_5_is_reassembled() {
             format!("mmsi-{:09}", libais["mmsi"].as_u64().unwrap())
         );
         let stamp = libais["tagblock_timestamp"].as_str().unwrap();
-        assert_eq!(report.time, time(stamp));
+        assert_eq!(report.motion.time, time(stamp));
         assert!(
-            (report.lat_deg - libais["lat"].as_f64().unwrap()).abs() < 2e-5,
+            (report.motion.lat_deg - libais["lat"].as_f64().unwrap()).abs() < 2e-5,
             "{report:?} {libais}"
         );
         assert!(
-            (report.lon_deg - libais["lon"].as_f64().unwrap()).abs() < 2e-5,
+            (report.motion.lon_deg - libais["lon"].as_f64().unwrap()).abs() < 2e-5,
             "{report:?} {libais}"
         );
         let knots = libais["speed"].as_f64().unwrap();
-        assert!((report.ground_speed_mps - knots * 1852.0 / 3600.0).abs() < 1e-5);
-        assert!((report.track_deg - libais["course"].as_f64().unwrap()).abs() < 1e-4);
+        assert!((report.motion.ground_speed_mps - knots * 1852.0 / 3600.0).abs() < 1e-5);
+        assert!((report.motion.track_deg - libais["course"].as_f64().unwrap()).abs() < 1e-4);
     }
     let static_5 = expected.iter().find(|v| v["type"] == 5).unwrap();
     let mmsi = static_5["mmsi"].as_u64().unwrap() as u32;
@@ -130,12 +130,15 @@ fn class_b_and_long_range_positions_match_gpsd() {
     );
     for (report, (mmsi, lat, lon, speed, track)) in reports.iter().zip(&expected) {
         assert_eq!(report.track_id, format!("mmsi-{mmsi:09}"));
-        assert!((report.lat_deg - lat).abs() < 1e-9, "{report:?}");
-        assert!((report.lon_deg - lon).abs() < 1e-9, "{report:?}");
-        assert!((report.ground_speed_mps - speed).abs() < 1e-9, "{report:?}");
-        assert!((report.track_deg - track).abs() < 1e-9, "{report:?}");
-        assert_eq!(report.time, received);
-        assert_eq!(report.altitude_m, 0.0);
+        assert!((report.motion.lat_deg - lat).abs() < 1e-9, "{report:?}");
+        assert!((report.motion.lon_deg - lon).abs() < 1e-9, "{report:?}");
+        assert!(
+            (report.motion.ground_speed_mps - speed).abs() < 1e-9,
+            "{report:?}"
+        );
+        assert!((report.motion.track_deg - track).abs() < 1e-9, "{report:?}");
+        assert_eq!(report.motion.time, received);
+        assert_eq!(report.motion.altitude_m, 0.0);
     }
     // Type 24: every part A names its ship; the parts B here carry part number 3, which
     // ITU-R M.1371 does not define (gpsd prints nothing for them either): malformed.
@@ -171,7 +174,7 @@ fn uscg_receiver_times_and_every_message_type_in_libais_examples() {
     let ids: Vec<&str> = reports.iter().map(|r| r.track_id.as_str()).collect();
     assert_eq!(ids, ["mmsi-367033650", "mmsi-636091044", "mmsi-366764000"]);
     // The time is the first UNIX time after the checksum (the receiver's).
-    assert_eq!(reports[0].time, time("2012-01-01T05:01:00Z"));
+    assert_eq!(reports[0].motion.time, time("2012-01-01T05:01:00Z"));
     assert_eq!(stats.lines, 26);
     assert_eq!(stats.malformed, 2, "{:?}", stats.examples);
 }

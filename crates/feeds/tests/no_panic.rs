@@ -87,7 +87,7 @@ fn check_ais(lines: &[String]) {
     for line in lines {
         if let Ok(Some(report)) = ais.push_line(line) {
             assert_eq!(report.validate(), Ok(()));
-            assert_eq!(report.altitude_m, 0.0);
+            assert_eq!(report.motion.altitude_m, 0.0);
         }
     }
     let stats = ais.stats();

@@ -42,12 +42,16 @@ type Expected = (
 fn assert_report(report: &TrackReport, expected: Expected) {
     let (track_id, time, lat, lon, altitude_m, speed_mps, track_deg, rate_mps, callsign) = expected;
     assert_eq!(report.track_id, track_id);
-    assert_eq!(report.time.to_rfc3339(), time, "{track_id}");
-    assert_eq!((report.lat_deg, report.lon_deg), (lat, lon), "{track_id}");
-    assert_close(report.altitude_m, altitude_m);
-    assert_close(report.ground_speed_mps, speed_mps);
-    assert_close(report.track_deg, track_deg);
-    assert_close(report.vertical_rate_mps, rate_mps);
+    assert_eq!(report.motion.time.to_rfc3339(), time, "{track_id}");
+    assert_eq!(
+        (report.motion.lat_deg, report.motion.lon_deg),
+        (lat, lon),
+        "{track_id}"
+    );
+    assert_close(report.motion.altitude_m, altitude_m);
+    assert_close(report.motion.ground_speed_mps, speed_mps);
+    assert_close(report.motion.track_deg, track_deg);
+    assert_close(report.motion.vertical_rate_mps, rate_mps);
     assert_eq!(report.callsign.as_deref(), callsign, "{track_id}");
     assert_eq!(report.operation_id, None);
     assert_eq!(report.validate(), Ok(()));
@@ -182,7 +186,13 @@ fn opensky_csv_prefers_geometric_altitude_and_skips_unknowns() {
     let reports: Vec<TrackReport> = reports.into_iter().map(Result::unwrap).collect();
     let summary: Vec<_> = reports
         .iter()
-        .map(|r| (r.track_id.as_str(), r.time.timestamp_millis(), r.altitude_m))
+        .map(|r| {
+            (
+                r.track_id.as_str(),
+                r.motion.time.timestamp_millis(),
+                r.motion.altitude_m,
+            )
+        })
         .collect();
     assert_eq!(
         summary,
@@ -197,11 +207,11 @@ fn opensky_csv_prefers_geometric_altitude_and_skips_unknowns() {
     let first = &reports[1];
     assert_eq!(first.callsign.as_deref(), Some("DLH4TK"));
     assert_eq!(
-        (first.ground_speed_mps, first.track_deg),
+        (first.motion.ground_speed_mps, first.motion.track_deg),
         (231.7088396, 266.3038642)
     );
-    assert_eq!(first.vertical_rate_mps, -7.8);
-    assert_eq!(reports[0].vertical_rate_mps, 0.0);
+    assert_eq!(first.motion.vertical_rate_mps, -7.8);
+    assert_eq!(reports[0].motion.vertical_rate_mps, 0.0);
 
     let errors: Vec<LineError> = errors.into_iter().map(Result::unwrap_err).collect();
     assert!(matches!(
@@ -245,7 +255,7 @@ fn ndjson_reports_are_read_and_the_out_of_range_one_is_caught() {
     assert_eq!(tracks, vec!["drone-7", "drone-7", "4b1806", "drone-7"]);
     assert_eq!(reports[0].operation_id.as_deref(), Some("op-2025-0601-a"));
     assert_eq!(
-        reports[2].time.to_rfc3339(),
+        reports[2].motion.time.to_rfc3339(),
         "2025-06-01T08:00:01.500+00:00"
     );
     assert_eq!((stats.lines, stats.reports, stats.malformed), (7, 4, 2));
@@ -300,16 +310,22 @@ fn a_traffic_library_export_is_read_in_si_units() {
     assert_eq!((reports.len(), stats.ignored, stats.malformed), (3, 1, 0));
     let first = &reports[0];
     assert_eq!(first.track_id, "4010e9");
-    assert_eq!(first.time.to_rfc3339(), "2018-10-01T06:00:03.812+00:00");
-    assert_close(first.track_deg, 220.8);
-    assert_close(first.altitude_m, 38_275.0 * 0.3048);
-    assert_close(first.ground_speed_mps, 451.0 * 1852.0 / 3600.0);
-    assert_close(first.vertical_rate_mps, -64.0 * 0.3048 / 60.0);
+    assert_eq!(
+        first.motion.time.to_rfc3339(),
+        "2018-10-01T06:00:03.812+00:00"
+    );
+    assert_close(first.motion.track_deg, 220.8);
+    assert_close(first.motion.altitude_m, 38_275.0 * 0.3048);
+    assert_close(first.motion.ground_speed_mps, 451.0 * 1852.0 / 3600.0);
+    assert_close(first.motion.vertical_rate_mps, -64.0 * 0.3048 / 60.0);
     let second = &reports[1];
-    assert_close(second.altitude_m, 24_000.0 * 0.3048);
-    assert_eq!(second.time.to_rfc3339(), "2018-10-01T06:00:05+00:00");
+    assert_close(second.motion.altitude_m, 24_000.0 * 0.3048);
+    assert_eq!(second.motion.time.to_rfc3339(), "2018-10-01T06:00:05+00:00");
     let third = &reports[2];
-    assert_close(third.altitude_m, 12_000.0 * 0.3048);
-    assert_eq!((third.track_deg, third.vertical_rate_mps), (0.0, 0.0));
+    assert_close(third.motion.altitude_m, 12_000.0 * 0.3048);
+    assert_eq!(
+        (third.motion.track_deg, third.motion.vertical_rate_mps),
+        (0.0, 0.0)
+    );
     assert_eq!(third.callsign, None);
 }

@@ -28,6 +28,7 @@
 use chrono::{Duration as Span, Utc};
 use deconflict_engine::shard::Cell;
 use deconflict_engine::tactical::traffic::{generate, TrafficShape};
+use deconflict_engine::Motion;
 use deconflict_engine::TrackReport;
 use deconflict_server::bus::BusConfig;
 use deconflict_server::cellstream;
@@ -184,19 +185,24 @@ async fn run(count: usize, tracks: usize, servers: &[String]) -> String {
         // Per party, bodies of at most CHUNK reports.
         let mut bodies: Vec<Vec<String>> = vec![vec![String::new()]; PARTIES];
         for (i, state) in traffic.iter().enumerate() {
-            let north = state.ground_speed_mps * state.track_deg.to_radians().cos() * dt;
-            let east = state.ground_speed_mps * state.track_deg.to_radians().sin() * dt;
-            let lat = state.lat_deg + (north / 6_371_000.0).to_degrees();
-            let lon = state.lon_deg + (east / (6_371_000.0 * lat.to_radians().cos())).to_degrees();
+            let north =
+                state.motion.ground_speed_mps * state.motion.track_deg.to_radians().cos() * dt;
+            let east =
+                state.motion.ground_speed_mps * state.motion.track_deg.to_radians().sin() * dt;
+            let lat = state.motion.lat_deg + (north / 6_371_000.0).to_degrees();
+            let lon =
+                state.motion.lon_deg + (east / (6_371_000.0 * lat.to_radians().cos())).to_degrees();
             let report = TrackReport {
                 track_id: format!("t{i}"),
-                time: state.time + Span::seconds(second as i64),
-                lat_deg: lat,
-                lon_deg: lon,
-                altitude_m: state.altitude_m + state.vertical_rate_mps * dt,
-                ground_speed_mps: state.ground_speed_mps,
-                track_deg: state.track_deg,
-                vertical_rate_mps: state.vertical_rate_mps,
+                motion: Motion {
+                    time: state.motion.time + Span::seconds(second as i64),
+                    lat_deg: lat,
+                    lon_deg: lon,
+                    altitude_m: state.motion.altitude_m + state.motion.vertical_rate_mps * dt,
+                    ground_speed_mps: state.motion.ground_speed_mps,
+                    track_deg: state.motion.track_deg,
+                    vertical_rate_mps: state.motion.vertical_rate_mps,
+                },
                 operation_id: None,
                 callsign: None,
                 domain: Default::default(),
@@ -272,10 +278,12 @@ async fn run(count: usize, tracks: usize, servers: &[String]) -> String {
                         .iter()
                         .enumerate()
                         .map(|(i, state)| {
-                            let cell = Cell::of(state.lat_deg, state.lon_deg).unwrap();
+                            let cell =
+                                Cell::of(state.motion.lat_deg, state.motion.lon_deg).unwrap();
                             !shard.owned().contains(&cell)
-                                || s.track(&format!("t{i}"))
-                                    .is_some_and(|t| t.report().time >= state.time + last)
+                                || s.track(&format!("t{i}")).is_some_and(|t| {
+                                    t.report().motion.time >= state.motion.time + last
+                                })
                         })
                         .collect()
                 })

@@ -18,6 +18,7 @@
 
 use chrono::{Duration, Utc};
 use deconflict_engine::tactical::{generate, TrafficShape};
+use deconflict_engine::Motion;
 use deconflict_engine::TrackReport;
 use deconflict_server::App;
 use std::sync::Arc;
@@ -123,19 +124,24 @@ async fn run() {
         let mut per_party = vec![String::new(); PARTIES];
         for (i, state) in initial.iter().enumerate() {
             let dt = second as f64;
-            let north = state.ground_speed_mps * state.track_deg.to_radians().cos() * dt;
-            let east = state.ground_speed_mps * state.track_deg.to_radians().sin() * dt;
-            let lat = state.lat_deg + (north / 6_371_000.0).to_degrees();
-            let lon = state.lon_deg + (east / (6_371_000.0 * lat.to_radians().cos())).to_degrees();
+            let north =
+                state.motion.ground_speed_mps * state.motion.track_deg.to_radians().cos() * dt;
+            let east =
+                state.motion.ground_speed_mps * state.motion.track_deg.to_radians().sin() * dt;
+            let lat = state.motion.lat_deg + (north / 6_371_000.0).to_degrees();
+            let lon =
+                state.motion.lon_deg + (east / (6_371_000.0 * lat.to_radians().cos())).to_degrees();
             let report = TrackReport {
                 track_id: format!("t{i}"),
-                time,
-                lat_deg: lat,
-                lon_deg: lon,
-                altitude_m: state.altitude_m,
-                ground_speed_mps: state.ground_speed_mps,
-                track_deg: state.track_deg,
-                vertical_rate_mps: 0.0,
+                motion: Motion {
+                    time,
+                    lat_deg: lat,
+                    lon_deg: lon,
+                    altitude_m: state.motion.altitude_m,
+                    ground_speed_mps: state.motion.ground_speed_mps,
+                    track_deg: state.motion.track_deg,
+                    vertical_rate_mps: 0.0,
+                },
                 operation_id: None,
                 callsign: None,
                 domain: Default::default(),

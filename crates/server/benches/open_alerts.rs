@@ -25,6 +25,7 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use deconflict_engine::decide::{self, Actor};
+use deconflict_engine::Motion;
 use deconflict_engine::{Event, PartyId, Role, State, TrackReport};
 use deconflict_geometry::Limits;
 use deconflict_server::app::Clock;
@@ -166,13 +167,15 @@ fn report_tracks(app: &App, time: DateTime<Utc>) {
         .map(|i| {
             let report = TrackReport {
                 track_id: format!("T{i:04}"),
-                time,
-                lat_deg: 10.0 + (i / 40) as f64 * 0.5,
-                lon_deg: -150.0 + (i % 40) as f64 * 0.5,
-                altitude_m: 3_000.0 + (i % 30) as f64 * 304.8,
-                ground_speed_mps: 200.0,
-                track_deg: (i * 37 % 360) as f64,
-                vertical_rate_mps: 0.0,
+                motion: Motion {
+                    time,
+                    lat_deg: 10.0 + (i / 40) as f64 * 0.5,
+                    lon_deg: -150.0 + (i % 40) as f64 * 0.5,
+                    altitude_m: 3_000.0 + (i % 30) as f64 * 304.8,
+                    ground_speed_mps: 200.0,
+                    track_deg: (i * 37 % 360) as f64,
+                    vertical_rate_mps: 0.0,
+                },
                 operation_id: None,
                 callsign: None,
                 domain: Default::default(),

@@ -108,23 +108,23 @@ async fn run(tracks: usize, samples: usize, pass_after_reports: Option<Duration>
                 let time = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
                 let mut bodies = vec![String::new(); 4];
                 for (i, state) in traffic.iter().enumerate().skip(slice % 10).step_by(10) {
-                    let (sin, cos) = state.track_deg.to_radians().sin_cos();
-                    let lat = state.lat_deg
-                        + (state.ground_speed_mps * cos * dt / 6_371_000.0).to_degrees();
-                    let lon = state.lon_deg
-                        + (state.ground_speed_mps * sin * dt
+                    let (sin, cos) = state.motion.track_deg.to_radians().sin_cos();
+                    let lat = state.motion.lat_deg
+                        + (state.motion.ground_speed_mps * cos * dt / 6_371_000.0).to_degrees();
+                    let lon = state.motion.lon_deg
+                        + (state.motion.ground_speed_mps * sin * dt
                             / (6_371_000.0 * lat.to_radians().cos()))
                         .to_degrees();
-                    let altitude =
-                        (state.altitude_m + state.vertical_rate_mps * dt).clamp(0.0, 15_000.0);
+                    let altitude = (state.motion.altitude_m + state.motion.vertical_rate_mps * dt)
+                        .clamp(0.0, 15_000.0);
                     let party: usize = state.owner.0.trim_start_matches("party-").parse().unwrap();
                     bodies[party].push_str(
                         &json!({
                             "track_id": format!("t{i}"), "time": time, "lat_deg": lat,
                             "lon_deg": lon, "altitude_m": altitude,
-                            "ground_speed_mps": state.ground_speed_mps,
-                            "track_deg": state.track_deg,
-                            "vertical_rate_mps": state.vertical_rate_mps
+                            "ground_speed_mps": state.motion.ground_speed_mps,
+                            "track_deg": state.motion.track_deg,
+                            "vertical_rate_mps": state.motion.vertical_rate_mps
                         })
                         .to_string(),
                     );

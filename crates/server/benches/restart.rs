@@ -23,6 +23,7 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use deconflict_engine::decide::{self, Actor, Decision, NewMessage};
+use deconflict_engine::Motion;
 use deconflict_engine::{
     Domain, Event, MissionType, OperationSpec, PartyId, Priority, Role, State, TrackReport,
 };
@@ -62,13 +63,15 @@ fn report(i: usize, now: DateTime<Utc>) -> TrackReport {
     let direction = if i.is_multiple_of(2) { 1.0 } else { -1.0 };
     TrackReport {
         track_id: format!("trk{i:05}"),
-        time: now,
-        lat_deg: 31.0 + lane * 0.04,
-        lon_deg: 30.0 + ((i / 200) as f64 * 1.3 + direction * t * 0.002).rem_euclid(14.0),
-        altitude_m: 3_000.0 + (i % 7) as f64 * 300.0,
-        ground_speed_mps: 180.0,
-        track_deg: if direction > 0.0 { 90.0 } else { 270.0 },
-        vertical_rate_mps: 0.0,
+        motion: Motion {
+            time: now,
+            lat_deg: 31.0 + lane * 0.04,
+            lon_deg: 30.0 + ((i / 200) as f64 * 1.3 + direction * t * 0.002).rem_euclid(14.0),
+            altitude_m: 3_000.0 + (i % 7) as f64 * 300.0,
+            ground_speed_mps: 180.0,
+            track_deg: if direction > 0.0 { 90.0 } else { 270.0 },
+            vertical_rate_mps: 0.0,
+        },
         operation_id: None,
         callsign: Some(format!("C{i}")),
         domain: Default::default(),

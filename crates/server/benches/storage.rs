@@ -21,6 +21,7 @@
 //!
 //! Run: `cargo bench -p deconflict-server --bench storage`
 
+use deconflict_engine::Motion;
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -55,24 +56,29 @@ fn traffic(start: DateTime<Utc>, callsigns: bool) -> Traffic {
             let mut per_party = vec![Vec::new(); PARTIES];
             for (i, state) in initial.iter().enumerate() {
                 let dt = second as f64;
-                let north = state.ground_speed_mps * state.track_deg.to_radians().cos() * dt;
-                let east = state.ground_speed_mps * state.track_deg.to_radians().sin() * dt;
-                let lat = state.lat_deg + (north / 6_371_000.0).to_degrees();
-                let lon =
-                    state.lon_deg + (east / (6_371_000.0 * lat.to_radians().cos())).to_degrees();
+                let north =
+                    state.motion.ground_speed_mps * state.motion.track_deg.to_radians().cos() * dt;
+                let east =
+                    state.motion.ground_speed_mps * state.motion.track_deg.to_radians().sin() * dt;
+                let lat = state.motion.lat_deg + (north / 6_371_000.0).to_degrees();
+                let lon = state.motion.lon_deg
+                    + (east / (6_371_000.0 * lat.to_radians().cos())).to_degrees();
                 let jitter_ms = rng.random_range(0..1_000);
-                let altitude_m = (state.altitude_m + state.vertical_rate_mps * dt).max(0.0);
+                let altitude_m =
+                    (state.motion.altitude_m + state.motion.vertical_rate_mps * dt).max(0.0);
                 per_party[i % PARTIES].push(TrackReport {
                     track_id: ids[i].clone(),
-                    time: start
-                        + Duration::seconds(second as i64)
-                        + Duration::milliseconds(jitter_ms),
-                    lat_deg: lat,
-                    lon_deg: lon,
-                    altitude_m,
-                    ground_speed_mps: state.ground_speed_mps,
-                    track_deg: state.track_deg,
-                    vertical_rate_mps: state.vertical_rate_mps,
+                    motion: Motion {
+                        time: start
+                            + Duration::seconds(second as i64)
+                            + Duration::milliseconds(jitter_ms),
+                        lat_deg: lat,
+                        lon_deg: lon,
+                        altitude_m,
+                        ground_speed_mps: state.motion.ground_speed_mps,
+                        track_deg: state.motion.track_deg,
+                        vertical_rate_mps: state.motion.vertical_rate_mps,
+                    },
                     operation_id: None,
                     callsign: callsigns
                         .then(|| format!("{}{}", airlines[i % airlines.len()], 100 + i % 9_000)),
@@ -133,7 +139,7 @@ fn stored_bytes_per_report(
                 reports,
             };
             log.append(vec![deconflict_server::app::new_event(
-                traffic[second][0][0].time,
+                traffic[second][0][0].motion.time,
                 format!("p{party}"),
                 &event,
             )])
@@ -153,7 +159,7 @@ fn ingest_through_app(
     compress: bool,
 ) -> (f64, f64, f64, f64) {
     let path = dir.join(format!("{name}.db"));
-    let start = traffic[0][0][0].time;
+    let start = traffic[0][0][0].motion.time;
     let clock_us = Arc::new(AtomicI64::new(start.timestamp_micros()));
     let reader = clock_us.clone();
     let mut config = Config::new(path.clone(), "storage-bench-admin-token".into());
@@ -189,7 +195,7 @@ fn ingest_through_app(
         let mut accepted = 0usize;
         for per_party in round {
             clock_us.store(
-                per_party[0][0].time.timestamp_micros() + 500_000,
+                per_party[0][0].motion.time.timestamp_micros() + 500_000,
                 Ordering::SeqCst,
             );
             for (party, batch) in per_party.iter().enumerate() {

@@ -121,11 +121,11 @@ pub enum CellStreamError {
 
 /// The subject a report is published on, by the band's grid.
 pub fn subject(band: &Band, report: &TrackReport) -> String {
-    let speed = report.ground_speed_mps.abs();
+    let speed = report.motion.ground_speed_mps.abs();
     if speed.is_nan() || speed > band.max_speed_mps {
         return FAST_SUBJECT.to_owned();
     }
-    Cell::of(report.lat_deg, report.lon_deg)
+    Cell::of(report.motion.lat_deg, report.motion.lon_deg)
         .map(Cell::subject)
         // `report_positions` refuses positions outside the globe before this is asked.
         .unwrap_or_else(|| FAST_SUBJECT.to_owned())

@@ -4,6 +4,7 @@
 //! `DECONFLICT_TEST_POSTGRES` names: skipped with a line on stderr when it is unset, a failure
 //! under `CI=true`; see `deconflict_store::testing`), in this one test binary.
 
+use deconflict_engine::Motion;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -149,13 +150,15 @@ impl Harness {
         let east_m = f64::from(track.as_bytes()[1]) * 1_000.0;
         let report = TrackReport {
             track_id: track.into(),
-            time,
-            lat_deg: 50.0,
-            lon_deg: 10.0 + east_m / 71_500.0,
-            altitude_m: 3_000.0,
-            ground_speed_mps: 150.0,
-            track_deg: 90.0,
-            vertical_rate_mps: 0.0,
+            motion: Motion {
+                time,
+                lat_deg: 50.0,
+                lon_deg: 10.0 + east_m / 71_500.0,
+                altitude_m: 3_000.0,
+                ground_speed_mps: 150.0,
+                track_deg: 90.0,
+                vertical_rate_mps: 0.0,
+            },
             operation_id: None,
             callsign: None,
             domain: Default::default(),
@@ -184,13 +187,15 @@ impl Harness {
         let owner = PartyId(party.into());
         let report = TrackReport {
             track_id: track.into(),
-            time: self.app.now(),
-            lat_deg: 50.000_012_345_678,
-            lon_deg: 10.0 + east_m / 71_500.0,
-            altitude_m: 3_000.123_456,
-            ground_speed_mps: 180.0,
-            track_deg,
-            vertical_rate_mps: 0.0,
+            motion: Motion {
+                time: self.app.now(),
+                lat_deg: 50.000_012_345_678,
+                lon_deg: 10.0 + east_m / 71_500.0,
+                altitude_m: 3_000.123_456,
+                ground_speed_mps: 180.0,
+                track_deg,
+                vertical_rate_mps: 0.0,
+            },
             operation_id: None,
             callsign: Some("TEST1".into()),
             domain: Default::default(),
@@ -502,9 +507,9 @@ fn reports_are_kept_as_receivers_resolve_them(mut logs: Logs) {
     let live = harness
         .app
         .read(|state| state.track("A1").unwrap().report());
-    assert_eq!(live.lat_deg, 50.000_012_3);
-    assert_eq!(live.altitude_m, 3_000.12);
-    assert_eq!(live.time.timestamp_subsec_micros(), 234_000);
+    assert_eq!(live.motion.lat_deg, 50.000_012_3);
+    assert_eq!(live.motion.altitude_m, 3_000.12);
+    assert_eq!(live.motion.time.timestamp_subsec_micros(), 234_000);
     drop(harness);
     let replayed = replayed(&logs, &path);
     let after = replayed.read(|state| state.track("A1").unwrap().report());

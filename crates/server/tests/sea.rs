@@ -137,8 +137,31 @@ async fn the_openapi_document_names_the_domains_and_the_vessel_data() {
         .await
         .unwrap();
     let schemas = &document["components"]["schemas"];
-    assert!(schemas["TrackReport"]["properties"]["domain"].is_object());
-    assert!(schemas["TrackReport"]["properties"]["vessel"].is_object());
+    // A report is its motion's fields and its own, side by side: `allOf` the two.
+    let report = &schemas["TrackReport"];
+    let property = |name: &str| {
+        let parts = report["allOf"].as_array().cloned().unwrap_or_default();
+        std::iter::once(report.clone())
+            .chain(parts)
+            .map(|part| match part["$ref"].as_str() {
+                Some(reference) => schemas[reference.rsplit('/').next().unwrap()].clone(),
+                None => part,
+            })
+            .any(|part| part["properties"][name].is_object())
+    };
+    for name in [
+        "track_id",
+        "time",
+        "lat_deg",
+        "vertical_rate_mps",
+        "domain",
+        "vessel",
+    ] {
+        assert!(
+            property(name),
+            "TrackReport's schema has no {name}: {report}"
+        );
+    }
     assert!(schemas["VesselParticulars"]["properties"]["length_m"].is_object());
     assert!(schemas["AgreementParams"]["properties"]["sea"].is_object());
     assert!(schemas["AgreementParams"]["properties"]["air_sea_checked"].is_object());

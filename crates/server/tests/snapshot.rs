@@ -5,6 +5,7 @@
 use chrono::{Duration, Utc};
 use deconflict_engine::decide::{self, Actor};
 use deconflict_engine::snapshot::{self, SnapshotPosition};
+use deconflict_engine::Motion;
 use deconflict_engine::{
     Domain, Event, MissionType, OperationSpec, PartyId, Role, State, TrackReport,
 };
@@ -92,13 +93,15 @@ fn busy(app: &App, round: usize) {
         .unwrap();
         let report = TrackReport {
             track_id: format!("{owner}-{round}"),
-            time: app.now(),
-            lat_deg: 35.0,
-            lon_deg: lon,
-            altitude_m: 1_500.0,
-            ground_speed_mps: 50.0,
-            track_deg: if owner == "blue" { 90.0 } else { 270.0 },
-            vertical_rate_mps: 0.0,
+            motion: Motion {
+                time: app.now(),
+                lat_deg: 35.0,
+                lon_deg: lon,
+                altitude_m: 1_500.0,
+                ground_speed_mps: 50.0,
+                track_deg: if owner == "blue" { 90.0 } else { 270.0 },
+                vertical_rate_mps: 0.0,
+            },
             operation_id: Some(id.clone()),
             callsign: None,
             domain: Default::default(),

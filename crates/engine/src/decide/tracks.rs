@@ -100,7 +100,7 @@ pub fn report_positions(
         }
         // Kept as receivers resolve it, before anything is decided on it (`track::quantised`).
         let report = report.quantised();
-        if let Err(refusal) = window.check(report.time, now) {
+        if let Err(refusal) = window.check(report.motion.time, now) {
             refused.push(Refused { index, refusal });
             continue;
         }
@@ -473,18 +473,11 @@ thread_local! {
 
 /// [`track_state`] written into a kept value, reusing its strings' buffers.
 fn write_track_state(kept: &mut TrackState, track: LiveTrack<'_>) {
-    let r = track.motion();
     kept.owner.0.clear();
     kept.owner.0.push_str(&track.owner.0);
     kept.track_id.clear();
     kept.track_id.push_str(track.id);
-    kept.time = r.time;
-    kept.lat_deg = r.lat_deg;
-    kept.lon_deg = r.lon_deg;
-    kept.altitude_m = r.altitude_m;
-    kept.ground_speed_mps = r.ground_speed_mps;
-    kept.track_deg = r.track_deg;
-    kept.vertical_rate_mps = r.vertical_rate_mps;
+    kept.motion = *track.motion();
     kept.domain = track.domain();
 }
 
@@ -512,17 +505,10 @@ fn track_ref(track: LiveTrack<'_>) -> TrackRef {
 }
 
 fn track_state(track: LiveTrack<'_>) -> TrackState {
-    let r = track.motion();
     TrackState {
         owner: track.owner.clone(),
         track_id: track.id.to_owned(),
-        time: r.time,
-        lat_deg: r.lat_deg,
-        lon_deg: r.lon_deg,
-        altitude_m: r.altitude_m,
-        ground_speed_mps: r.ground_speed_mps,
-        track_deg: r.track_deg,
-        vertical_rate_mps: r.vertical_rate_mps,
+        motion: *track.motion(),
         domain: track.domain(),
     }
 }
@@ -740,13 +726,15 @@ mod tests {
             .with_timezone(&Utc);
         let report = |id: &str, lat: f64, domain| TrackReport {
             track_id: id.to_owned(),
-            time,
-            lat_deg: lat,
-            lon_deg: 36.0,
-            altitude_m: 9_000.0,
-            ground_speed_mps: 200.0,
-            track_deg: 90.0,
-            vertical_rate_mps: -5.0,
+            motion: Motion {
+                time,
+                lat_deg: lat,
+                lon_deg: 36.0,
+                altitude_m: 9_000.0,
+                ground_speed_mps: 200.0,
+                track_deg: 90.0,
+                vertical_rate_mps: -5.0,
+            },
             operation_id: None,
             callsign: None,
             domain,

@@ -540,6 +540,7 @@ mod tests {
     use super::*;
     use crate::tactical::traffic::generate_traffic;
     use crate::tactical::{detect_exhaustive, TacticalDetector};
+    use crate::track::Motion;
     use chrono::{TimeZone, Utc};
 
     fn grid(band_m: f64, origin_band: i64, bands: u64) -> Grid {
@@ -613,13 +614,15 @@ mod tests {
         let track = |owner: &str, altitude_m: f64, vertical_rate_mps: f64| TrackState {
             owner: crate::PartyId::from(owner),
             track_id: owner.into(),
-            time: now,
-            lat_deg: 47.0,
-            lon_deg: 8.0,
-            altitude_m,
-            ground_speed_mps: 0.0,
-            track_deg: 0.0,
-            vertical_rate_mps,
+            motion: Motion {
+                time: now,
+                lat_deg: 47.0,
+                lon_deg: 8.0,
+                altitude_m,
+                ground_speed_mps: 0.0,
+                track_deg: 0.0,
+                vertical_rate_mps,
+            },
             domain: crate::operation::Domain::Air,
         };
         let mut detector = TacticalDetector::default();

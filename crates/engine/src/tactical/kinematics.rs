@@ -63,32 +63,32 @@ impl Kinematics {
     /// non-finite number, latitude beyond ±90°, a speed or altitude no aircraft has, a ship
     /// faster than [`MAX_SEA_SPEED_MPS`]).
     pub(crate) fn at(track: &TrackState, now: DateTime<Utc>) -> Option<Kinematics> {
-        let elapsed_s = (now - track.time).as_seconds_f64();
+        let elapsed_s = (now - track.motion.time).as_seconds_f64();
         let finite = [
-            track.lat_deg,
-            track.lon_deg,
-            track.altitude_m,
-            track.ground_speed_mps,
-            track.track_deg,
-            track.vertical_rate_mps,
+            track.motion.lat_deg,
+            track.motion.lon_deg,
+            track.motion.altitude_m,
+            track.motion.ground_speed_mps,
+            track.motion.track_deg,
+            track.motion.vertical_rate_mps,
         ]
         .iter()
         .all(|x| x.is_finite());
         let sea = track.domain == Domain::Sea;
         let plausible = finite
-            && track.lat_deg.abs() <= 90.0
-            && (!sea || track.ground_speed_mps.abs() <= MAX_SEA_SPEED_MPS)
-            && track.ground_speed_mps.abs() <= MAX_GROUND_SPEED_MPS
-            && track.vertical_rate_mps.abs() <= MAX_VERTICAL_RATE_MPS
-            && track.altitude_m.abs() <= MAX_ABS_ALTITUDE_M
+            && track.motion.lat_deg.abs() <= 90.0
+            && (!sea || track.motion.ground_speed_mps.abs() <= MAX_SEA_SPEED_MPS)
+            && track.motion.ground_speed_mps.abs() <= MAX_GROUND_SPEED_MPS
+            && track.motion.vertical_rate_mps.abs() <= MAX_VERTICAL_RATE_MPS
+            && track.motion.altitude_m.abs() <= MAX_ABS_ALTITUDE_M
             && elapsed_s.abs() <= MAX_EXTRAPOLATION_S;
         if !plausible {
             return None;
         }
 
-        let (sin_lat, cos_lat) = track.lat_deg.to_radians().sin_cos();
-        let (sin_lon, cos_lon) = track.lon_deg.to_radians().sin_cos();
-        let (sin_track, cos_track) = track.track_deg.to_radians().sin_cos();
+        let (sin_lat, cos_lat) = track.motion.lat_deg.to_radians().sin_cos();
+        let (sin_lon, cos_lon) = track.motion.lon_deg.to_radians().sin_cos();
+        let (sin_track, cos_track) = track.motion.track_deg.to_radians().sin_cos();
         let prime_vertical_m = A_M / (1.0 - E2 * sin_lat * sin_lat).sqrt();
         let reported = [
             prime_vertical_m * cos_lat * cos_lon,
@@ -98,12 +98,12 @@ impl Kinematics {
         let east = [-sin_lon, cos_lon, 0.0];
         let north = [-sin_lat * cos_lon, -sin_lat * sin_lon, cos_lat];
         let velocity_reported = add(
-            scale(east, track.ground_speed_mps * sin_track),
-            scale(north, track.ground_speed_mps * cos_track),
+            scale(east, track.motion.ground_speed_mps * sin_track),
+            scale(north, track.motion.ground_speed_mps * cos_track),
         );
 
         let position = onto_ellipsoid(add(reported, scale(velocity_reported, elapsed_s)));
-        let speed_mps = track.ground_speed_mps.abs();
+        let speed_mps = track.motion.ground_speed_mps.abs();
         let along = reject(velocity_reported, surface_normal(position));
         // A ship is on the surface whatever its report says (AIS has no altitude; an antenna
         // height is not one): at sea level and level, so two ships are always within any
@@ -113,8 +113,8 @@ impl Kinematics {
             (0.0, 0.0)
         } else {
             (
-                track.altitude_m + track.vertical_rate_mps * elapsed_s,
-                track.vertical_rate_mps,
+                track.motion.altitude_m + track.motion.vertical_rate_mps * elapsed_s,
+                track.motion.vertical_rate_mps,
             )
         };
         Some(Kinematics {
@@ -175,6 +175,7 @@ pub(crate) fn reject(a: Vec3, n: Vec3) -> Vec3 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::track::Motion;
     use crate::PartyId;
     use chrono::{Duration, TimeZone};
 
@@ -182,13 +183,15 @@ mod tests {
         TrackState {
             owner: PartyId::from("p"),
             track_id: "t".into(),
-            time: now(),
-            lat_deg,
-            lon_deg,
-            altitude_m: 10_000.0,
-            ground_speed_mps: speed,
-            track_deg,
-            vertical_rate_mps: 0.0,
+            motion: Motion {
+                time: now(),
+                lat_deg,
+                lon_deg,
+                altitude_m: 10_000.0,
+                ground_speed_mps: speed,
+                track_deg,
+                vertical_rate_mps: 0.0,
+            },
             domain: Domain::Air,
         }
     }
@@ -201,7 +204,7 @@ mod tests {
     fn position_is_on_the_ellipsoid_and_velocity_is_tangent_with_the_ground_speed() {
         for (lon, lat) in [(0.0, 0.0), (179.99, 45.0), (-180.0, -89.0), (33.0, 90.0)] {
             let mut report = track(lon, lat, 77.0, 250.0);
-            report.time = now() - Duration::seconds(30);
+            report.motion.time = now() - Duration::seconds(30);
             let k = Kinematics::at(&report, now()).unwrap();
             let p = k.position;
             let level = (p[0] * p[0] + p[1] * p[1]) * INV_A2 + p[2] * p[2] * INV_B2;
@@ -215,7 +218,7 @@ mod tests {
     fn extrapolation_moves_the_ground_point_by_speed_times_elapsed_time() {
         let mut report = track(10.0, 50.0, 90.0, 200.0);
         let fresh = Kinematics::at(&report, now()).unwrap();
-        report.time = now() - Duration::seconds(20);
+        report.motion.time = now() - Duration::seconds(20);
         let stale = Kinematics::at(&report, now()).unwrap();
         let moved = sub(stale.position, fresh.position);
         assert!((dot(moved, moved).sqrt() - 4_000.0).abs() < 0.01);
@@ -232,12 +235,12 @@ mod tests {
     #[test]
     fn implausible_reports_take_no_part() {
         let mut report = track(0.0, 0.0, 0.0, 100.0);
-        report.lat_deg = f64::NAN;
+        report.motion.lat_deg = f64::NAN;
         assert!(Kinematics::at(&report, now()).is_none());
-        report.lat_deg = 90.5;
+        report.motion.lat_deg = 90.5;
         assert!(Kinematics::at(&report, now()).is_none());
-        report.lat_deg = 0.0;
-        report.ground_speed_mps = MAX_GROUND_SPEED_MPS * 2.0;
+        report.motion.lat_deg = 0.0;
+        report.motion.ground_speed_mps = MAX_GROUND_SPEED_MPS * 2.0;
         assert!(Kinematics::at(&report, now()).is_none());
     }
 }

@@ -57,6 +57,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::operation::Domain;
+use crate::track::Motion;
 use crate::{PartyId, Severity};
 use kinematics::Kinematics;
 
@@ -75,15 +76,9 @@ pub struct TrackState {
     /// Tracks of the same owner are never in conflict.
     pub owner: PartyId,
     pub track_id: String,
-    /// The time of the report.
-    pub time: DateTime<Utc>,
-    pub lat_deg: f64,
-    pub lon_deg: f64,
-    pub altitude_m: f64,
-    pub ground_speed_mps: f64,
-    /// True track, degrees clockwise from north.
-    pub track_deg: f64,
-    pub vertical_rate_mps: f64,
+    /// The time, position and velocity of the report.
+    #[serde(flatten)]
+    pub motion: Motion,
     /// Which minima apply ([`TacticalDomains`]). A ship (`sea`) is taken at sea level and
     /// level, whatever its report says, and takes part in no conflict when reported faster
     /// than [`crate::track::MAX_SEA_SPEED_MPS`].

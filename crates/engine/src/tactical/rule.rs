@@ -169,6 +169,7 @@ fn within_band(dz: f64, vz: f64, half_width_m: f64) -> Option<Open> {
 mod tests {
     use super::*;
     use crate::tactical::TrackState;
+    use crate::track::Motion;
     use crate::PartyId;
     use chrono::{TimeZone, Utc};
     use geographiclib_rs::{DirectGeodesic, Geodesic, InverseGeodesic};
@@ -214,13 +215,15 @@ mod tests {
                 |lat_deg: f64, lon_deg: f64, rng: &mut rand_chacha::ChaCha8Rng| TrackState {
                     owner: PartyId::from("p"),
                     track_id: "t".into(),
-                    time: now,
-                    lat_deg,
-                    lon_deg,
-                    altitude_m: 0.0,
-                    ground_speed_mps: rng.random_range(0.0..300.0),
-                    track_deg: rng.random_range(0.0..360.0),
-                    vertical_rate_mps: 0.0,
+                    motion: Motion {
+                        time: now,
+                        lat_deg,
+                        lon_deg,
+                        altitude_m: 0.0,
+                        ground_speed_mps: rng.random_range(0.0..300.0),
+                        track_deg: rng.random_range(0.0..360.0),
+                        vertical_rate_mps: 0.0,
+                    },
                     domain: crate::operation::Domain::Air,
                 };
             let (a, b) = (report(lat, lon, &mut rng), report(lat2, lon2, &mut rng));
@@ -232,7 +235,12 @@ mod tests {
 
             let t = 60.0;
             let later = |r: &TrackState| -> (f64, f64) {
-                geodesic.direct(r.lat_deg, r.lon_deg, r.track_deg, r.ground_speed_mps * t)
+                geodesic.direct(
+                    r.motion.lat_deg,
+                    r.motion.lon_deg,
+                    r.motion.track_deg,
+                    r.motion.ground_speed_mps * t,
+                )
             };
             let ((lat_a, lon_a), (lat_b, lon_b)) = (later(&a), later(&b));
             let geodesic_m: f64 = geodesic.inverse(lat_a, lon_a, lat_b, lon_b);

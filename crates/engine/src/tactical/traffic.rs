@@ -27,6 +27,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::TrackState;
+use crate::track::Motion;
 use crate::PartyId;
 
 const EARTH_RADIUS_M: f64 = 6_371_000.0;
@@ -99,13 +100,15 @@ fn levels_and_climbers(n: usize, seed: u64, now: DateTime<Utc>) -> Vec<TrackStat
             TrackState {
                 owner: PartyId(format!("party-{}", rng.random_range(0..LEVEL_PARTIES))),
                 track_id: format!("T{i:07}"),
-                time: now,
-                lat_deg: position[1],
-                lon_deg: position[0],
-                altitude_m,
-                ground_speed_mps,
-                track_deg: rng.random_range(0.0..360.0),
-                vertical_rate_mps,
+                motion: Motion {
+                    time: now,
+                    lat_deg: position[1],
+                    lon_deg: position[0],
+                    altitude_m,
+                    ground_speed_mps,
+                    track_deg: rng.random_range(0.0..360.0),
+                    vertical_rate_mps,
+                },
                 domain: crate::operation::Domain::Air,
             }
         })
@@ -136,13 +139,15 @@ fn airways(n: usize, seed: u64, now: DateTime<Utc>) -> Vec<TrackState> {
             TrackState {
                 owner: PartyId(format!("party-{:02}", rng.random_range(0..PARTIES))),
                 track_id: format!("T{i:06}"),
-                time: now - Duration::microseconds((age_s * 1e6) as i64),
-                lat_deg: flight.position[1],
-                lon_deg: flight.position[0],
-                altitude_m: flight.altitude_m,
-                ground_speed_mps: flight.speed_mps,
-                track_deg: flight.track_deg.rem_euclid(360.0),
-                vertical_rate_mps: flight.vertical_rate_mps,
+                motion: Motion {
+                    time: now - Duration::microseconds((age_s * 1e6) as i64),
+                    lat_deg: flight.position[1],
+                    lon_deg: flight.position[0],
+                    altitude_m: flight.altitude_m,
+                    ground_speed_mps: flight.speed_mps,
+                    track_deg: flight.track_deg.rem_euclid(360.0),
+                    vertical_rate_mps: flight.vertical_rate_mps,
+                },
                 domain: crate::operation::Domain::Air,
             }
         })
@@ -380,11 +385,14 @@ mod tests {
     fn traffic_is_plausible() {
         let now = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
         for t in generate_traffic(5_000, 1, now) {
-            assert!(t.lat_deg.abs() < 80.0 && t.lon_deg.abs() <= 180.0, "{t:?}");
-            assert!((0.0..=13_000.0).contains(&t.altitude_m), "{t:?}");
-            assert!((0.0..=260.0).contains(&t.ground_speed_mps), "{t:?}");
-            assert!((0.0..360.0).contains(&t.track_deg), "{t:?}");
-            assert!(now - t.time <= Duration::seconds(30) && t.time <= now);
+            assert!(
+                t.motion.lat_deg.abs() < 80.0 && t.motion.lon_deg.abs() <= 180.0,
+                "{t:?}"
+            );
+            assert!((0.0..=13_000.0).contains(&t.motion.altitude_m), "{t:?}");
+            assert!((0.0..=260.0).contains(&t.motion.ground_speed_mps), "{t:?}");
+            assert!((0.0..360.0).contains(&t.motion.track_deg), "{t:?}");
+            assert!(now - t.motion.time <= Duration::seconds(30) && t.motion.time <= now);
         }
     }
 }

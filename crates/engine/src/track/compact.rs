@@ -10,7 +10,7 @@
 //! reads back with `reports: null`, which decodes as no reports: replaying it changes nothing.
 //! Its tracks were lost long before the horizon, and every later report of them is kept.
 
-use super::{TrackReport, VesselParticulars};
+use super::{Motion, TrackReport, VesselParticulars};
 use crate::operation::Domain;
 use chrono::{DateTime, Utc};
 use serde::de::{Error as _, SeqAccess, Visitor};
@@ -38,13 +38,13 @@ impl Serialize for RowRef<'_> {
         let extra = !r.domain.is_air() || r.vessel.is_some();
         let mut row = serializer.serialize_tuple(if extra { 11 } else { 10 })?;
         row.serialize_element(&r.track_id)?;
-        row.serialize_element(&r.time)?;
-        row.serialize_element(&r.lat_deg)?;
-        row.serialize_element(&r.lon_deg)?;
-        row.serialize_element(&r.altitude_m)?;
-        row.serialize_element(&r.ground_speed_mps)?;
-        row.serialize_element(&r.track_deg)?;
-        row.serialize_element(&r.vertical_rate_mps)?;
+        row.serialize_element(&r.motion.time)?;
+        row.serialize_element(&r.motion.lat_deg)?;
+        row.serialize_element(&r.motion.lon_deg)?;
+        row.serialize_element(&r.motion.altitude_m)?;
+        row.serialize_element(&r.motion.ground_speed_mps)?;
+        row.serialize_element(&r.motion.track_deg)?;
+        row.serialize_element(&r.motion.vertical_rate_mps)?;
         row.serialize_element(&r.operation_id)?;
         row.serialize_element(&r.callsign)?;
         if extra {
@@ -92,13 +92,15 @@ impl<'de> Deserialize<'de> for Row {
                 let (domain, vessel) = extra.map_or((Domain::Air, None), |e| (e.domain, e.vessel));
                 Ok(Row(TrackReport {
                     track_id,
-                    time,
-                    lat_deg,
-                    lon_deg,
-                    altitude_m,
-                    ground_speed_mps,
-                    track_deg,
-                    vertical_rate_mps,
+                    motion: Motion {
+                        time,
+                        lat_deg,
+                        lon_deg,
+                        altitude_m,
+                        ground_speed_mps,
+                        track_deg,
+                        vertical_rate_mps,
+                    },
                     operation_id,
                     callsign,
                     domain,
@@ -139,13 +141,15 @@ mod tests {
     fn compact_rows_round_trip_exactly() {
         let report = TrackReport {
             track_id: "4ca2d6".into(),
-            time: "2030-01-01T00:00:01.250Z".parse().unwrap(),
-            lat_deg: 35.123456789,
-            lon_deg: -179.99,
-            altitude_m: 11269.98,
-            ground_speed_mps: 232.0144,
-            track_deg: 359.9,
-            vertical_rate_mps: -5.20192,
+            motion: Motion {
+                time: "2030-01-01T00:00:01.250Z".parse().unwrap(),
+                lat_deg: 35.123456789,
+                lon_deg: -179.99,
+                altitude_m: 11269.98,
+                ground_speed_mps: 232.0144,
+                track_deg: 359.9,
+                vertical_rate_mps: -5.20192,
+            },
             operation_id: Some("cap-1".into()),
             callsign: None,
             domain: Domain::Air,

@@ -27,24 +27,9 @@ use chrono::{DateTime, Utc};
 use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
-use super::{TrackReport, VesselParticulars};
+use super::{Motion, TrackReport, VesselParticulars};
 use crate::ids::PartyId;
 use crate::operation::Domain;
-
-/// A track's time, position and velocity at its latest report: what prediction and detection
-/// read of it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Motion {
-    pub time: DateTime<Utc>,
-    pub lat_deg: f64,
-    pub lon_deg: f64,
-    /// Metres above the WGS84 ellipsoid.
-    pub altitude_m: f64,
-    pub ground_speed_mps: f64,
-    /// Degrees true, clockwise from north, in [0, 360).
-    pub track_deg: f64,
-    pub vertical_rate_mps: f64,
-}
 
 /// A ship's particulars as kept: the name inline when it fits (AIS names have 20 characters),
 /// a dimension the ship did not give as NaN (a report never carries NaN: validation refuses
@@ -116,7 +101,7 @@ impl PartialEq for Record {
 impl Record {
     /// Takes the newer report's values, allocating only for what changed.
     fn take(&mut self, report: &TrackReport) {
-        self.motion = report.motion();
+        self.motion = report.motion;
         self.domain = report.domain;
         if self.callsign.as_deref() != report.callsign.as_deref() {
             self.callsign = report.callsign.as_deref().map(CompactString::from);
@@ -137,7 +122,7 @@ impl Record {
     fn new(owner: Arc<PartyId>, report: &TrackReport, seen_at: DateTime<Utc>) -> Record {
         let mut record = Record {
             owner,
-            motion: report.motion(),
+            motion: report.motion,
             seen_at,
             callsign: None,
             operation_id: None,
@@ -209,16 +194,9 @@ impl<'a> LiveTrack<'a> {
 
     /// The latest report, as it was logged.
     pub fn report(&self) -> TrackReport {
-        let m = &self.record.motion;
         TrackReport {
             track_id: self.id.to_owned(),
-            time: m.time,
-            lat_deg: m.lat_deg,
-            lon_deg: m.lon_deg,
-            altitude_m: m.altitude_m,
-            ground_speed_mps: m.ground_speed_mps,
-            track_deg: m.track_deg,
-            vertical_rate_mps: m.vertical_rate_mps,
+            motion: self.record.motion,
             operation_id: self.operation_id().map(str::to_owned),
             callsign: self.callsign().map(str::to_owned),
             domain: self.record.domain,
@@ -334,7 +312,7 @@ impl TrackTable {
                     continue;
                 }
                 record.seen_at = record.seen_at.max(time);
-                if report.time >= record.motion.time {
+                if report.motion.time >= record.motion.time {
                     record.take(report);
                     record.reported = generation;
                 }
@@ -345,7 +323,7 @@ impl TrackTable {
                 let key = CompactString::from(id);
                 self.lost_by_seen.remove(&(record.seen_at, key.clone()));
                 record.seen_at = record.seen_at.max(time);
-                if report.time >= record.motion.time {
+                if report.motion.time >= record.motion.time {
                     record.take(report);
                     record.reported = generation;
                     let (key, record) = self.lost.remove_entry(id).expect("just found");
@@ -465,13 +443,15 @@ mod tests {
     fn report(id: &str, second: u32) -> TrackReport {
         TrackReport {
             track_id: id.into(),
-            time: DateTime::from_timestamp(1_900_000_000 + i64::from(second), 0).unwrap(),
-            lat_deg: 35.0,
-            lon_deg: 35.5,
-            altitude_m: 0.0,
-            ground_speed_mps: 5.0,
-            track_deg: 90.0,
-            vertical_rate_mps: 0.0,
+            motion: Motion {
+                time: DateTime::from_timestamp(1_900_000_000 + i64::from(second), 0).unwrap(),
+                lat_deg: 35.0,
+                lon_deg: 35.5,
+                altitude_m: 0.0,
+                ground_speed_mps: 5.0,
+                track_deg: 90.0,
+                vertical_rate_mps: 0.0,
+            },
             operation_id: Some("op".into()),
             callsign: Some("A CALLSIGN LONGER THAN 24 BYTES".into()),
             domain: Domain::Sea,
@@ -491,7 +471,7 @@ mod tests {
         bare.vessel = Some(Box::default());
         bare.callsign = None;
         let reports = [report(&"i".repeat(64), 0), report("mmsi-1", 0), bare];
-        table.report(&owner, &reports, reports[0].time);
+        table.report(&owner, &reports, reports[0].motion.time);
         let back: Vec<TrackReport> = table.all().map(|t| t.report()).collect();
         let mut want = reports.to_vec();
         want.sort_by(|a, b| a.track_id.cmp(&b.track_id));
@@ -504,7 +484,7 @@ mod tests {
         let owner = PartyId("p".into());
         let ids = ["c", "a", "d", "b"];
         let reports: Vec<TrackReport> = ids.iter().map(|id| report(id, 0)).collect();
-        let t0 = reports[0].time;
+        let t0 = reports[0].motion.time;
         table.report(&owner, &reports, t0);
         table.mark_lost(&["a".into(), "d".into()]);
         let order: Vec<(&str, bool)> = table.all().map(|t| (t.id, t.lost)).collect();
@@ -516,7 +496,7 @@ mod tests {
         // An older report marks "a" seen but leaves it lost; a newer one brings it back.
         let later = t0 + chrono::Duration::seconds(5);
         let mut old = report("a", 0);
-        old.time -= chrono::Duration::seconds(1);
+        old.motion.time -= chrono::Duration::seconds(1);
         table.report(&owner, &[old], later);
         assert!(table.get("a").unwrap().lost);
         assert_eq!(

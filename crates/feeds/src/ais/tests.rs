@@ -45,12 +45,12 @@ fn a_class_a_report_becomes_a_ship_track_in_si_units() {
     let (report, stats) = decode_at(&encode(&AisMessage::PositionReportClassA(m)));
     let report = report.unwrap().unwrap();
     assert_eq!(report.track_id, "mmsi-366053209");
-    assert_eq!(report.time, TIME.parse::<DateTime<Utc>>().unwrap());
-    assert!((report.lat_deg - 37.802_118_333).abs() < 1e-6);
-    assert!((report.lon_deg + 122.341_618_333).abs() < 1e-6);
-    assert_eq!(report.altitude_m, 0.0);
-    assert!((report.ground_speed_mps - 12.3 * 1852.0 / 3600.0).abs() < 1e-9);
-    assert!((report.track_deg - 219.3).abs() < 1e-9);
+    assert_eq!(report.motion.time, TIME.parse::<DateTime<Utc>>().unwrap());
+    assert!((report.motion.lat_deg - 37.802_118_333).abs() < 1e-6);
+    assert!((report.motion.lon_deg + 122.341_618_333).abs() < 1e-6);
+    assert_eq!(report.motion.altitude_m, 0.0);
+    assert!((report.motion.ground_speed_mps - 12.3 * 1852.0 / 3600.0).abs() < 1e-9);
+    assert!((report.motion.track_deg - 219.3).abs() < 1e-9);
     assert_eq!(stats.reports, 1);
 }
 
@@ -87,7 +87,7 @@ fn not_available_values_never_become_a_position_or_a_velocity() {
     moving(&mut m);
     m.heading = Heading::from_raw(511);
     let (report, _) = decode_at(&encode(&AisMessage::PositionReportClassA(m)));
-    assert!((report.unwrap().unwrap().track_deg - 219.3).abs() < 1e-9);
+    assert!((report.unwrap().unwrap().motion.track_deg - 219.3).abs() < 1e-9);
 }
 
 #[test]
@@ -98,10 +98,13 @@ fn a_ship_at_rest_without_a_course_is_reported_with_its_heading_and_no_speed() {
     m.heading = Heading::from_raw(87);
     let (report, _) = decode_at(&encode(&AisMessage::PositionReportClassA(m)));
     let report = report.unwrap().unwrap();
-    assert_eq!((report.ground_speed_mps, report.track_deg), (0.0, 87.0));
+    assert_eq!(
+        (report.motion.ground_speed_mps, report.motion.track_deg),
+        (0.0, 87.0)
+    );
     m.heading = Heading::from_raw(511);
     let (report, _) = decode_at(&encode(&AisMessage::PositionReportClassA(m)));
-    assert_eq!(report.unwrap().unwrap().track_deg, 0.0);
+    assert_eq!(report.unwrap().unwrap().motion.track_deg, 0.0);
 }
 
 #[test]
@@ -125,7 +128,7 @@ fn the_tag_block_time_is_the_report_time() {
     let line = tagged(1_654_088_303, CLASS_A);
     let (report, _) = decode_at(&line);
     let expected: DateTime<Utc> = "2022-06-01T12:58:23Z".parse().unwrap();
-    assert_eq!(report.unwrap().unwrap().time, expected);
+    assert_eq!(report.unwrap().unwrap().motion.time, expected);
 }
 
 #[test]
