@@ -16,7 +16,7 @@
 
 use chrono::{DateTime, Utc};
 use deconflict_geometry::Volume4dSpec;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::agreement::{AgreementParams, OperationRelease, TrackRelease};
@@ -119,7 +119,7 @@ pub struct ReleasedOperationView {
 }
 
 /// Another party's live track released to the viewer (`full`, or `proximity` while near).
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ReleasedTrackView {
     #[schema(value_type = String)]
     pub party: PartyId,

@@ -224,6 +224,9 @@ pub struct App {
     /// Publishes position reports by cell on NATS JetStream, once the bus has started, when
     /// [`Config::positions_on_bus`] ([`crate::cellstream`]).
     positions: std::sync::OnceLock<crate::cellstream::Publisher>,
+    /// Asks every node for its share of a track list, when position reports travel on NATS
+    /// ([`crate::tracklist`]).
+    track_lists: std::sync::OnceLock<crate::tracklist::Gatherer>,
     /// The cells' load as the position stream counts it, for sharing the leases.
     stream_cell_weights: Mutex<Option<Vec<u64>>>,
     /// The shard whose position subjects this node has read up to the stream's end.
@@ -342,6 +345,7 @@ impl App {
             pass_generation: std::sync::atomic::AtomicU64::new(0),
             tick_generation: std::sync::atomic::AtomicU64::new(0),
             positions: std::sync::OnceLock::new(),
+            track_lists: std::sync::OnceLock::new(),
             stream_cell_weights: Mutex::new(None),
             positions_ready: Mutex::new(None),
         })
@@ -563,6 +567,15 @@ impl App {
     /// Publishes position reports on NATS JetStream from now on ([`crate::cellstream`]).
     pub fn attach_positions(&self, publisher: crate::cellstream::Publisher) {
         let _ = self.positions.set(publisher);
+    }
+
+    pub fn attach_track_lists(&self, gatherer: crate::tracklist::Gatherer) {
+        let _ = self.track_lists.set(gatherer);
+    }
+
+    /// Who gathers `GET /v1/tracks` from every node, when each holds only its cells' tracks.
+    pub fn track_lists(&self) -> Option<&crate::tracklist::Gatherer> {
+        self.track_lists.get()
     }
 
     /// The publisher of position reports, when they travel on NATS rather than in the log.

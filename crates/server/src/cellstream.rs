@@ -355,11 +355,24 @@ pub async fn start(
     )
     .await?;
     app.attach_positions(publisher);
+    let (gatherer, answering) =
+        crate::tracklist::Gatherer::start(app.clone(), client.clone(), cluster.node.clone())
+            .await
+            .map_err(|error| CellStreamError::Connect {
+                servers: bus.servers.join(","),
+                reason: error.to_string(),
+            })?;
+    app.attach_track_lists(gatherer);
     tracing::info!(
         stream = STREAM,
         "position reports travel on NATS JetStream by cell"
     );
-    Ok(spawn_consumer(app, client))
+    let consuming = spawn_consumer(app, client);
+    // One task that holds both: dropping it (at shutdown) stops them.
+    Ok(Task(Some(tokio::spawn(async move {
+        let _running = (consuming, answering);
+        std::future::pending::<()>().await
+    }))))
 }
 
 /// Starts consuming the subjects of this node's shard into its state, following its leases,

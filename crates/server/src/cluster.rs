@@ -14,6 +14,7 @@
 //! deciding before the database lets another node take its cells. Without a current lease it
 //! decides nothing (an empty shard), rather than everything.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -53,6 +54,8 @@ pub struct Membership {
     config: ClusterConfig,
     leases: PgLeases,
     held: Mutex<Held>,
+    /// The nodes holding live leases at the last renewal, this one included.
+    live_nodes: AtomicU32,
 }
 
 struct Held {
@@ -72,11 +75,17 @@ impl Membership {
                 shard: empty,
                 trusted_until: None,
             }),
+            live_nodes: AtomicU32::new(1),
         })
     }
 
     pub fn node(&self) -> &str {
         &self.config.node
+    }
+
+    /// How many nodes held live leases at the last renewal (this one included; 1 before any).
+    pub fn live_nodes(&self) -> u32 {
+        self.live_nodes.load(Ordering::Relaxed).max(1)
     }
 
     /// Renews the leases, sharing the cells by `weights` (one per cell: [`cell_weights`]),
@@ -105,6 +114,7 @@ impl Membership {
             ));
         }
         held.trusted_until = Some(started + self.config.lease_ttl * 3 / 4);
+        self.live_nodes.store(renewal.live_nodes, Ordering::Relaxed);
         metrics::gauge!("deconflict_cluster_cells").set(renewal.cells.len() as f64);
         metrics::gauge!("deconflict_cluster_live_nodes").set(f64::from(renewal.live_nodes));
         Ok(renewal)

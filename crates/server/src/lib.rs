@@ -31,6 +31,7 @@ pub mod retention;
 pub mod routes;
 pub mod snapshot;
 pub mod telemetry;
+pub mod tracklist;
 pub mod ui;
 
 pub use app::{App, Config};

@@ -72,6 +72,25 @@ async fn converging_pair(server: &TestServer, blue: &str, red: &str, name: &str,
     }
 }
 
+/// `GET /v1/tracks` as the party of `token`.
+async fn track_list(server: &TestServer, token: &str) -> Value {
+    let response = server.get(token, "/v1/tracks").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+/// This run's own tracks in a track list, without the run's tag.
+fn own_tracks(list: &Value) -> Vec<String> {
+    let prefix = format!("{}.", run_tag());
+    list["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|view| view["report"]["track_id"].as_str()?.strip_prefix(&prefix))
+        .map(str::to_owned)
+        .collect()
+}
+
 fn holds(server: &TestServer, track: &str) -> bool {
     let track = format!("{}.{track}", run_tag());
     server.app.read(|state| state.track(&track).is_some())
@@ -235,6 +254,18 @@ async fn reports_travel_by_cell_and_a_killed_nodes_cells_are_taken_over_from_the
     assert!(!holds(&a, "north-b"), "{}", shares());
     assert!(!holds(&b, "south-b"), "{}", shares());
 
+    // Yet either node lists all of blue's tracks, each asking the other for its share, and
+    // says both nodes answered.
+    for node in [&a, &b] {
+        let list = track_list(node, &blue).await;
+        assert_eq!(own_tracks(&list), ["north-b", "south-b"], "{list}");
+        assert_eq!(
+            list["nodes"],
+            json!({"answered": 2, "expected": 2}),
+            "{list}"
+        );
+    }
+
     // Each node decides its own cells; through the log both see both alerts, once each.
     pass(&a).await;
     pass(&b).await;
@@ -266,6 +297,21 @@ async fn reports_travel_by_cell_and_a_killed_nodes_cells_are_taken_over_from_the
     .await;
     pass(&a).await;
     assert_eq!(tactical_pairs(&a), ["again", "north", "south"]);
+    wait_until("a renews its leases alone", || {
+        a.app.membership().unwrap().live_nodes() == 1
+    })
+    .await;
+    let list = track_list(&a, &blue).await;
+    assert_eq!(
+        own_tracks(&list),
+        ["again-b", "north-b", "south-b"],
+        "{list}"
+    );
+    assert_eq!(
+        list["nodes"],
+        json!({"answered": 1, "expected": 1}),
+        "{list}"
+    );
     let head = a.log_head().await;
     pass(&a).await;
     assert_eq!(

@@ -10,7 +10,7 @@ use axum::Json;
 use deconflict_engine::decide;
 use deconflict_engine::release::{self, ReleasedTrackView};
 use deconflict_engine::TrackReport;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::ToSchema;
 
@@ -299,14 +299,14 @@ async fn report_on_bus(
     Ok((count, refused))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TrackView {
     pub report: TrackReport,
     /// No report for longer than the staleness limit (30 s).
     pub lost: bool,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 pub struct TrackList {
     /// The caller's own tracks.
     pub tracks: Vec<TrackView>,
@@ -314,9 +314,22 @@ pub struct TrackList {
     /// `full`, those within look-ahead reach of the caller's own under `proximity`, none under
     /// `conflicts_only` (those appear only inside tactical alerts).
     pub others: Vec<ReleasedTrackView>,
+    /// On a cluster whose position reports travel on NATS: how many nodes gave their share.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodes: Option<Gathered>,
 }
 
-/// The caller's tracks, each with its latest report, and others' as released.
+/// How many nodes answered for a cluster's track list, of the nodes that held live leases.
+/// Fewer than expected: the list lacks the tracks of the cells of the nodes that did not.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Gathered {
+    pub answered: u32,
+    pub expected: u32,
+}
+
+/// The caller's tracks, each with its latest report, and others' as released. On a cluster
+/// whose position reports travel on NATS, each node holds only the tracks of its cells: the
+/// node asked gathers every node's share ([`crate::tracklist`]).
 #[utoipa::path(get, path = "/v1/tracks", tag = "tracks", security(("bearer" = [])),
     responses((status = 200, body = TrackList), (status = 401, body = Problem)))]
 pub async fn list(
@@ -324,17 +337,39 @@ pub async fn list(
     caller: Caller,
 ) -> Result<Json<TrackList>, ApiError> {
     let viewer = caller.party()?.clone();
-    Ok(Json(app.read(|state| {
-        TrackList {
-            tracks: state
-                .tracks()
-                .filter(|track| *track.owner == viewer)
-                .map(|track| TrackView {
-                    report: track.report(),
-                    lost: track.lost,
-                })
-                .collect(),
-            others: release::released_tracks(state, &viewer),
-        }
-    })))
+    if let Some(gatherer) = app.track_lists() {
+        return Ok(Json(gatherer.gather(&app, &viewer).await));
+    }
+    Ok(Json(app.read(|state| local_list(state, &viewer, None))))
+}
+
+/// The viewer's tracks and those released to it, as this node's state holds them; with an
+/// `owned` set of cells, only the tracks in those cells.
+pub fn local_list(
+    state: &deconflict_engine::State,
+    viewer: &deconflict_engine::PartyId,
+    owned: Option<&std::collections::BTreeSet<deconflict_engine::shard::Cell>>,
+) -> TrackList {
+    let here = |report: &TrackReport| {
+        owned.is_none_or(|cells| {
+            deconflict_engine::shard::Cell::of(report.motion.lat_deg, report.motion.lon_deg)
+                .is_some_and(|cell| cells.contains(&cell))
+        })
+    };
+    TrackList {
+        tracks: state
+            .tracks()
+            .filter(|track| *track.owner == *viewer)
+            .map(|track| TrackView {
+                report: track.report(),
+                lost: track.lost,
+            })
+            .filter(|view| here(&view.report))
+            .collect(),
+        others: release::released_tracks(state, viewer)
+            .into_iter()
+            .filter(|view| here(&view.report))
+            .collect(),
+        nodes: None,
+    }
 }
