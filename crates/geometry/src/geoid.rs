@@ -9,20 +9,25 @@
 //! is rounding; the tests compare it with GeographicLib's and NGA's published reference values.
 //!
 //! A zone's footprint spans many geoid heights. [`Geoid::range_over`] samples the footprint's
-//! bounding box on a grid of at most [`SAMPLE_SPACING_DEG`] and widens the range found by a
-//! bound on how much the geoid can change between samples, so an AMSL limit converted with the
+//! bounding box on a global lattice of [`SAMPLE_SPACING_DEG`] (or a whole multiple of it, so
+//! that at most [`MAX_SAMPLES_PER_SIDE`] cells span the box), from the lattice lines just
+//! outside the box, and widens the range found by a bound on how much the geoid can change
+//! between samples, so an AMSL limit converted with the
 //! range's low end (for a lower limit) or high end (for an upper limit) never makes the zone
-//! smaller than declared, and is within about a metre of the declared surface.
+//! smaller than declared, and is within about a metre of the declared surface. The lattice is
+//! the same for every box and its heights are kept for the process, so the zones of a national
+//! set, which overlap, and an import sent again, cost little more synthesis than one zone.
 
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
 use egm96::Egm96Scratch;
 
-/// The widest step between the points at which a footprint's geoid range is sampled, degrees
-/// (about 2.2 km of latitude).
-pub const SAMPLE_SPACING_DEG: f64 = 0.02;
-/// Most samples per side of a footprint's bounding box; a larger box is sampled more sparsely
-/// and widened more.
+/// The finest step of the lattice on which a footprint's geoid range is sampled, degrees
+/// (about 1.1 km of latitude).
+pub const SAMPLE_SPACING_DEG: f64 = 0.01;
+/// Most lattice cells across a footprint's bounding box, each way; a larger box is sampled on
+/// a coarser lattice (a whole multiple of the finest) and widened more.
 pub const MAX_SAMPLES_PER_SIDE: usize = 24;
 /// How much the EGM96 geoid can change per degree of arc, metres: deflections of the vertical
 /// in a degree-360 model stay under about 100 arc seconds (0.5 mm/m, 54 m per degree) even over
@@ -82,35 +87,78 @@ impl Geoid {
             east + 360.0 - west
         };
         let height = (north - south).max(0.0);
-        let steps = |span: f64| {
-            ((span / SAMPLE_SPACING_DEG).ceil() as usize).clamp(1, MAX_SAMPLES_PER_SIDE)
+        // Lattice steps: whole multiples of the finest, as few as keep at most
+        // MAX_SAMPLES_PER_SIDE cells across the box.
+        let multiple = |span: f64| {
+            (span / (SAMPLE_SPACING_DEG * MAX_SAMPLES_PER_SIDE as f64))
+                .ceil()
+                .max(1.0) as i64
         };
-        let (columns, rows) = (steps(width), steps(height));
-        let (dx, dy) = (width / columns as f64, height / rows as f64);
+        let (step_x, step_y) = (multiple(width), multiple(height));
+        let (dx, dy) = (
+            SAMPLE_SPACING_DEG * step_x as f64,
+            SAMPLE_SPACING_DEG * step_y as f64,
+        );
+        // The lattice lines that bracket the box, so every point of it lies in a cell whose
+        // corners are sampled. A bound that is itself on the lattice (7.40° is 740 steps of
+        // 0.01°, though 7.4 / 0.01 is not exactly 740 in floating point) is its own line.
+        const ON_LATTICE: f64 = 1e-9;
+        let first_row = (south / dy + ON_LATTICE).floor() as i64;
+        let last_row = (north / dy - ON_LATTICE).ceil().max(first_row as f64) as i64;
+        let first_column = (west / dx + ON_LATTICE).floor() as i64;
+        let last_column = ((west + width) / dx - ON_LATTICE)
+            .ceil()
+            .max(first_column as f64) as i64;
         let mut range = GeoidRange {
             min_m: f64::INFINITY,
             max_m: f64::NEG_INFINITY,
         };
-        for row in 0..=rows {
-            let lat = (south + dy * row as f64).clamp(-90.0, 90.0);
-            for column in 0..=columns {
-                let mut lon = west + dx * column as f64;
-                if lon > 180.0 {
-                    lon -= 360.0;
-                }
-                let n = self.height_m(lon, lat);
+        for row in first_row..=last_row {
+            for column in first_column..=last_column {
+                let n = self.lattice_height_m(row * step_y, column * step_x);
                 range.min_m = range.min_m.min(n);
                 range.max_m = range.max_m.max(n);
             }
         }
-        // Any point of the box is within half a step of a sample in each direction.
+        // Any point of the box is within half a cell of a sample in each direction.
         let gap = MAX_SLOPE_M_PER_DEG * 0.5 * dx.hypot(dy);
         GeoidRange {
             min_m: range.min_m - gap,
             max_m: range.max_m + gap,
         }
     }
+
+    /// The geoid's height at a point of the finest lattice: `row` × [`SAMPLE_SPACING_DEG`] of
+    /// latitude (held at the poles) and `column` × the same of longitude (any number of turns).
+    /// Kept for the process (at most [`LATTICE_MEMO_MAX`] heights, then started again): a pure
+    /// function of the point, and the zones of one import overlap.
+    fn lattice_height_m(&self, row: i64, column: i64) -> f64 {
+        static MEMO: OnceLock<Mutex<HashMap<(i32, i32), f64>>> = OnceLock::new();
+        let rows_to_pole = (90.0 / SAMPLE_SPACING_DEG).round() as i64;
+        let columns_per_turn = (360.0 / SAMPLE_SPACING_DEG).round() as i64;
+        let row = row.clamp(-rows_to_pole, rows_to_pole);
+        // Counted from 180° W, so a longitude has one key whatever turn it is given on.
+        let column = (column + columns_per_turn / 2).rem_euclid(columns_per_turn);
+        let key = (row as i32, column as i32);
+        let memo = MEMO.get_or_init(Default::default);
+        if let Some(n) = memo.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return *n;
+        }
+        let n = self.height_m(
+            column as f64 * SAMPLE_SPACING_DEG - 180.0,
+            row as f64 * SAMPLE_SPACING_DEG,
+        );
+        let mut memo = memo.lock().unwrap_or_else(|p| p.into_inner());
+        if memo.len() >= LATTICE_MEMO_MAX {
+            memo.clear();
+        }
+        memo.insert(key, n);
+        n
+    }
 }
+
+/// Most lattice heights a process keeps (about 8 MB).
+pub const LATTICE_MEMO_MAX: usize = 250_000;
 
 #[cfg(test)]
 mod tests {
@@ -179,6 +227,26 @@ mod tests {
         }
         let small = geoid.range_over(7.40, 46.90, 7.50, 46.98);
         assert!(small.max_m - small.min_m < 2.5, "{small:?}");
+    }
+
+    #[test]
+    fn lattice_heights_are_the_synthesis_at_their_point_whatever_turn_or_beyond_a_pole() {
+        let geoid = Geoid::new();
+        let turn = (360.0 / SAMPLE_SPACING_DEG).round() as i64;
+        let pole = (90.0 / SAMPLE_SPACING_DEG).round() as i64;
+        let same = |a: f64, b: f64| (a - b).abs() < 1e-9;
+        // 46.94° N, 7.46° E; then the same column a turn on and a turn back.
+        for column in [746, 746 + turn, 746 - turn] {
+            let n = geoid.lattice_height_m(4694, column);
+            assert!(same(n, geoid.height_m(7.46, 46.94)), "column {column}: {n}");
+        }
+        let south = geoid.lattice_height_m(-pole - 500, 1_000);
+        assert!(same(south, geoid.height_m(10.0, -90.0)), "held at the pole");
+        // 180° W and 180° E are one key, and one height.
+        assert_eq!(
+            geoid.lattice_height_m(0, turn / 2),
+            geoid.lattice_height_m(0, -turn / 2)
+        );
     }
 
     /// The slope bound against finite differences every 0.01° over the steepest regions of
