@@ -688,6 +688,38 @@ mod tests {
         })
     }
 
+    /// Found by the `ed269` fuzz target (`fuzz/seeds/ed269/corner-off-the-globe.json`, the
+    /// InterUSS sample with one longitude mutated to 2.2·10¹⁹): converting the zone's AGL limits
+    /// overflowed the geoid lattice's index. Heights are converted before the zone is
+    /// validated; that must not panic, and validation then refuses the zone, naming the corner.
+    #[test]
+    fn a_corner_off_the_globe_is_refused_by_validation_after_a_conversion_without_panic() {
+        let geoid = Geoid::new();
+        let mut z = zone("REQ_AUTHORISATION");
+        z["geometry"][0] = json!({
+            "uomDimensions": "M", "lowerLimit": "0", "lowerVerticalReference": "AGL",
+            "upperLimit": null, "upperVerticalReference": "AGL",
+            "horizontalProjection": {"type": "Polygon", "coordinates": [[
+                [1.166485701899006, 46.217024450605436], [6.167929158182119, 46.212280093834295],
+                [6.170816070746923, 46.214777174806045], [22022222222222222221.170695782723101, 46.21802321032931],
+                [6.166485701899006, 23.217024450605436]]]}
+        });
+        let refusals = parse(&json!({"UASZoneList": [z]}), &heights(&geoid)).unwrap_err();
+        assert_eq!(refusals.0.len(), 1, "{refusals:?}");
+        let refusal = &refusals.0[0];
+        assert_eq!(
+            refusal.pointer,
+            "/UASZoneList/0/geometry/0/horizontalProjection"
+        );
+        assert!(
+            refusal
+                .reason
+                .contains("at position 3 of the exterior ring is outside -180..180"),
+            "{}",
+            refusal.reason
+        );
+    }
+
     #[test]
     fn a_prohibited_circle_in_feet_becomes_a_hard_zone_in_metres() {
         let geoid = Geoid::new();

@@ -80,13 +80,13 @@ impl Geoid {
 
     /// The range of geoid heights over a box (`west..east`, `south..north`, degrees; `east` may
     /// be less than `west` across the antimeridian), widened by what may lie between samples.
+    ///
+    /// Any numbers are answered: a box that leaves the globe is read as the nearest box on it
+    /// that holds it ([`on_globe`]), so importers may ask before validation has refused a
+    /// coordinate (a fuzzed ED-269 longitude of 2.2·10¹⁹ overflowed the lattice's indices).
     pub fn range_over(&self, west: f64, south: f64, east: f64, north: f64) -> GeoidRange {
-        let width = if east >= west {
-            east - west
-        } else {
-            east + 360.0 - west
-        };
-        let height = (north - south).max(0.0);
+        let (west, width, south, north) = on_globe(west, south, east, north);
+        let height = north - south;
         // Lattice steps: whole multiples of the finest, as few as keep at most
         // MAX_SAMPLES_PER_SIDE cells across the box.
         let multiple = |span: f64| {
@@ -157,6 +157,40 @@ impl Geoid {
     }
 }
 
+/// A box as `(west, width, south, north)` with `west` in [-180, 180), `width` in [0, 360] and
+/// `-90 ≤ south ≤ north ≤ 90`, holding the box asked for: latitudes clamped to the poles (a NaN
+/// south as the south pole, a NaN north as the north pole; bounds given the wrong way round
+/// swapped); every longitude when a longitude is not finite or the box spans 360° or more.
+fn on_globe(west: f64, south: f64, east: f64, north: f64) -> (f64, f64, f64, f64) {
+    let clamp = |lat: f64, if_nan: f64| {
+        if lat.is_nan() {
+            if_nan
+        } else {
+            lat.clamp(-90.0, 90.0)
+        }
+    };
+    let (south, north) = (clamp(south, -90.0), clamp(north, 90.0));
+    let (south, north) = (south.min(north), south.max(north));
+    if !(west.is_finite() && east.is_finite()) {
+        return (-180.0, 360.0, south, north);
+    }
+    let width = if east >= west {
+        east - west
+    } else {
+        east + 360.0 - west
+    };
+    if width >= 360.0 {
+        return (-180.0, 360.0, south, north);
+    }
+    if (-180.0..180.0).contains(&west) {
+        return (west, width, south, north);
+    }
+    let west = (west + 180.0).rem_euclid(360.0) - 180.0;
+    // rem_euclid can round up to the modulus itself for a tiny negative offset.
+    let west = if west >= 180.0 { -180.0 } else { west };
+    (west, width, south, north)
+}
+
 /// Most lattice heights a process keeps (about 8 MB).
 pub const LATTICE_MEMO_MAX: usize = 250_000;
 
@@ -190,6 +224,46 @@ mod tests {
                 (n - expected).abs() < 0.01,
                 "{lat},{lon}: {n} vs {expected}"
             );
+        }
+    }
+
+    /// From the ED-269 fuzz target: a zone with a corner at longitude 2.2·10¹⁹ (refused later
+    /// by validation) overflowed the lattice's column index while its heights were converted.
+    /// Any box is answered, finite and holding the heights of the box on the globe it stands for.
+    #[test]
+    fn a_box_off_the_globe_is_answered_as_the_nearest_box_on_it() {
+        let geoid = Geoid::new();
+        /// `(west, south, east, north)` asked, and points whose heights the answer must hold.
+        type Case<'a> = ((f64, f64, f64, f64), &'a [[f64; 2]]);
+        let cases: [Case; 6] = [
+            // Every longitude between 23.2° and 46.2° N.
+            ((1.17, 23.2, 2.2e19, 46.2), &[[-120.0, 30.0], [100.0, 46.2]]),
+            // A NaN west: every longitude; the whole globe with infinite latitudes too.
+            ((f64::NAN, 0.0, 10.0, 1.0), &[[-170.0, 0.5]]),
+            (
+                (f64::NEG_INFINITY, -1e300, f64::INFINITY, 1e300),
+                // EGM96's lowest (south of India) and highest (New Guinea) heights.
+                &[[78.8, 4.7], [147.4, -8.1], [0.0, 90.0], [0.0, -90.0]],
+            ),
+            ((-1e20, 10.0, 1e20, 20.0), &[[179.9, 15.0]]),
+            // Latitudes the wrong way round and past the pole: -5° to the north pole.
+            ((10.0, 1e20, 11.0, -5.0), &[[10.5, 89.9], [10.5, -5.0]]),
+            // Longitudes a turn and a half on: 180.5° to 181.5° is 179.5° W to 178.5° W.
+            ((540.5, 0.0, 541.5, 1.0), &[[-179.0, 0.5], [-179.5, 1.0]]),
+        ];
+        for ((west, south, east, north), points) in cases {
+            let range = geoid.range_over(west, south, east, north);
+            assert!(
+                range.min_m.is_finite() && range.max_m.is_finite() && range.min_m <= range.max_m,
+                "{range:?}"
+            );
+            for &[lon, lat] in points {
+                let n = geoid.height_m(lon, lat);
+                assert!(
+                    range.min_m <= n && n <= range.max_m,
+                    "({west}, {south}, {east}, {north}) at {lon},{lat}: {n} {range:?}"
+                );
+            }
         }
     }
 
