@@ -36,12 +36,8 @@ fn aircraft(now: DateTime<Utc>) -> Vec<(PartyId, TrackReport)> {
                 track_id: t.track_id.clone(),
                 motion: Motion {
                     time: now,
-                    lat_deg: t.motion.lat_deg,
-                    lon_deg: t.motion.lon_deg,
-                    altitude_m: t.motion.altitude_m,
-                    ground_speed_mps: t.motion.ground_speed_mps,
                     track_deg: t.motion.track_deg.rem_euclid(360.0),
-                    vertical_rate_mps: t.motion.vertical_rate_mps,
+                    ..t.motion
                 },
                 operation_id: None,
                 callsign: Some(format!("AC{}", t.track_id)),
@@ -75,7 +71,7 @@ fn flown(report: &TrackReport, dt_s: f64) -> TrackReport {
             altitude_m: altitude.clamp(0.0, 12_500.0),
             vertical_rate_mps,
             time: report.motion.time + chrono::Duration::milliseconds((dt_s * 1000.0) as i64),
-            ..report.clone().motion
+            ..report.motion
         },
         ..report.clone()
     }

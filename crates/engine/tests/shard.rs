@@ -342,29 +342,7 @@ impl Twins {
 
     /// Each party's reports, logged into both states.
     fn report(&mut self, at: DateTime<Utc>, tracks: &[TrackState]) {
-        let mut by_owner: BTreeMap<PartyId, Vec<(usize, TrackReport)>> = BTreeMap::new();
-        for (i, t) in tracks.iter().enumerate() {
-            by_owner.entry(t.owner.clone()).or_default().push((
-                i,
-                TrackReport {
-                    track_id: t.track_id.clone(),
-                    motion: Motion {
-                        time: t.motion.time,
-                        lat_deg: t.motion.lat_deg,
-                        lon_deg: t.motion.lon_deg,
-                        altitude_m: t.motion.altitude_m,
-                        ground_speed_mps: t.motion.ground_speed_mps,
-                        track_deg: t.motion.track_deg.rem_euclid(360.0),
-                        vertical_rate_mps: t.motion.vertical_rate_mps,
-                    },
-                    operation_id: None,
-                    callsign: None,
-                    domain: t.domain,
-                    vessel: None,
-                },
-            ));
-        }
-        for (owner, reports) in by_owner {
+        for (owner, reports) in reports_by_owner(tracks) {
             let window = decide::ReportWindow::default();
             let decision = decide::report_positions(&self.whole, &owner, reports, at, &window);
             self.apply_both(at, &decision.events);
@@ -424,7 +402,7 @@ proptest! {
         let tracks: Vec<TrackState> = scene
             .tracks
             .iter()
-            .map(|t| TrackState { motion: Motion { time: t.motion.time.min(now()), ..t.clone().motion }, ..t.clone() })
+            .map(|t| TrackState { motion: Motion { time: t.motion.time.min(now()), ..t.motion }, ..t.clone() })
             .collect();
         twins.report(now(), &tracks);
         prop_assert!(!twins.pass(now(), &scene));
@@ -437,7 +415,7 @@ proptest! {
             .zip(&silent)
             .filter(|(_, silent)| !**silent)
             .map(|(t, _)| TrackState {
-                motion: Motion { time: later, track_deg: (t.motion.track_deg + 90.0).rem_euclid(360.0), ..t.clone().motion },
+                motion: Motion { time: later, track_deg: (t.motion.track_deg + 90.0).rem_euclid(360.0), ..t.motion },
                 ..t.clone()
             })
             .collect();
@@ -480,29 +458,7 @@ impl Streamed {
     }
 
     fn report(&mut self, at: DateTime<Utc>, tracks: &[TrackState]) {
-        let mut by_owner: BTreeMap<PartyId, Vec<(usize, TrackReport)>> = BTreeMap::new();
-        for (i, t) in tracks.iter().enumerate() {
-            by_owner.entry(t.owner.clone()).or_default().push((
-                i,
-                TrackReport {
-                    track_id: t.track_id.clone(),
-                    motion: Motion {
-                        time: t.motion.time,
-                        lat_deg: t.motion.lat_deg,
-                        lon_deg: t.motion.lon_deg,
-                        altitude_m: t.motion.altitude_m,
-                        ground_speed_mps: t.motion.ground_speed_mps,
-                        track_deg: t.motion.track_deg.rem_euclid(360.0),
-                        vertical_rate_mps: t.motion.vertical_rate_mps,
-                    },
-                    operation_id: None,
-                    callsign: None,
-                    domain: t.domain,
-                    vessel: None,
-                },
-            ));
-        }
-        for (owner, reports) in by_owner {
+        for (owner, reports) in reports_by_owner(tracks) {
             let window = decide::ReportWindow::default();
             let decision = decide::report_positions(&self.whole, &owner, reports, at, &window);
             for event in &decision.events {
@@ -586,7 +542,7 @@ proptest! {
         let tracks: Vec<TrackState> = scene
             .tracks
             .iter()
-            .map(|t| TrackState { motion: Motion { time: t.motion.time.min(now()), ..t.clone().motion }, ..t.clone() })
+            .map(|t| TrackState { motion: Motion { time: t.motion.time.min(now()), ..t.motion }, ..t.clone() })
             .collect();
         cluster.report(now(), &tracks);
         prop_assert!(!cluster.pass(now()));
@@ -600,7 +556,7 @@ proptest! {
             .zip(&silent)
             .filter(|(_, silent)| !**silent)
             .map(|(t, _)| TrackState {
-                motion: Motion { time: later, track_deg: (t.motion.track_deg + 90.0).rem_euclid(360.0), ..t.clone().motion },
+                motion: Motion { time: later, track_deg: (t.motion.track_deg + 90.0).rem_euclid(360.0), ..t.motion },
                 ..t.clone()
             })
             .collect();
@@ -663,7 +619,7 @@ proptest! {
         let tracks: Vec<TrackState> = scene
             .tracks
             .iter()
-            .map(|t| TrackState { motion: Motion { time: t.motion.time.min(now()), ..t.clone().motion }, ..t.clone() })
+            .map(|t| TrackState { motion: Motion { time: t.motion.time.min(now()), ..t.motion }, ..t.clone() })
             .collect();
         twins.report(now(), &tracks);
         twins.pass(now(), &scene);
@@ -675,7 +631,7 @@ proptest! {
             .zip(&silent)
             .filter(|(_, silent)| !**silent)
             .map(|(t, _)| TrackState {
-                motion: Motion { time: later, track_deg: (t.motion.track_deg + 90.0).rem_euclid(360.0), ..t.clone().motion },
+                motion: Motion { time: later, track_deg: (t.motion.track_deg + 90.0).rem_euclid(360.0), ..t.motion },
                 ..t.clone()
             })
             .collect();
@@ -745,4 +701,28 @@ proptest! {
         }
         prop_assert_eq!(Twins::picture(&stepped.whole), Twins::picture(&twins.whole));
     }
+}
+
+/// The tracks' reports as their owners send them (each with its index in `tracks`), one batch
+/// per owner.
+fn reports_by_owner(tracks: &[TrackState]) -> BTreeMap<PartyId, Vec<(usize, TrackReport)>> {
+    let mut by_owner: BTreeMap<PartyId, Vec<(usize, TrackReport)>> = BTreeMap::new();
+    for (i, t) in tracks.iter().enumerate() {
+        let report = TrackReport {
+            track_id: t.track_id.clone(),
+            motion: Motion {
+                track_deg: t.motion.track_deg.rem_euclid(360.0),
+                ..t.motion
+            },
+            operation_id: None,
+            callsign: None,
+            domain: t.domain,
+            vessel: None,
+        };
+        by_owner
+            .entry(t.owner.clone())
+            .or_default()
+            .push((i, report));
+    }
+    by_owner
 }

@@ -28,20 +28,13 @@ use deconflict_server::bus::BusConfig;
 use deconflict_server::cluster::ClusterConfig;
 use deconflict_server::{App, Config};
 use deconflict_store::testing::TestDatabase;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 const SAMPLES: usize = 200;
 const ADMIN: &str = "across-nodes-bench-admin-token-0";
-
-fn operation(lon: f64, lat: f64, radius_m: f64) -> Value {
-    json!({"mission_type": "patrol", "domain": "air", "volumes": [{
-        "footprint": {"type": "Circle", "center": [lon, lat], "radius_m": radius_m},
-        "altitude_lower_m": 1000.0, "altitude_upper_m": 2000.0,
-        "time_start": "2030-01-01T10:00:00Z", "time_end": "2030-01-01T12:00:00Z"}]})
-}
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -138,7 +131,7 @@ async fn run(mode: &str, bus: Option<Vec<String>>) -> String {
         client
             .put(format!("{a}/v1/operations/b{sample}"))
             .bearer_auth(&tokens[0])
-            .json(&operation(lon, lat, 20_000.0))
+            .json(&common::circle_operation(lon, lat, 20_000.0))
             .send()
             .await
             .unwrap();
@@ -146,7 +139,7 @@ async fn run(mode: &str, bus: Option<Vec<String>>) -> String {
         let response = client
             .put(format!("{a}/v1/operations/r{sample}"))
             .bearer_auth(&tokens[1])
-            .json(&operation(lon + 0.01, lat, 20_000.0))
+            .json(&common::circle_operation(lon + 0.01, lat, 20_000.0))
             .send()
             .await
             .unwrap();
@@ -164,17 +157,7 @@ async fn run(mode: &str, bus: Option<Vec<String>>) -> String {
 async fn register(client: &reqwest::Client, base: &str) -> Vec<String> {
     let mut tokens = Vec::new();
     for id in ["blue", "red"] {
-        let body: Value = client
-            .post(format!("{base}/v1/parties"))
-            .bearer_auth(ADMIN)
-            .json(&json!({"id": id, "name": id, "role": "operator"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        tokens.push(body["token"].as_str().unwrap().to_owned());
+        tokens.push(common::register_operator(client, base, ADMIN, id).await);
     }
     tokens
 }

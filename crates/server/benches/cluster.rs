@@ -25,6 +25,8 @@
 //! deconflict-server --bench cluster` (`scripts/postgres.sh` and `scripts/nats.sh` start both).
 //! `TRACKS=…` changes the number of tracks.
 
+mod common;
+
 use chrono::{Duration as Span, Utc};
 use deconflict_engine::shard::Cell;
 use deconflict_engine::tactical::traffic::{generate, TrafficShape};
@@ -35,7 +37,7 @@ use deconflict_server::cellstream;
 use deconflict_server::cluster::ClusterConfig;
 use deconflict_server::{App, Config};
 use deconflict_store::testing::TestDatabase;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -164,17 +166,8 @@ async fn run(count: usize, tracks: usize, servers: &[String]) -> String {
     let http = reqwest::Client::new();
     let mut tokens = Vec::new();
     for p in 0..PARTIES {
-        let body: Value = http
-            .post(format!("{}/v1/parties", nodes[0].base))
-            .bearer_auth(ADMIN)
-            .json(&json!({"id": format!("party-{p}"), "name": "party", "role": "operator"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        tokens.push(body["token"].as_str().unwrap().to_owned());
+        let id = format!("party-{p}");
+        tokens.push(common::register_operator(&http, &nodes[0].base, ADMIN, &id).await);
     }
 
     let start = Utc::now();

@@ -8,21 +8,15 @@
 //!
 //! Run: `cargo bench -p deconflict-server --bench delivery`
 
+mod common;
+
 use deconflict_server::{App, Config};
-use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 const PAIRS: usize = 500;
 const SAMPLES: usize = 1_000;
-
-fn operation(lon: f64, lat: f64, radius_m: f64) -> Value {
-    json!({"mission_type": "patrol", "domain": "air", "volumes": [{
-        "footprint": {"type": "Circle", "center": [lon, lat], "radius_m": radius_m},
-        "altitude_lower_m": 1000.0, "altitude_upper_m": 2000.0,
-        "time_start": "2030-01-01T10:00:00Z", "time_end": "2030-01-01T12:00:00Z"}]})
-}
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -57,17 +51,8 @@ async fn run() {
 
     let mut tokens = Vec::new();
     for p in 0..2 * PAIRS {
-        let body: Value = client
-            .post(format!("{base}/v1/parties"))
-            .bearer_auth(&admin)
-            .json(&json!({"id": format!("p{p}"), "name": "party", "role": "operator"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        tokens.push(body["token"].as_str().unwrap().to_owned());
+        let id = format!("p{p}");
+        tokens.push(common::register_operator(&client, &base, &admin, &id).await);
     }
     // Each pair's first party holds a big operation in its own place.
     for pair in 0..PAIRS {
@@ -78,7 +63,7 @@ async fn run() {
         client
             .put(format!("{base}/v1/operations/big"))
             .bearer_auth(&tokens[2 * pair])
-            .json(&operation(lon, lat, 50_000.0))
+            .json(&common::circle_operation(lon, lat, 50_000.0))
             .send()
             .await
             .unwrap();
@@ -119,7 +104,7 @@ async fn run() {
         let response = client
             .put(format!("{base}/v1/operations/s{sample}"))
             .bearer_auth(&tokens[filer])
-            .json(&operation(
+            .json(&common::circle_operation(
                 lon + 0.001 * (sample / PAIRS) as f64,
                 lat,
                 100.0,

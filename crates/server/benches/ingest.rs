@@ -83,17 +83,8 @@ async fn serve(store: BenchStore, pass_after_reports: bool) -> Served {
     let client = reqwest::Client::new();
     let mut tokens = Vec::new();
     for p in 0..PARTIES {
-        let body: serde_json::Value = client
-            .post(format!("{base}/v1/parties"))
-            .bearer_auth(admin)
-            .json(&serde_json::json!({"id": format!("p{p}"), "name": "party", "role": "operator"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        tokens.push(body["token"].as_str().unwrap().to_owned());
+        let id = format!("p{p}");
+        tokens.push(common::register_operator(&client, &base, admin, &id).await);
     }
     Served {
         _store: store,

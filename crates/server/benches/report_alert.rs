@@ -22,7 +22,7 @@
 use chrono::Utc;
 use deconflict_engine::tactical::traffic::{generate, TrafficShape};
 use deconflict_server::{App, Config};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -73,17 +73,10 @@ async fn run(tracks: usize, samples: usize, pass_after_reports: Option<Duration>
     let client = reqwest::Client::new();
     let mut tokens = std::collections::BTreeMap::new();
     for id in ["party-0", "party-1", "party-2", "party-3", "blue", "red"] {
-        let body: Value = client
-            .post(format!("{base}/v1/parties"))
-            .bearer_auth(ADMIN)
-            .json(&json!({"id": id, "name": id, "role": "operator"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        tokens.insert(id, body["token"].as_str().unwrap().to_owned());
+        tokens.insert(
+            id,
+            common::register_operator(&client, &base, ADMIN, id).await,
+        );
     }
 
     // The load, in ten slices a second, each slice's reports dead-reckoned to their send time.

@@ -156,29 +156,11 @@ impl Gatherer {
 /// A node's share in parts of at most [`VIEWS_PER_PART`] tracks (one part when empty).
 fn parts(node: &str, list: TrackList) -> Vec<Part> {
     let mut lists = vec![TrackList::default()];
-    let full = |lists: &Vec<TrackList>| {
-        let last = lists.last().expect("one list at least");
-        last.tracks.len() + last.others.len() >= VIEWS_PER_PART
-    };
     for view in list.tracks {
-        if full(&lists) {
-            lists.push(TrackList::default());
-        }
-        lists
-            .last_mut()
-            .expect("one list at least")
-            .tracks
-            .push(view);
+        with_room(&mut lists).tracks.push(view);
     }
     for view in list.others {
-        if full(&lists) {
-            lists.push(TrackList::default());
-        }
-        lists
-            .last_mut()
-            .expect("one list at least")
-            .others
-            .push(view);
+        with_room(&mut lists).others.push(view);
     }
     let count = lists.len() as u32;
     lists
@@ -191,6 +173,19 @@ fn parts(node: &str, list: TrackList) -> Vec<Part> {
             list,
         })
         .collect()
+}
+
+/// The last list, or a new one when the last holds [`VIEWS_PER_PART`] tracks already.
+fn with_room(lists: &mut Vec<TrackList>) -> &mut TrackList {
+    let full = lists
+        .last()
+        .is_none_or(|last| last.tracks.len() + last.others.len() >= VIEWS_PER_PART);
+    if full {
+        lists.push(TrackList::default());
+    }
+    lists
+        .last_mut()
+        .expect("a list was just pushed if there was none")
 }
 
 /// The shares as one list: each track once, with its newest report; sorted by track id (and
@@ -226,5 +221,67 @@ fn keep_newer<K: Ord, V, T: PartialOrd>(
         _ => {
             map.insert(key, value);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::routes::positions::TrackView;
+    use deconflict_engine::release::ReleasedTrackView;
+    use deconflict_engine::TrackReport;
+
+    fn report(track_id: &str) -> TrackReport {
+        serde_json::from_value(serde_json::json!({
+            "track_id": track_id, "time": "2026-12-07T10:00:00Z", "lat_deg": 35.0,
+            "lon_deg": 36.0, "altitude_m": 1000.0, "ground_speed_mps": 100.0, "track_deg": 90.0,
+            "vertical_rate_mps": 0.0
+        }))
+        .expect("a valid report")
+    }
+
+    /// Every view is sent once, in order, in parts of at most `VIEWS_PER_PART` views each,
+    /// numbered `0..parts`; an empty share is one empty part (so the asker counts the node).
+    #[test]
+    fn a_share_goes_in_numbered_parts_of_bounded_size_each_view_once() {
+        let own = 2 * VIEWS_PER_PART - 3;
+        let released = 10;
+        let list = TrackList {
+            tracks: (0..own)
+                .map(|i| TrackView {
+                    report: report(&format!("own-{i}")),
+                    lost: false,
+                })
+                .collect(),
+            others: (0..released)
+                .map(|i| ReleasedTrackView {
+                    party: PartyId::from("red"),
+                    report: report(&format!("other-{i}")),
+                    lost: false,
+                })
+                .collect(),
+            nodes: None,
+        };
+        let sent = parts("n1", list);
+        assert_eq!(sent.len(), 3);
+        let mut tracks = Vec::new();
+        let mut others = Vec::new();
+        for (index, part) in sent.iter().enumerate() {
+            assert_eq!(
+                (part.node.as_str(), part.part, part.parts),
+                ("n1", index as u32, 3)
+            );
+            assert!(part.list.tracks.len() + part.list.others.len() <= VIEWS_PER_PART);
+            tracks.extend(part.list.tracks.iter().map(|v| v.report.track_id.clone()));
+            others.extend(part.list.others.iter().map(|v| v.report.track_id.clone()));
+        }
+        let expected: Vec<String> = (0..own).map(|i| format!("own-{i}")).collect();
+        assert_eq!(tracks, expected);
+        let expected: Vec<String> = (0..released).map(|i| format!("other-{i}")).collect();
+        assert_eq!(others, expected);
+
+        let empty = parts("n2", TrackList::default());
+        assert_eq!(empty.len(), 1);
+        assert_eq!((empty[0].part, empty[0].parts), (0, 1));
     }
 }

@@ -136,3 +136,32 @@ impl BenchStore {
             .unwrap()
     }
 }
+
+/// Registers the operator `id` on the server at `base` with the admin token `admin`; the
+/// party's bearer token.
+pub async fn register_operator(
+    client: &reqwest::Client,
+    base: &str,
+    admin: &str,
+    id: &str,
+) -> String {
+    let body: serde_json::Value = client
+        .post(format!("{base}/v1/parties"))
+        .bearer_auth(admin)
+        .json(&serde_json::json!({"id": id, "name": id, "role": "operator"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["token"].as_str().unwrap().to_owned()
+}
+
+/// A patrol of one volume: a circle, 1,000–2,000 m, 2030-01-01 10:00–12:00 UTC.
+pub fn circle_operation(lon: f64, lat: f64, radius_m: f64) -> serde_json::Value {
+    serde_json::json!({"mission_type": "patrol", "domain": "air", "volumes": [{
+        "footprint": {"type": "Circle", "center": [lon, lat], "radius_m": radius_m},
+        "altitude_lower_m": 1000.0, "altitude_upper_m": 2000.0,
+        "time_start": "2030-01-01T10:00:00Z", "time_end": "2030-01-01T12:00:00Z"}]})
+}
