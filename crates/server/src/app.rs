@@ -11,6 +11,9 @@
 //! was made on: a node first applies what the others appended ([`App::catch_up`]), decides,
 //! and appends with [`EventLog::append_after`] its applied seq; if another node appended in
 //! between (`HeadMoved`), nothing was written, so it applies the new events and decides again.
+//! After two lost races it takes the writer's turn ([`EventLog::take_turn`]), which holds
+//! other nodes' appends back until it has logged: a node whose decisions are slower than
+//! another node's stream of appends still gets through.
 //! Events applied from the log go to this node's streams exactly as its own do, in seq order;
 //! the background task of [`crate::follow`] applies them when no command does.
 
@@ -168,8 +171,16 @@ const FOLLOW_PAGE: usize = 1_000;
 /// a million events, more than any traffic raises at once.
 const MAX_PASS_CHUNKS: u32 = 100;
 
+/// Races to append a command may lose to other nodes before it takes the writer's turn
+/// ([`EventLog::take_turn`]), after which no other node's append can overtake it. Two: a lost
+/// race is cheap (a catch-up and a decision), and waiting for the turn holds other nodes'
+/// appends up for one decision.
+const RACES_BEFORE_TURN: u32 = 2;
+
 /// Most times a command is decided again because another node appended first; beyond, the
-/// command fails (503) rather than hold the writer lock while nodes take turns.
+/// command fails (503). With the turn taken after [`RACES_BEFORE_TURN`] this is not reached
+/// unless a writer appends without taking the turn's lock shared (a node of an older
+/// version, during an upgrade).
 const MAX_DECIDE_ATTEMPTS: u32 = 32;
 
 /// A committed event, as pushed to live streams.
@@ -730,8 +741,35 @@ impl App {
     ) -> Result<R, CommandError> {
         let started = std::time::Instant::now();
         let mut core = self.lock();
+        let mut turn = false;
+        let outcome = self.decide_and_log(&mut core, actor, &mut decide, chunked, &mut turn);
+        if turn {
+            if let Err(error) = core.log.end_turn() {
+                // The events are logged; a connection that failed gave the turn back with it.
+                tracing::error!(%error, "the writer's turn could not be given back");
+            }
+        }
+        let outcome = outcome?;
+        metrics::gauge!("deconflict_open_alerts").set(core.state.open_alert_count() as f64);
+        let response = respond(&core.state, outcome);
+        metrics::histogram!("deconflict_command_seconds").record(started.elapsed().as_secs_f64());
+        Ok(response)
+    }
+
+    /// The body of [`Self::execute_inner`]: decides on the state, logs and applies; again on
+    /// the new state when another node appended first, taking the writer's turn
+    /// ([`EventLog::take_turn`]) after [`RACES_BEFORE_TURN`] lost races. Sets `turn` when it
+    /// took it, for the caller to give back whatever happened.
+    fn decide_and_log<T>(
+        &self,
+        core: &mut Core,
+        actor: &Actor,
+        decide: &mut impl FnMut(&State, DateTime<Utc>) -> Result<Decision<T>, EngineError>,
+        chunked: bool,
+        turn: &mut bool,
+    ) -> Result<T, CommandError> {
         if self.config.shared_log {
-            self.catch_up(&mut core)?;
+            self.catch_up(core)?;
         }
         let mut attempt = 1;
         let mut chunks = 0;
@@ -778,16 +816,18 @@ impl App {
                 }
                 Err(StoreError::HeadMoved { .. }) if attempt < MAX_DECIDE_ATTEMPTS => {
                     metrics::counter!("deconflict_decisions_retried_total").increment(1);
+                    if attempt >= RACES_BEFORE_TURN && !*turn {
+                        core.log.take_turn()?;
+                        *turn = true;
+                        metrics::counter!("deconflict_writer_turns_total").increment(1);
+                    }
                     attempt += 1;
-                    self.catch_up(&mut core)?;
+                    self.catch_up(core)?;
                 }
                 Err(error) => return Err(error.into()),
             }
         };
-        metrics::gauge!("deconflict_open_alerts").set(core.state.open_alert_count() as f64);
-        let response = respond(&core.state, outcome);
-        metrics::histogram!("deconflict_command_seconds").record(started.elapsed().as_secs_f64());
-        Ok(response)
+        Ok(outcome)
     }
 
     /// Live committed events, for streams. Subscribe before reading the log's backlog.

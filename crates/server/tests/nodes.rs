@@ -81,7 +81,9 @@ async fn two_nodes_writing_at_once_keep_one_chain_one_state_and_see_each_others_
                     .send()
                     .await
                     .unwrap();
-                assert_eq!(response.status(), StatusCode::CREATED, "{id}");
+                let status = response.status();
+                let body = response.text().await.unwrap();
+                assert_eq!(status, StatusCode::CREATED, "{id}: {body}");
             }
         });
         for (party, token, heading) in [("blue", blue.clone(), 90.0), ("red", red.clone(), 270.0)] {
@@ -99,8 +101,9 @@ async fn two_nodes_writing_at_once_keep_one_chain_one_state_and_see_each_others_
                         .send()
                         .await
                         .unwrap();
-                    assert_eq!(response.status(), StatusCode::OK);
+                    let status = response.status();
                     let body: Value = response.json().await.unwrap();
+                    assert_eq!(status, StatusCode::OK, "{body}");
                     assert_eq!(body["accepted"], 1, "{body}");
                 }
             });
@@ -325,5 +328,108 @@ fn a_decision_another_node_overtook_is_decided_again_on_the_new_state() {
         let events = log.read_from(0, 10).unwrap();
         assert_eq!(events.len(), 1, "{database:?}: blue logged once");
         assert_eq!(b.applied_seq(), 1);
+    }
+}
+
+/// A node whose decisions take longer than the gap between another node's appends loses every
+/// race to append after the state it decided on; after two it takes the writer's turn
+/// (`EventLog::take_turn`) and gets through. Without the turn each of these commands fails
+/// with `HeadMoved` (503 log-contended) after its 32 attempts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_slow_decision_gets_through_while_another_node_appends_without_pause() {
+    use deconflict_engine::decide::{register_party, Actor};
+    use deconflict_engine::Role;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+    let Some(postgres) = TestDatabase::create("a slow decision gets through") else {
+        return;
+    };
+    let keys = tempfile::tempdir().unwrap();
+    let [a, b] = two_nodes(&postgres, keys.path()).await;
+
+    // Node B logs one command after another: registrations, a few milliseconds each.
+    let (stop, busy_commands) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicU64::new(0)),
+    );
+    let busy = {
+        let (app, stop, count) = (b.app.clone(), stop.clone(), busy_commands.clone());
+        tokio::task::spawn_blocking(move || {
+            let mut n = 0;
+            while !stop.load(Ordering::SeqCst) {
+                let id = format!("busy-{n}");
+                app.execute(
+                    &Actor::Admin,
+                    |state, _| {
+                        register_party(
+                            state,
+                            &Actor::Admin,
+                            &id,
+                            "Busy",
+                            Role::Operator,
+                            id.clone(),
+                        )
+                    },
+                    |_, _| (),
+                )
+                .unwrap();
+                count.fetch_add(1, Ordering::SeqCst);
+                n += 1;
+            }
+        })
+    };
+    while busy_commands.load(Ordering::SeqCst) < 3 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+
+    // Node A's decisions take 50 ms each: B logs several commands meanwhile.
+    for n in 0..3 {
+        let (app, id) = (a.app.clone(), format!("slow-{n}"));
+        let before = busy_commands.load(Ordering::SeqCst);
+        let registered = tokio::task::spawn_blocking(move || {
+            app.execute(
+                &Actor::Admin,
+                |state, _| {
+                    std::thread::sleep(Duration::from_millis(50));
+                    register_party(
+                        state,
+                        &Actor::Admin,
+                        &id,
+                        "Slow",
+                        Role::Operator,
+                        id.clone(),
+                    )
+                },
+                |state, party| state.party(&party).is_some(),
+            )
+        })
+        .await
+        .unwrap();
+        assert!(
+            registered.unwrap_or_else(|error| panic!("slow-{n}: {error}")),
+            "slow-{n} is in A's state"
+        );
+        assert!(
+            busy_commands.load(Ordering::SeqCst) > before,
+            "B kept logging while A decided"
+        );
+    }
+    stop.store(true, Ordering::SeqCst);
+    busy.await.unwrap();
+
+    // One chain, and both nodes hold every slow registration and every busy one.
+    let log = AnyLog::open_read_only(&Database::Postgres(postgres.url().to_owned())).unwrap();
+    let report = log.verify().unwrap();
+    assert_eq!(report.first_bad, None);
+    let busy_total = busy_commands.load(Ordering::SeqCst);
+    for server in [&a, &b] {
+        let app = server.app.clone();
+        let parties = tokio::task::spawn_blocking(move || {
+            app.follow().unwrap();
+            app.read(|state| state.parties().count())
+        })
+        .await
+        .unwrap();
+        assert_eq!(parties as u64, busy_total + 3, "every registration, once");
     }
 }

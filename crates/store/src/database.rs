@@ -159,6 +159,14 @@ impl EventLog for AnyLog {
         self.inner_mut().append_after(expected, events)
     }
 
+    fn take_turn(&mut self) -> Result<(), StoreError> {
+        self.inner_mut().take_turn()
+    }
+
+    fn end_turn(&mut self) -> Result<(), StoreError> {
+        self.inner_mut().end_turn()
+    }
+
     fn read_from(&self, after_seq: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
         self.inner().read_from(after_seq, limit)
     }

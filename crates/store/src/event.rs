@@ -97,6 +97,16 @@ pub trait EventLog: Send {
         events: Vec<NewEvent>,
     ) -> Result<Vec<StoredEvent>, StoreError>;
 
+    /// Takes the writer's turn: until [`EventLog::end_turn`], no other writer's append commits
+    /// (they wait), so this writer can catch up, decide and [`EventLog::append_after`] without
+    /// being overtaken. For a writer that keeps losing that race to other nodes on one
+    /// PostgreSQL database (see `postgres.rs`, "The writer's turn"). Taking it while held does
+    /// nothing. Appends on this log while it holds the turn go through.
+    fn take_turn(&mut self) -> Result<(), StoreError>;
+
+    /// Gives the turn back (nothing if not held).
+    fn end_turn(&mut self) -> Result<(), StoreError>;
+
     /// Events with seq > after_seq, ascending, at most `limit`. All of them are held in memory,
     /// so callers page with a bounded `limit` (e.g. 1,000).
     fn read_from(&self, after_seq: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError>;

@@ -11,10 +11,12 @@
 //!
 //! # SQL
 //!
-//! Kept within what CockroachDB also accepts, so the same code can later run on a distributed
-//! PostgreSQL-wire database: explicit transactions; no advisory locks, triggers, or
-//! LISTEN/NOTIFY (other nodes' events are found by polling `events` after a seq); every write
-//! transaction retried on a serialization failure (SQLSTATE 40001) or deadlock (40P01).
+//! Kept within what CockroachDB also accepts where it can be, so the same code can later run on
+//! a distributed PostgreSQL-wire database: explicit transactions; no triggers or LISTEN/NOTIFY
+//! (other nodes' events are found by polling `events` after a seq); every write transaction
+//! retried on a serialization failure (SQLSTATE 40001) or deadlock (40P01). The one exception
+//! is the writer's turn below, on PostgreSQL's advisory locks: a port to CockroachDB would
+//! need another way to let a losing writer through.
 //!
 //! # One chain, several writers
 //!
@@ -24,6 +26,20 @@
 //! on any number of nodes take turns, so seqs stay gap-free and the chain linear. The hashing is
 //! the backend-neutral one of `hash.rs` and `redact.rs`: a log moved here from SQLite (`db
 //! import`) keeps every hash.
+//!
+//! # The writer's turn
+//!
+//! A node decides a command on its state and appends only if the head is still the event it
+//! decided after ([`EventLog::append_after`]); otherwise it catches up and decides again. That
+//! alone does not guarantee progress: a node whose decision takes longer than the gap between
+//! another node's appends (a busy node logging a position batch every few milliseconds) loses
+//! every race. So a writer that lost a few times takes the turn ([`EventLog::take_turn`]):
+//! PostgreSQL's session advisory lock [`TURN_LOCK`], exclusive. Every append takes the same
+//! lock shared, for its transaction, before it locks the head; so while one node holds the
+//! turn no other append commits, and the holder's catch-up, decision and append cannot be
+//! overtaken. PostgreSQL queues new shared requests behind a waiting exclusive one, so the
+//! turn is had as soon as the appends in flight commit; it is given back at once
+//! ([`EventLog::end_turn`]), and with the connection if the node dies.
 //!
 //! Schema: `postgres/schema.rs` (versioned migrations, applied at open). Retention:
 //! `postgres/prune.rs`, the same semantics as [`crate::SqliteLog::prune`].
@@ -58,6 +74,10 @@ const MAX_ATTEMPTS: u32 = 20;
 /// Rows read per query while verifying or building a receipt, bounding memory on any log size.
 const PAGE_ROWS: i64 = 1_000;
 
+/// The advisory lock key of the writer's turn (see the module doc): the bytes of `dcturn1`, so
+/// it is recognisable in `pg_locks`. Advisory locks are per database, as logs are.
+pub const TURN_LOCK: i64 = 0x0064_6374_7572_6e31;
+
 /// True for a database URL this backend takes (`postgres://…` or `postgresql://…`).
 pub fn is_postgres_url(text: &str) -> bool {
     text.starts_with("postgres://") || text.starts_with("postgresql://")
@@ -86,6 +106,8 @@ pub struct PgLog {
     name: String,
     read_only: bool,
     compress: bool,
+    /// This connection holds the writer's turn ([`EventLog::take_turn`]).
+    turn: bool,
 }
 
 impl PgLog {
@@ -129,6 +151,7 @@ impl PgLog {
             name,
             read_only,
             compress: true,
+            turn: false,
         })
     }
 
@@ -382,6 +405,31 @@ impl EventLog for PgLog {
         self.append_checked(Some(expected), events)
     }
 
+    fn take_turn(&mut self) -> Result<(), StoreError> {
+        self.refuse_if_read_only()?;
+        if self.turn {
+            return Ok(());
+        }
+        self.worker.call(|client| {
+            client.execute("SELECT pg_advisory_lock($1)", &[&TURN_LOCK])?;
+            Ok(())
+        })?;
+        self.turn = true;
+        Ok(())
+    }
+
+    fn end_turn(&mut self) -> Result<(), StoreError> {
+        if !self.turn {
+            return Ok(());
+        }
+        // Given up as held, whatever the answer: a connection that failed took the lock with it.
+        self.turn = false;
+        self.worker.call(|client| {
+            client.execute("SELECT pg_advisory_unlock($1)", &[&TURN_LOCK])?;
+            Ok(())
+        })
+    }
+
     fn read_from(&self, after_seq: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
         self.read_raw(after_seq, u64::try_from(limit).unwrap_or(u64::MAX))?
             .into_iter()
@@ -553,6 +601,8 @@ fn insert_batch(
     expected: Option<u64>,
     prepared: &[PreparedEvent],
 ) -> Result<(u64, (String, Vec<String>)), StoreError> {
+    // Before the head's row lock, never after: a writer holding the turn waits for the head.
+    transaction.execute("SELECT pg_advisory_xact_lock_shared($1)", &[&TURN_LOCK])?;
     let row = transaction.query_one(
         "SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE",
         &[],

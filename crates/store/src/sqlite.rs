@@ -389,6 +389,17 @@ impl EventLog for SqliteLog {
         self.append_checked(Some(expected), events)
     }
 
+    /// Nothing to do: a SQLite log is written by one server, which never follows other
+    /// writers' appends (only a PostgreSQL log is shared, SPEC §9), so no writer can overtake
+    /// it; another process appending as well only ever meets SQLite's own write lock.
+    fn take_turn(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn end_turn(&mut self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     fn read_from(&self, after_seq: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
         let Ok(after_seq) = i64::try_from(after_seq) else {
             return Ok(Vec::new()); // Past any seq SQLite can hold.

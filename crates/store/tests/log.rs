@@ -433,6 +433,98 @@ fn optimistic_writers_never_append_after_a_head_they_did_not_see() {
     }
 }
 
+/// Appends one event at a time until `stop`, counting them: another node busy logging.
+fn busy_writer(
+    mut log: deconflict_store::AnyLog,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    appended: std::sync::Arc<std::sync::atomic::AtomicU64>,
+) -> std::thread::JoinHandle<()> {
+    use std::sync::atomic::Ordering;
+    std::thread::spawn(move || {
+        let mut n = 0;
+        while !stop.load(Ordering::SeqCst) {
+            log.append(vec![event(5_000 + n)]).unwrap();
+            appended.fetch_add(1, Ordering::SeqCst);
+            n += 1;
+        }
+    })
+}
+
+/// Waits (up to a minute, then fails) until `appended` passes `seen`.
+fn until_appended_past(appended: &std::sync::atomic::AtomicU64, seen: u64, what: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while appended.load(std::sync::atomic::Ordering::SeqCst) <= seen {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+/// The writer's turn (PostgreSQL, several nodes on one log): a writer slower than another's
+/// stream of appends loses every `append_after` race; holding the turn it cannot lose, the
+/// others' appends wait meanwhile and go on once it is given back, or once the connection
+/// that held it is gone (a node that died).
+#[test]
+fn a_writer_holding_the_turn_is_not_overtaken_and_gives_it_back() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+    for backend in support::backends("a_writer_holding_the_turn_is_not_overtaken") {
+        if !backend.is_postgres() {
+            continue;
+        }
+        let mut slow = backend.open();
+        let (stop, appended) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicU64::new(0)),
+        );
+        let busy = busy_writer(backend.open(), stop.clone(), appended.clone());
+        until_appended_past(&appended, 0, "the busy writer appends");
+
+        for round in 0..5u64 {
+            // Without the turn: the busy writer appends between the slow one's read and write.
+            let known = slow.head().unwrap().map_or(0, |(seq, _)| seq);
+            // Two more: the first may have been logged before `known` was read.
+            let seen = appended.load(Ordering::SeqCst);
+            until_appended_past(&appended, seen + 1, "the busy writer goes on");
+            assert!(
+                matches!(
+                    slow.append_after(known, vec![event(round)]),
+                    Err(StoreError::HeadMoved { .. })
+                ),
+                "round {round}: overtaken without the turn"
+            );
+
+            // With it: nobody appends while the slow writer decides, however long it takes.
+            slow.take_turn().unwrap();
+            slow.take_turn().unwrap(); // Taking it again while held does nothing.
+            let known = slow.head().unwrap().map_or(0, |(seq, _)| seq);
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            let stored = slow
+                .append_after(known, vec![event(round)])
+                .unwrap_or_else(|error| panic!("round {round}: overtaken in its turn: {error}"));
+            assert_eq!(stored[0].seq, known + 1);
+            let seen = appended.load(Ordering::SeqCst);
+            slow.end_turn().unwrap();
+            until_appended_past(
+                &appended,
+                seen + 1,
+                "the busy writer goes on after the turn",
+            );
+        }
+
+        // A connection that holds the turn and goes away gives it back.
+        let mut dying = backend.open();
+        dying.take_turn().unwrap();
+        let seen = appended.load(Ordering::SeqCst);
+        drop(dying);
+        until_appended_past(&appended, seen + 1, "the busy writer goes on after a death");
+
+        stop.store(true, Ordering::SeqCst);
+        busy.join().unwrap();
+        let report = backend.open_read_only().verify().unwrap();
+        assert_eq!(report.first_bad, None);
+    }
+}
+
 #[test]
 fn two_writers_on_one_log_keep_the_seqs_gap_free_and_the_chain_linear() {
     for backend in support::backends("two_writers_on_one_log_keep_the_seqs_gap_free") {
