@@ -742,14 +742,22 @@ impl App {
         let started = std::time::Instant::now();
         let mut core = self.lock();
         let mut turn = false;
-        let outcome = self.decide_and_log(&mut core, actor, &mut decide, chunked, &mut turn);
+        // The turn is given back whatever happened, a panicking decision included: the node
+        // lives on (the lock is taken back from a poisoned mutex), and a turn it kept would
+        // hold every other node's appends back for good.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.decide_and_log(&mut core, actor, &mut decide, chunked, &mut turn)
+        }));
         if turn {
             if let Err(error) = core.log.end_turn() {
                 // The events are logged; a connection that failed gave the turn back with it.
                 tracing::error!(%error, "the writer's turn could not be given back");
             }
         }
-        let outcome = outcome?;
+        let outcome = match outcome {
+            Ok(outcome) => outcome?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
         metrics::gauge!("deconflict_open_alerts").set(core.state.open_alert_count() as f64);
         let response = respond(&core.state, outcome);
         metrics::histogram!("deconflict_command_seconds").record(started.elapsed().as_secs_f64());

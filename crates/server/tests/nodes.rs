@@ -334,12 +334,13 @@ fn a_decision_another_node_overtook_is_decided_again_on_the_new_state() {
 /// A node whose decisions take longer than the gap between another node's appends loses every
 /// race to append after the state it decided on; after two it takes the writer's turn
 /// (`EventLog::take_turn`) and gets through. Without the turn each of these commands fails
-/// with `HeadMoved` (503 log-contended) after its 32 attempts.
+/// with `HeadMoved` (503 log-contended) after its 32 attempts. A decision that panics in its
+/// turn gives it back: otherwise no other node could ever append again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_slow_decision_gets_through_while_another_node_appends_without_pause() {
     use deconflict_engine::decide::{register_party, Actor};
     use deconflict_engine::Role;
-    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
     use std::sync::Arc;
     let Some(postgres) = TestDatabase::create("a slow decision gets through") else {
         return;
@@ -414,6 +415,50 @@ async fn a_slow_decision_gets_through_while_another_node_appends_without_pause()
             "B kept logging while A decided"
         );
     }
+
+    // A decision that panics in its turn gives the turn back. Its first two calls lose the race
+    // for certain: each waits until B has logged two more commands (the first of them may have
+    // been logged before A caught up). The third, in the turn, panics; B goes on logging.
+    let calls = Arc::new(AtomicU32::new(0));
+    let outcome = {
+        let (app, busy, calls) = (a.app.clone(), busy_commands.clone(), calls.clone());
+        tokio::task::spawn_blocking(move || {
+            app.execute(
+                &Actor::Admin,
+                |state, _| {
+                    if calls.fetch_add(1, Ordering::SeqCst) == 2 {
+                        panic!("a decision fails in its turn (this panic is the test's)");
+                    }
+                    let seen = busy.load(Ordering::SeqCst);
+                    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+                    while busy.load(Ordering::SeqCst) <= seen + 1 {
+                        assert!(std::time::Instant::now() < deadline, "B stopped logging");
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    let id = "panics";
+                    register_party(state, &Actor::Admin, id, "P", Role::Operator, id.into())
+                },
+                |_, _| (),
+            )
+        })
+        .await
+    };
+    assert!(outcome.unwrap_err().is_panic());
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        3,
+        "two lost races, then the turn"
+    );
+    let seen = busy_commands.load(Ordering::SeqCst);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while busy_commands.load(Ordering::SeqCst) <= seen + 1 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "B logs again after A's panic"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+
     stop.store(true, Ordering::SeqCst);
     busy.await.unwrap();
 
