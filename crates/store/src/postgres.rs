@@ -601,11 +601,15 @@ fn insert_batch(
     expected: Option<u64>,
     prepared: &[PreparedEvent],
 ) -> Result<(u64, (String, Vec<String>)), StoreError> {
-    // Before the head's row lock, never after: a writer holding the turn waits for the head.
-    transaction.execute("SELECT pg_advisory_xact_lock_shared($1)", &[&TURN_LOCK])?;
+    // The turn's lock, shared, in the same statement as the head's row lock and before it:
+    // `FOR UPDATE` locks a row once the plan below it has returned it, and that plan evaluates
+    // the `turn` subquery. Never after: a writer holding the turn would wait for the head's
+    // row while the row's holder waited for the turn. A statement of its own would cost a
+    // round trip (0.1 ms an append, pgbench on the development machine).
     let row = transaction.query_one(
-        "SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE",
-        &[],
+        "SELECT seq, hash FROM chain_head, (SELECT pg_advisory_xact_lock_shared($1)) AS turn \
+         WHERE id = 1 FOR UPDATE OF chain_head",
+        &[&TURN_LOCK],
     )?;
     let head_seq = seq_from_sql(row.try_get(0)?)?;
     if let Some(expected) = expected.filter(|expected| *expected != head_seq) {
