@@ -49,7 +49,21 @@ impl Node {
                 break rest.split_whitespace().next().unwrap().to_owned();
             }
         };
-        std::thread::spawn(move || for _ in lines {}); // never block on a full pipe
+        // Never block on a full pipe. With DECONFLICT_TEST_NODE_LOGS=DIR the node's log goes to
+        // DIR/<port>.log, to see what a node did when a test fails.
+        let log = std::env::var_os("DECONFLICT_TEST_NODE_LOGS").map(|dir| {
+            let port = address.rsplit(':').next().unwrap_or("node");
+            std::fs::File::create(Path::new(&dir).join(format!("{port}.log"))).unwrap()
+        });
+        std::thread::spawn(move || {
+            use std::io::Write as _;
+            let mut log = log;
+            for line in lines.map_while(Result::ok) {
+                if let Some(file) = log.as_mut() {
+                    let _ = writeln!(file, "{line}");
+                }
+            }
+        });
         Node {
             child,
             base: format!("http://{address}"),
@@ -514,6 +528,9 @@ fn a_node_killed_under_load_loses_no_acknowledged_report_and_no_alert() {
         .into_iter()
         .map(|name| (name, Node::start_with(database, &key, &args(name))))
         .collect();
+    for (name, node) in &nodes {
+        eprintln!("{TEST}: node {name} at {}", node.base);
+    }
     let single_db = directory.path().join("single.db");
     let single = Node::start(
         single_db.to_str().unwrap(),

@@ -26,18 +26,25 @@
 //! # Consuming
 //!
 //! Each node keeps one ordered JetStream consumer filtered to the subjects its shard consumes
-//! (`filter_subjects`, NATS 2.10). When its leases change, the consumer is replaced by one for
-//! the new set, starting [`REPLAY`] back in the stream: a track's state is its newest report
+//! (`filter_subjects`, NATS 2.10), the *main* one. A node starting (or recovering from a failed
+//! consumer) reads from [`REPLAY`] back in the stream: a track's state is its newest report
 //! and a track silent for the staleness limit (30 s) is lost anyway, so those 60 s are all a
 //! node taking over a cell needs, and because the stream kept every acknowledged message, none
-//! of them is lost. Re-reading reports already applied changes nothing (the newest report wins,
-//! `State::apply_streamed_positions`). Reports a node receives are folded into its state
+//! of them is lost. When its leases change the subjects, the main consumer is replaced by one
+//! for the new set that goes on after the last message it delivered, and the subjects added
+//! are read back from [`REPLAY`] by a consumer of their own until it reaches where the stream
+//! stood ([`Coverage`]). Re-reading reports already applied changes nothing (the newest report
+//! wins, `State::apply_streamed_positions`). Reports a node receives are folded into its state
 //! without entering the log; the alerts detected on them go through the log as every alert.
+//! Messages on subjects the node has given up are not applied, even from a consumer not yet
+//! replaced.
 //!
-//! A node decides for the cells of its leases only once its consumer has caught up with the
-//! stream for them ([`App::set_positions_ready`]): before that it would judge alerts on tracks
-//! it has not read yet. Conditions on tracks a node does not hold are not its to decide
-//! (`decide::Scope::StreamedShard`): the node holding them is.
+//! A node decides a cell of its leases only once it has read every subject of the cell's band
+//! (and the fast one) from [`REPLAY`] before it wanted it up to the stream's end
+//! ([`App::set_positions_ready`]): before that it would judge alerts on tracks it has not read
+//! yet. Cells already read stay decided while others are read back. Conditions on tracks a
+//! node does not hold are not its to decide (`decide::Scope::StreamedShard`): the node holding
+//! them is.
 //!
 //! The stream belongs to one log. A node applies every batch it reads (a batch was validated
 //! by a node of the same log, so its owner exists there, though this node may not have followed
@@ -375,126 +382,453 @@ pub async fn start(
     }))))
 }
 
+/// Which position subjects this node has read without a gap, and which it is still reading
+/// back: the bookkeeping behind [`App::set_positions_ready`], kept apart from the consumers so
+/// it can be tested alone.
+///
+/// A subject is *ready* once this node holds every report on it from [`REPLAY`] before it was
+/// wanted up to the stream's end at that moment, and has read every message since. A cell may
+/// be decided when the subjects of its band (and the fast one) are all ready.
+///
+/// Why not one consumer rebuilt from [`REPLAY`] back at every change (as before): the leases
+/// follow the stream's load, which moves, so a node's cells change every renewal or two; each
+/// rebuild replayed a minute of all its subjects (thousands of messages) and made the node wait
+/// for it again, so on a busy or slow machine a node taking over a dead node's cells could go
+/// on catching up for longer than a track lives (found by the failover test in CI: the late
+/// pairs were never decided). Now the main consumer goes on from the message after the last it
+/// delivered (no gap, no replay), and only the subjects added are read back, by a consumer of
+/// their own; the cells already ready stay ready throughout.
+#[derive(Debug, Default)]
+struct Coverage {
+    ready: BTreeSet<String>,
+    /// The subjects the main consumer reads: only these can be ready.
+    main: BTreeSet<String>,
+    backfills: std::collections::BTreeMap<u64, Backfill>,
+    next_id: u64,
+    /// Whether subjects became ready since [`Coverage::take_news`] was last asked.
+    news: bool,
+}
+
+/// Subjects being read back from [`REPLAY`] before they were wanted.
+#[derive(Debug)]
+struct Backfill {
+    subjects: BTreeSet<String>,
+    /// The stream's last sequence when they were wanted: read back up to there…
+    until: u64,
+    /// …by their own consumer (or by the main one, when it was built from [`REPLAY`] back),
+    read: bool,
+    /// …and the main consumer has reached it too.
+    main_read: bool,
+}
+
+/// Whether a consumer's delivery shows it holds everything on its subjects up to `until`: it
+/// delivered that sequence or later, or nothing more is pending for it (the consumers are
+/// created after `until` was read, so "nothing pending" is later than `until`).
+fn reached(seq: u64, pending: u64, until: u64) -> bool {
+    seq >= until || pending == 0
+}
+
+impl Coverage {
+    /// Starts reading `subjects` back up to the stream's sequence `until`; `by_main` when the
+    /// main consumer itself starts [`REPLAY`] back. Returns the backfill's id.
+    fn start(&mut self, subjects: BTreeSet<String>, until: u64, by_main: bool) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.backfills.insert(
+            id,
+            Backfill {
+                subjects,
+                until,
+                read: by_main,
+                main_read: false,
+            },
+        );
+        id
+    }
+
+    /// The main consumer delivered stream sequence `seq` with `pending` messages after it
+    /// (`seq` 0 and `pending` 0: it was created with nothing to deliver).
+    fn main_delivered(&mut self, seq: u64, pending: u64) {
+        for backfill in self.backfills.values_mut() {
+            backfill.main_read |= reached(seq, pending, backfill.until);
+        }
+        self.promote();
+    }
+
+    /// Backfill `id` delivered stream sequence `seq` with `pending` after it. Returns whether
+    /// it has read all it had to (its consumer may then go).
+    fn backfill_delivered(&mut self, id: u64, seq: u64, pending: u64) -> bool {
+        let done = match self.backfills.get_mut(&id) {
+            Some(backfill) => {
+                backfill.read |= reached(seq, pending, backfill.until);
+                backfill.read
+            }
+            None => true,
+        };
+        self.promote();
+        done
+    }
+
+    fn promote(&mut self) {
+        let done: Vec<u64> = (self.backfills.iter())
+            .filter(|(_, b)| b.read && b.main_read)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in done {
+            if let Some(backfill) = self.backfills.remove(&id) {
+                self.news = true;
+                let main = &self.main;
+                (self.ready).extend(backfill.subjects.into_iter().filter(|s| main.contains(s)));
+            }
+        }
+    }
+
+    /// Whether subjects became ready since last asked (then the ready cells are told at once,
+    /// not at the next check).
+    fn take_news(&mut self) -> bool {
+        std::mem::take(&mut self.news)
+    }
+
+    /// The main consumer reads `subjects` now: the others are no longer ready (a gap begins),
+    /// nor become ready when read back.
+    fn main_reads(&mut self, subjects: &BTreeSet<String>) {
+        self.ready.retain(|subject| subjects.contains(subject));
+        self.main = subjects.clone();
+    }
+
+    /// Every backfill dropped (its consumer failed or the node holds no cell).
+    fn abandon_backfills(&mut self) {
+        self.backfills.clear();
+    }
+
+    /// Subjects wanted and neither ready nor being read back.
+    fn uncovered(&self, wanted: &BTreeSet<String>) -> BTreeSet<String> {
+        let reading: BTreeSet<&String> = (self.backfills.values())
+            .flat_map(|b| &b.subjects)
+            .collect();
+        (wanted.iter())
+            .filter(|s| !self.ready.contains(*s) && !reading.contains(s))
+            .cloned()
+            .collect()
+    }
+
+    /// The cells of `shard` whose band's subjects and the fast one are all ready.
+    fn ready_cells(&self, shard: &deconflict_engine::shard::Shard) -> Vec<Cell> {
+        if !self.ready.contains(FAST_SUBJECT) {
+            return Vec::new();
+        }
+        let band = shard.band();
+        (shard.owned().iter().copied())
+            .filter(|&cell| {
+                (band.cells(cell).into_iter()).all(|c| self.ready.contains(&c.subject()))
+            })
+            .collect()
+    }
+}
+
 /// Starts consuming the subjects of this node's shard into its state, following its leases,
-/// and refreshing the lease weights from the stream.
+/// and refreshing the lease weights from the stream (see [`Coverage`] for how a change of
+/// cells is read).
 pub fn spawn_consumer(app: Arc<App>, client: async_nats::Client) -> Task {
     let Some(membership) = app.membership() else {
         return Task(None);
     };
     Task(Some(tokio::spawn(async move {
+        use jetstream::consumer::DeliverPolicy;
         use tokio_stream::StreamExt as _;
         let context = jetstream::new(client);
+        // The subjects the main consumer reads (rebuilt whenever they change: cheap, as it
+        // goes on after its last message; only added subjects are read back).
         let mut current: BTreeSet<String> = BTreeSet::new();
-        let mut messages: Option<jetstream::consumer::pull::Ordered> = None;
-        // The shard the consumer was built for, until it has caught up with the stream.
-        let mut catching_up: Option<Arc<deconflict_engine::shard::Shard>> = None;
+        // The subjects whose messages are applied: those of the newest shard asked for. While
+        // a new consumer is being opened the old one may still deliver subjects given up,
+        // which are no longer this node's to hold (and stop being ready when it is in place).
+        let mut reading: BTreeSet<String> = BTreeSet::new();
+        let mut main: Option<jetstream::consumer::pull::Ordered> = None;
+        // Where a rebuilt main consumer starts: after the last message it delivered.
+        let mut main_from = DeliverPolicy::All;
+        let mut backfills: tokio_stream::StreamMap<u64, jetstream::consumer::pull::Ordered> =
+            tokio_stream::StreamMap::new();
+        let mut coverage = Coverage::default();
         let mut check = tokio::time::interval(RESUBSCRIBE_CHECK);
         check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-        let mut weigh = tokio::time::interval(app.lease_ttl() / 4);
-        weigh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut opening: Option<
+            std::pin::Pin<Box<dyn std::future::Future<Output = Opening> + Send>>,
+        > = None;
+        // The cells' load, read every quarter lease by a task of its own (reading the counts
+        // of 2,473 subjects must not hold the consumers up).
+        let _weighing = {
+            let (app, context) = (app.clone(), context.clone());
+            Task(Some(tokio::spawn(async move {
+                let mut weigh = tokio::time::interval(app.lease_ttl() / 4);
+                weigh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+                loop {
+                    weigh.tick().await;
+                    match cell_weights(&context).await {
+                        Ok(weights) => app.set_stream_cell_weights(weights),
+                        Err(error) => {
+                            tracing::warn!(%error, "cannot read the cells' load from the stream")
+                        }
+                    }
+                }
+            })))
+        };
         loop {
             tokio::select! {
                 _ = check.tick() => {
                     let shard = membership.shard();
                     let wanted = wanted_subjects(&shard);
-                    if wanted == current && (messages.is_some() || wanted.is_empty()) {
-                        // The cells may change while their subjects do not (a cell given or
-                        // taken inside the band): the consumer already reads them all.
-                        match catching_up.as_mut() {
-                            Some(pending) => *pending = shard,
-                            None if !wanted.is_empty() && app.positions_ready_for() != Some(shard.owned().clone()) => {
-                                app.set_positions_ready(shard);
-                            }
-                            None => {}
+                    if wanted.is_empty() {
+                        if main.take().is_some() {
+                            tracing::info!("no cells held: consuming no position subjects");
                         }
-                        continue;
+                        opening = None;
+                        current.clear();
+                        reading.clear();
+                        backfills = tokio_stream::StreamMap::new();
+                        coverage = Coverage::default();
+                    } else {
+                        // Subjects given up are skipped from now on, even from a consumer
+                        // still reading them, and are no longer ready: taken again, they are
+                        // read back.
+                        reading = wanted.clone();
+                        coverage.main_reads(&current.intersection(&reading).cloned().collect());
                     }
-                    messages = None;
-                    catching_up = None;
-                    current = wanted;
-                    if current.is_empty() {
-                        tracing::info!("no cells held: consuming no position subjects");
-                        continue;
+                    if !wanted.is_empty()
+                        && opening.is_none()
+                        && (main.is_none() || wanted != current || !coverage.uncovered(&wanted).is_empty())
+                    {
+                        let replay_from = app.now() - chrono::TimeDelta::from_std(REPLAY).expect("a minute");
+                        let from = match (&main, &main_from) {
+                            (Some(_), DeliverPolicy::ByStartSequence { .. }) => main_from,
+                            // The first consumer, or after a failure: from a minute back.
+                            _ => DeliverPolicy::ByStartTime { start_time: replay_from },
+                        };
+                        let by_main = !matches!(from, DeliverPolicy::ByStartSequence { .. });
+                        let added: BTreeSet<String> = if by_main {
+                            // Its own read-backs are dropped once it is in place.
+                            wanted.difference(&coverage.ready).cloned().collect()
+                        } else {
+                            coverage.uncovered(&wanted)
+                        };
+                        // Opened beside the consumers running (a consumer takes a few hundred
+                        // milliseconds to create): the main one goes on meanwhile if subjects
+                        // are added (the cells it reads stay current), and its successor starts
+                        // where it stood now, so some messages come twice (the newest report
+                        // wins) and none is skipped. When subjects are only given up, it stops
+                        // now: its successor reads what comes meanwhile.
+                        if !by_main && added.is_empty() {
+                            main = None;
+                        }
+                        let context = context.clone();
+                        opening = Some(Box::pin(async move {
+                            let opened = open(&context, &wanted, from, &added, replay_from, by_main).await;
+                            (opened, wanted, added, from, by_main)
+                        }));
                     }
-                    match consume(&context, &current, app.now()).await {
-                        Ok((ordered, pending)) => {
-                            tracing::info!(subjects = current.len(), pending, "consuming position subjects");
-                            messages = Some(ordered);
-                            if pending == 0 {
-                                app.set_positions_ready(shard);
-                            } else {
-                                catching_up = Some(shard);
+                    coverage.take_news();
+                    tell_ready(&app, &shard, &coverage);
+                }
+                (opened, wanted, added, from, by_main) = async {
+                    match opening.as_mut() {
+                        Some(future) => future.await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    opening = None;
+                    match opened {
+                        Ok(opened) => {
+                            tracing::info!(
+                                subjects = wanted.len(),
+                                added = added.len(),
+                                replayed = opened.replayed,
+                                "consuming position subjects"
+                            );
+                            if by_main {
+                                coverage.abandon_backfills();
+                                backfills = tokio_stream::StreamMap::new();
                             }
+                            coverage.main_reads(&wanted.intersection(&reading).cloned().collect());
+                            let id = coverage.start(added, opened.until, by_main);
+                            if let Some((backfill, pending)) = opened.backfill {
+                                if !coverage.backfill_delivered(id, 0, pending) {
+                                    backfills.insert(id, backfill);
+                                }
+                            }
+                            if opened.main_pending == 0 {
+                                coverage.main_delivered(0, 0);
+                            }
+                            main = Some(opened.main);
+                            main_from = from;
+                            current = wanted;
                         }
                         Err(error) => {
-                            // Tried again at the next check.
+                            // Tried again at the next check, from a minute back: the old
+                            // consumer skipped the subjects given up meanwhile.
                             tracing::warn!(%error, "cannot consume the position subjects");
+                            main = None;
                             current.clear();
                         }
                     }
                 }
-                _ = weigh.tick() => match cell_weights(&context).await {
-                    Ok(weights) => app.set_stream_cell_weights(weights),
-                    Err(error) => tracing::warn!(%error, "cannot read the cells' load from the stream"),
-                },
                 Some(message) = async {
-                    match messages.as_mut() {
+                    match main.as_mut() {
                         Some(ordered) => ordered.next().await,
                         None => std::future::pending().await,
                     }
                 } => match message {
                     Ok(message) => {
-                        match serde_json::from_slice::<CellBatch>(&message.payload) {
-                            Ok(batch) => {
-                                let reports = batch.reports.len() as u64;
-                                app.apply_streamed_positions(batch);
-                                metrics::counter!("deconflict_positions_consumed_total").increment(reports);
-                            }
-                            Err(error) => tracing::warn!(%error, subject = %message.subject, "a message on the position subjects is not a batch"),
+                        if reading.contains(message.subject.as_str()) {
+                            apply(&app, &message);
                         }
-                        let caught_up = message.info().is_ok_and(|info| info.pending == 0);
-                        if let Some(shard) = catching_up.take_if(|_| caught_up) {
-                            tracing::info!(cells = shard.owned().len(), "position subjects caught up");
-                            app.set_positions_ready(shard);
+                        if let Ok(info) = message.info() {
+                            main_from = DeliverPolicy::ByStartSequence { start_sequence: info.stream_sequence + 1 };
+                            coverage.main_delivered(info.stream_sequence, info.pending);
                         }
                     }
                     Err(error) => {
                         tracing::warn!(%error, "the position consumer failed; consuming again");
-                        messages = None;
+                        main = None;
                         current.clear();
                     }
                 },
+                Some((id, message)) = backfills.next(), if !backfills.is_empty() => match message {
+                    Ok(message) => {
+                        if reading.contains(message.subject.as_str()) {
+                            apply(&app, &message);
+                        }
+                        let done = message.info().is_ok_and(|info| {
+                            coverage.backfill_delivered(id, info.stream_sequence, info.pending)
+                        });
+                        if done {
+                            backfills.remove(&id);
+                        }
+                    }
+                    Err(error) => {
+                        // Its subjects are read back again from a rebuilt main consumer.
+                        tracing::warn!(%error, "reading position subjects back failed; consuming again");
+                        backfills.remove(&id);
+                        main = None;
+                        current.clear();
+                    }
+                },
+            }
+            if coverage.take_news() {
+                tell_ready(&app, &membership.shard(), &coverage);
             }
         }
     })))
 }
 
-/// An ordered consumer of `subjects` from [`REPLAY`] before `now`, and how many messages it
-/// had to deliver when created.
-async fn consume(
+/// Tells `app` which of `shard`'s cells it may decide, if that changed.
+fn tell_ready(app: &App, shard: &deconflict_engine::shard::Shard, coverage: &Coverage) {
+    let ready = coverage.ready_cells(shard);
+    if (app.positions_ready_for()).is_none_or(|cells| !cells.iter().eq(ready.iter())) {
+        if !ready.is_empty() && ready.len() == shard.owned().len() {
+            tracing::info!(cells = ready.len(), "position subjects caught up");
+        }
+        app.set_positions_ready(Arc::new(deconflict_engine::shard::Shard::new(
+            *shard.band(),
+            ready,
+        )));
+    }
+}
+
+/// Folds one consumed message into the state.
+fn apply(app: &App, message: &jetstream::Message) {
+    match serde_json::from_slice::<CellBatch>(&message.payload) {
+        Ok(batch) => {
+            let reports = batch.reports.len() as u64;
+            app.apply_streamed_positions(batch);
+            metrics::counter!("deconflict_positions_consumed_total").increment(reports);
+        }
+        Err(error) => {
+            tracing::warn!(%error, subject = %message.subject, "a message on the position subjects is not a batch")
+        }
+    }
+}
+
+/// What a consumer being opened ends with: the consumers (or why not), and what they were
+/// asked for (subjects, those added, where the main one starts, whether it replays itself).
+type Opening = (
+    Result<Opened, CellStreamError>,
+    BTreeSet<String>,
+    BTreeSet<String>,
+    jetstream::consumer::DeliverPolicy,
+    bool,
+);
+
+/// The consumers [`open`] built.
+struct Opened {
+    main: jetstream::consumer::pull::Ordered,
+    /// Messages the main consumer had to deliver when created.
+    main_pending: u64,
+    /// The consumer reading the added subjects back, and its pending messages.
+    backfill: Option<(jetstream::consumer::pull::Ordered, u64)>,
+    /// The stream's last sequence before either was created.
+    until: u64,
+    /// Messages to read back (the backfill's, or the main consumer's when it starts a minute
+    /// back).
+    replayed: u64,
+}
+
+/// An ordered consumer of `subjects` from `from` and, unless the main consumer replays itself
+/// (`by_main`) or nothing is added, one of `added` from `replay_from`.
+async fn open(
     context: &jetstream::Context,
     subjects: &BTreeSet<String>,
-    now: DateTime<Utc>,
-) -> Result<(jetstream::consumer::pull::Ordered, u64), CellStreamError> {
+    from: jetstream::consumer::DeliverPolicy,
+    added: &BTreeSet<String>,
+    replay_from: DateTime<Utc>,
+    by_main: bool,
+) -> Result<Opened, CellStreamError> {
     let stream = context
         .get_stream(STREAM)
         .await
         .map_err(|error| CellStreamError::Stream(error.to_string()))?;
-    let start_time = now - chrono::TimeDelta::from_std(REPLAY).expect("a minute");
-    let consumer = stream
-        .create_consumer(jetstream::consumer::pull::OrderedConfig {
+    // Read before the consumers exist, so whatever they find pending is later.
+    let until = stream.cached_info().state.last_sequence;
+    let ordered = |subjects: &BTreeSet<String>, deliver_policy| {
+        stream.create_consumer(jetstream::consumer::pull::OrderedConfig {
             filter_subjects: subjects.iter().cloned().collect(),
-            deliver_policy: jetstream::consumer::DeliverPolicy::ByStartTime { start_time },
+            deliver_policy,
             ..Default::default()
         })
+    };
+    let stream_error = |error: &dyn std::fmt::Display| CellStreamError::Stream(error.to_string());
+    let backfill = if by_main || added.is_empty() {
+        None
+    } else {
+        let consumer = ordered(
+            added,
+            jetstream::consumer::DeliverPolicy::ByStartTime {
+                start_time: replay_from,
+            },
+        )
         .await
-        .map_err(|error| CellStreamError::Stream(error.to_string()))?;
-    let pending = consumer.cached_info().num_pending;
-    let messages = consumer
-        .messages()
+        .map_err(|e| stream_error(&e))?;
+        let pending = consumer.cached_info().num_pending;
+        Some((
+            consumer.messages().await.map_err(|e| stream_error(&e))?,
+            pending,
+        ))
+    };
+    let consumer = ordered(subjects, from)
         .await
-        .map_err(|error| CellStreamError::Stream(error.to_string()))?;
-    Ok((messages, pending))
+        .map_err(|e| stream_error(&e))?;
+    let main_pending = consumer.cached_info().num_pending;
+    let replayed = match &backfill {
+        Some((_, pending)) => *pending,
+        None if by_main => main_pending,
+        None => 0,
+    };
+    Ok(Opened {
+        main: consumer.messages().await.map_err(|e| stream_error(&e))?,
+        main_pending,
+        backfill,
+        until,
+        replayed,
+    })
 }
 
 #[cfg(test)]
@@ -560,5 +894,119 @@ mod tests {
         };
         let bytes = serde_json::to_vec(&batch).unwrap();
         assert_eq!(serde_json::from_slice::<CellBatch>(&bytes).unwrap(), batch);
+    }
+
+    /// A node's first consumer replays a minute itself; its cells are ready once it has
+    /// delivered up to the stream's end as it was, not before, and "nothing pending" counts.
+    #[test]
+    fn the_first_consumer_makes_its_cells_ready_once_it_reaches_the_streams_end() {
+        let band = Band::default();
+        let damascus = Cell::of(33.5, 36.3).unwrap();
+        let shard = deconflict_engine::shard::Shard::new(band, [damascus]);
+        let wanted = wanted_subjects(&shard);
+        let mut coverage = Coverage::default();
+        coverage.main_reads(&wanted);
+        let id = coverage.start(coverage.uncovered(&wanted), 500, true);
+        assert!(coverage.ready_cells(&shard).is_empty());
+        coverage.main_delivered(120, 40);
+        coverage.main_delivered(499, 3);
+        assert!(coverage.ready_cells(&shard).is_empty(), "not yet at 500");
+        coverage.main_delivered(510, 7);
+        assert_eq!(coverage.ready_cells(&shard), vec![damascus]);
+        assert!(coverage.backfill_delivered(id, 0, 0), "gone once done");
+        assert!(coverage.uncovered(&wanted).is_empty());
+
+        let mut idle = Coverage::default();
+        idle.main_reads(&wanted);
+        idle.start(wanted.clone(), 500, true);
+        idle.main_delivered(300, 0);
+        assert_eq!(idle.ready_cells(&shard), vec![damascus], "nothing pending");
+    }
+
+    /// Cells taken while the node already reads others: the others stay ready throughout; the
+    /// new ones are ready once their read-back and the main consumer both reached the end,
+    /// however many further changes come meanwhile (each starts a read-back of its own and
+    /// none restarts another: the fault CI found).
+    #[test]
+    fn cells_taken_later_are_read_back_without_unreadying_the_others() {
+        let band = Band::default();
+        let held = Cell::of(33.5, 36.3).unwrap();
+        let far = Cell::of(-30.0, -60.0).unwrap();
+        let farther = Cell::of(45.0, -120.0).unwrap();
+        let first = deconflict_engine::shard::Shard::new(band, [held]);
+        let mut coverage = Coverage::default();
+        let wanted = wanted_subjects(&first);
+        coverage.main_reads(&wanted);
+        coverage.start(wanted.clone(), 10, true);
+        coverage.main_delivered(10, 5);
+        assert_eq!(coverage.ready_cells(&first), vec![held]);
+
+        let second = deconflict_engine::shard::Shard::new(band, [held, far]);
+        let wanted_2 = wanted_subjects(&second);
+        let added_2: BTreeSet<String> = wanted_2.difference(&wanted).cloned().collect();
+        assert!(!added_2.is_empty() && !added_2.contains(FAST_SUBJECT));
+        coverage.main_reads(&wanted_2);
+        let b2 = coverage.start(added_2.clone(), 1_000, false);
+        assert_eq!(coverage.ready_cells(&second), vec![held]);
+        assert!(!coverage.backfill_delivered(b2, 400, 600));
+
+        // A third change before the second is read back.
+        let third = deconflict_engine::shard::Shard::new(band, [held, far, farther]);
+        let wanted_3 = wanted_subjects(&third);
+        let added_3: BTreeSet<String> = wanted_3.difference(&wanted_2).cloned().collect();
+        coverage.main_reads(&wanted_3);
+        let b3 = coverage.start(added_3, 1_200, false);
+        assert!(coverage.uncovered(&wanted_3).is_empty());
+        assert_eq!(coverage.ready_cells(&third), vec![held]);
+
+        assert!(coverage.backfill_delivered(b2, 1_000, 9));
+        assert_eq!(
+            coverage.ready_cells(&third),
+            vec![held],
+            "the main one is behind"
+        );
+        coverage.main_delivered(1_100, 50);
+        let mut ready = coverage.ready_cells(&third);
+        ready.sort();
+        let mut want = vec![held, far];
+        want.sort();
+        assert_eq!(ready, want);
+        assert!(coverage.backfill_delivered(b3, 1_150, 0));
+        coverage.main_delivered(1_200, 3);
+        assert_eq!(coverage.ready_cells(&third).len(), 3);
+
+        // Cells given back and the consumer rebuilt without them: their subjects are no
+        // longer read, so taking them again means reading them back again.
+        let fourth = deconflict_engine::shard::Shard::new(band, [held]);
+        coverage.main_reads(&wanted_subjects(&fourth));
+        let again = deconflict_engine::shard::Shard::new(band, [held, far]);
+        assert_eq!(coverage.ready_cells(&again), vec![held]);
+        assert_eq!(coverage.uncovered(&wanted_subjects(&again)), added_2);
+    }
+
+    /// Subjects read back for cells given away before the read-back ended are not ready:
+    /// the main consumer does not read them.
+    #[test]
+    fn a_read_back_finishing_after_its_cells_went_makes_nothing_ready() {
+        let band = Band::default();
+        let held = Cell::of(33.5, 36.3).unwrap();
+        let far = Cell::of(-30.0, -60.0).unwrap();
+        let both = deconflict_engine::shard::Shard::new(band, [held, far]);
+        let one = deconflict_engine::shard::Shard::new(band, [held]);
+        let mut coverage = Coverage::default();
+        coverage.main_reads(&wanted_subjects(&one));
+        coverage.start(wanted_subjects(&one), 0, true);
+        coverage.main_delivered(0, 0);
+        let added: BTreeSet<String> = wanted_subjects(&both)
+            .difference(&wanted_subjects(&one))
+            .cloned()
+            .collect();
+        coverage.main_reads(&wanted_subjects(&both));
+        let id = coverage.start(added.clone(), 100, false);
+        coverage.main_reads(&wanted_subjects(&one));
+        coverage.main_delivered(100, 0);
+        assert!(coverage.backfill_delivered(id, 100, 0));
+        assert!(added.iter().all(|s| !coverage.ready.contains(s)));
+        assert_eq!(coverage.ready_cells(&both), vec![held]);
     }
 }

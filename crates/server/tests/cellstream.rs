@@ -241,6 +241,12 @@ async fn reports_travel_by_cell_and_a_killed_nodes_cells_are_taken_over_from_the
         holds(&b, "north-b") && holds(&b, "north-r")
     })
     .await;
+    wait_until("both may decide their cells", || {
+        [&a, &b]
+            .iter()
+            .all(|n| n.app.positions_ready_cells() == owned(n).len())
+    })
+    .await;
     let shares = || {
         format!(
             "south {south:?}, north {north:?}; a owns {:?} consumes {}; b owns {:?} consumes {} {}",
@@ -291,9 +297,16 @@ async fn reports_travel_by_cell_and_a_killed_nodes_cells_are_taken_over_from_the
         owned(&a).len() == Cell::count() as usize
     })
     .await;
-    wait_until("a holds the north tracks from the stream", || {
-        holds(&a, "north-b") && holds(&a, "again-r")
-    })
+    // Holding them is not enough to decide there: a must have read every subject of those
+    // cells from a minute back (`cellstream::Coverage`).
+    wait_until(
+        "a holds the north tracks from the stream and may decide there",
+        || {
+            holds(&a, "north-b")
+                && holds(&a, "again-r")
+                && a.app.positions_ready_cells() == Cell::count() as usize
+        },
+    )
     .await;
     pass(&a).await;
     assert_eq!(tactical_pairs(&a), ["again", "north", "south"]);
