@@ -611,15 +611,11 @@ pub fn spawn_consumer(app: Arc<App>, client: async_nats::Client) -> Task {
                         } else {
                             coverage.uncovered(&wanted)
                         };
-                        // Opened beside the consumers running (a consumer takes a few hundred
-                        // milliseconds to create): the main one goes on meanwhile if subjects
-                        // are added (the cells it reads stay current), and its successor starts
+                        // Opened beside the consumers running (a consumer takes up to a second
+                        // to create): the main one goes on meanwhile, so the cells it reads stay
+                        // current (a report's alert is not held up), and its successor starts
                         // where it stood now, so some messages come twice (the newest report
-                        // wins) and none is skipped. When subjects are only given up, it stops
-                        // now: its successor reads what comes meanwhile.
-                        if !by_main && added.is_empty() {
-                            main = None;
-                        }
+                        // wins) and none is skipped.
                         let context = context.clone();
                         opening = Some(Box::pin(async move {
                             let opened = open(&context, &wanted, from, &added, replay_from, by_main).await;
